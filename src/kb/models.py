@@ -1,0 +1,136 @@
+"""The shared vocabulary of every stage: records, their sources, diagnostics.
+
+A format parser fills the fields it finds and leaves the others empty; it never
+invents a value. Text stays Markdown until rendering.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+RECORD_KINDS = ("paper", "blog", "article", "talk", "repository", "other")
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Diagnostic(BaseModel):
+    """Something a person should look at: where, how bad, what was expected."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    line: int | None = None
+    severity: Severity = Severity.WARNING
+    message: str
+    text: str = ""
+
+
+class Section(BaseModel):
+    """One heading and its body (Markdown), in note order."""
+
+    heading: str
+    body: str = ""
+    line: int | None = None
+
+
+class SourceSpan(BaseModel):
+    """Where a record came from: path relative to the project root, format, lines (1-based)."""
+
+    path: str
+    format: str
+    line_start: int
+    line_end: int
+
+
+class Compute(BaseModel):
+    """Hardware a paper reports: GPU model, count, time (filled by the index stage)."""
+
+    gpu: str
+    count: int | None = None
+    hours: float | None = None
+    gpu_hours: float | None = None
+    text: str = ""
+
+
+class Record(BaseModel):
+    """One paper, blog post, article or talk, as noted in one note file."""
+
+    id: str = ""
+    title: str
+    kind: str = "paper"
+    authors: list[str] = Field(default_factory=list)
+    venue: str | None = None
+    year: int | None = None
+    url: str | None = None
+    arxiv_id: str | None = None
+    issue_date: dt.date | None = None
+    date_inferred: bool = False
+    tags: list[str] = Field(default_factory=list)
+    headline: str | None = None
+    summary: str | None = None
+    problem: str | None = None
+    approach: str | None = None
+    results: str | None = None
+    limitations: str | None = None
+    technical: str | None = None
+    costs: str | None = None
+    references: str | None = None
+    tweet: str | None = None
+    comment: str | None = None
+    presenter: str | None = None
+    sections: list[Section] = Field(default_factory=list)
+    source: SourceSpan
+    # Filled by the index stage (issue: linking); empty straight out of a parser.
+    mentions: list[str] = Field(default_factory=list)
+    mentioned_by: list[str] = Field(default_factory=list)
+    same_as: list[str] = Field(default_factory=list)
+    related: list[str] = Field(default_factory=list)
+    compute: list[Compute] = Field(default_factory=list)
+
+    @field_validator("title")
+    @classmethod
+    def _title_not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("title is empty")
+        return value
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value not in RECORD_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(RECORD_KINDS)}, not {value!r}")
+        return value
+
+    @field_validator("arxiv_id")
+    @classmethod
+    def _arxiv_shape(cls, value: str | None) -> str | None:
+        from kb.text import ARXIV_ID
+
+        if value is not None and not ARXIV_ID.fullmatch(value):
+            raise ValueError(f"arxiv_id {value!r} is not like 2503.04504")
+        return value
+
+
+class Residue(BaseModel):
+    """A line of a note that no record field took: reported, never dropped."""
+
+    line: int
+    text: str
+
+
+class ParsedNote(BaseModel):
+    """What one parser made of one note file."""
+
+    path: str
+    format: str
+    meta: dict[str, str] = Field(default_factory=dict)
+    records: list[Record] = Field(default_factory=list)
+    diagnostics: list[Diagnostic] = Field(default_factory=list)
+    residue: list[Residue] = Field(default_factory=list)

@@ -1,0 +1,113 @@
+"""The parse stage for a whole notes folder: discover, parse each note, give ids."""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from pathlib import Path
+
+from kb.cache import BuildCache, NoteEntry, code_digest, sha
+from kb.config import Settings
+from kb.discover import SourceFile, discover
+from kb.formats import parse_source
+from kb.models import Diagnostic, ParsedNote, Record, Residue
+from kb.text import slugify
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """Every note's parse result, the records with unique ids, and all diagnostics."""
+
+    notes: list[ParsedNote]
+    sources: list[SourceFile]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    parsed: int = 0  # notes parsed in this run (the others came from the build cache)
+    reused: int = 0
+
+    @property
+    def records(self) -> list[Record]:
+        return [record for note in self.notes for record in note.records]
+
+
+def forced_format(path: str, settings: Settings) -> str | None:
+    for pattern, name in sorted(settings.formats.items()):
+        if fnmatch(path, pattern):
+            return name
+    return None
+
+
+def base_id(record: Record) -> str:
+    return record.arxiv_id or slugify(record.title)
+
+
+def assign_ids(records: list[Record]) -> None:
+    """Give each record a unique id: the arXiv id or title slug, `-2`, `-3`... on collisions.
+
+    Colliding records are ordered by (source path, first line), so adding an unrelated
+    note never renames an existing record.
+    """
+    taken: set[str] = set()
+    for record in sorted(records, key=lambda r: (r.source.path, r.source.line_start, r.title)):
+        wanted = record.id or base_id(record)
+        candidate, n = wanted, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{wanted}-{n}"
+        record.id = candidate
+        taken.add(candidate)
+
+
+def residue_diagnostics(note: ParsedNote) -> list[Diagnostic]:
+    """A warning per residue line, unless the parser already reported that very text."""
+    explained = {(d.line, d.text) for d in note.diagnostics}
+    return [residue_warning(note.path, item) for item in note.residue if (item.line, item.text) not in explained]
+
+
+def residue_warning(path: str, item: Residue) -> Diagnostic:
+    return Diagnostic(path=path, line=item.line, message="text not assigned to any record field", text=item.text)
+
+
+def parse_notes(notes_dir: Path, root: Path, settings: Settings, cache: BuildCache | None = None,
+                found: tuple[list[SourceFile], list[Diagnostic]] | None = None) -> Parsed:
+    """Parse every note below notes_dir; unreadable notes become errors, not crashes.
+
+    With a build cache, a note whose bytes, path, forced format and kb code are unchanged is
+    not parsed again: its stored parse result is used (and the cache is updated in place).
+    """
+    sources, diagnostics = found or discover(notes_dir, root)
+    diagnostics = list(diagnostics)
+    notes, parsed = parse_sources(sources, settings, cache)
+    for note in notes:
+        diagnostics.extend(note.diagnostics)
+        diagnostics.extend(residue_diagnostics(note))
+    assign_ids([record for note in notes for record in note.records])
+    return Parsed(notes=notes, sources=sources, diagnostics=diagnostics, parsed=parsed, reused=len(notes) - parsed)
+
+
+def note_key(source: SourceFile, forced: str | None) -> str:
+    return sha(code_digest(), forced or "", source.path, source.digest)
+
+
+def parse_sources(sources: list[SourceFile], settings: Settings,
+                  cache: BuildCache | None) -> tuple[list[ParsedNote], int]:
+    """Each source's ParsedNote (fresh objects every time) and how many were parsed anew."""
+    if cache is None:
+        return [parse_source(source, forced_format(source.path, settings)) for source in sources], len(sources)
+    notes: list[ParsedNote] = []
+    kept: dict[str, NoteEntry] = {}
+    parsed = 0
+    for source in sources:
+        forced = forced_format(source.path, settings)
+        key = note_key(source, forced)
+        entry = cache.notes.get(source.path)
+        if entry is None or entry.key != key:
+            note = parse_source(source, forced)
+            entry = NoteEntry(key, pickle.dumps(note, protocol=pickle.HIGHEST_PROTOCOL))
+            parsed += 1
+        else:
+            note = pickle.loads(entry.blob)
+        kept[source.path] = entry
+        notes.append(note)
+    cache.notes = kept
+    return notes, parsed

@@ -1,0 +1,44 @@
+"""Shared fixtures: the real notes in notes/, the external tag pages in ../shared/external."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from kb.discover import SourceFile, read_source
+from kb.formats import parse_source
+from kb.models import ParsedNote
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTES = ROOT / "notes"
+EXTERNAL = ROOT.parent / "shared" / "external"
+SEEDS = {
+    "minutes": "000_7ec92ae646da1197.txt",
+    "summaries": "001_aab98827960bca54.txt",
+    "blog": "002_08efc3dd06c964ef.txt",
+    "blog_no_date": "003_ed31778f23d8584c.txt",
+    "listing": "004_92a03f46596b4115.txt",
+}
+
+
+def load_seed(name: str) -> tuple[SourceFile, ParsedNote]:
+    source = read_source(NOTES / SEEDS[name], ROOT)
+    assert isinstance(source, SourceFile), source
+    return source, parse_source(source)
+
+
+def external_dir() -> Path:
+    """The external tag pages: a missing folder fails under CI and skips elsewhere."""
+    if not EXTERNAL.is_dir():
+        message = f"external tag pages not found at {EXTERNAL} (shared/ beside the repo)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return EXTERNAL
+
+
+@pytest.fixture(scope="session")
+def minutes() -> tuple[SourceFile, ParsedNote]:
+    return load_seed("minutes")
