@@ -1,0 +1,103 @@
+"""Compute, structured: GPU model, count and time from a record's `costs` text.
+
+Only statements count: a sentence that guesses (例えば, 推測, 可能性, e.g. ...) or says
+nothing is stated (明記されていません ...) gives no entry. Entries of one GPU model in one
+record merge: the first count wins, times take the largest figure given.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kb.models import Compute, Record
+
+_GPU = re.compile(
+    r"(?:NVIDIA\s+|Nvidia\s+)?(?:GeForce\s+)?"
+    r"(?P<model>RTX\s?A?\d{4}(?:\s?Ti)?|(?<![A-Za-z0-9-])(?:[AHVBL]\d{2,3}S?|H20|A40|T4|L4|GB200|TPU\s?v\d+[a-z]?)(?![A-Za-z0-9-])"
+    r"|(?<![A-Za-z0-9.])[234]0[5-9]0(?=\s?GPU))"
+)
+_GUESS = re.compile(
+    r"例えば|例:|例：|e\.g\.|推測|可能性|必要とな|必要です|一般的|明記されて(?:い)?ません|記載されて(?:い)?ません|不明"
+)
+_SENTENCE = re.compile(r"(?<=。)")
+_COUNT_BEFORE = re.compile(r"(\d+)\s*(?:つの|台の|基の|枚の|個の|x|×)?\s*(?:NVIDIA\s+|Nvidia\s+)?(?:GeForce\s+)?$")
+_COUNT_AFTER = re.compile(
+    r"^\s*(?:GPUs?\s*)?(?:[(（]\s*\d+\s*GB[^)）]*[)）]\s*)?(?:[x×]\s*(\d+)|[(（](\d+)\s*[基台枚個])"
+)
+_ONE = re.compile(r"(?:単一の?|個別の|1つの|single\s)\s*(?:NVIDIA\s+)?$|^\s*(?:GPU\s*)?[(（]単一[)）]")
+_TWO = re.compile(r"(?:デュアル|dual\s)\s*$", re.IGNORECASE)
+_GPU_HOURS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:\S+\s)?GPU\s*[-‐]?\s*(?:時間|hours?)", re.IGNORECASE)
+_GPU_DAYS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:[A-Z]\w*\s)?(?:GPU\s*)?days", re.IGNORECASE)
+_WALL = re.compile(r"(\d+(?:\.\d+)?)\s*(日間?|時間|days?|hours?)(?!\S*GPU)")
+_TIME_AFTER = re.compile(r"\s*(?:GPU\s*[-‐]?\s*)?(?:時間|hours?|days)", re.IGNORECASE)
+HOURS_PER = {"日": 24.0, "日間": 24.0, "day": 24.0, "days": 24.0, "時間": 1.0, "hour": 1.0, "hours": 1.0}
+
+
+def normalise_model(model: str) -> str:
+    model = re.sub(r"\s+", " ", model.strip())
+    model = re.sub(r"^RTX\s?", "RTX ", model)
+    return f"RTX {model}" if model.isdigit() else model
+
+
+def count_near(sentence: str, start: int, end: int) -> int | None:
+    before, after = sentence[:start], sentence[end:]
+    if _TIME_AFTER.match(after):  # `744 H800 GPU時間`: 744 is time, not a count
+        return None
+    for pattern, text in ((_COUNT_BEFORE, before), (_COUNT_AFTER, after)):
+        match = pattern.search(text)
+        if match:
+            return int(next(g for g in match.groups() if g))
+    if _ONE.search(before) or _ONE.search(after):
+        return 1
+    return 2 if _TWO.search(before) else None
+
+
+def times_in(sentence: str) -> tuple[float | None, float | None]:
+    """(wall-clock hours, GPU-hours) stated in a sentence; GPU-hours, when given, stand alone."""
+    gpu_hours = [float(m.group(1)) for m in _GPU_HOURS.finditer(sentence)]
+    gpu_hours += [float(m.group(1)) * 24 for m in _GPU_DAYS.finditer(sentence)]
+    if gpu_hours:
+        return None, round(max(gpu_hours), 1)
+    wall = [float(m.group(1)) * HOURS_PER[m.group(2).lower()] for m in _WALL.finditer(sentence)]
+    return (max(wall) if wall else None), None
+
+
+def statements(text: str) -> list[str]:
+    """One statement per line (a list item), less its sentences that guess."""
+    found = []
+    for line in text.split("\n"):
+        kept = "".join(s for s in _SENTENCE.split(line) if not _GUESS.search(s)).strip()
+        if kept:
+            found.append(kept)
+    return found
+
+
+def entries_in(sentence: str) -> list[Compute]:
+    hours, gpu_hours = times_in(sentence)
+    return [Compute(gpu=normalise_model(m.group("model")), count=count_near(sentence, m.start(), m.end()),
+                    hours=hours, gpu_hours=gpu_hours, text=sentence) for m in _GPU.finditer(sentence)]
+
+
+def merge(entries: list[Compute]) -> list[Compute]:
+    merged: dict[str, Compute] = {}
+    for entry in entries:
+        seen = merged.get(entry.gpu)
+        if seen is None:
+            merged[entry.gpu] = entry
+            continue
+        seen.count = seen.count if seen.count is not None else entry.count
+        seen.hours = max(filter(None, (seen.hours, entry.hours)), default=None)
+        seen.gpu_hours = max(filter(None, (seen.gpu_hours, entry.gpu_hours)), default=None)
+    return list(merged.values())
+
+
+def extract_compute(costs: str | None) -> list[Compute]:
+    if not costs:
+        return []
+    text = re.sub(r"[*`]", "", costs)
+    return merge([entry for sentence in statements(text) for entry in entries_in(sentence)])
+
+
+def link_compute(records: list[Record]) -> None:
+    for record in records:
+        record.compute = extract_compute(record.costs)

@@ -1,0 +1,74 @@
+"""Named groups of records (authors, venues) and the KnowledgeBase they live in."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from kb.models import Record
+from kb.text import fold, slugify
+
+
+@dataclass(frozen=True)
+class Group:
+    """Records sharing a name (an author, a venue, a tag): display name, slug, ids."""
+
+    key: str
+    name: str
+    slug: str
+    record_ids: tuple[str, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.record_ids)
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    records: list[Record]
+    by_id: dict[str, Record]
+    tags: list[Group]
+    dates: object  # kb.index.dates.DateIndex
+    authors: list[Group]
+    venues: list[Group]
+
+
+def unique_slugs(keys: list[str]) -> dict[str, str]:
+    """A slug per key, collisions resolved by `-2`, `-3` in sorted key order."""
+    taken: set[str] = set()
+    slugs: dict[str, str] = {}
+    for key in sorted(keys):
+        base = slugify(key)
+        slug, n = base, 1
+        while slug in taken:
+            n += 1
+            slug = f"{base}-{n}"
+        taken.add(slug)
+        slugs[key] = slug
+    return slugs
+
+
+def make_groups(members: dict[str, list[str]], names: dict[str, str]) -> list[Group]:
+    slugs = unique_slugs(list(members))
+    groups = [Group(key, names[key], slugs[key], tuple(dict.fromkeys(ids))) for key, ids in members.items()]
+    return sorted(groups, key=lambda g: (fold(g.name), g.key))
+
+
+def group_records(records: list[Record], values) -> list[Group]:
+    """Group records by the names `values(record)` gives, folded so case/width don't split."""
+    members: dict[str, list[str]] = defaultdict(list)
+    names: dict[str, str] = {}
+    for record in records:
+        for name in values(record):
+            key = " ".join(fold(name).split())
+            members[key].append(record.id)
+            names.setdefault(key, name.strip())
+    return make_groups(members, names)
+
+
+def group_by_author(records: list[Record]) -> list[Group]:
+    return group_records(records, lambda r: [a for a in r.authors if a.strip()])
+
+
+def group_by_venue(records: list[Record]) -> list[Group]:
+    return group_records(records, lambda r: [r.venue] if r.venue and r.venue.strip() else [])

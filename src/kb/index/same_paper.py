@@ -1,0 +1,85 @@
+"""The same paper noted in several notes: linked as `same_as`, never merged away.
+
+Candidate pairs come from blocks (the same arXiv id; the same first or last three title
+tokens) so nothing compares all pairs; within a block rapidfuzz decides. Titles that
+differ in a number or a numeral (`Textbooks Are All You Need` / `... II`,
+`FlashAttention` / `FlashAttention-2`) are different papers however close they look.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from functools import lru_cache
+from itertools import combinations
+
+from rapidfuzz import fuzz
+
+from kb.index.names import tokens
+from kb.models import Record
+
+SIMILARITY = 92.0
+BLOCK_TOKENS = 3
+_NUMBERED = re.compile(r"\d|^(?:i{1,3}|iv|v|vi{1,3}|ix|x)$")
+
+
+def title_tokens(record: Record) -> tuple[str, ...]:
+    return _title_tokens(record.title)
+
+
+@lru_cache(maxsize=1 << 16)
+def _title_tokens(title: str) -> tuple[str, ...]:
+    return tokens(title)
+
+
+@lru_cache(maxsize=1 << 16)
+def numerals(words: tuple[str, ...]) -> tuple[str, ...]:
+    """The tokens that tell editions apart: anything with a digit, roman numerals."""
+    return tuple(word for word in words if _NUMBERED.search(word))
+
+
+def same_title(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    if numerals(a) != numerals(b):
+        return False
+    return fuzz.ratio(" ".join(a), " ".join(b)) >= SIMILARITY
+
+
+def blocks(records: list[Record]) -> dict[tuple, list[Record]]:
+    """Records grouped by arXiv id, first three and last three title tokens."""
+    found: dict[tuple, list[Record]] = defaultdict(list)
+    for record in records:
+        words = title_tokens(record)
+        if record.arxiv_id:
+            found[("arxiv", record.arxiv_id)].append(record)
+        if len(words) >= BLOCK_TOKENS:
+            found[("head", *words[:BLOCK_TOKENS])].append(record)
+            found[("tail", *words[-BLOCK_TOKENS:])].append(record)
+    return found
+
+
+def is_same_paper(a: Record, b: Record) -> bool:
+    if a.arxiv_id and b.arxiv_id:
+        return a.arxiv_id == b.arxiv_id
+    return same_title(title_tokens(a), title_tokens(b))
+
+
+def same_paper_pairs(records: list[Record]) -> set[tuple[str, str]]:
+    """Sorted id pairs of records that are the same work."""
+    pairs: set[tuple[str, str]] = set()
+    for members in blocks(records).values():
+        for a, b in combinations(members, 2):
+            if a.id != b.id and is_same_paper(a, b):
+                pairs.add(tuple(sorted((a.id, b.id))))
+    return pairs
+
+
+def link_same_papers(records: list[Record]) -> set[tuple[str, str]]:
+    """Fill `same_as` (sorted, symmetric) and return the pairs."""
+    pairs = same_paper_pairs(records)
+    linked: dict[str, set[str]] = defaultdict(set)
+    for a, b in pairs:
+        linked[a].add(b)
+        linked[b].add(a)
+    for record in records:
+        record.same_as = sorted(linked.get(record.id, ()))
+    return pairs

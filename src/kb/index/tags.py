@@ -1,0 +1,43 @@
+"""The tag index: the same tag written differently is one tag, with a display name."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+
+from kb.index.groups import Group, make_groups
+from kb.models import Record
+from kb.text import fold
+
+_SPACES = re.compile(r"[\s_]+")
+
+
+def tag_key(tag: str) -> str:
+    """Fold case, width and spacing: `MachineLearning` = `machinelearning` = `Ｍachine Learning`."""
+    return _SPACES.sub("", fold(tag)).lstrip("#")
+
+
+def resolve_alias(tag: str, aliases: dict[str, str]) -> str:
+    folded = {tag_key(k): v for k, v in aliases.items()}
+    return folded.get(tag_key(tag), tag)
+
+
+def display_names(spellings: dict[str, Counter]) -> dict[str, str]:
+    """The most used spelling of each tag (ties: the alphabetically first)."""
+    return {key: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] for key, c in spellings.items()}
+
+
+def build_tag_index(records: list[Record], aliases: dict[str, str]) -> list[Group]:
+    """Tags with their records; each record's `tags` rewritten to canonical display names."""
+    members: dict[str, list[str]] = defaultdict(list)
+    spellings: dict[str, Counter] = defaultdict(Counter)
+    for record in records:
+        for tag in record.tags:
+            name = resolve_alias(tag.strip(), aliases)
+            spellings[tag_key(name)][name] += 1
+            members[tag_key(name)].append(record.id)
+    names = display_names(spellings)
+    for record in records:
+        canonical = [names[tag_key(resolve_alias(t.strip(), aliases))] for t in record.tags if t.strip()]
+        record.tags = list(dict.fromkeys(canonical))
+    return make_groups({k: v for k, v in members.items() if k}, names)
