@@ -1,0 +1,170 @@
+"""Markdown to safe HTML: CommonMark + tables, raw HTML shown as text, only http(s)/mailto links.
+
+Code blocks are highlighted with Pygments at build time (CSS classes, see `pygments_css`).
+Headings inside a body are shifted so they nest under the heading the page puts above it,
+and get ids (prefixed, so two bodies on one page never clash).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+from kb.text import slugify
+
+SAFE_URL = re.compile(r"^(https?://|mailto:)", re.IGNORECASE)
+LIGHT_STYLE, DARK_STYLE = "default", "monokai"
+
+
+def is_safe_url(url: str | None) -> bool:
+    return bool(url) and SAFE_URL.match(url.strip()) is not None
+
+
+def highlight_code(code: str, lang: str, _attrs: str) -> str:
+    """Pygments spans for a known language; '' lets markdown-it escape the code itself."""
+    return _highlight(code, lang or "")
+
+
+@lru_cache(maxsize=4096)
+def _highlight(code: str, lang: str) -> str:
+    name = (lang or "").split()[0] if lang else ""
+    try:
+        lexer = get_lexer_by_name(name) if name else None
+    except ClassNotFound:
+        lexer = None
+    if lexer is None:
+        return ""
+    return highlight(code, lexer, HtmlFormatter(nowrap=True))
+
+
+@lru_cache(maxsize=1)
+def parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "highlight": highlight_code}).enable("table")
+    md.validateLink = is_safe_url
+    return md
+
+
+def unsafe_links_to_text(children: list[Token]) -> list[Token]:
+    """Drop link tokens whose target is not http(s)/mailto (their text stays); images become links."""
+    out: list[Token] = []
+    dropping: list[bool] = []
+    for token in children:
+        if token.type == "link_open":
+            dropping.append(not is_safe_url(token.attrGet("href")))
+            if not dropping[-1]:
+                token.attrSet("rel", "noopener")
+                out.append(token)
+        elif token.type == "link_close":
+            if not dropping.pop():
+                out.append(token)
+        elif token.type == "image":
+            out.extend(image_as_link(token))
+        else:
+            out.append(token)
+    return out
+
+
+def image_as_link(token: Token) -> list[Token]:
+    """No external requests: an image becomes a link to it (or just its alt text)."""
+    alt = Token("text", "", 0, content=token.content or "画像")
+    src = token.attrGet("src")
+    if not is_safe_url(src):
+        return [alt]
+    return [Token("link_open", "a", 1, attrs={"href": src, "rel": "noopener"}), alt, Token("link_close", "a", -1)]
+
+
+def shift_headings(tokens: list[Token], top_level: int, id_prefix: str) -> None:
+    """Make the body's highest heading `top_level` (h3 under an h2...) and give every heading an id."""
+    levels = [int(t.tag[1]) for t in tokens if t.type == "heading_open"]
+    if not levels:
+        return
+    shift = top_level - min(levels)
+    for i, token in enumerate(tokens):
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(6, int(token.tag[1]) + shift)}"
+        if token.type == "heading_open":
+            token.attrSet("id", f"{id_prefix}-{i}-{slugify(tokens[i + 1].content)}")
+
+
+# Rendered bodies by (text, level, prefix): the same text (a section shared by several
+# records, a summary shown on two pages) is parsed once per process. Bounded by the build.
+_RENDERED: dict[tuple[str, int, str], str] = {}
+_PLAIN: dict[tuple[str, int], str] = {}
+MEMO_LIMIT = 50_000
+_STORE: dict[str, str] | None = None
+
+
+def render_markdown(text: str | None, top_level: int = 3, id_prefix: str = "h") -> str:
+    """Safe HTML for a Markdown body."""
+    if not text:
+        return ""
+    key = (text, top_level, id_prefix)
+    html = _RENDERED.get(key)
+    if html is None:
+        html = _render_markdown(text, top_level, id_prefix)
+        if len(_RENDERED) >= MEMO_LIMIT:
+            _RENDERED.clear()
+        _RENDERED[key] = html
+    return html
+
+
+def _render_markdown(text: str, top_level: int, id_prefix: str) -> str:
+    md = parser()
+    tokens = md.parse(text)
+    for token in tokens:
+        if token.type == "inline" and token.children:
+            token.children = unsafe_links_to_text(token.children)
+    shift_headings(tokens, top_level, id_prefix)
+    return md.renderer.render(tokens, md.options, {})
+
+
+def plain_text(text: str | None, limit: int = 200) -> str:
+    """The words of a Markdown body on one line, cut to `limit` characters (for meta descriptions)."""
+    if not text:
+        return ""
+    key = (text, limit)
+    words = _PLAIN.get(key)
+    if words is None:
+        stored = hashlib.sha1(f"{limit}\x00{text}".encode()).hexdigest() if _STORE is not None else ""
+        words = _STORE.get(stored) if _STORE is not None else None
+        if words is None:
+            words = _plain_text(text, limit)
+            if _STORE is not None:
+                _STORE[stored] = words
+        if len(_PLAIN) >= MEMO_LIMIT:
+            _PLAIN.clear()
+        _PLAIN[key] = words
+    return words
+
+
+def use_plain_store(store: dict[str, str] | None) -> None:
+    """Keep one-line texts in `store` too (text hash -> text): the build cache persists it."""
+    global _STORE
+    _STORE = store
+
+
+def _plain_text(text: str, limit: int) -> str:
+    parts: list[str] = []
+    for token in parser().parse(text):
+        if token.type in ("fence", "code_block"):
+            parts.append(token.content)
+        for child in token.children or []:
+            if child.type in ("text", "code_inline"):
+                parts.append(child.content)
+    words = " ".join(" ".join(parts).split())
+    return words if len(words) <= limit else words[: limit - 1].rstrip() + "…"
+
+
+def pygments_css() -> str:
+    """Highlight classes for light and dark colour schemes (dark under prefers-color-scheme)."""
+    light = HtmlFormatter(style=LIGHT_STYLE).get_style_defs(["pre code"])
+    dark = HtmlFormatter(style=DARK_STYLE).get_style_defs(["pre code"])
+    return f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"

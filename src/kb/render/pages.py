@@ -1,0 +1,183 @@
+"""Which pages exist and what each one shows: (site path, template, context) triples."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from markupsafe import Markup
+
+from kb.index.groups import Group
+from kb.models import Record
+from kb.render.bibtex import bibtex_entry
+from kb.render.chart import records_per_month_svg
+from kb.render.markdown import plain_text, render_markdown
+from kb.render.search_terms import search_terms
+from kb.render.site import Site, tag_page
+from kb.search import record_page
+from kb.text import slugify
+
+NEWEST = 20
+FIELDS = (("problem", "課題"), ("approach", "手法"), ("results", "結果"), ("limitations", "限界"),
+          ("technical", "技術的な詳細"), ("costs", "コスト"), ("references", "参考文献"), ("comment", "コメント"))
+LINKS = (("mentions", "この記録が言及しているもの"), ("mentioned_by", "この記録に言及しているもの"),
+         ("same_as", "同じ論文の別のノート"), ("related", "関連する記録"))
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str
+    template: str
+    context: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One headed part of a record page: anchor id, heading, rendered body."""
+
+    id: str
+    heading: str
+    html: Markup
+
+
+def field_blocks(record: Record) -> list[Block]:
+    return [Block(name, label, Markup(render_markdown(getattr(record, name), 3, name)))
+            for name, label in FIELDS if getattr(record, name)]
+
+
+def section_blocks(record: Record, taken: set[str]) -> list[Block]:
+    """Sections whose text is not already shown as a field, with unique anchors."""
+    shown = {(getattr(record, name) or "").strip() for name, _ in FIELDS} | {(record.summary or "").strip()}
+    blocks: list[Block] = []
+    for section in record.sections:
+        if section.body.strip() in shown and section.body.strip():
+            continue
+        anchor, n = "s-" + slugify(section.heading), 1
+        while anchor in taken:
+            n += 1
+            anchor = f"s-{slugify(section.heading)}-{n}"
+        taken.add(anchor)
+        blocks.append(Block(anchor, section.heading, Markup(render_markdown(section.body, 3, anchor))))
+    return blocks
+
+
+def link_groups(site: Site, record: Record) -> list[tuple[str, str, list[Record]]]:
+    groups = [(name, label, site.records_of(getattr(record, name))) for name, label in LINKS]
+    return [g for g in groups if g[2]]
+
+
+def description(record: Record, settings_description: str) -> str:
+    text = record.tweet or record.summary or record.headline or record.problem
+    return plain_text(text, 200) or settings_description
+
+
+def record_context(site: Site, record: Record, keys: dict[str, str]) -> dict:
+    fields = field_blocks(record)
+    sections = section_blocks(record, {b.id for b in fields})
+    return {
+        "record": record, "fields": fields, "sections": sections,
+        "search_terms": search_terms(record, {b.heading for b in sections}),
+        "summary_html": Markup(render_markdown(record.summary, 3, "summary")),
+        "tweet_html": Markup(render_markdown(record.tweet, 3, "tweet")),
+        "links": link_groups(site, record), "source_link": site.source_link(record),
+        "bibtex": bibtex_entry(record, keys[record.id]) if record.id in keys else None,
+        "description": description(record, site.settings.description), "og_type": "article",
+    }
+
+
+class LazyContext(Mapping):
+    """A page context built only when the page is rendered (an unchanged page never is).
+
+    `fingerprint_inputs` must name everything `build` reads (the build cache hashes it to
+    decide whether the page changed); the record digest covers the record's own fields.
+    """
+
+    def __init__(self, build, inputs: dict) -> None:
+        self.build, self.fingerprint_inputs = build, inputs
+
+    def __getitem__(self, key):
+        return self.build()[key]
+
+    def __iter__(self):
+        return iter(self.build())
+
+    def __len__(self) -> int:
+        return len(self.build())
+
+
+def record_pages(site: Site, keys: dict[str, str]) -> list[Page]:
+    def lazy(record: Record) -> LazyContext:
+        inputs = {"record": record, "links": link_groups(site, record), "source_link": site.source_link(record),
+                  "bib_key": keys.get(record.id), "description": site.settings.description}
+        return LazyContext(lambda: record_context(site, record, keys), inputs)
+
+    return [Page(record_page(r), "record.html", lazy(r)) for r in site.kb.records]
+
+
+def cloud_size(count: int, peak: int) -> int:
+    """1 (rare) to 5 (the most used tag), on a log scale."""
+    if peak <= 1:
+        return 3
+    return 1 + round(4 * math.log(count) / math.log(peak))
+
+
+def home_page(site: Site) -> Page:
+    kb = site.kb
+    peak = max((g.count for g in kb.tags), default=1)
+    counts = {"records": len(kb.records), "notes": len(site.notes), "tags": len(kb.tags),
+              "authors": len(kb.authors), "venues": len(kb.venues)}
+    return Page("index.html", "index.html", {
+        "newest": kb.records[:NEWEST], "counts": counts, "chart": records_per_month_svg(kb.dates),
+        "cloud": [(g, cloud_size(g.count, peak)) for g in kb.tags], "nav": "home"})
+
+
+def tag_pages(site: Site) -> list[Page]:
+    by_count = sorted(site.kb.tags, key=lambda g: (-g.count, g.name))
+    pages = [Page("tags/index.html", "tags.html", {"tags": site.kb.tags, "by_count": by_count, "nav": "tags"})]
+    for group in site.kb.tags:
+        pages.append(Page(tag_page(group.slug), "tag.html", {
+            "group": group, "records": site.records_of(group.record_ids), "nav": "tags"}))
+    return pages
+
+
+def archive_page(site: Site) -> Page:
+    dates = site.kb.dates
+    years = [(y, [(m, site.records_of(m.record_ids)) for m in y.months]) for y in dates.years]
+    return Page("archive/index.html", "archive.html", {
+        "years": years, "undated": site.records_of(dates.undated), "nav": "archive"})
+
+
+def note_pages(site: Site) -> list[Page]:
+    return [Page(note.page, "note.html", {"note": note, "records": site.records_of(note.record_ids), "nav": "notes"})
+            for note in site.notes]
+
+
+def notes_index(site: Site) -> Page:
+    return Page("notes/index.html", "notes.html", {"notes": site.notes, "nav": "notes"})
+
+
+def compute_page(site: Site) -> Page:
+    rows = [(r, c) for r in site.kb.records for c in r.compute]
+    return Page("compute/index.html", "compute.html", {"rows": rows, "nav": "compute"})
+
+
+def group_pages(site: Site, kind: str, groups: list[Group], label: str) -> list[Page]:
+    ctx = {"kind": kind, "label": label, "nav": kind}
+    pages = [Page(f"{kind}/index.html", "groups.html", {**ctx, "groups": groups})]
+    for group in groups:
+        pages.append(Page(f"{kind}/{group.slug}/index.html", "group.html",
+                          {**ctx, "group": group, "records": site.records_of(group.record_ids)}))
+    return pages
+
+
+def html_pages(site: Site, keys: dict[str, str]) -> list[Page]:
+    """Every HTML page of the site, in a fixed order."""
+    return [
+        home_page(site), *record_pages(site, keys), *tag_pages(site), archive_page(site),
+        notes_index(site), *note_pages(site), compute_page(site),
+        *group_pages(site, "authors", site.kb.authors, "著者"),
+        *group_pages(site, "venues", site.kb.venues, "会議・掲載先"),
+        Page("search/index.html", "search.html", {"nav": "search"}),
+        Page("404.html", "404.html", {}),
+    ]

@@ -1,0 +1,170 @@
+"""What the renderer is given: the knowledge base, the note files, the settings, and site paths.
+
+Every site path here is relative to the site root ("records/<id>/index.html"); a page
+turns it into a relative link with its own `root` prefix ("../../"), so the site works
+under any sub-path and from file://.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import PurePosixPath
+
+from markupsafe import Markup, escape
+
+from kb.config import Settings
+from kb.discover import SourceFile
+from kb.index import KnowledgeBase
+from kb.index.groups import unique_slugs
+from kb.models import Diagnostic, ParsedNote, Record, Severity
+from kb.search import record_page
+from kb.text import fold
+
+PLACEHOLDER_HOST = "example.invalid"
+
+
+def root_prefix(page: str) -> str:
+    """The way back to the site root from a page: '' at the root, '../../' two folders down."""
+    return "../" * page.count("/")
+
+
+def tag_page(slug: str) -> str:
+    return f"tags/{slug}/index.html"
+
+
+def note_page(slug: str) -> str:
+    return f"notes/{slug}/index.html"
+
+
+def group_key(name: str) -> str:
+    """The key kb.index.groups files an author or venue name under."""
+    return " ".join(fold(name).split())
+
+
+def absolute_base(settings: Settings) -> str | None:
+    """kb.yaml's base_url, or None while it is unset (the built-in placeholder)."""
+    base = (settings.base_url or "").strip()
+    if not base or PLACEHOLDER_HOST in base:
+        return None
+    return base if base.endswith("/") else base + "/"
+
+
+@dataclass(frozen=True)
+class NoteFile:
+    """One note file as the site shows it: its text, format, date and the records drawn from it."""
+
+    path: str
+    slug: str
+    format: str
+    text: str
+    date: dt.date | None
+    record_ids: tuple[str, ...]
+    errors: tuple[Diagnostic, ...]
+
+    @property
+    def page(self) -> str:
+        return note_page(self.slug)
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.split("\n")
+
+    @property
+    def name(self) -> str:
+        return PurePosixPath(self.path).name
+
+    @property
+    def numbered_html(self) -> Markup:
+        """Every line in its own anchored row (`#L12`), built in one pass (what note.html shows)."""
+        return numbered_lines(self.text)
+
+
+def numbered_lines(text: str) -> Markup:
+    rows = [f'<div class="line" id="L{n}"><a class="ln" href="#L{n}" aria-label="{n} 行目">{n}</a>'
+            f'<span class="lt">{line}</span></div>\n'
+            for n, line in enumerate(escape(text).split("\n"), 1)]
+    return Markup("".join(rows))
+
+
+def note_slugs(paths: list[str], prefix: str) -> dict[str, str]:
+    """A unique slug per note path, from the path below the notes folder, suffix dropped."""
+    def short(path: str) -> str:
+        inner = path[len(prefix):] if prefix and path.startswith(prefix) else path
+        return str(PurePosixPath(inner).with_suffix(""))
+
+    by_short = unique_slugs([short(p) for p in paths])
+    return {p: by_short[short(p)] for p in paths}
+
+
+def note_date(note: ParsedNote, records: list[Record]) -> dt.date | None:
+    dates = sorted(r.issue_date for r in records if r.issue_date)
+    return dates[0] if dates else None
+
+
+def make_note(source: SourceFile, note: ParsedNote | None, slug: str, diagnostics: list[Diagnostic]) -> NoteFile:
+    records = note.records if note else []
+    errors = tuple(d for d in diagnostics if d.path == source.path and d.severity is Severity.ERROR)
+    return NoteFile(path=source.path, slug=slug, format=note.format if note else "", text=source.text,
+                    date=note_date(note, records) if note else None,
+                    record_ids=tuple(r.id for r in records), errors=errors)
+
+
+def make_notes(sources: list[SourceFile], notes: list[ParsedNote], diagnostics: list[Diagnostic],
+               prefix: str) -> list[NoteFile]:
+    by_path = {note.path: note for note in notes}
+    slugs = note_slugs([s.path for s in sources], prefix)
+    made = [make_note(s, by_path.get(s.path), slugs[s.path], diagnostics) for s in sources]
+    return sorted(made, key=lambda n: n.path)
+
+
+@dataclass(frozen=True)
+class Site:
+    """Everything the pages are drawn from; read-only."""
+
+    kb: KnowledgeBase
+    notes: list[NoteFile]
+    settings: Settings
+
+    def records_of(self, ids) -> list[Record]:
+        return [self.kb.by_id[i] for i in ids if i in self.kb.by_id]
+
+    @cached_property
+    def tag_slugs(self) -> dict[str, str]:
+        return {group.name: group.slug for group in self.kb.tags}
+
+    @cached_property
+    def notes_by_path(self) -> dict[str, NoteFile]:
+        return {note.path: note for note in self.notes}
+
+    def note_of(self, record: Record) -> NoteFile | None:
+        return self.notes_by_path.get(record.source.path)
+
+    def source_link(self, record: Record) -> str | None:
+        note = self.note_of(record)
+        return f"{note.page}#L{record.source.line_start}" if note else None
+
+    @cached_property
+    def author_slugs(self) -> dict[str, str]:
+        return {group.key: group.slug for group in self.kb.authors}
+
+    @cached_property
+    def venue_slugs(self) -> dict[str, str]:
+        return {group.key: group.slug for group in self.kb.venues}
+
+    def tag_slug(self, name: str) -> str | None:
+        return self.tag_slugs.get(name)
+
+    def author_slug(self, name: str) -> str | None:
+        return self.author_slugs.get(group_key(name))
+
+    def venue_slug(self, name: str | None) -> str | None:
+        return self.venue_slugs.get(group_key(name)) if name else None
+
+    @property
+    def base_url(self) -> str | None:
+        return absolute_base(self.settings)
+
+    def record_page(self, record: Record) -> str:
+        return record_page(record)

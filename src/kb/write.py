@@ -1,0 +1,165 @@
+"""The write stage: put a rendered site on disk atomically.
+
+The files go to a fresh temporary folder beside the output folder (unchanged files are
+hard-linked from the previous site, see `Link`); an optional step
+(Pagefind) runs on that folder; then two renames swap it in. Anything failing before the
+swap removes the temporary folder and leaves the previous site exactly as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+MARKER = ".kb-site"
+TMP_TAG = ".tmp-"
+OLD_TAG = ".old-"
+DEFER_CLEANUP = 1000  # files: above this, the replaced site is removed in the background
+
+
+class WriteError(Exception):
+    """The output folder cannot safely be (re)placed."""
+
+
+def is_inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def check_target(out_dir: Path, notes_dir: Path, root: Path, clean: bool) -> None:
+    """Refuse to replace a folder holding notes or the project, or a folder kb did not write."""
+    out_dir, notes_dir, root = out_dir.resolve(), notes_dir.resolve(), root.resolve()
+    if is_inside(out_dir, notes_dir) or is_inside(notes_dir, out_dir) or is_inside(root, out_dir):
+        raise WriteError(f"refusing to write the site to {out_dir}: it would overlap the notes or the project")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER).exists() and not clean:
+        raise WriteError(f"{out_dir} exists and was not written by kb build; "
+                         "choose another --out or pass --clean to replace it")
+
+
+def safe_relative(name: str) -> PurePosixPath:
+    path = PurePosixPath(name)
+    if path.is_absolute() or ".." in path.parts or not path.parts:
+        raise WriteError(f"refusing to write outside the site: {name!r}")
+    return path
+
+
+@dataclass(frozen=True)
+class Link:
+    """A file to take from the previous site unchanged: hard-linked (copied across devices).
+
+    `make` gives its bytes when the old file is gone after all.
+    """
+
+    source: Path
+    make: Callable[[], bytes]
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def put_file(target: Path, data: bytes | Link) -> None:
+    if isinstance(data, Link):
+        try:
+            link_or_copy(data.source, target)
+            return
+        except FileNotFoundError:
+            data = data.make()
+    target.write_bytes(data)
+
+
+def write_files(folder: Path, files: Mapping[str, bytes | Link]) -> None:
+    """Every file (bytes, or a Link to an unchanged one), in the mapping's order, then the marker."""
+    made: set[Path] = set()
+    for name, data in files.items():
+        target = folder / safe_relative(name)
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        put_file(target, data)
+    (folder / MARKER).write_text("written by kb build; this whole folder is replaced on every build\n")
+
+
+def link_tree(source: Path, target: Path) -> None:
+    """Hard-link (or copy) every file below source to the same place below target."""
+    for path in sorted(source.rglob("*")):
+        dest = target / path.relative_to(source)
+        if path.is_dir():
+            dest.mkdir(parents=True, exist_ok=True)
+        else:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            link_or_copy(path, dest)
+
+
+def leftovers(out_dir: Path) -> list[Path]:
+    """Temporary folders a killed build may have left beside out_dir."""
+    prefixes = (f".{out_dir.name}{TMP_TAG}", f".{out_dir.name}{OLD_TAG}")
+    return sorted(p for p in out_dir.parent.glob(f".{out_dir.name}.*") if p.name.startswith(prefixes))
+
+
+def remove_leftovers(out_dir: Path) -> None:
+    for path in leftovers(out_dir.resolve()):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def remove_later(path: Path) -> None:
+    """Remove a replaced site in a detached process: the build need not wait for 10,000 unlinks.
+
+    Where fork is missing or fails, the folder is removed here and now. A removal cut short
+    leaves a `.<site>.old-*` folder, which the next `kb build --clean` removes.
+    """
+    try:
+        pid = os.fork()
+    except (AttributeError, OSError):
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    if pid == 0:  # child: fork again so the grandchild is reparented and never a zombie
+        try:
+            if os.fork() == 0:
+                os.setsid()
+                shutil.rmtree(path, ignore_errors=True)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def swap_in(new: Path, out_dir: Path, defer_cleanup: bool = False) -> None:
+    """Rename `new` to `out_dir`; the old folder is renamed aside first and removed last."""
+    if not out_dir.exists():
+        new.rename(out_dir)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}{OLD_TAG}", dir=out_dir.parent))
+    old.rmdir()
+    out_dir.rename(old)
+    try:
+        new.rename(out_dir)
+    except OSError:
+        old.rename(out_dir)
+        raise
+    if defer_cleanup:
+        remove_later(old)
+    else:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_site(files: Mapping[str, bytes | Link], out_dir: Path,
+               before_swap: Callable[[Path], None] | None = None) -> None:
+    """Write `files` (site path -> bytes or Link) as the whole content of out_dir, atomically."""
+    out_dir = out_dir.resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}{TMP_TAG}", dir=out_dir.parent))
+    try:
+        os.chmod(tmp, 0o755)
+        write_files(tmp, files)
+        if before_swap is not None:
+            before_swap(tmp)
+        swap_in(tmp, out_dir, defer_cleanup=len(files) > DEFER_CLEANUP)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

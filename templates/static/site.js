@@ -1,0 +1,101 @@
+// kb site: small progressive enhancements. Everything works without this file.
+(function () {
+  "use strict";
+
+  // Sortable lists: <div data-sort-list="ID" hidden> with buttons data-sort-key="name|count".
+  function sortList(list, key) {
+    var items = Array.prototype.slice.call(list.children);
+    items.sort(function (a, b) {
+      var na = Number(a.dataset.name), nb = Number(b.dataset.name);
+      if (key === "count") {
+        var diff = Number(b.dataset.count) - Number(a.dataset.count);
+        if (diff !== 0) return diff;
+      }
+      return na - nb;
+    });
+    items.forEach(function (item) { list.appendChild(item); });
+  }
+
+  document.querySelectorAll("[data-sort-list]").forEach(function (controls) {
+    var list = document.getElementById(controls.dataset.sortList);
+    if (!list) return;
+    controls.hidden = false;
+    controls.querySelectorAll("button[data-sort-key]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        sortList(list, button.dataset.sortKey);
+        controls.querySelectorAll("button").forEach(function (b) {
+          b.setAttribute("aria-pressed", String(b === button));
+        });
+      });
+    });
+  });
+
+  // Sortable tables: <table class="sortable">; th data-type="number" sorts numerically.
+  function cellValue(row, index) {
+    var cell = row.cells[index];
+    return cell.dataset.value !== undefined ? cell.dataset.value : cell.textContent.trim();
+  }
+
+  function compareRows(index, numeric, direction) {
+    return function (a, b) {
+      var x = cellValue(a, index), y = cellValue(b, index);
+      if (numeric) {
+        var nx = x === "" ? -Infinity : Number(x), ny = y === "" ? -Infinity : Number(y);
+        return (nx - ny) * direction;
+      }
+      return x.localeCompare(y, "ja") * direction;
+    };
+  }
+
+  document.querySelectorAll("table.sortable").forEach(function (table) {
+    var body = table.tBodies[0];
+    table.querySelectorAll("thead th").forEach(function (th, index) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "sort";
+      button.textContent = th.textContent;
+      th.textContent = "";
+      th.appendChild(button);
+      th.setAttribute("aria-sort", "none");
+      button.addEventListener("click", function () {
+        var ascending = th.getAttribute("aria-sort") !== "ascending";
+        var rows = Array.prototype.slice.call(body.rows);
+        rows.sort(compareRows(index, th.dataset.type === "number", ascending ? 1 : -1));
+        rows.forEach(function (row) { body.appendChild(row); });
+        table.querySelectorAll("thead th").forEach(function (other) { other.setAttribute("aria-sort", "none"); });
+        th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+      });
+    });
+  });
+
+  // Copy buttons: <button data-copy="ELEMENT-ID" hidden>.
+  function fallbackCopy(text) {
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    try { document.execCommand("copy"); } catch (e) { /* nothing more to try */ }
+    document.body.removeChild(area);
+    return Promise.resolve();
+  }
+
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    var source = document.getElementById(button.dataset.copy);
+    if (!source) return;
+    var label = button.textContent;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var text = source.textContent;
+      var copying = navigator.clipboard && window.isSecureContext
+        ? navigator.clipboard.writeText(text).catch(function () { return fallbackCopy(text); })
+        : fallbackCopy(text);
+      copying.then(function () {
+        button.textContent = "コピーしました";
+        setTimeout(function () { button.textContent = label; }, 2000);
+      });
+    });
+  });
+})();
