@@ -1,0 +1,123 @@
+"""What a search matches, for `kb search` and for the site (its script applies the same rule).
+
+The rule: fold the query and the text (NFKC + case fold), split the query at white
+space, and a record matches when every word occurs in its text as a substring. Japanese
+needs no word splitting for this, and `LoRA` finds `QLoRA`. The site's search script
+does the same (`String.normalize("NFKC").toLowerCase()`) on the text Pagefind returns
+(templates/static/search.js; U+200B word marks removed), and the record page indexes exactly
+this text: labels, dates and links are `data-pagefind-ignore`, tags and hidden section headings
+sit in a hidden block (kb.render.search_terms); tests/test_search_browser.py checks both agree.
+
+Near matches (typos in ASCII names) come after exact ones, ranked with rapidfuzz.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+from rapidfuzz import fuzz, process, utils
+
+from kb.index.tags import tag_key
+from kb.models import Record
+from kb.text import fold
+
+TEXT_FIELDS = ("headline", "summary", "problem", "approach", "results", "limitations", "technical",
+               "costs", "references", "tweet", "comment")
+NEAR_CUTOFF = 85.0
+
+
+@dataclass(frozen=True)
+class Hit:
+    record: Record
+    exact: bool
+    score: float
+
+    def as_dict(self) -> dict:
+        r = self.record
+        return {"id": r.id, "title": r.title, "issue_date": r.issue_date and r.issue_date.isoformat(),
+                "tags": r.tags, "path": record_page(r), "match": "exact" if self.exact else "near",
+                "score": round(self.score, 1)}
+
+
+def record_page(record: Record) -> str:
+    """The record's page, relative to the site root."""
+    return f"records/{record.id}/index.html"
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def markdown_text(markdown: str) -> str:
+    """The words a reader sees in rendered Markdown (markup dropped, code kept)."""
+    parts: list[str] = []
+    for token in _markdown().parse(markdown):
+        if token.type in ("fence", "code_block", "html_block"):
+            parts.append(token.content)
+        for child in token.children or []:
+            if child.type in ("text", "code_inline", "html_inline"):
+                parts.append(child.content)
+            elif child.type in ("softbreak", "hardbreak"):
+                parts.append("\n")
+        if token.block and token.nesting <= 0:
+            parts.append("\n")
+    return "".join(parts)
+
+
+def search_text(record: Record) -> str:
+    """Everything a search looks at: title, people, venue, tags and the rendered text."""
+    parts = [record.title, ", ".join(record.authors), record.venue or "", record.presenter or "",
+             " ".join(record.tags)]
+    parts += [markdown_text(getattr(record, name)) for name in TEXT_FIELDS if getattr(record, name)]
+    parts += [s.heading + "\n" + markdown_text(s.body) for s in record.sections]
+    return "\n".join(p for p in parts if p)
+
+
+def query_words(query: str) -> list[str]:
+    return fold(query).split()
+
+
+def matches(query: str, text: str) -> bool:
+    """The one match rule: every folded query word occurs in the folded text."""
+    words = query_words(query)
+    folded = fold(text)
+    return bool(words) and all(word in folded for word in words)
+
+
+def passes_filters(record: Record, tag: str | None, since: dt.date | None) -> bool:
+    if tag and tag_key(tag) not in {tag_key(t) for t in record.tags}:
+        return False
+    return since is None or (record.issue_date is not None and record.issue_date >= since)
+
+
+def exact_rank(query: str, record: Record) -> float:
+    """Title hits first, then tag hits, then body hits; newer first within each."""
+    title_hit = matches(query, record.title)
+    tag_hit = any(matches(query, t) for t in record.tags)
+    return 300.0 * title_hit + 200.0 * tag_hit
+
+
+def near_hits(query: str, records: list[Record], limit: int) -> list[Hit]:
+    """Records whose title, tags or authors are close to the query (typos in ASCII names)."""
+    choices = {i: " ".join([r.title, *r.tags, *r.authors]) for i, r in enumerate(records)}
+    found = process.extract(query, choices, scorer=fuzz.partial_ratio, processor=utils.default_process,
+                            score_cutoff=NEAR_CUTOFF, limit=limit)
+    return [Hit(records[i], exact=False, score=score) for _, score, i in found]
+
+
+def search(records: list[Record], query: str, tag: str | None = None, since: dt.date | None = None,
+           limit: int = 20, near: bool = True) -> list[Hit]:
+    """Exact matches (the site's rule) first, then near matches, at most `limit` in all."""
+    pool = [r for r in records if passes_filters(r, tag, since)]
+    exact = [Hit(r, True, exact_rank(query, r)) for r in pool if matches(query, search_text(r))]
+    exact.sort(key=lambda h: (-h.score, -(h.record.issue_date or dt.date.min).toordinal(), h.record.id))
+    hits = exact[:limit]
+    if near and len(hits) < limit and query.isascii():
+        seen = {h.record.id for h in hits}
+        rest = [r for r in pool if r.id not in seen]
+        hits += near_hits(query, rest, limit - len(hits))
+    return hits
