@@ -1,0 +1,197 @@
+"""The whole build, top to bottom: parse -> index -> render -> (search) -> write.
+
+    build_site(root, settings, out_dir) -> BuildResult
+
+Incremental by default (see kb.cache): unchanged notes are not parsed again, unchanged
+files are hard-linked from the previous site instead of rendered, the Pagefind index is
+reused when no page changed, and a build whose inputs all equal the last one's returns at
+once. The output is byte-identical to a clean build (`clean=True`) either way.
+
+Each step is a function with typed input and output; nothing is shared or mutated between
+them. Errors in notes are reported in the result (the CLI exits 1) but never stop the build.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from kb.cache import BuildCache, SiteState, code_digest, marker_stamp, settings_digest, sha, theme_digest
+from kb.config import Settings
+from kb.discover import discover, relative_name
+from kb.index import build_index
+from kb.models import Diagnostic, Severity
+from kb.records import Parsed, parse_notes
+from kb.render import Output, Site, Theme, make_notes, plan_site
+from kb.write import Link, check_target, link_tree, remove_leftovers, write_site
+
+PAGEFIND_HELP = ("Pagefind (the search index builder) was not found: run `npm install` in the project "
+                 "(it installs node_modules/.bin/pagefind from package.json), or build with --no-search.")
+
+
+class BuildError(Exception):
+    """The build could not finish; the previous site (if any) is untouched."""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    out_dir: Path
+    files: tuple[str, ...]
+    records: int
+    notes: int
+    diagnostics: tuple[Diagnostic, ...]
+    parsed: int = 0  # notes parsed in this build (the rest came from .kb-cache)
+    rendered: int = 0  # files made in this build (the rest were linked from the previous site)
+    reused: int = 0
+    search: str = "off"  # "ran", "reused" (the previous Pagefind index) or "off"
+
+    @property
+    def pages(self) -> int:
+        return sum(name.endswith(".html") for name in self.files)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+
+def find_pagefind(root: Path) -> Path:
+    local = root / "node_modules" / ".bin" / "pagefind"
+    found = local if local.exists() else shutil.which("pagefind")
+    if not found:
+        raise BuildError(PAGEFIND_HELP)
+    return Path(found).absolute()  # Pagefind runs with cwd=root: a relative path would not resolve
+
+
+def pagefind_step(root: Path) -> Callable[[Path], None]:
+    """Index the rendered site in its temporary folder (runs before the swap)."""
+    exe = find_pagefind(root)
+
+    def run(site_dir: Path) -> None:
+        done = subprocess.run([str(exe), "--site", str(site_dir)], cwd=root, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise BuildError(f"pagefind failed ({done.returncode}):\n{(done.stderr or done.stdout)[-2000:]}")
+
+    run.exe = exe
+    return run
+
+
+def make_site(parsed: Parsed, root: Path, notes_dir: Path, settings: Settings, memo: dict | None = None) -> Site:
+    kb = build_index(parsed.records, settings, memo)
+    notes = make_notes(parsed.sources, parsed.notes, parsed.diagnostics, notes_prefix(notes_dir, root))
+    return Site(kb=kb, notes=notes, settings=settings)
+
+
+def notes_prefix(notes_dir: Path, root: Path) -> str:
+    return relative_name(notes_dir, root).rstrip("/") + "/"
+
+
+class Planned(Mapping):
+    """The site's files in path order, made one at a time as the writer asks (never all in memory).
+
+    A file whose input key equals the previous site's is a Link to the old file instead.
+    """
+
+    def __init__(self, outputs: list[Output], previous: SiteState | None) -> None:
+        self.outputs = {o.path: o for o in outputs}
+        old = previous.keys if previous else {}
+        self.base = Path(previous.site) if previous else None
+        self.reuse = {o.path for o in outputs if old.get(o.path) == o.key}
+        self.rendered = 0
+
+    def __len__(self) -> int:
+        return len(self.outputs)
+
+    def __iter__(self):
+        return iter(self.outputs)
+
+    def __getitem__(self, path: str) -> bytes | Link:
+        output = self.outputs[path]
+        if path in self.reuse:
+            return Link(self.base / path, self.counted(output.make))
+        return self.counted(output.make)()
+
+    def counted(self, make):
+        def run() -> bytes:
+            self.rendered += 1
+            return make()
+        return run
+
+    def items(self):
+        return ((path, self[path]) for path in self.outputs)
+
+    @property
+    def pages_changed(self) -> bool:
+        return any(path.endswith(".html") and path not in self.reuse for path in self.outputs)
+
+
+def build_id(settings: Settings, theme: Theme, prefix: str, found, pagefind: Path | None) -> str:
+    """Everything a build reads: when it equals the last build's, the site would come out the same."""
+    sources, problems = found
+    notes = [(s.path, s.digest) for s in sources] + [d.model_dump_json() for d in problems]
+    return sha(code_digest(), settings_digest(settings), theme_digest(theme.dirs), prefix,
+               json.dumps(notes, ensure_ascii=False), str(pagefind or ""))
+
+
+def search_step(run: Callable[[Path], None] | None, exe: str | None, files: Planned, previous: SiteState | None):
+    """Pagefind on the new site, or its previous index linked over when no page changed."""
+    if run is None:
+        return None, "off"
+    old_pages = {p for p in previous.keys if p.endswith(".html")} if previous else set()
+    new_pages = {p for p in files.outputs if p.endswith(".html")}
+    index = Path(previous.site) / "pagefind" if previous else None
+    if (previous and previous.pagefind == exe and old_pages == new_pages and not files.pages_changed
+            and index.is_dir()):
+        def reuse(site_dir: Path) -> None:
+            try:
+                link_tree(index, site_dir / "pagefind")
+            except OSError:  # the old index went away meanwhile: make a new one
+                shutil.rmtree(site_dir / "pagefind", ignore_errors=True)
+                run(site_dir)
+        return reuse, "reused"
+    return run, "ran"
+
+
+def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | None = None,
+               search: bool = True, clean: bool = False, cache: bool = True) -> BuildResult:
+    """Build the site of the project at `root` into `out_dir` (replaced as a whole, atomically).
+
+    With `cache` (the default), `.kb-cache/` at the root makes a rebuild re-parse only changed
+    notes and re-render only files whose inputs changed; `clean` ignores and rewrites it.
+    """
+    notes_dir = notes_dir or root / settings.notes_dir
+    check_target(out_dir, notes_dir, root, clean)
+    run_search = pagefind_step(root) if search else None
+    exe = str(getattr(run_search, "exe", "pagefind")) if search else None
+    if clean:
+        remove_leftovers(out_dir)
+    store = BuildCache.load(root, fresh=clean) if cache else BuildCache.disabled()
+    theme = Theme.for_project(root)
+    found = discover(notes_dir, root)
+    this_build = build_id(settings, theme, notes_prefix(notes_dir, root), found, exe)
+    last = store.previous_site(out_dir.resolve())
+    if last is not None and last.build_id == this_build and isinstance(last.result, BuildResult):
+        return replace(last.result, out_dir=out_dir, parsed=0, rendered=0, reused=len(last.result.files),
+                       search="reused" if exe else "off")
+    store.load_data()
+    parsed = parse_notes(notes_dir, root, settings, store if cache else None, found=found)
+    site = make_site(parsed, root, notes_dir, settings, store.mentions if cache else None)
+    outputs = plan_site(site, theme, {s.path: s.digest for s in parsed.sources}, store.plain if cache else None)
+    previous = store.previous_site()
+    files = Planned(outputs, previous)
+    step, searched = search_step(run_search, exe, files, previous)
+    write_site(files, out_dir, before_swap=step)
+    result = BuildResult(out_dir=out_dir, files=tuple(files), records=len(site.kb.records), notes=len(site.notes),
+                         diagnostics=tuple(parsed.diagnostics), parsed=parsed.parsed, rendered=files.rendered,
+                         reused=len(files) - files.rendered, search=searched)
+    if cache:
+        site_dir = out_dir.resolve()
+        store.last = SiteState(site=str(site_dir), marker=marker_stamp(site_dir), build_id=this_build,
+                               keys={o.path: o.key for o in outputs}, pagefind=exe,
+                               result=result)
+        store.prune_plain(len(site.kb.records))
+        store.save()
+    return result

@@ -1,0 +1,193 @@
+"""Incremental builds (.kb-cache): always byte-identical to a clean build, and doing little work.
+
+The property test starts from a copy of the real notes plus a native note, applies a random
+sequence of edits (note text, new note, rename, delete, a template override, kb.yaml's
+title) and after each one compares an incremental build with a clean build (`clean=True`,
+which ignores the cache) into another folder: same paths, same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import NOTES, ROOT
+from kb.build import build_site
+from kb.config import load_settings
+from kb.render.templates import builtin_theme_dir
+
+NATIVE = """---
+title: "Incremental Test Paper {n}"
+kind: paper
+authors: [Ada Lovelace, Test Author {n}]
+venue: ICLR2025
+issue_date: 2025-0{month}-15
+tags: [Incremental, Tag{n}]
+---
+## summary
+A note made by the incremental test, number {n}. It mentions FlashAttention.
+
+## 実験
+```python
+print({n})
+```
+"""
+
+
+def tree(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def make_project(base: Path) -> Path:
+    root = base / "project"
+    shutil.copytree(NOTES, root / "notes")
+    (root / "notes" / "native-0.md").write_text(NATIVE.format(n=0, month=1), encoding="utf-8")
+    return root
+
+
+def build(root: Path, out: str, clean: bool = False, search: bool = False):
+    return build_site(root, load_settings(root)[0], root.parent / out, search=search, clean=clean)
+
+
+def note_files(root: Path) -> list[Path]:
+    return sorted(p for p in (root / "notes").rglob("*") if p.is_file())
+
+
+# --- the operations ------------------------------------------------------------------------------
+
+def edit_text(root: Path, pick: int) -> None:
+    path = note_files(root)[pick % len(note_files(root))]
+    text = path.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    at = pick % max(1, len(lines))
+    lines.insert(at, f"追記 {pick}: 編集した行")
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def add_note(root: Path, pick: int) -> None:
+    n = 1 + len(note_files(root)) * 10 + pick % 10
+    (root / "notes" / f"native-{n}.md").write_text(NATIVE.format(n=n, month=1 + pick % 9), encoding="utf-8")
+
+
+def rename_note(root: Path, pick: int) -> None:
+    path = note_files(root)[pick % len(note_files(root))]
+    path.rename(path.with_name(f"renamed-{pick}-{path.name}"))
+
+
+def delete_note(root: Path, pick: int) -> None:
+    files = note_files(root)
+    if len(files) > 2:
+        files[pick % len(files)].unlink()
+
+
+def edit_template(root: Path, pick: int) -> None:
+    own = root / "templates"
+    own.mkdir(exist_ok=True)
+    name = ("base.html", "partials/record_list.html", "note.html")[pick % 3]
+    target = own / name
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(builtin_theme_dir() / name, target)
+    text = target.read_text(encoding="utf-8")
+    target.write_text(text.replace("</ul>", f"</ul><!-- edit {pick} -->", 1) + f"\n{{# {pick} #}}\n",
+                      encoding="utf-8")
+
+
+def edit_title(root: Path, pick: int) -> None:
+    (root / "kb.yaml").write_text(f"title: 論文ノート {pick}\n", encoding="utf-8")
+
+
+OPERATIONS = {"edit_text": edit_text, "add_note": add_note, "rename_note": rename_note,
+              "delete_note": delete_note, "edit_template": edit_template, "edit_title": edit_title}
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("incremental")
+
+
+@settings(max_examples=10, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(sorted(OPERATIONS)), st.integers(0, 1000)), min_size=1, max_size=3))
+def test_incremental_build_equals_clean_build(base, ops):
+    work = base / "case"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    root = make_project(work)
+    build(root, "site")  # fills the cache
+    for name, pick in ops:
+        OPERATIONS[name](root, pick)
+        incremental = build(root, "site")
+        build(root, "clean", clean=True)
+        assert tree(root.parent / "site") == tree(root.parent / "clean"), (name, pick)
+        assert set(incremental.files) | {".kb-site"} == set(tree(root.parent / "clean"))
+
+
+# --- the work a rebuild does ---------------------------------------------------------------------
+
+@pytest.fixture()
+def project(tmp_path) -> Path:
+    return make_project(tmp_path)
+
+
+def test_no_change_rebuild_renders_and_parses_nothing(project):
+    first = build(project, "site")
+    assert first.parsed == first.notes and first.rendered == len(first.files)
+    again = build(project, "site")
+    assert (again.parsed, again.rendered, again.reused) == (0, 0, len(first.files))
+    assert again.files == first.files
+
+
+def test_editing_one_note_reparses_exactly_that_note(project):
+    first = build(project, "site")
+    before = tree(project.parent / "site")
+    path = project / "notes" / "native-0.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("number 0.", "number zero."), encoding="utf-8")
+    again = build(project, "site")
+    assert again.parsed == 1
+    assert 0 < again.rendered < len(first.files) / 4
+    after = tree(project.parent / "site")
+    changed = {p for p in after if before.get(p) != after[p]}
+    assert "records/incremental-test-paper-0/index.html" in changed and "notes/native-0/index.html" in changed
+    build(project, "clean", clean=True)
+    assert after == tree(project.parent / "clean")
+
+
+def test_clean_build_ignores_the_cache(project):
+    build(project, "site")
+    cache = project / ".kb-cache"
+    assert cache.is_dir()
+    for pickle_file in cache.glob("*.pickle"):
+        pickle_file.write_bytes(b"not a pickle")  # a broken cache is never trusted
+    result = build(project, "site", clean=True)
+    assert result.parsed == result.notes and result.rendered == len(result.files)
+    assert build(project, "site").rendered == 0
+
+
+def test_cache_can_be_deleted(project):
+    build(project, "site")
+    shutil.rmtree(project / ".kb-cache")
+    result = build(project, "site")
+    assert result.parsed == result.notes
+    build(project, "clean", clean=True)
+    assert tree(project.parent / "site") == tree(project.parent / "clean")
+
+
+def test_no_change_rebuild_reuses_the_pagefind_index(project):
+    if not (ROOT / "node_modules" / ".bin" / "pagefind").exists():
+        pytest.skip("Pagefind not installed (npm install)")
+    (project / "node_modules").symlink_to(ROOT / "node_modules")
+    first = build(project, "site", search=True)
+    assert first.search == "ran"
+    again = build(project, "site", search=True)
+    assert again.search == "reused" and again.rendered == 0  # nothing changed: nothing done
+    (project / "notes" / "blob.txt").write_bytes(bytes(range(256)))  # an unreadable note: no page changes
+    third = build(project, "site", search=True)
+    assert third.search == "reused" and third.rendered == 0 and third.errors
+    build(project, "clean", clean=True, search=True)
+    assert tree(project.parent / "site") == tree(project.parent / "clean")
