@@ -1,0 +1,197 @@
+"""Benchmark kb against Hugo and MkDocs on one synthetic corpus per size.
+
+    python bench/run.py --sizes 1000,10000 [--runs 3] [--with-100k] [--skip-peers]
+
+For each size: generate the corpus (bench/corpus.py) under bench/work/n<size>/, time kb's
+clean build and rebuilds, then Hugo's and MkDocs's clean builds of the same records; print a
+table, write bench/results/<date>.json (after every size, so a long run keeps what it has) and
+bench/results/latest.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpus import generate  # noqa: E402
+from peers import hugo_command, hugo_site, hugo_version, mkdocs_site, mkdocs_venv  # noqa: E402
+from report import markdown, text_table  # noqa: E402
+from scenarios import KB_SCENARIOS, REPO, Limits, run_kb, run_peer  # noqa: E402
+from search_bytes import measure_site  # noqa: E402
+
+BENCH = Path(__file__).resolve().parent
+NOTES = [
+    "Times are wall-clock medians (time.perf_counter around the child process); "
+    "peak RSS is ru_maxrss of the child tree: the largest single process (kb's Python or Pagefind), not a sum.",
+    "N counts records: one page per record for every tool (kb also writes note, author, venue, date pages...).",
+    "Peers build the same records: Hugo with a 5-template theme and a tags taxonomy (plus its default RSS and "
+    "sitemap); MkDocs default theme, automatic nav, a generated page per tag.",
+]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000", help="comma-separated record counts")
+    parser.add_argument("--runs", type=int, default=3, help="runs per scenario (median)")
+    parser.add_argument("--with-100k", action="store_true", help="also 100,000 records (kb only)")
+    parser.add_argument("--skip-peers", action="store_true", help="kb only, no Hugo or MkDocs")
+    parser.add_argument("--timeout", type=float, default=600, help="kill a single build after this many seconds")
+    parser.add_argument("--slow", type=float, default=180, help="do not repeat a build whose first run took longer")
+    parser.add_argument("--kb-scenarios", default=",".join(KB_SCENARIOS),
+                        help=f"kb scenarios to time (default all: {','.join(KB_SCENARIOS)})")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--work", type=Path, default=BENCH / "work")
+    parser.add_argument("--results", type=Path, default=BENCH / "results")
+    return parser.parse_args(argv)
+
+
+def today() -> str:
+    try:
+        return subprocess.run(["date", "+%Y-%m-%d"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return dt.date.today().isoformat()
+
+
+def machine(mkdocs: str | None) -> dict:
+    mem = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")), 0) if Path("/proc/meminfo").exists() else 0
+    git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    return {"cpus": os.cpu_count(), "mem_gb": round(mem / 2**20, 1), "platform": platform.platform(),
+            "python": platform.python_version(), "kb": metadata.version("kb"), "git": git.stdout.strip() or "?",
+            "loadavg": " ".join(f"{x:.2f}" for x in os.getloadavg()), "hugo": hugo_version(), "mkdocs": mkdocs}
+
+
+def log(line: str) -> None:
+    print(line, flush=True)
+
+
+def bench_size(n: int, args: argparse.Namespace, mkdocs_cmd: list[str] | None, peers: bool) -> dict:
+    base = args.work / f"n{n}"
+    start = time.perf_counter()
+    manifest = generate(n, base / "kb", seed=args.seed)
+    log(f"== {n} records: corpus of {len(manifest.files)} files in {time.perf_counter() - start:.1f} s "
+        f"{manifest.summary()['by_format']}")
+    limits = Limits(runs=args.runs, timeout=args.timeout, slow=args.slow)
+    wanted = tuple(s.strip() for s in args.kb_scenarios.split(",") if s.strip())
+    entry = {"measured_at": time.strftime("%Y-%m-%d %H:%M:%S"), "loadavg": os.getloadavg()[0],
+             "corpus": manifest.summary()}
+    entry["kb"] = {k: v.as_dict() for k, v in run_kb(base / "kb", manifest, limits, log, wanted).items()}
+    entry["search_fetch"] = search_fetch(base / "kb")
+    if peers:
+        entry["peers"] = run_peers(manifest, base, limits, mkdocs_cmd)
+    entry["ratios"] = ratios(entry)
+    return entry
+
+
+def search_fetch(project: Path) -> dict:
+    """Bytes a browser fetches for a first and a second query on the site kb built with search."""
+    site = project / "site"
+    if not (site / "pagefind").is_dir():
+        return {"skipped": "no site with a search index (the clean scenario with search did not run)"}
+    figures = measure_site(site)
+    log(f"  search fetch: first query {figures.get('first_query', {}).get('bytes')} B, "
+        f"second {figures.get('second_query', {}).get('bytes')} B")
+    return figures
+
+
+def run_peers(manifest, base: Path, limits: Limits, mkdocs_cmd: list[str] | None) -> dict:
+    results = {}
+    hugo = hugo_command()
+    if hugo:
+        hugo_site(manifest, base / "hugo")
+        results["hugo"] = run_peer("hugo", base / "hugo", hugo, "public", limits, log).as_dict()
+    else:
+        results["hugo"] = {"note": "hugo is not installed (apt-get install hugo): skipped", "walls_s": []}
+    if mkdocs_cmd:
+        mkdocs_site(manifest, base / "mkdocs")
+        results["mkdocs"] = run_peer("mkdocs", base / "mkdocs", mkdocs_cmd, "site", limits, log).as_dict()
+    else:
+        results["mkdocs"] = {"note": "mkdocs is not installed: skipped", "walls_s": []}
+    return results
+
+
+def ok_median(result: dict | None) -> float | None:
+    return result["median_s"] if result and result.get("ok") else None
+
+
+def ratios(entry: dict) -> dict:
+    out = {}
+    kb = {name: ok_median(entry["kb"].get(name)) for name in ("clean", "clean_nosearch")}
+    for peer, res in entry.get("peers", {}).items():
+        theirs = ok_median(res)
+        for name, ours in kb.items():
+            if ours and theirs:
+                out[f"kb {name} / {peer}"] = ours / theirs
+            elif ours and res.get("rc") == [-9]:
+                out[f"kb {name} / {peer} (upper bound: {peer} timed out)"] = ours / res["walls_s"][0]
+    return out
+
+
+def growth(sizes: dict) -> dict:
+    """Clean-build time ratio between the smallest and each larger size, per tool."""
+    out = {}
+    keys = sorted(sizes, key=int)
+    for small, large in zip(keys, keys[1:], strict=False):
+        for tool, pick in (("kb clean", lambda e: e["kb"].get("clean")),
+                           ("kb clean --no-search", lambda e: e["kb"].get("clean_nosearch")),
+                           ("hugo", lambda e: e.get("peers", {}).get("hugo")),
+                           ("mkdocs", lambda e: e.get("peers", {}).get("mkdocs"))):
+            a, b = ok_median(pick(sizes[small])), ok_median(pick(sizes[large]))
+            if a and b:
+                out[f"{tool} {small}->{large} records"] = b / a
+    return out
+
+
+def earlier_sizes(folder: Path, date: str) -> dict:
+    """Sizes already measured today (a later invocation adds to them, re-measured sizes replace them)."""
+    path = folder / f"{date}.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("sizes", {})
+    except (OSError, ValueError):
+        return {}
+
+
+def save(results: dict, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{results['date']}.json"
+    path.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (folder / "latest.md").write_text(markdown(results), encoding="utf-8")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()] + ([100_000] if args.with_100k else [])
+    mkdocs_cmd, mkdocs_info = (None, None) if args.skip_peers else mkdocs_venv(args.work)
+    if not args.skip_peers and not hugo_command():
+        log("Hugo is not installed (/usr/bin/hugo): Hugo is skipped")
+    if not args.skip_peers and not mkdocs_cmd:
+        log(f"MkDocs is skipped: {mkdocs_info}")
+    results = {"date": today(), "command": "python bench/run.py " + " ".join(argv or sys.argv[1:]),
+               "machine": machine(mkdocs_info if mkdocs_cmd else None), "notes": list(NOTES)}
+    results["sizes"] = earlier_sizes(args.results, results["date"])
+    for n in sizes:
+        peers = not args.skip_peers and n <= 10_000  # 100k: kb only
+        results["sizes"][str(n)] = bench_size(n, args, mkdocs_cmd, peers)
+        results["sizes"] = dict(sorted(results["sizes"].items(), key=lambda kv: int(kv[0])))
+        results["growth"] = growth(results["sizes"])
+        path = save(results, args.results)
+    print()
+    print(text_table(results))
+    print(f"\nwrote {path} and {args.results / 'latest.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

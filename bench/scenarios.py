@@ -1,0 +1,152 @@
+"""The measured builds: kb's clean/incremental scenarios, Hugo and MkDocs clean builds.
+
+Every scenario is a list of runs of one command after a `prepare` step (not timed). A
+scenario whose first run takes longer than `slow` seconds is not repeated (the median is then
+of one run, and the result says so); a run longer than `timeout` is killed and reported.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from corpus import Manifest, new_native_note
+from measure import Result, measure, tree_size
+from peers import clean_outputs
+
+REPO = Path(__file__).resolve().parent.parent
+KB_SCENARIOS = ("clean", "nochange", "edit_note", "add_note", "edit_template", "clean_nosearch", "pagefind")
+TEMPLATE = "base.html"
+NO_CACHE = "no .kb-cache: kb has no incremental build yet (full rebuild)"
+
+
+@dataclass
+class Limits:
+    runs: int = 3
+    timeout: float = 600
+    slow: float = 180
+
+
+def kb_command() -> list[str]:
+    exe = shutil.which("kb")
+    return [exe] if exe else [sys.executable, "-c", "from kb.cli import main; main()"]
+
+
+def pagefind_exe() -> str | None:
+    local = REPO / "node_modules" / ".bin" / "pagefind"
+    return str(local) if local.exists() else shutil.which("pagefind")
+
+
+def tool_env() -> dict:
+    """The environment for kb: Pagefind from the repository's node_modules on PATH."""
+    env = dict(os.environ)
+    env["PATH"] = f"{REPO / 'node_modules' / '.bin'}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def remove(*paths: Path) -> None:
+    for path in paths:
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+def install_template(project: Path) -> Path:
+    """A verbatim copy of the built-in base template as the project's own (same output as the theme's)."""
+    from kb.render.templates import builtin_theme_dir
+
+    target = project / "templates" / TEMPLATE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(builtin_theme_dir() / TEMPLATE, target)
+    return target
+
+
+def edit_template(project: Path, i: int) -> None:
+    path = project / "templates" / TEMPLATE
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("</head>", f"<!-- bench edit {i} -->\n</head>", 1), encoding="utf-8")
+
+
+def edit_note(project: Path, manifest: Manifest, i: int) -> None:
+    native = [r.file for r in manifest.records if r.format == "native"]
+    path = project / "notes" / native[(i * 7919) % len(native)]
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(f"\n追記 {i}: ベンチマークの編集。\n")
+
+
+def kb_steps(project: Path, manifest: Manifest, i: int) -> list[tuple[str, Callable[[], None], list[str]]]:
+    kb, site, bare = kb_command(), project / "site", project / "site-nosearch"
+    cache = project / ".kb-cache"
+    build = [*kb, "build", "--out", str(site)]
+    steps = [
+        ("clean", lambda: remove(site, cache), [*build, "--clean"]),
+        ("nochange", lambda: None, build),
+        ("edit_note", lambda: edit_note(project, manifest, i), build),
+        ("add_note", lambda: new_native_note(project, i), build),
+        ("edit_template", lambda: edit_template(project, i), build),
+        ("clean_nosearch", lambda: remove(bare, cache), [*kb, "build", "--out", str(bare), "--no-search", "--clean"]),
+    ]
+    exe = pagefind_exe()
+    if exe:
+        steps.append(("pagefind", lambda: remove(bare / "pagefind"), [exe, "--site", str(bare)]))
+    return steps
+
+
+def repeat_wanted(result: Result, limits: Limits) -> bool:
+    if not result.runs:
+        return True
+    first = result.runs[0]
+    if first.rc != 0 or first.wall > limits.slow:
+        result.note = result.note or (f"1 run only: first run took {first.wall:.0f} s" if first.rc == 0
+                                      else f"not repeated: exit status {first.rc}")
+        return False
+    return len(result.runs) < limits.runs
+
+
+def run_kb(project: Path, manifest: Manifest, limits: Limits, log: Callable[[str], None],
+           wanted: tuple[str, ...] = KB_SCENARIOS) -> dict[str, Result]:
+    install_template(project)
+    results = {name: Result() for name in KB_SCENARIOS}
+    env = tool_env()
+    for i in range(limits.runs):
+        for name, prepare, cmd in kb_steps(project, manifest, i):
+            if name not in wanted or not repeat_wanted(results[name], limits):
+                continue
+            prepare()
+            run = measure(cmd, cwd=project, env=env, timeout=limits.timeout)
+            results[name].runs.append(run)
+            log(f"  kb {name:15s} run {i + 1}: {run.wall:8.2f} s  {run.maxrss_kb / 1024:7.0f} MB  rc={run.rc}")
+            if name == "clean" and run.rc == 0:
+                results[name].out_bytes, results[name].out_files = tree_size(project / "site")
+            if name == "clean_nosearch" and run.rc == 0:
+                results[name].out_bytes, results[name].out_files = tree_size(project / "site-nosearch")
+            if name == "pagefind" and run.rc == 0:
+                results[name].out_bytes, results[name].out_files = tree_size(project / "site-nosearch" / "pagefind")
+    if not pagefind_exe() and "pagefind" in wanted:
+        results["pagefind"].note = "pagefind not installed (npm install): search step not timed separately"
+    if not (project / ".kb-cache").exists():
+        for name in ("nochange", "edit_note", "add_note", "edit_template"):
+            if results[name].runs:
+                results[name].note = results[name].note or NO_CACHE
+    return {name: result for name, result in results.items() if result.runs or result.note}
+
+
+def run_peer(name: str, site: Path, cmd: list[str], output: str, limits: Limits,
+             log: Callable[[str], None]) -> Result:
+    """Clean builds of a peer site: its output folder is removed before every run."""
+    result = Result()
+    while repeat_wanted(result, limits):
+        clean_outputs(site)
+        run = measure(cmd, cwd=site, timeout=limits.timeout)
+        result.runs.append(run)
+        log(f"  {name:18s} run {len(result.runs)}: {run.wall:8.2f} s  {run.maxrss_kb / 1024:7.0f} MB  rc={run.rc}")
+        if run.rc == 0:
+            result.out_bytes, result.out_files = tree_size(site / output)
+    if result.runs and result.runs[0].rc == -9:
+        result.note = f"timed out: no build within {limits.timeout:.0f} s"
+    return result

@@ -1,0 +1,117 @@
+"""What a reader's browser fetches to search a built site: bytes for a first (cold) and a second
+query, and the time to the first verified result. Shared by the benchmark and the browser test.
+
+    python bench/search_bytes.py SITE_DIR      # prints the figures as JSON
+
+Needs Debian chromium and Playwright for Python (the test extras).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import shutil
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+FIRST, SECOND = "推論", "LoRA 学習率"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+SETTLED = "['done', 'partial', 'empty', 'error'].includes(document.getElementById('search').dataset.state)"
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@contextmanager
+def served(site: Path):
+    """The site over HTTP on 127.0.0.1 (Pagefind does not run from file://)."""
+    handler = functools.partial(QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+
+
+def fetched(requests) -> dict:
+    """Bytes (headers + bodies) of finished requests, all and Pagefind's alone."""
+    total = pagefind = 0
+    for request in requests:
+        sizes = request.sizes()
+        size = sizes["responseBodySize"] + sizes["responseHeadersSize"]
+        total += size
+        pagefind += size if "/pagefind/" in request.url else 0
+    return {"bytes": total, "pagefind_bytes": pagefind, "requests": len(requests)}
+
+
+def first_query(page, server: str) -> tuple[dict, float, float]:
+    start = time.perf_counter()
+    page.goto(f"{server}search/index.html?q={quote(FIRST)}")
+    page.wait_for_selector(".search-result")
+    wall = (time.perf_counter() - start) * 1000
+    page.wait_for_function(SETTLED)
+    page.wait_for_timeout(300)
+    return fetched(page.finished), page.evaluate("kbSearch.firstResultAt"), wall
+
+
+def second_query(page) -> tuple[dict, float]:
+    page.finished.clear()
+    page.locator("#search-input").fill(SECOND)
+    typed = time.perf_counter()
+    page.wait_for_function(f"document.querySelector('.search-result') && "
+                           f"new URLSearchParams(location.search).get('q') === {json.dumps(SECOND)} && {SETTLED}")
+    wall = (time.perf_counter() - typed) * 1000
+    page.wait_for_timeout(300)
+    return fetched(page.finished), wall
+
+
+def measure_queries(browser, server: str) -> dict:
+    """Figures for FIRST (cold, opened as search/?q=) and SECOND (typed into the box)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.finished = []
+    page.on("requestfinished", lambda request: page.finished.append(request))
+    try:
+        first, since_navigation, wall_first = first_query(page, server)
+        second, wall_second = second_query(page)
+    finally:
+        context.close()
+    return {
+        "first_query": {"query": FIRST, **first, "note": "cold: page, CSS, JS, Pagefind init, filters and "
+                        "the fragments checked for the first page of results"},
+        "second_query": {"query": SECOND, **second, "note": "typed into the box on the same page"},
+        "time_to_first_result_ms": round(since_navigation, 1),
+        "time_to_first_result_wall_ms": round(wall_first, 1),
+        "typed_query_to_result_ms": round(wall_second, 1),
+    }
+
+
+def measure_site(site: Path) -> dict:
+    """Launch chromium, serve `site`, measure; {'skipped': reason} when the browser is missing."""
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        return {"skipped": "chromium not installed (apt-get install chromium)"}
+    from playwright.sync_api import sync_playwright
+
+    index = site / "pagefind"
+    with served(site) as server, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            figures = measure_queries(browser, server)
+        finally:
+            browser.close()
+    figures["index_bytes"] = sum(f.stat().st_size for f in index.rglob("*") if f.is_file())
+    return figures
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure_site(Path(sys.argv[1])), ensure_ascii=False, indent=2))
