@@ -5,6 +5,8 @@ from __future__ import annotations
 LABELS = {
     "clean": "kb clean build (with search index)",
     "clean_nosearch": "kb clean build --no-search",
+    "nochange_nosearch": "kb --no-search rebuild, nothing changed",
+    "edit_note_nosearch": "kb --no-search rebuild after editing one note",
     "pagefind": "kb search index (Pagefind step alone)",
     "nochange": "kb rebuild, nothing changed",
     "edit_note": "kb rebuild after editing one note",

@@ -19,7 +19,8 @@ from measure import Result, measure, tree_size
 from peers import clean_outputs
 
 REPO = Path(__file__).resolve().parent.parent
-KB_SCENARIOS = ("clean", "nochange", "edit_note", "add_note", "edit_template", "clean_nosearch", "pagefind")
+KB_SCENARIOS = ("clean", "nochange", "edit_note", "add_note", "edit_template", "clean_nosearch",
+                "nochange_nosearch", "edit_note_nosearch", "pagefind")
 TEMPLATE = "base.html"
 NO_CACHE = "no .kb-cache: kb has no incremental build yet (full rebuild)"
 
@@ -83,13 +84,16 @@ def kb_steps(project: Path, manifest: Manifest, i: int) -> list[tuple[str, Calla
     kb, site, bare = kb_command(), project / "site", project / "site-nosearch"
     cache = project / ".kb-cache"
     build = [*kb, "build", "--out", str(site)]
+    bare_build = [*kb, "build", "--out", str(bare), "--no-search"]
     steps = [
         ("clean", lambda: remove(site, cache), [*build, "--clean"]),
         ("nochange", lambda: None, build),
         ("edit_note", lambda: edit_note(project, manifest, i), build),
         ("add_note", lambda: new_native_note(project, i), build),
         ("edit_template", lambda: edit_template(project, i), build),
-        ("clean_nosearch", lambda: remove(bare, cache), [*kb, "build", "--out", str(bare), "--no-search", "--clean"]),
+        ("clean_nosearch", lambda: remove(bare, cache), [*bare_build, "--clean"]),
+        ("nochange_nosearch", lambda: None, bare_build),
+        ("edit_note_nosearch", lambda: edit_note(project, manifest, i + 101), bare_build),
     ]
     exe = pagefind_exe()
     if exe:
@@ -130,7 +134,7 @@ def run_kb(project: Path, manifest: Manifest, limits: Limits, log: Callable[[str
     if not pagefind_exe() and "pagefind" in wanted:
         results["pagefind"].note = "pagefind not installed (npm install): search step not timed separately"
     if not (project / ".kb-cache").exists():
-        for name in ("nochange", "edit_note", "add_note", "edit_template"):
+        for name in ("nochange", "edit_note", "add_note", "edit_template", "nochange_nosearch", "edit_note_nosearch"):
             if results[name].runs:
                 results[name].note = results[name].note or NO_CACHE
     return {name: result for name, result in results.items() if result.runs or result.note}

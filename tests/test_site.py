@@ -277,14 +277,45 @@ def test_two_builds_are_byte_identical(tmp_path):
     assert tree(tmp_path / "a") == tree(tmp_path / "b")
 
 
+def test_two_writer_processes_write_the_same_bytes_as_one(tmp_path, monkeypatch):
+    settings = settings_for(ROOT)
+    build_site(ROOT, settings, tmp_path / "one", NOTES, search=False, cache=False)
+    monkeypatch.setattr(write, "PARALLEL_MIN", 1)
+    monkeypatch.setattr("kb.build.WORKERS", 2)
+    build_site(ROOT, settings, tmp_path / "two", NOTES, search=False, cache=False)
+    one, two = tree(tmp_path / "one"), tree(tmp_path / "two")
+    assert len(one) > 800 and one == two
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_broken_template_is_reported_with_file_and_line(evil_project, monkeypatch, workers):
+    """A user's template error is a message naming the template and line, exit 1, no traceback,
+    also when the failing page is made in the second writer process."""
+    out = evil_project / "site"
+    build_site(evil_project, Settings(), out, search=False)
+    before = tree(out)
+    (evil_project / "templates").mkdir()
+    (evil_project / "templates" / "tag.html").write_text(
+        '{% extends "theme/tag.html" %}\n{% block content %}\n{{ group.name }\n{% endblock %}\n', encoding="utf-8")
+    monkeypatch.setattr(write, "PARALLEL_MIN", 1)
+    monkeypatch.setattr("kb.build.WORKERS", workers)
+    monkeypatch.chdir(evil_project)
+    result = CliRunner().invoke(main, ["build", "--no-search"])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert re.search(r"tag\.html:3: .*\(rendering tags/", result.output), result.output
+    assert "Traceback" not in result.output
+    assert tree(out) == before
+
+
 def test_failed_build_leaves_previous_site_intact(evil_project, monkeypatch):
     out = evil_project / "out" / "site"
     build_site(evil_project, Settings(), out, search=False)
     before = tree(out)
     real_write = write.write_files
 
-    def write_half_then_fail(folder, files):
-        real_write(folder, dict(list(files.items())[: len(files) // 2]))
+    def write_half_then_fail(folder, files, workers=1):
+        real_write(folder, dict(list(files.items())[: len(files) // 2]), workers)
         raise OSError("disk full (simulated)")
 
     monkeypatch.setattr(write, "write_files", write_half_then_fail)

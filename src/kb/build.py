@@ -14,6 +14,7 @@ them. Errors in notes are reported in the result (the CLI exits 1) but never sto
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping
@@ -29,6 +30,7 @@ from kb.records import Parsed, parse_notes
 from kb.render import Output, Site, Theme, make_notes, plan_site
 from kb.write import Link, check_target, link_tree, remove_leftovers, write_site
 
+WORKERS = min(2, os.cpu_count() or 1)  # processes that render and write (kb.write.write_files)
 PAGEFIND_HELP = ("Pagefind (the search index builder) was not found: run `npm install` in the project "
                  "(it installs node_modules/.bin/pagefind from package.json), or build with --no-search.")
 
@@ -100,7 +102,7 @@ class Planned(Mapping):
         old = previous.keys if previous else {}
         self.base = Path(previous.site) if previous else None
         self.reuse = {o.path for o in outputs if old.get(o.path) == o.key}
-        self.rendered = 0
+        self.rendered = len(self.outputs) - len(self.reuse)
 
     def __len__(self) -> int:
         return len(self.outputs)
@@ -111,14 +113,8 @@ class Planned(Mapping):
     def __getitem__(self, path: str) -> bytes | Link:
         output = self.outputs[path]
         if path in self.reuse:
-            return Link(self.base / path, self.counted(output.make))
-        return self.counted(output.make)()
-
-    def counted(self, make):
-        def run() -> bytes:
-            self.rendered += 1
-            return make()
-        return run
+            return Link(self.base / path, output.make)
+        return output.make()
 
     def items(self):
         return ((path, self[path]) for path in self.outputs)
@@ -183,7 +179,7 @@ def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | 
     previous = store.previous_site()
     files = Planned(outputs, previous)
     step, searched = search_step(run_search, exe, files, previous)
-    write_site(files, out_dir, before_swap=step)
+    write_site(files, out_dir, before_swap=step, workers=WORKERS)
     result = BuildResult(out_dir=out_dir, files=tuple(files), records=len(site.kb.records), notes=len(site.notes),
                          diagnostics=tuple(parsed.diagnostics), parsed=parsed.parsed, rendered=files.rendered,
                          reused=len(files) - files.rendered, search=searched)

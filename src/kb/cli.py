@@ -156,6 +156,7 @@ def search_command(query: str, notes: str | None, tag: str | None, since, limit:
 def build_command(out: str | None, notes: str | None, no_search: bool, clean: bool) -> None:
     """Render the static site (atomically replaces --out); exit 1 when a note had an error."""
     from kb.build import BuildError, build_site
+    from kb.render import RenderError
     from kb.write import WriteError
 
     root = project_root()
@@ -166,7 +167,7 @@ def build_command(out: str | None, notes: str | None, no_search: bool, clean: bo
     out_dir = Path(out) if out else root / settings.out_dir
     try:
         result = build_site(root, settings, out_dir, notes_dir, search=not no_search, clean=clean)
-    except (BuildError, WriteError) as exc:
+    except (BuildError, RenderError, WriteError) as exc:
         raise click.ClickException(str(exc)) from exc
     diagnostics = config_problems + list(result.diagnostics)
     for diag in diagnostics:

@@ -14,10 +14,12 @@ Near matches (typos in ASCII names) come after exact ones, ranked with rapidfuzz
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from rapidfuzz import fuzz, process, utils
 
 from kb.index.tags import tag_key
@@ -47,15 +49,33 @@ def record_page(record: Record) -> str:
     return f"records/{record.id}/index.html"
 
 
+SAFE_URL = re.compile(r"^(https?://|mailto:)", re.IGNORECASE)
+TEXT_MEMO_LIMIT = 50_000
+_TEXTS: dict[str, str] = {}  # Markdown -> the words a reader sees (filled by the renderer too)
+
+
+def is_safe_url(url: str | None) -> bool:
+    """Only http(s) and mailto targets become links (no `javascript:`)."""
+    return bool(url) and SAFE_URL.match(url.strip()) is not None
+
+
+def markdown_parser(**options) -> MarkdownIt:
+    """The one Markdown dialect of kb: CommonMark + tables, raw HTML as text, safe links only.
+    The renderer adds its highlighter; the tokens are the same, so pages and search agree."""
+    md = MarkdownIt("commonmark", {"html": False, **options}).enable("table")
+    md.validateLink = is_safe_url
+    return md
+
+
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False}).enable("table")
+    return markdown_parser()
 
 
-def markdown_text(markdown: str) -> str:
-    """The words a reader sees in rendered Markdown (markup dropped, code kept)."""
+def tokens_text(tokens: list[Token]) -> str:
+    """The words of parsed Markdown (markup dropped, code kept), block by block."""
     parts: list[str] = []
-    for token in _markdown().parse(markdown):
+    for token in tokens:
         if token.type in ("fence", "code_block", "html_block"):
             parts.append(token.content)
         for child in token.children or []:
@@ -66,6 +86,22 @@ def markdown_text(markdown: str) -> str:
         if token.block and token.nesting <= 0:
             parts.append("\n")
     return "".join(parts)
+
+
+def remember_text(markdown: str, text: str) -> None:
+    """Keep `markdown_text(markdown)` computed from tokens parsed elsewhere (one parse per body)."""
+    if len(_TEXTS) >= TEXT_MEMO_LIMIT:
+        _TEXTS.clear()
+    _TEXTS[markdown] = text
+
+
+def markdown_text(markdown: str) -> str:
+    """The words a reader sees in rendered Markdown (markup dropped, code kept)."""
+    text = _TEXTS.get(markdown)
+    if text is None:
+        text = tokens_text(_markdown().parse(markdown))
+        remember_text(markdown, text)
+    return text
 
 
 def search_text(record: Record) -> str:

@@ -19,6 +19,7 @@ MARKER = ".kb-site"
 TMP_TAG = ".tmp-"
 OLD_TAG = ".old-"
 DEFER_CLEANUP = 1000  # files: above this, the replaced site is removed in the background
+PARALLEL_MIN = 2000  # files: below this, a second writer process costs more than it saves
 
 
 class WriteError(Exception):
@@ -74,15 +75,60 @@ def put_file(target: Path, data: bytes | Link) -> None:
     target.write_bytes(data)
 
 
-def write_files(folder: Path, files: Mapping[str, bytes | Link]) -> None:
-    """Every file (bytes, or a Link to an unchanged one), in the mapping's order, then the marker."""
-    made: set[Path] = set()
-    for name, data in files.items():
-        target = folder / safe_relative(name)
-        if target.parent not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(target.parent)
-        put_file(target, data)
+def write_names(folder: Path, files: Mapping[str, bytes | Link], names: list[str]) -> None:
+    for name in names:
+        put_file(folder / safe_relative(name), files[name])
+
+
+def make_folders(folder: Path, names: list[str]) -> None:
+    for parent in sorted({(folder / safe_relative(name)).parent for name in names}):
+        parent.mkdir(parents=True, exist_ok=True)
+
+
+def write_in_child(folder: Path, files: Mapping[str, bytes | Link], names: list[str]) -> tuple[int, int]:
+    """Fork a process that writes `names` (rendering them there); (pid, read end for its error)."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: write, report an error as text, never return into the caller
+        os.close(read)
+        code = 0
+        try:
+            write_names(folder, files, names)
+        except BaseException as exc:  # noqa: BLE001 (reported to the parent, which raises it)
+            os.write(write, (str(exc) or type(exc).__name__).encode("utf-8", "replace")[:65536])
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write)
+    return pid, read
+
+
+def wait_child(pid: int, read: int) -> None:
+    with os.fdopen(read, "rb") as pipe:
+        message = pipe.read().decode("utf-8", "replace")
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        raise WriteError(message or f"a writer process failed (status {status})")
+
+
+def write_files(folder: Path, files: Mapping[str, bytes | Link], workers: int = 1) -> None:
+    """Every file (bytes, or a Link to an unchanged one), then the marker.
+
+    With `workers` > 1 (and fork), a child process makes and writes every other file: rendering
+    is pure Python, so two processes use both cores of a small CI machine. The bytes of a file
+    do not depend on who makes it.
+    """
+    names = list(files)
+    make_folders(folder, names)
+    child = None
+    if workers > 1 and hasattr(os, "fork") and len(names) >= PARALLEL_MIN:
+        child = write_in_child(folder, files, names[1::2])
+        names = names[0::2]
+    try:
+        write_names(folder, files, names)
+    finally:
+        if child is not None:
+            wait_child(*child)
     (folder / MARKER).write_text("written by kb build; this whole folder is replaced on every build\n")
 
 
@@ -149,14 +195,14 @@ def swap_in(new: Path, out_dir: Path, defer_cleanup: bool = False) -> None:
 
 
 def write_site(files: Mapping[str, bytes | Link], out_dir: Path,
-               before_swap: Callable[[Path], None] | None = None) -> None:
+               before_swap: Callable[[Path], None] | None = None, workers: int = 1) -> None:
     """Write `files` (site path -> bytes or Link) as the whole content of out_dir, atomically."""
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}{TMP_TAG}", dir=out_dir.parent))
     try:
         os.chmod(tmp, 0o755)
-        write_files(tmp, files)
+        write_files(tmp, files, workers)
         if before_swap is not None:
             before_swap(tmp)
         swap_in(tmp, out_dir, defer_cleanup=len(files) > DEFER_CLEANUP)

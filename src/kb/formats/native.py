@@ -38,8 +38,9 @@ TEXT_FIELDS = (
     "technical", "costs", "references", "tweet", "comment",
 )
 META_KEYS = set(Record.model_fields) - {"sections", "source", "id"} - set(TEXT_FIELDS)
-class _TextDates(yaml.SafeLoader):
-    """SafeLoader that leaves dates as text, so the record model validates them by field name."""
+class _TextDates(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """SafeLoader (libyaml's when PyYAML has it: ~10x faster on 10,000 notes) that leaves dates
+    as text, so the record model validates them by field name."""
 
 
 _TextDates.yaml_implicit_resolvers = {

@@ -8,7 +8,6 @@ and get ids (prefixed, so two bodies on one page never clash).
 from __future__ import annotations
 
 import hashlib
-import re
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
@@ -18,14 +17,10 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from kb.search import is_safe_url, markdown_parser, markdown_text, remember_text, tokens_text
 from kb.text import slugify
 
-SAFE_URL = re.compile(r"^(https?://|mailto:)", re.IGNORECASE)
 LIGHT_STYLE, DARK_STYLE = "default", "monokai"
-
-
-def is_safe_url(url: str | None) -> bool:
-    return bool(url) and SAFE_URL.match(url.strip()) is not None
 
 
 def highlight_code(code: str, lang: str, _attrs: str) -> str:
@@ -47,9 +42,7 @@ def _highlight(code: str, lang: str) -> str:
 
 @lru_cache(maxsize=1)
 def parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "highlight": highlight_code}).enable("table")
-    md.validateLink = is_safe_url
-    return md
+    return markdown_parser(highlight=highlight_code)
 
 
 def unsafe_links_to_text(children: list[Token]) -> list[Token]:
@@ -119,6 +112,7 @@ def render_markdown(text: str | None, top_level: int = 3, id_prefix: str = "h") 
 def _render_markdown(text: str, top_level: int, id_prefix: str) -> str:
     md = parser()
     tokens = md.parse(text)
+    remember_text(text, tokens_text(tokens))  # the search text of this body, before links change
     for token in tokens:
         if token.type == "inline" and token.children:
             token.children = unsafe_links_to_text(token.children)
@@ -152,14 +146,7 @@ def use_plain_store(store: dict[str, str] | None) -> None:
 
 
 def _plain_text(text: str, limit: int) -> str:
-    parts: list[str] = []
-    for token in parser().parse(text):
-        if token.type in ("fence", "code_block"):
-            parts.append(token.content)
-        for child in token.children or []:
-            if child.type in ("text", "code_inline"):
-                parts.append(child.content)
-    words = " ".join(" ".join(parts).split())
+    words = " ".join(markdown_text(text).split())
     return words if len(words) <= limit else words[: limit - 1].rstrip() + "…"
 
 

@@ -77,9 +77,10 @@ def record_context(site: Site, record: Record, keys: dict[str, str]) -> dict:
     sections = section_blocks(record, {b.id for b in fields})
     return {
         "record": record, "fields": fields, "sections": sections,
-        "search_terms": search_terms(record, {b.heading for b in sections}),
         "summary_html": Markup(render_markdown(record.summary, 3, "summary")),
         "tweet_html": Markup(render_markdown(record.tweet, 3, "tweet")),
+        # after the bodies are rendered: their search text is then known without a second parse
+        "search_terms": search_terms(record, {b.heading for b in sections}),
         "links": link_groups(site, record), "source_link": site.source_link(record),
         "bibtex": bibtex_entry(record, keys[record.id]) if record.id in keys else None,
         "description": description(record, site.settings.description), "og_type": "article",
