@@ -9,7 +9,9 @@ which ignores the cache) into another folder: same paths, same bytes.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -113,8 +115,12 @@ def base(tmp_path_factory) -> Path:
 
 
 @settings(max_examples=10, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.sampled_from(sorted(OPERATIONS)), st.integers(0, 1000)), min_size=1, max_size=3))
-def test_incremental_build_equals_clean_build(base, ops):
+@given(ops=st.lists(st.tuples(st.sampled_from(sorted(OPERATIONS)), st.integers(0, 1000)), min_size=1, max_size=3))
+def test_incremental_build_equals_clean_build(base, ops, monkeypatch):
+    """Edits, additions, renames, deletions and template edits, in random order: every
+    incremental build equals a clean build. Quick stamps are trusted at once (no settle time),
+    so the no-read path is taken whenever a step changed nothing it can see."""
+    monkeypatch.setattr("kb.discover.SETTLE_NS", 0)
     work = base / "case"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
@@ -123,7 +129,7 @@ def test_incremental_build_equals_clean_build(base, ops):
     for name, pick in ops:
         OPERATIONS[name](root, pick)
         incremental = build(root, "site")
-        build(root, "clean", clean=True)
+        build_site(root, load_settings(root)[0], root.parent / "clean", search=False, clean=True, cache=False)
         assert tree(root.parent / "site") == tree(root.parent / "clean"), (name, pick)
         assert set(incremental.files) | {".kb-site"} == set(tree(root.parent / "clean"))
 
@@ -141,6 +147,38 @@ def test_no_change_rebuild_renders_and_parses_nothing(project):
     again = build(project, "site")
     assert (again.parsed, again.rendered, again.reused) == (0, 0, len(first.files))
     assert again.files == first.files
+
+
+def age(root: Path, seconds: int) -> None:
+    """Set every note's change time `seconds` in the past (older than the stamp's settle time)."""
+    when = time.time() - seconds
+    for path in note_files(root):
+        os.utime(path, (when, when))
+
+
+def test_no_change_rebuild_reads_no_note_when_file_stamps_match(project, monkeypatch):
+    age(project, 100)
+    first = build(project, "site")
+
+    def no_reading(*_args):
+        raise AssertionError("a no-change rebuild read the notes")
+
+    monkeypatch.setattr("kb.build.discover", no_reading)
+    again = build(project, "site")
+    assert again.files == first.files and (again.parsed, again.rendered) == (0, 0)
+
+
+def test_an_edit_that_keeps_the_size_is_still_seen(project):
+    age(project, 100)
+    build(project, "site")
+    path = project / "notes" / "native-0.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("number 0.", "number 9."), encoding="utf-8")
+    assert len(path.read_bytes()) == len(text.encode("utf-8"))
+    age(project, 50)
+    again = build(project, "site")
+    assert again.parsed == 1
+    assert "number 9." in (project.parent / "site" / "records" / "incremental-test-paper-0" / "index.html").read_text()
 
 
 def test_editing_one_note_reparses_exactly_that_note(project):

@@ -145,6 +145,7 @@ class SiteState:
     keys: dict[str, str]  # site path -> input key
     pagefind: str | None  # the Pagefind executable that indexed the site, if any
     result: object = None  # the BuildResult, for a build that changes nothing
+    stamp: str | None = None  # build inputs by file name, size and time (kb.build.quick_stamp)
 
 
 @dataclass
@@ -190,6 +191,16 @@ class BuildCache:
             write_pickle(self.folder / "site.pickle", self.last)
         except OSError:
             pass  # a cache that cannot be written only makes the next build slower
+
+    def remember_stamp(self, stamp: str | None) -> None:
+        """Keep a new quick stamp for an unchanged site (only the small site record is rewritten)."""
+        if self.folder is None or self.last is None or stamp is None or self.last.stamp == stamp:
+            return
+        self.last.stamp = stamp
+        try:
+            write_pickle(self.folder / "site.pickle", self.last)
+        except OSError:
+            pass
 
     def prune_plain(self, records: int) -> None:
         """Forget one-line texts once the store is much larger than the site needs."""

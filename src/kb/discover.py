@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,13 +54,59 @@ def decode(data: bytes) -> tuple[str, str] | None:
     return None
 
 
+def is_note_name(name: str) -> bool:
+    return not name.startswith(".") and name != "README.md" and os.path.splitext(name)[1].lower() in NOTE_SUFFIXES
+
+
 def is_note_file(path: Path) -> bool:
-    return path.is_file() and not path.name.startswith(".") and path.suffix.lower() in NOTE_SUFFIXES
+    return path.is_file() and is_note_name(path.name)
+
+
+def note_files_with_stats(notes_dir: Path) -> list[tuple[Path, os.stat_result]]:
+    """Note files below notes_dir with their stat, sorted so every run sees the same order
+    (one scandir pass; symlinked folders are not entered, as with Path.rglob)."""
+    found: list[tuple[Path, os.stat_result]] = []
+    folders = [notes_dir]
+    while folders:
+        folder = folders.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                folders.append(folder / entry.name)
+            elif is_note_name(entry.name):
+                try:
+                    st = entry.stat()
+                except OSError:
+                    continue
+                if stat.S_ISREG(st.st_mode):
+                    found.append((folder / entry.name, st))
+    return sorted(found, key=lambda item: item[0])
 
 
 def list_note_files(notes_dir: Path) -> list[Path]:
     """Note files below notes_dir, sorted so every run sees the same order."""
-    return sorted(p for p in notes_dir.rglob("*") if is_note_file(p) and p.name != "README.md")
+    return [path for path, _ in note_files_with_stats(notes_dir)]
+
+
+SETTLE_NS = 2_000_000_000  # files changed more recently than this are not trusted to a stamp
+
+
+def files_stamp(notes_dir: Path) -> str | None:
+    """A hash of the notes' names, sizes, change times and inodes, without reading them.
+
+    None when a file changed in the last SETTLE_NS (a write in the same clock tick as this
+    look would not change its time): a build then reads every file, as it does without a stamp.
+    """
+    h = hashlib.sha256()
+    now = time.time_ns()
+    for path, st in note_files_with_stats(notes_dir):
+        if st.st_mtime_ns >= now - SETTLE_NS:
+            return None
+        h.update(f"{path.as_posix()}\x00{st.st_size}\x00{st.st_mtime_ns}\x00{st.st_ctime_ns}\x00{st.st_ino}\x01".encode())
+    return h.hexdigest()
 
 
 def relative_name(path: Path, root: Path) -> str:
