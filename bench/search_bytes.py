@@ -40,6 +40,7 @@ def served(site: Path):
         yield f"http://127.0.0.1:{server.server_address[1]}/"
     finally:
         server.shutdown()
+        server.server_close()
 
 
 def fetched(requests) -> dict:

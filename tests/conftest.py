@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,3 +44,38 @@ def external_dir() -> Path:
 @pytest.fixture(scope="session")
 def minutes() -> tuple[SourceFile, ParsedNote]:
     return load_seed("minutes")
+
+
+# --- a real browser (Debian chromium + Playwright) on a site served from 127.0.0.1 ----------------
+# Test modules that use these define a module-scoped `site` fixture (the built site folder).
+# The benchmark serves and drives the browser the same way (bench/search_bytes.py).
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from search_bytes import CHROMIUM_ARGS, served  # noqa: E402
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        message = "Debian chromium not found (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    with served(site) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -9,15 +9,12 @@ Figures (bytes fetched, time to first result) go to test-artifacts/search-figure
 
 from __future__ import annotations
 
-import functools
 import gzip
 import json
 import os
 import re
 import statistics
 import sys
-import threading
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlparse
 
@@ -35,7 +32,6 @@ from kb.records import parse_notes
 from kb.search import search_text
 from kb.text import fold
 from search_queries import QUERIES, SORTED_QUERIES, expected_ids
-from test_browser import CHROMIUM_ARGS, QuietHandler, chromium_path
 
 pytestmark = pytest.mark.browser
 
@@ -71,28 +67,6 @@ def site(tmp_path_factory, settings) -> Path:
     out = tmp_path_factory.mktemp("search") / "site"
     build_site(ROOT, settings, out, NOTES, search=True)
     return out
-
-
-@pytest.fixture(scope="module")
-def server(site):
-    handler = functools.partial(QuietHandler, directory=str(site))
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = chromium_path()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def open_page(browser, server, width=1280):

@@ -20,15 +20,18 @@ import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kb.cache import BuildCache, SiteState, code_digest, marker_stamp, settings_digest, sha, theme_digest
 from kb.config import Settings
 from kb.discover import discover, files_stamp, relative_name
-from kb.index import build_index
 from kb.models import Diagnostic, Severity
-from kb.records import Parsed, parse_notes
-from kb.render import Output, Site, Theme, make_notes, plan_site
+from kb.render.templates import Theme
 from kb.write import Link, check_target, link_tree, remove_leftovers, write_site
+
+if TYPE_CHECKING:  # the parse, index and render stages are imported when a build needs them:
+    from kb.records import Parsed  # a no-change rebuild never does
+    from kb.render import Output, Site
 
 WORKERS = min(2, os.cpu_count() or 1)  # processes that render and write (kb.write.write_files)
 PAGEFIND_HELP = ("Pagefind (the search index builder) was not found: run `npm install` in the project "
@@ -82,6 +85,9 @@ def pagefind_step(root: Path) -> Callable[[Path], None]:
 
 
 def make_site(parsed: Parsed, root: Path, notes_dir: Path, settings: Settings, memo: dict | None = None) -> Site:
+    from kb.index import build_index
+    from kb.render import Site, make_notes
+
     kb = build_index(parsed.records, settings, memo)
     notes = make_notes(parsed.sources, parsed.notes, parsed.diagnostics, notes_prefix(notes_dir, root))
     return Site(kb=kb, notes=notes, settings=settings)
@@ -198,6 +204,9 @@ def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | 
     if unchanged(last, build=this_build):  # same content, touched files: remember the new stamp
         store.remember_stamp(stamp)
         return reused(last.result, out_dir, exe)
+    from kb.records import parse_notes
+    from kb.render import plan_site
+
     store.load_data()
     parsed = parse_notes(notes_dir, root, settings, store if cache else None, found=found)
     site = make_site(parsed, root, notes_dir, settings, store.mentions if cache else None)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from kb.config import Settings, load_settings
-from kb.index import build_index
 from kb.models import Diagnostic, Severity
-from kb.records import Parsed, parse_notes
+
+if TYPE_CHECKING:
+    from kb.records import Parsed
 
 
 def project_root() -> Path:
@@ -20,6 +22,8 @@ def project_root() -> Path:
 
 def load(notes: str | None) -> tuple[Settings, Parsed, list[Diagnostic]]:
     """Settings and parsed notes of the project in the current directory."""
+    from kb.records import parse_notes
+
     root = project_root()
     settings, config_problems = load_settings(root)
     notes_dir = Path(notes) if notes else root / settings.notes_dir
@@ -27,6 +31,14 @@ def load(notes: str | None) -> tuple[Settings, Parsed, list[Diagnostic]]:
         raise click.UsageError(f"notes folder not found: {notes_dir} (use --notes DIR)")
     parsed = parse_notes(notes_dir, root, settings)
     return settings, parsed, config_problems + parsed.diagnostics
+
+
+def load_index(notes: str | None):
+    """Parsed notes and their linked records (kb.index.KnowledgeBase) of the project here."""
+    from kb.index import build_index
+
+    settings, parsed, _ = load(notes)
+    return parsed, build_index(parsed.records, settings)
 
 
 def format_diagnostic(diag: Diagnostic) -> str:
@@ -50,8 +62,7 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "json"]), default="jsonl", show_default=True)
 def export(notes: str | None, fmt: str) -> None:
     """Print every record (JSON Lines: one record per line)."""
-    settings, parsed, _ = load(notes)
-    knowledge = build_index(parsed.records, settings)
+    parsed, knowledge = load_index(notes)
     records = [knowledge.by_id[r.id].model_dump(mode="json") for r in parsed.records]
     if fmt == "json":
         click.echo(json.dumps(records, ensure_ascii=False, indent=2))
@@ -65,8 +76,7 @@ def export(notes: str | None, fmt: str) -> None:
 @click.option("--sort", type=click.Choice(["count", "name"]), default="count", show_default=True)
 def tags(notes: str | None, sort: str) -> None:
     """List tags with their record counts."""
-    settings, parsed, _ = load(notes)
-    groups = build_index(parsed.records, settings).tags
+    groups = load_index(notes)[1].tags
     if sort == "count":
         groups = sorted(groups, key=lambda g: -g.count)  # stable: ties stay in name order
     for group in groups:
@@ -77,8 +87,7 @@ def tags(notes: str | None, sort: str) -> None:
 @notes_option
 def stats(notes: str | None) -> None:
     """Records per source note, kind, year and month."""
-    settings, parsed, _ = load(notes)
-    knowledge = build_index(parsed.records, settings)
+    knowledge = load_index(notes)[1]
     for title, counts in record_counts(knowledge.records).items():
         click.echo(f"{title}:")
         for key, count in counts.items():
@@ -153,8 +162,30 @@ def search_command(query: str, notes: str | None, tag: str | None, since, limit:
 @notes_option
 @click.option("--no-search", is_flag=True, help="skip the Pagefind search index (no npm needed)")
 @click.option("--clean", is_flag=True, help="replace --out even if kb did not write it; remove stale temp folders")
-def build_command(out: str | None, notes: str | None, no_search: bool, clean: bool) -> None:
+@click.option("--watch", is_flag=True, help="then rebuild when a note, template or kb.yaml changes (Ctrl-C stops)")
+def build_command(out: str | None, notes: str | None, no_search: bool, clean: bool, watch: bool) -> None:
     """Render the static site (atomically replaces --out); exit 1 when a note had an error."""
+    status = build_once(out, notes, no_search, clean)
+    if not watch:
+        sys.exit(status)
+    from kb.watch import watch_and_rebuild
+
+    root = project_root()
+    notes_dir = Path(notes) if notes else root / load_settings(root)[0].notes_dir
+    click.echo(f"watching {notes_dir}, templates/ and kb.yaml for changes (Ctrl-C stops)")
+
+    def rebuild(changed: list[str]) -> None:
+        click.echo(f"changed: {', '.join(changed[:5])}{' ...' if len(changed) > 5 else ''}")
+        try:
+            build_once(out, notes, no_search, False)
+        except click.ClickException as exc:  # a broken template: say so and keep watching
+            exc.show()
+
+    watch_and_rebuild(root, notes_dir, rebuild)
+
+
+def build_once(out: str | None, notes: str | None, no_search: bool, clean: bool) -> int:
+    """One build of the project in the current directory: errors and a summary printed, exit status returned."""
     from kb.build import BuildError, build_site
     from kb.render import RenderError
     from kb.write import WriteError
@@ -176,4 +207,4 @@ def build_command(out: str | None, notes: str | None, no_search: bool, clean: bo
     errors = sum(d.severity is Severity.ERROR for d in diagnostics)
     click.echo(f"{result.notes} notes, {result.records} records -> {result.pages} pages, {len(result.files)} files "
                f"in {out_dir}; {errors} errors, {len(diagnostics) - errors} warnings (details: kb check)")
-    sys.exit(exit_status(diagnostics, False))
+    return exit_status(diagnostics, False)

@@ -62,11 +62,11 @@ def is_note_file(path: Path) -> bool:
     return path.is_file() and is_note_name(path.name)
 
 
-def note_files_with_stats(notes_dir: Path) -> list[tuple[Path, os.stat_result]]:
-    """Note files below notes_dir with their stat, sorted so every run sees the same order
-    (one scandir pass; symlinked folders are not entered, as with Path.rglob)."""
-    found: list[tuple[Path, os.stat_result]] = []
-    folders = [notes_dir]
+def note_files_with_stats(notes_dir: Path) -> list[tuple[str, os.stat_result]]:
+    """Note files below notes_dir (as path strings) with their stat, sorted like Paths so every
+    run sees the same order; one scandir pass, symlinked folders not entered (as Path.rglob)."""
+    found: list[tuple[str, os.stat_result]] = []
+    folders = [str(notes_dir)]
     while folders:
         folder = folders.pop()
         try:
@@ -75,20 +75,20 @@ def note_files_with_stats(notes_dir: Path) -> list[tuple[Path, os.stat_result]]:
             continue
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
-                folders.append(folder / entry.name)
+                folders.append(entry.path)
             elif is_note_name(entry.name):
                 try:
                     st = entry.stat()
                 except OSError:
                     continue
                 if stat.S_ISREG(st.st_mode):
-                    found.append((folder / entry.name, st))
-    return sorted(found, key=lambda item: item[0])
+                    found.append((entry.path, st))
+    return sorted(found, key=lambda item: item[0].split(os.sep))
 
 
 def list_note_files(notes_dir: Path) -> list[Path]:
     """Note files below notes_dir, sorted so every run sees the same order."""
-    return [path for path, _ in note_files_with_stats(notes_dir)]
+    return [Path(path) for path, _ in note_files_with_stats(notes_dir)]
 
 
 SETTLE_NS = 2_000_000_000  # files changed more recently than this are not trusted to a stamp
@@ -105,7 +105,7 @@ def files_stamp(notes_dir: Path) -> str | None:
     for path, st in note_files_with_stats(notes_dir):
         if st.st_mtime_ns >= now - SETTLE_NS:
             return None
-        h.update(f"{path.as_posix()}\x00{st.st_size}\x00{st.st_mtime_ns}\x00{st.st_ctime_ns}\x00{st.st_ino}\x01".encode())
+        h.update(f"{path}\x00{st.st_size}\x00{st.st_mtime_ns}\x00{st.st_ctime_ns}\x00{st.st_ino}\x01".encode())
     return h.hexdigest()
 
 

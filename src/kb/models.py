@@ -22,7 +22,7 @@ class Severity(StrEnum):
 class Diagnostic(BaseModel):
     """Something a person should look at: where, how bad, what was expected."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     path: str
     line: int | None = None
@@ -34,6 +34,8 @@ class Diagnostic(BaseModel):
 class Section(BaseModel):
     """One heading and its body (Markdown), in note order."""
 
+    model_config = ConfigDict(defer_build=True)
+
     heading: str
     body: str = ""
     line: int | None = None
@@ -41,6 +43,8 @@ class Section(BaseModel):
 
 class SourceSpan(BaseModel):
     """Where a record came from: path relative to the project root, format, lines (1-based)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     path: str
     format: str
@@ -51,6 +55,8 @@ class SourceSpan(BaseModel):
 class Compute(BaseModel):
     """Hardware a paper reports: GPU model, count, time (filled by the index stage)."""
 
+    model_config = ConfigDict(defer_build=True)
+
     gpu: str
     count: int | None = None
     hours: float | None = None
@@ -60,6 +66,8 @@ class Compute(BaseModel):
 
 class Record(BaseModel):
     """One paper, blog post, article or talk, as noted in one note file."""
+
+    model_config = ConfigDict(defer_build=True)
 
     id: str = ""
     title: str
@@ -121,12 +129,16 @@ class Record(BaseModel):
 class Residue(BaseModel):
     """A line of a note that no record field took: reported, never dropped."""
 
+    model_config = ConfigDict(defer_build=True)
+
     line: int
     text: str
 
 
 class ParsedNote(BaseModel):
     """What one parser made of one note file."""
+
+    model_config = ConfigDict(defer_build=True)
 
     path: str
     format: str
