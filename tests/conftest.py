@@ -79,3 +79,28 @@ def browser():
         browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def open_page(browser, server: str, width: int = 1280, requests: bool = False):
+    """A page in a fresh context (cold cache) that records console errors, page errors and any
+    request leaving the site in `page.problems`; with `requests`, also finished requests in
+    `page.finished` and failed ones as problems. Close it with `page.context.close()`."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.problems, page.finished = [], []
+    page.on("console", lambda msg: msg.type == "error" and page.problems.append(f"console: {msg.text}"))
+    page.on("pageerror", lambda exc: page.problems.append(f"pageerror: {exc}"))
+    if requests:
+        page.on("requestfinished", lambda request: page.finished.append(request))
+        page.on("requestfailed", lambda request: page.problems.append(f"failed: {request.url}"))
+
+    def guard(route):
+        url = route.request.url
+        if url.startswith((server, "file://", "data:")):
+            route.continue_()
+        else:
+            page.problems.append(f"external request: {url}")
+            route.abort()
+
+    context.route("**/*", guard)
+    return page

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NOTES, ROOT
+from conftest import NOTES, ROOT, open_page
 from kb.build import build_site
 from kb.config import load_settings
 
@@ -27,23 +27,9 @@ def site(tmp_path_factory) -> Path:
 @pytest.fixture()
 def page(browser, server):
     """A page that records console errors, page errors and any request leaving the site."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.problems = []
-    page.on("console", lambda msg: msg.type == "error" and page.problems.append(f"console: {msg.text}"))
-    page.on("pageerror", lambda exc: page.problems.append(f"pageerror: {exc}"))
-
-    def guard(route):
-        url = route.request.url
-        if url.startswith((server, "file://", "data:")):
-            route.continue_()
-        else:
-            page.problems.append(f"external request: {url}")
-            route.abort()
-
-    context.route("**/*", guard)
+    page = open_page(browser, server)
     yield page
-    context.close()
+    page.context.close()
 
 
 def walk_to_provenance(page, start: str) -> None:

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, quote, unquote, urlparse
 
 import pytest
 
-from conftest import NOTES, ROOT
+from conftest import NOTES, ROOT, open_page
 
 sys.path.insert(0, str(ROOT / "bench"))
 from search_bytes import measure_queries  # noqa: E402  (the benchmark measures the same way)
@@ -69,31 +69,9 @@ def site(tmp_path_factory, settings) -> Path:
     return out
 
 
-def open_page(browser, server, width=1280):
-    """A fresh context (cold cache) whose page records problems, requests and any request leaving the site."""
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.problems, page.finished = [], []
-    page.on("console", lambda msg: msg.type == "error" and page.problems.append(f"console: {msg.text}"))
-    page.on("pageerror", lambda exc: page.problems.append(f"pageerror: {exc}"))
-    page.on("requestfinished", lambda request: page.finished.append(request))
-    page.on("requestfailed", lambda request: page.problems.append(f"failed: {request.url}"))
-
-    def guard(route):
-        url = route.request.url
-        if url.startswith((server, "file://", "data:")):
-            route.continue_()
-        else:
-            page.problems.append(f"external request: {url}")
-            route.abort()
-
-    context.route("**/*", guard)
-    return page
-
-
 @pytest.fixture()
 def page(browser, server):
-    page = open_page(browser, server)
+    page = open_page(browser, server, requests=True)
     yield page
     page.context.close()
 
@@ -246,7 +224,7 @@ def test_bytes_and_time_to_first_result(browser, server, site, records, capsys):
 
 @pytest.mark.parametrize("width", [1280, 360])
 def test_screenshots(browser, server, width):
-    page = open_page(browser, server, width)
+    page = open_page(browser, server, width, requests=True)
     try:
         page.goto(search_url(server, "LoRA"))
         page.wait_for_function(SETTLED)
