@@ -58,10 +58,6 @@ def is_note_name(name: str) -> bool:
     return not name.startswith(".") and name != "README.md" and os.path.splitext(name)[1].lower() in NOTE_SUFFIXES
 
 
-def is_note_file(path: Path) -> bool:
-    return path.is_file() and is_note_name(path.name)
-
-
 def note_files_with_stats(notes_dir: Path) -> list[tuple[str, os.stat_result]]:
     """Note files below notes_dir (as path strings) with their stat, sorted like Paths so every
     run sees the same order; one scandir pass, symlinked folders not entered (as Path.rglob)."""
