@@ -52,7 +52,8 @@ def ratio_lines(results: dict) -> list[str]:
 def search_lines(results: dict) -> list[str]:
     """Bytes a browser fetches for a first (cold) and a second query, per size."""
     lines = []
-    for size, entry in results["sizes"].items():
+    sites = [("bundled", results.get("bundled", {}))] + list(results["sizes"].items())
+    for size, entry in sites:
         fetch = entry.get("search_fetch") or {}
         if "first_query" in fetch:
             first, second = fetch["first_query"], fetch["second_query"]

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import generate  # noqa: E402
 from peers import hugo_command, hugo_site, hugo_version, mkdocs_site, mkdocs_venv  # noqa: E402
 from report import markdown, text_table  # noqa: E402
-from scenarios import KB_SCENARIOS, REPO, Limits, run_kb, run_peer  # noqa: E402
+from scenarios import KB_SCENARIOS, REPO, Limits, run_kb, run_peer, tool_env  # noqa: E402
 from search_bytes import measure_site  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
@@ -41,7 +41,8 @@ NOTES = [
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="1000,10000", help="comma-separated record counts")
+    parser.add_argument("--sizes", default="1000,10000",
+                        help="comma-separated record counts ('' measures only search on the bundled notes)")
     parser.add_argument("--runs", type=int, default=3, help="runs per scenario (median)")
     parser.add_argument("--with-100k", action="store_true", help="also 100,000 records (kb only)")
     parser.add_argument("--skip-peers", action="store_true", help="kb only, no Hugo or MkDocs")
@@ -93,15 +94,26 @@ def bench_size(n: int, args: argparse.Namespace, mkdocs_cmd: list[str] | None, p
     return entry
 
 
-def search_fetch(project: Path) -> dict:
+def search_fetch(project: Path, site: Path | None = None) -> dict:
     """Bytes a browser fetches for a first and a second query on the site kb built with search."""
-    site = project / "site"
+    site = site or project / "site"
     if not (site / "pagefind").is_dir():
         return {"skipped": "no site with a search index (the clean scenario with search did not run)"}
     figures = measure_site(site)
     log(f"  search fetch: first query {figures.get('first_query', {}).get('bytes')} B, "
         f"second {figures.get('second_query', {}).get('bytes')} B")
     return figures
+
+
+def bundled_search(work: Path) -> dict:
+    """The same search figures on the repository's own notes (the browser test measures them too)."""
+    site = work / "bundled" / "site"
+    cmd = [sys.executable, "-m", "kb", "build", "--out", str(site), "--clean"]
+    done = subprocess.run(cmd, cwd=REPO, env=tool_env(), capture_output=True, text=True)
+    if done.returncode != 0:
+        return {"skipped": f"kb build of the bundled notes failed: {(done.stderr or done.stdout)[-300:]}"}
+    log(f"== bundled notes: {done.stdout.strip()}")
+    return search_fetch(site.parent, site)
 
 
 def run_peers(manifest, base: Path, limits: Limits, mkdocs_cmd: list[str] | None) -> dict:
@@ -152,11 +164,11 @@ def growth(sizes: dict) -> dict:
     return out
 
 
-def earlier_sizes(folder: Path, date: str) -> dict:
-    """Sizes already measured today (a later invocation adds to them, re-measured sizes replace them)."""
+def earlier_results(folder: Path, date: str) -> dict:
+    """Today's results so far (a later invocation adds sizes to them, re-measured sizes replace them)."""
     path = folder / f"{date}.json"
     try:
-        return json.loads(path.read_text(encoding="utf-8")).get("sizes", {})
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
 
@@ -178,9 +190,14 @@ def main(argv: list[str] | None = None) -> int:
         log("Hugo is not installed (/usr/bin/hugo): Hugo is skipped")
     if not args.skip_peers and not mkdocs_cmd:
         log(f"MkDocs is skipped: {mkdocs_info}")
+    earlier = earlier_results(args.results, today())
     results = {"date": today(), "command": "python bench/run.py " + " ".join(argv or sys.argv[1:]),
                "machine": machine(mkdocs_info if mkdocs_cmd else None), "notes": list(NOTES)}
-    results["sizes"] = earlier_sizes(args.results, results["date"])
+    if not sizes and earlier:  # search on the bundled notes only: the sizes keep their own run's header
+        results = {**earlier, "bundled_command": results["command"]}
+    results["sizes"] = earlier.get("sizes", {})
+    results["bundled"] = {"search_fetch": bundled_search(args.work)}
+    path = save(results, args.results)
     for n in sizes:
         peers = not args.skip_peers and n <= 10_000  # 100k: kb only
         results["sizes"][str(n)] = bench_size(n, args, mkdocs_cmd, peers)
