@@ -54,7 +54,8 @@ def make_project(base: Path) -> Path:
 
 
 def build(root: Path, out: str, clean: bool = False, search: bool = False):
-    return build_site(root, load_settings(root)[0], root.parent / out, search=search, clean=clean)
+    """keep_going: a random edit may break a note, which both builds then leave out (kb.build's rule)."""
+    return build_site(root, load_settings(root)[0], root.parent / out, search=search, clean=clean, keep_going=True)
 
 
 def note_files(root: Path) -> list[Path]:
@@ -129,7 +130,8 @@ def test_incremental_build_equals_clean_build(base, ops, monkeypatch):
     for name, pick in ops:
         OPERATIONS[name](root, pick)
         incremental = build(root, "site")
-        build_site(root, load_settings(root)[0], root.parent / "clean", search=False, clean=True, cache=False)
+        build_site(root, load_settings(root)[0], root.parent / "clean", search=False, clean=True, cache=False,
+                   keep_going=True)
         assert tree(root.parent / "site") == tree(root.parent / "clean"), (name, pick)
         assert set(incremental.files) | {".kb-site"} == set(tree(root.parent / "clean"))
 

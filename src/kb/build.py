@@ -8,7 +8,14 @@ reused when no page changed, and a build whose inputs all equal the last one's r
 once. The output is byte-identical to a clean build (`clean=True`) either way.
 
 Each step is a function with typed input and output; nothing is shared or mutated between
-them. Errors in notes are reported in the result (the CLI exits 1) but never stop the build.
+them.
+
+The publish rule for a note with an error (a bad front matter, an unreadable file, a
+format kb cannot recognise): nothing is published by halves. By default such a build
+writes nothing and leaves the previous site exactly as it was (`BuildResult.published` is
+False; the CLI exits 1). With `keep_going`, the site is published without the notes that
+have errors, each left out whole (no record, no note page); the others are published as
+usual. Errors never appear on the site itself.
 """
 
 from __future__ import annotations
@@ -27,12 +34,13 @@ from kb.config import Settings
 from kb.discover import discover, files_stamp, relative_name
 from kb.models import Diagnostic, Severity
 from kb.render.templates import Theme
-from kb.write import Link, check_target, link_tree, remove_leftovers, write_site
+from kb.write import Link, check_target, link_tree, own_share, remove_leftovers, write_site
 
 if TYPE_CHECKING:  # the parse, index and render stages are imported when a build needs them:
     from kb.records import Parsed  # a no-change rebuild never does
     from kb.render import Output, Site
 
+Progress = Callable[[str, int, int], None]  # (stage, done, total), e.g. kb.console.Progress
 WORKERS = min(2, os.cpu_count() or 1)  # processes that render and write (kb.write.write_files)
 PAGEFIND_HELP = ("Pagefind (the search index builder) was not found: run `npm install` in the project "
                  "(it installs node_modules/.bin/pagefind from package.json), or build with --no-search.")
@@ -53,6 +61,8 @@ class BuildResult:
     rendered: int = 0  # files made in this build (the rest were linked from the previous site)
     reused: int = 0
     search: str = "off"  # "ran", "reused" (the previous Pagefind index) or "off"
+    published: bool = True  # False: a note had an error, nothing was written (see the module's rule)
+    held_back: tuple[str, ...] = ()  # notes with an error, left out of the site (or keeping it from publishing)
 
     @property
     def pages(self) -> int:
@@ -89,8 +99,26 @@ def make_site(parsed: Parsed, root: Path, notes_dir: Path, settings: Settings, m
     from kb.render import Site, make_notes
 
     kb = build_index(parsed.records, settings, memo)
-    notes = make_notes(parsed.sources, parsed.notes, parsed.diagnostics, notes_prefix(notes_dir, root))
+    notes = make_notes(parsed.sources, parsed.notes, notes_prefix(notes_dir, root))
     return Site(kb=kb, notes=notes, settings=settings)
+
+
+def held_back(parsed: Parsed) -> tuple[str, ...]:
+    """Files with an error: a note is published whole or not at all."""
+    return tuple(sorted({d.path for d in parsed.diagnostics if d.severity is Severity.ERROR}))
+
+
+def without(parsed: Parsed, paths: tuple[str, ...]) -> Parsed:
+    """The parse result as if the notes at `paths` were not there (their diagnostics stay)."""
+    gone = set(paths)
+    return replace(parsed, notes=[n for n in parsed.notes if n.path not in gone],
+                   sources=[s for s in parsed.sources if s.path not in gone])
+
+
+def unpublished(parsed: Parsed, out_dir: Path, held: tuple[str, ...]) -> BuildResult:
+    return BuildResult(out_dir=out_dir, files=(), records=len(parsed.records), notes=len(parsed.notes),
+                       diagnostics=tuple(parsed.diagnostics), parsed=parsed.parsed, published=False,
+                       held_back=held)
 
 
 def notes_prefix(notes_dir: Path, root: Path) -> str:
@@ -103,8 +131,10 @@ class Planned(Mapping):
     A file whose input key equals the previous site's is a Link to the old file instead.
     """
 
-    def __init__(self, outputs: list[Output], previous: SiteState | None) -> None:
+    def __init__(self, outputs: list[Output], previous: SiteState | None,
+                 made: Callable[[], None] | None = None) -> None:
         self.outputs = {o.path: o for o in outputs}
+        self.made = made  # called after each file is asked for (a progress bar)
         old = previous.keys if previous else {}
         self.base = Path(previous.site) if previous else None
         self.reuse = {o.path for o in outputs if old.get(o.path) == o.key}
@@ -117,6 +147,8 @@ class Planned(Mapping):
         return iter(self.outputs)
 
     def __getitem__(self, path: str) -> bytes | Link:
+        if self.made:
+            self.made()
         output = self.outputs[path]
         if path in self.reuse:
             return Link(self.base / path, output.make)
@@ -180,9 +212,38 @@ def search_step(run: Callable[[Path], None] | None, exe: str | None, files: Plan
     return run, "ran"
 
 
+def write_progress(progress: Progress | None, total: int) -> Callable[[], None] | None:
+    """Counts the files this process writes (a forked writer process never reports)."""
+    if progress is None:
+        return None
+    share, pid, done = own_share(total, WORKERS), os.getpid(), [0]
+
+    def made() -> None:
+        if os.getpid() == pid:
+            done[0] += 1
+            progress("writing pages", done[0], share)
+    return made
+
+
+def reporting(step: Callable[[Path], None] | None, progress: Progress | None) -> Callable[[Path], None] | None:
+    """The search step, reported as a stage of its own."""
+    if step is None or progress is None:
+        return step
+
+    def run(site_dir: Path) -> None:
+        progress("search index", 0, 1)
+        step(site_dir)
+        progress("search index", 1, 1)
+    return run
+
+
 def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | None = None,
-               search: bool = True, clean: bool = False, cache: bool = True) -> BuildResult:
+               search: bool = True, clean: bool = False, cache: bool = True,
+               keep_going: bool = False, progress: Progress | None = None) -> BuildResult:
     """Build the site of the project at `root` into `out_dir` (replaced as a whole, atomically).
+
+    A note with an error keeps the build from publishing, or with `keep_going` is left out
+    (the rule in this module's docstring). `progress(stage, done, total)` hears how far it got.
 
     With `cache` (the default), `.kb-cache/` at the root makes a rebuild re-parse only changed
     notes and re-render only files whose inputs changed; `clean` ignores and rewrites it.
@@ -208,16 +269,22 @@ def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | 
     from kb.render import plan_site
 
     store.load_data()
-    parsed = parse_notes(notes_dir, root, settings, store if cache else None, found=found)
+    parsed = parse_notes(notes_dir, root, settings, store if cache else None, found=found,
+                         progress=progress)
+    held = held_back(parsed)
+    if held and not keep_going:
+        store.save()  # the notes parsed so far are kept: the next try re-parses only the fixed one
+        return unpublished(parsed, out_dir, held)
+    parsed = without(parsed, held)
     site = make_site(parsed, root, notes_dir, settings, store.mentions if cache else None)
     outputs = plan_site(site, theme, {s.path: s.digest for s in parsed.sources}, store.plain if cache else None)
     previous = store.previous_site()
-    files = Planned(outputs, previous)
+    files = Planned(outputs, previous, write_progress(progress, len(outputs)))
     step, searched = search_step(run_search, exe, files, previous)
-    write_site(files, out_dir, before_swap=step, workers=WORKERS)
+    write_site(files, out_dir, before_swap=reporting(step, progress), workers=WORKERS)
     result = BuildResult(out_dir=out_dir, files=tuple(files), records=len(site.kb.records), notes=len(site.notes),
                          diagnostics=tuple(parsed.diagnostics), parsed=parsed.parsed, rendered=files.rendered,
-                         reused=len(files) - files.rendered, search=searched)
+                         reused=len(files) - files.rendered, search=searched, held_back=held)
     if cache:
         site_dir = out_dir.resolve()
         store.last = SiteState(site=str(site_dir), marker=marker_stamp(site_dir), build_id=this_build, stamp=stamp,

@@ -131,9 +131,8 @@ def record_digest(site: Site, keys: dict[str, str], note_digest) -> Callable[[Re
 def note_digest(text_digests: dict[str, str]) -> Callable[[NoteFile], str]:
     def digest(note: NoteFile) -> str:
         text = text_digests.get(note.path) or sha(note.text)
-        errors = [d.model_dump(mode="json") for d in note.errors]
         return sha(json.dumps([note.path, note.slug, note.format, text, note.date and note.date.isoformat(),
-                               list(note.record_ids), errors], sort_keys=True, ensure_ascii=False))
+                               list(note.record_ids)], sort_keys=True, ensure_ascii=False))
     return digest
 
 

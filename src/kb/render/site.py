@@ -18,7 +18,7 @@ from kb.config import Settings
 from kb.discover import SourceFile
 from kb.index import KnowledgeBase
 from kb.index.groups import unique_slugs
-from kb.models import Diagnostic, ParsedNote, Record, Severity
+from kb.models import ParsedNote, Record
 from kb.search import record_page
 from kb.text import fold
 
@@ -61,7 +61,6 @@ class NoteFile:
     text: str
     date: dt.date | None
     record_ids: tuple[str, ...]
-    errors: tuple[Diagnostic, ...]
 
     @property
     def page(self) -> str:
@@ -103,19 +102,17 @@ def note_date(note: ParsedNote, records: list[Record]) -> dt.date | None:
     return dates[0] if dates else None
 
 
-def make_note(source: SourceFile, note: ParsedNote | None, slug: str, diagnostics: list[Diagnostic]) -> NoteFile:
+def make_note(source: SourceFile, note: ParsedNote | None, slug: str) -> NoteFile:
+    """A note as the site shows it (never its errors: a note with an error is not published)."""
     records = note.records if note else []
-    errors = tuple(d for d in diagnostics if d.path == source.path and d.severity is Severity.ERROR)
     return NoteFile(path=source.path, slug=slug, format=note.format if note else "", text=source.text,
-                    date=note_date(note, records) if note else None,
-                    record_ids=tuple(r.id for r in records), errors=errors)
+                    date=note_date(note, records) if note else None, record_ids=tuple(r.id for r in records))
 
 
-def make_notes(sources: list[SourceFile], notes: list[ParsedNote], diagnostics: list[Diagnostic],
-               prefix: str) -> list[NoteFile]:
+def make_notes(sources: list[SourceFile], notes: list[ParsedNote], prefix: str) -> list[NoteFile]:
     by_path = {note.path: note for note in notes}
     slugs = note_slugs([s.path for s in sources], prefix)
-    made = [make_note(s, by_path.get(s.path), slugs[s.path], diagnostics) for s in sources]
+    made = [make_note(s, by_path.get(s.path), slugs[s.path]) for s in sources]
     return sorted(made, key=lambda n: n.path)
 
 
