@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
@@ -69,7 +70,8 @@ def residue_warning(path: str, item: Residue) -> Diagnostic:
 
 
 def parse_notes(notes_dir: Path, root: Path, settings: Settings, cache: BuildCache | None = None,
-                found: tuple[list[SourceFile], list[Diagnostic]] | None = None) -> Parsed:
+                found: tuple[list[SourceFile], list[Diagnostic]] | None = None,
+                progress: Callable[[str, int, int], None] | None = None) -> Parsed:
     """Parse every note below notes_dir; unreadable notes become errors, not crashes.
 
     With a build cache, a note whose bytes, path, forced format and kb code are unchanged is
@@ -77,7 +79,7 @@ def parse_notes(notes_dir: Path, root: Path, settings: Settings, cache: BuildCac
     """
     sources, diagnostics = found or discover(notes_dir, root)
     diagnostics = list(diagnostics)
-    notes, parsed = parse_sources(sources, settings, cache)
+    notes, parsed = parse_sources(sources, settings, cache, progress)
     for note in notes:
         diagnostics.extend(note.diagnostics)
         diagnostics.extend(residue_diagnostics(note))
@@ -89,15 +91,17 @@ def note_key(source: SourceFile, forced: str | None) -> str:
     return sha(code_digest(), forced or "", source.path, source.digest)
 
 
-def parse_sources(sources: list[SourceFile], settings: Settings,
-                  cache: BuildCache | None) -> tuple[list[ParsedNote], int]:
+def parse_sources(sources: list[SourceFile], settings: Settings, cache: BuildCache | None,
+                  progress: Callable[[str, int, int], None] | None = None) -> tuple[list[ParsedNote], int]:
     """Each source's ParsedNote (fresh objects every time) and how many were parsed anew."""
     if cache is None:
         return [parse_source(source, forced_format(source.path, settings)) for source in sources], len(sources)
     notes: list[ParsedNote] = []
     kept: dict[str, NoteEntry] = {}
     parsed = 0
-    for source in sources:
+    for done, source in enumerate(sources):
+        if progress:
+            progress("parsing notes", done, len(sources))
         forced = forced_format(source.path, settings)
         key = note_key(source, forced)
         entry = cache.notes.get(source.path)

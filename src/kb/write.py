@@ -111,6 +111,16 @@ def wait_child(pid: int, read: int) -> None:
         raise WriteError(message or f"a writer process failed (status {status})")
 
 
+def forks(count: int, workers: int) -> bool:
+    """Whether write_files hands every other file of `count` to a child process."""
+    return workers > 1 and hasattr(os, "fork") and count >= PARALLEL_MIN
+
+
+def own_share(count: int, workers: int) -> int:
+    """How many of `count` files write_files makes in the calling process itself."""
+    return (count + 1) // 2 if forks(count, workers) else count
+
+
 def write_files(folder: Path, files: Mapping[str, bytes | Link], workers: int = 1) -> None:
     """Every file (bytes, or a Link to an unchanged one), then the marker.
 
@@ -121,7 +131,7 @@ def write_files(folder: Path, files: Mapping[str, bytes | Link], workers: int = 
     names = list(files)
     make_folders(folder, names)
     child = None
-    if workers > 1 and hasattr(os, "fork") and len(names) >= PARALLEL_MIN:
+    if forks(len(names), workers):
         child = write_in_child(folder, files, names[1::2])
         names = names[0::2]
     try:
