@@ -289,8 +289,8 @@ def test_two_writer_processes_write_the_same_bytes_as_one(tmp_path, monkeypatch)
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_broken_template_is_reported_with_file_and_line(evil_project, monkeypatch, workers):
-    """A user's template error is a message naming the template and line, exit 1, no traceback,
-    also when the failing page is made in the second writer process."""
+    """A user's template error is a message naming the template and line, exit 3 (the build
+    could not finish), no traceback, also when the failing page is made in the second writer process."""
     out = evil_project / "site"
     build_site(evil_project, Settings(), out, search=False)
     before = tree(out)
@@ -301,7 +301,7 @@ def test_a_broken_template_is_reported_with_file_and_line(evil_project, monkeypa
     monkeypatch.setattr("kb.build.WORKERS", workers)
     monkeypatch.chdir(evil_project)
     result = CliRunner().invoke(main, ["build", "--no-search"])
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert re.search(r"tag\.html:3: .*\(rendering tags/", result.output), result.output
     assert "Traceback" not in result.output
@@ -366,15 +366,18 @@ def test_refuses_to_replace_a_folder_kb_did_not_write(evil_project):
     assert (out / "index.html").is_file()
 
 
-def test_note_with_error_still_builds_and_cli_exits_1(evil_project, monkeypatch):
+def test_note_with_error_is_left_out_with_keep_going_and_cli_exits_1(evil_project, monkeypatch):
+    """The publish rule (kb.build): --keep-going publishes the others, the broken note not at all."""
     broken = (ROOT / "tests" / "invalid" / "broken_yaml.md").read_text(encoding="utf-8")
     (evil_project / "notes" / "broken.md").write_text(broken, encoding="utf-8")
     monkeypatch.chdir(evil_project)
-    result = CliRunner().invoke(main, ["build", "--out", "public", "--no-search"])
+    result = CliRunner().invoke(main, ["build", "--out", "public", "--no-search", "--keep-going"])
     assert result.exit_code == 1, result.output
-    assert "notes/broken.md" in result.output
+    assert "notes/broken.md:2: error: front matter is not valid YAML" in result.output
+    assert "published without 1 note with errors: notes/broken.md" in result.output
     assert (evil_project / "public" / "records" / "a-good-paper" / "index.html").is_file()
-    assert (evil_project / "public" / "notes" / "broken" / "index.html").is_file()
+    assert not (evil_project / "public" / "notes" / "broken").exists()
+    assert "broken.md" not in read(evil_project / "public", "notes/index.html")
 
 
 def test_cli_build_succeeds_without_errors(evil_project, monkeypatch):

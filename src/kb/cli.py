@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from kb.config import Settings, load_settings
-from kb.models import Diagnostic, Severity
+from kb.console import echo, format_diagnostic, print_diagnostics
+from kb.models import RECORD_KINDS, Diagnostic, Severity
+from kb.project import Project, build_project
 
 if TYPE_CHECKING:
     from kb.records import Parsed
@@ -41,20 +44,30 @@ def load_index(notes: str | None):
     return parsed, build_index(parsed.records, settings)
 
 
-def format_diagnostic(diag: Diagnostic) -> str:
-    where = f"{diag.path}:{diag.line}" if diag.line else diag.path
-    text = f"\n    {diag.text[:200]}" if diag.text else ""
-    return f"{where}: {diag.severity.value}: {diag.message}{text}"
-
+EXIT_CODES = """\b
+Exit codes:
+  0  done
+  1  a note or kb.yaml has an error: kb build left the previous site as it was (with
+     --keep-going it published the site without those notes); kb check --strict also
+     exits 1 on warnings; kb new and kb init exit 1 rather than overwrite a file
+  2  wrong usage: an unknown option, a notes folder that is not there
+  3  the build could not finish (a template error, an output folder kb must not replace,
+     the search index failed): the previous site is untouched
+"""
 
 notes_option = click.option("--notes", "notes", type=click.Path(file_okay=False), default=None,
                             help="notes folder (default: notes/ or kb.yaml's notes_dir)")
 
 
-@click.group()
+@click.group(epilog=EXIT_CODES)
 @click.version_option(package_name="kb")
 def main() -> None:
-    """kb: paper notes in, typed records and a static site out."""
+    """kb: paper notes in, typed records and a static site out.
+
+    \b
+    Start:      kb init [DIR]   then   kb serve
+    Every day:  kb new "Title" --url ARXIV   edit it   (kb serve shows it at once)
+    """
 
 
 @main.command()
@@ -160,51 +173,123 @@ def search_command(query: str, notes: str | None, tag: str | None, since, limit:
 @click.option("--out", "out", type=click.Path(file_okay=False), default=None,
               help="output folder, replaced as a whole (default: site/ or kb.yaml's out_dir)")
 @notes_option
-@click.option("--no-search", is_flag=True, help="skip the Pagefind search index (no npm needed)")
+@click.option("--no-search", is_flag=True, help="skip the search index")
 @click.option("--clean", is_flag=True, help="replace --out even if kb did not write it; remove stale temp folders")
+@click.option("--keep-going", is_flag=True, help="publish the site without the notes that have errors (still exit 1)")
 @click.option("--watch", is_flag=True, help="then rebuild when a note, template or kb.yaml changes (Ctrl-C stops)")
-def build_command(out: str | None, notes: str | None, no_search: bool, clean: bool, watch: bool) -> None:
-    """Render the static site (atomically replaces --out); exit 1 when a note had an error."""
-    status = build_once(out, notes, no_search, clean)
+@click.option("-q", "--quiet", is_flag=True, help="print errors only")
+@click.option("-v", "--verbose", is_flag=True, help="print every diagnostic and what the build reused")
+def build_command(out: str | None, notes: str | None, no_search: bool, clean: bool, keep_going: bool,
+                  watch: bool, quiet: bool, verbose: bool) -> None:
+    """Render the static site (atomically replaces --out).
+
+    A note with an error leaves the previous site as it was (exit 1) unless --keep-going.
+    """
+    options = BuildOptions(out, notes, not no_search, keep_going, quiet, verbose)
+    status = build_once(options, clean)
     if not watch:
         sys.exit(status)
     from kb.watch import watch_and_rebuild
 
-    root = project_root()
-    notes_dir = Path(notes) if notes else root / load_settings(root)[0].notes_dir
-    click.echo(f"watching {notes_dir}, templates/ and kb.yaml for changes (Ctrl-C stops)")
+    project = Project.load(project_root(), notes, out)
+    echo(f"watching {project.notes_dir}, templates/ and kb.yaml for changes (Ctrl-C stops)")
 
     def rebuild(changed: list[str]) -> None:
-        click.echo(f"changed: {', '.join(changed[:5])}{' ...' if len(changed) > 5 else ''}")
+        echo(f"changed: {', '.join(changed[:5])}{' ...' if len(changed) > 5 else ''}")
         try:
-            build_once(out, notes, no_search, False)
+            build_once(options, False)
         except click.ClickException as exc:  # a broken template: say so and keep watching
             exc.show()
 
-    watch_and_rebuild(root, notes_dir, rebuild)
+    watch_and_rebuild(project.root, project.notes_dir, rebuild)
 
 
-def build_once(out: str | None, notes: str | None, no_search: bool, clean: bool) -> int:
-    """One build of the project in the current directory: errors and a summary printed, exit status returned."""
-    from kb.build import BuildError, build_site
-    from kb.render import RenderError
-    from kb.write import WriteError
+@dataclass(frozen=True)
+class BuildOptions:
+    out: str | None = None
+    notes: str | None = None
+    search: bool = True
+    keep_going: bool = False
+    quiet: bool = False
+    verbose: bool = False
 
-    root = project_root()
-    settings, config_problems = load_settings(root)
-    notes_dir = Path(notes) if notes else root / settings.notes_dir
-    if not notes_dir.is_dir():
-        raise click.UsageError(f"notes folder not found: {notes_dir} (use --notes DIR)")
-    out_dir = Path(out) if out else root / settings.out_dir
+
+def build_once(options: BuildOptions, clean: bool = False) -> int:
+    """One build of the project here: diagnostics and a summary printed, the exit status returned."""
+    from kb.console import Progress, wants_progress
+
+    project = Project.load(project_root(), options.notes, options.out)
+    progress = Progress() if wants_progress() and not options.quiet else None
     try:
-        result = build_site(root, settings, out_dir, notes_dir, search=not no_search, clean=clean)
-    except (BuildError, RenderError, WriteError) as exc:
+        result = build_project(project, options.search, clean, options.keep_going, progress)
+    finally:
+        if progress:
+            progress.close()
+    print_diagnostics(list(result.diagnostics), options.quiet, options.verbose)
+    report_build(result, options)
+    return exit_status(list(result.diagnostics), False)
+
+
+def report_build(result, options: BuildOptions) -> None:
+    """The summary line (and, verbose, what was reused); quiet says only that nothing was published."""
+    from kb.console import counted
+
+    held = ", ".join(result.held_back)
+    if not result.published:
+        echo(f"site not updated: {counted(len(result.held_back), 'file')} with errors ({held}); the previous "
+             "site is as it was. Fix them, or publish the rest with --keep-going.", err=True)
+        return
+    if options.quiet:
+        return
+    errors = sum(d.severity is Severity.ERROR for d in result.diagnostics)
+    echo(f"{result.notes} notes, {result.records} records -> {result.pages} pages, {len(result.files)} files "
+         f"in {result.out_dir}; {errors} errors, {len(result.diagnostics) - errors} warnings")
+    if result.held_back:
+        echo(f"published without {counted(len(result.held_back), 'note')} with errors: {held}")
+    if options.verbose:
+        echo(f"parsed {result.parsed} notes anew, rendered {result.rendered} files, reused {result.reused}; "
+             f"search index: {result.search}")
+
+
+@main.command("init")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=".")
+def init_command(folder: Path) -> None:
+    """Start a knowledge base in FOLDER (default: here): kb.yaml, notes/ with an example note,
+    .gitignore, and a GitHub Pages workflow. Never overwrites a file."""
+    from kb.scaffold import Refused, init_project
+
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        written = init_project(folder)
+    except Refused as exc:
         raise click.ClickException(str(exc)) from exc
-    diagnostics = config_problems + list(result.diagnostics)
-    for diag in diagnostics:
-        if diag.severity is Severity.ERROR:
-            click.echo(format_diagnostic(diag), err=True)
-    errors = sum(d.severity is Severity.ERROR for d in diagnostics)
-    click.echo(f"{result.notes} notes, {result.records} records -> {result.pages} pages, {len(result.files)} files "
-               f"in {out_dir}; {errors} errors, {len(diagnostics) - errors} warnings (details: kb check)")
-    return exit_status(diagnostics, False)
+    for name in written:
+        echo(f"  {folder / name}")
+    go = "" if folder.resolve() == Path.cwd().resolve() else f"cd {folder} && "
+    echo(f"next: {go}kb serve    (then kb new \"Title\" --url ARXIV_URL adds a note)")
+
+
+@main.command("new")
+@click.argument("title")
+@click.option("--url", default=None, help="the paper's URL, or an arXiv id (fills arxiv_id too)")
+@click.option("--tag", "tags", multiple=True, help="a tag (repeat for more)")
+@click.option("--kind", type=click.Choice(RECORD_KINDS), default="paper", show_default=True)
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="issue_date YYYY-MM-DD (default: today)")
+@click.option("--edit", is_flag=True, help="open the note in $EDITOR")
+@notes_option
+def new_command(title: str, url: str | None, tags: tuple[str, ...], kind: str, day, edit: bool,
+                notes: str | None) -> None:
+    """Write a new note in the native format (front matter filled, standard sections empty) as
+    notes/<date>-<slug>.md and print its path. Never overwrites a file."""
+    from kb.scaffold import NewNote, Refused, new_note
+
+    project = Project.load(project_root(), notes)
+    note = NewNote(title=title, url=url, tags=tags, kind=kind, date=day.date() if day else None)
+    try:
+        path = new_note(project.notes_dir, note)
+    except Refused as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(path.relative_to(project.root) if path.is_relative_to(project.root) else path)
+    if edit:
+        click.edit(filename=str(path))

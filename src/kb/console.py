@@ -1,0 +1,119 @@
+"""What the CLI prints about a build: diagnostics grouped by file, a summary, a progress bar.
+
+Colours come from click.style and are dropped by click.echo whenever the stream is not a
+terminal (or NO_COLOR is set); the progress bar is drawn only on a terminal, never under CI.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterable
+from itertools import groupby
+
+import click
+
+from kb.models import Diagnostic, Severity
+
+SHOWN = 20  # diagnostics kb build prints before it only counts the rest
+COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow"}
+
+
+def colour() -> bool | None:
+    """None lets click decide (colours on a terminal only); NO_COLOR turns them off everywhere."""
+    return False if os.environ.get("NO_COLOR") else None
+
+
+def echo(text: str = "", err: bool = False) -> None:
+    click.echo(text, err=err, color=colour())
+
+
+def is_error(diag: Diagnostic) -> bool:
+    return diag.severity is Severity.ERROR
+
+
+def format_diagnostic(diag: Diagnostic, styled: bool = False) -> str:
+    """`path:line: severity: message`, the offending text (if any) indented below."""
+    where = f"{diag.path}:{diag.line}" if diag.line else diag.path
+    severity = diag.severity.value
+    if styled:
+        severity = click.style(severity, fg=COLOURS.get(diag.severity), bold=is_error(diag))
+    text = f"\n    {diag.text[:200]}" if diag.text else ""
+    return f"{where}: {severity}: {diag.message}{text}"
+
+
+def ordered(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Files with errors first, then by path; within a file errors first, then by line."""
+    items = list(diagnostics)
+    with_errors = {d.path for d in items if is_error(d)}
+    return sorted(items, key=lambda d: (d.path not in with_errors, d.path, not is_error(d), d.line or 0))
+
+
+def counted(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def file_heading(path: str, diagnostics: list[Diagnostic]) -> str:
+    errors = sum(map(is_error, diagnostics))
+    parts = [counted(errors, "error")] if errors else []
+    if len(diagnostics) > errors:
+        parts.append(counted(len(diagnostics) - errors, "warning"))
+    return click.style(path, bold=True) + f" ({', '.join(parts)})"
+
+
+def grouped_lines(diagnostics: Iterable[Diagnostic], limit: int | None = SHOWN) -> list[str]:
+    """The first `limit` diagnostics under a heading per file, then a count of the rest."""
+    items = ordered(diagnostics)
+    shown = items if limit is None else items[:limit]
+    lines: list[str] = []
+    for path, group in groupby(shown, key=lambda d: d.path):
+        lines.append(file_heading(path, [d for d in items if d.path == path]))
+        lines.extend("  " + format_diagnostic(d, styled=True).replace("\n", "\n  ") for d in group)
+    if len(items) > len(shown):
+        lines.append(f"... and {len(items) - len(shown)} more (kb check lists them all; so does kb build --verbose)")
+    return lines
+
+
+def print_diagnostics(diagnostics: list[Diagnostic], quiet: bool, verbose: bool) -> None:
+    """Grouped on stderr: errors only with --quiet, every one with --verbose, else the first 20."""
+    shown = [d for d in diagnostics if is_error(d)] if quiet else diagnostics
+    for line in grouped_lines(shown, None if verbose else SHOWN):
+        echo(line, err=True)
+
+
+def wants_progress(stream=None) -> bool:
+    """A progress bar only on a terminal, and never in CI (where logs are read afterwards)."""
+    stream = stream or sys.stderr
+    return stream.isatty() and not os.environ.get("CI")
+
+
+class Progress:
+    """A progress bar on stderr for the build's stages, drawn only once the build has run a second.
+
+    `kb.build.build_site` calls it as progress(stage, done, total).
+    """
+
+    DELAY = 1.0
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.bar = None
+        self.stage = ""
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.bar is None and time.monotonic() - self.started < self.DELAY:
+            return
+        if stage != self.stage or self.bar is None:
+            self.close()
+            self.stage = stage
+            self.bar = click.progressbar(length=max(total, 1), label=f"{stage:<14}", file=sys.stderr,
+                                         show_pos=True, width=30)
+            self.bar.__enter__()
+        if done - self.bar.pos >= max(1, total // 100) or done >= total:  # about 100 redraws a stage
+            self.bar.update(done - self.bar.pos)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
