@@ -186,7 +186,8 @@ def test_bodies_are_markdown_paragraphs_and_lists(undated):
 
 def test_limitations_gather_caveat_and_open_problem_sections(post, undated):
     record = post[1].records[0]
-    assert record.limitations.startswith("R2FTは非常に強力な手法ですが、適用には注意が必要 です。")
+    assert record.limitations.startswith("### R2FTの注意点:バランスの重要性\n\n"
+                                         "R2FTは非常に強力な手法ですが、適用には注意が必要 です。")
     assert "ネガティブサンプルの多様性 :ネガティブサンプルが単純すぎると" in record.limitations
     assert "* **計算コストの削減:** 拡散LMは計算コストが高いため" in record.limitations
     assert "Semi-ARにも以下のような限界" not in record.limitations  # the prior work's limits: problem
@@ -198,15 +199,16 @@ def test_limitations_gather_caveat_and_open_problem_sections(post, undated):
 
 def test_problem_approach_results_from_clear_headings(post, undated):
     record = post[1].records[0]
-    assert record.problem.startswith("拡散言語モデル(LM)は、その並列処理能力から")
+    assert record.problem.startswith("### 拡散LMのボトルネック:長いデコードウィンドウ問題とは?\n\n"
+                                     "拡散言語モデル(LM)は、その並列処理能力から")
     assert "Semi-ARにも以下のような限界 があります。" in record.problem
-    assert record.approach is None
-    assert record.results.startswith("Figure 8に示すように")
+    assert record.results.startswith("### 実験結果:Convデコードがもたらす効果\n\nFigure 8に示すように")
     assert "AlpacaEvalにおける勝率は目覚ましく" in record.results
     other = undated[1].records[0]
     assert "一度受け入れられたトークン(単語や文字)は、後続のステップで修正できない" in other.problem
     assert "この課題を克服し、その精度を飛躍的に向上させる" not in other.problem
-    assert other.approach.startswith("自己回帰モデルを超える可能性を秘めた拡散LLMですが")
+    assert "### TOLERATORの仕組み:2段階アプローチ\n\n自己回帰モデルを超える可能性を秘めた拡散LLMですが" in (
+        other.approach)
     assert "Dreamモデルでは17.9%、LLaDAモデルでは15.3%" in other.results
 
 
@@ -268,5 +270,26 @@ def test_caveat_headings_are_limitations_wherever_they_stand():
                      "利用時の注意点\n学習が不安定になりやすい。\n手法の概要\n提案する仕組み。\n"
                      "実験結果\n精度が上がった。\n残る課題\n長文は未検証。\nコメント")
     [record] = note.records
-    assert record.limitations == "学習が不安定になりやすい。\n\n長文は未検証。"
+    assert record.limitations == "### 利用時の注意点\n\n学習が不安定になりやすい。\n\n### 残る課題\n\n長文は未検証。"
     assert (record.problem, record.approach, record.results) == (None, "提案する仕組み。", "精度が上がった。")
+
+
+def test_method_sections_are_the_approach_in_both_blog_notes(post, undated):
+    """Note 002 lines 40-85 (Conv decoding, R2FT: named in the summary's brackets) and note 003
+    lines 19-37 (the two stages), by the headings Japanese posts give a method."""
+    approach = post[1].records[0].approach
+    headings = [line[4:] for line in approach.split("\n") if line.startswith("### ")]
+    assert headings == [
+        "Convデコード:柔軟な窓で流暢なテキストを生成", "Convデコード:ハードセグメンテーションからの脱却",
+        "Convデコードのパイプライン:処理の流れを理解する", "数式で理解するConvデコード",
+        "Convデコードのメリット:速度、柔軟性、そして双方向性", "R2FT:拒否ルールでモデルを洗練",
+        "R2FTの基本的な考え方:反復と高頻度トークンの抑制", "R2FTのトレーニングプロセス:ネガティブサンプルの活用",
+        "R2FTのメリット:コンテキストに沿ったテキスト生成"]
+    assert "マスク判定: 各トークンがマスクされているかどうかを判定します。" in approach  # line 48
+    assert "R2FTの注意点" not in approach  # its caveat is a limitation
+    other = undated[1].records[0].approach
+    for heading in ("TOLERATORの仕組み:2段階アプローチ", "ステージ1:シーケンスのフィルアップ",
+                    "ステージ2:トークンレベルのクロスバリデーションによる反復的な改善", "TOLERATORの仕組み:まとめ"):
+        assert f"### {heading}\n" in other
+    assert "- 反復処理: 上記のプロセスを、設定された回数だけ繰り返します。" in other  # line 31
+    assert "従来のunmasking手法との違い" not in other  # prior work

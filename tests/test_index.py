@@ -223,3 +223,38 @@ def tokens(text):
     from kb.index.names import tokens as cut
 
     return cut(text)
+
+
+# --- mentions, hand-checked (issue #10) ---------------------------------------
+
+def mention_pairs(kb) -> set[tuple[str, str]]:
+    return {(r.id, other) for r in kb.records for other in r.mentions}
+
+
+def pair(kb, source: str, target: str) -> tuple[str, str]:
+    return one(kb, source).id, one(kb, target).id
+
+
+def test_mentions_on_the_bundled_notes_match_the_hand_checked_list(kb):
+    from mention_truth import FALSE_MENTIONS, KNOWN_MISSES, TRUE_MENTIONS
+
+    found = mention_pairs(kb)
+    true = {pair(kb, a, b) for a, b, _ in TRUE_MENTIONS}
+    precision = len(found & true) / len(found)
+    recall = len(found & true) / (len(true) + len(KNOWN_MISSES))
+    print(f"mentions: {len(found)} found, precision {precision:.3f}, recall {recall:.3f}")
+    assert precision >= 0.95, sorted(found - true)
+    assert len(found) >= 20
+    assert not found & {pair(kb, a, b) for a, b, _ in FALSE_MENTIONS}
+    assert pair(kb, "Improving Context Fidelity", "R1-Searcher:") in found
+    assert pair(kb, "LoRAの進化", "LoRA+:") in found
+
+
+def test_a_name_spelled_by_its_capitals_needs_them():
+    zero = make("ZeRO: DeepSpeedの紹介")
+    text = make("Other", summary="Bをzeroで初期化し、Zero-/few-shot anomaly classification")
+    link_records(ids([zero, text]))
+    assert text.mentions == []
+    text.summary = "DeepSpeedのZeROで分散学習"
+    link_records([zero, text])
+    assert text.mentions == [zero.id]

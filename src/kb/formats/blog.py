@@ -53,7 +53,13 @@ TITLE_LINES = 4
 _CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 PROBLEM_WORDS = ("背景", "課題", "問題", "限界", "ボトルネック")
 CAVEAT_WORDS = ("注意点", "課題", "限界")
-APPROACH_WORDS = ("提案", "手法", "仕組み", "アプローチ")
+# How Japanese posts name the sections on the method: the proposal, its parts, stages and steps.
+APPROACH_WORDS = ("提案", "手法", "仕組み", "アプローチ", "方法", "メカニズム", "アルゴリズム", "アーキテクチャ",
+                  "パイプライン", "考え方", "アイデア", "アイディア", "ステージ", "ステップ", "段階", "フェーズ",
+                  "プロセス", "数式", "定式化", "設計", "構成", "原理", "核心", "フレームワーク", "モジュール",
+                  "method", "approach", "architecture", "algorithm", "pipeline", "framework", "stage")
+_METHOD_NAME = re.compile(r"[(（「『【]\s*([A-Za-z][A-Za-z0-9+\-]{2,30})\s*[)）」』】]")
+_TOPIC = re.compile(r"^(?:\d+[.)]\s*)?([^:：]+)[:：]")
 RESULT_WORDS = ("結果",)
 PRIOR_WORDS = ("既存", "従来")
 SOLVED_WORDS = ("克服", "解決")
@@ -244,11 +250,24 @@ def results_start(sections: list[Section]) -> int:
     return next(found, len(sections) // 2)
 
 
-def field_of(section: Section, index: int, boundary: int) -> str | None:
+def method_names(text: str) -> tuple[str, ...]:
+    """The names a post gives the paper's method in its one-line summary or headline, written
+    in brackets: `畳み込みデコード(Conv)`, `(R2FT)`, `「TOLERATOR」`."""
+    return tuple(dict.fromkeys(_METHOD_NAME.findall(text)))
+
+
+def names_method(heading: str, methods: tuple[str, ...]) -> bool:
+    """`Convデコード:柔軟な窓で…`, `R2FT:拒否ルールで…`: a `topic: …` heading on a method by name."""
+    topic = _TOPIC.match(heading)
+    return bool(topic) and topic.group(1).strip().startswith(methods)
+
+
+def field_of(section: Section, index: int, boundary: int, methods: tuple[str, ...] = ()) -> str | None:
     """The text field a section's heading clearly names, if any.
 
     課題 / 限界 before the results describe the problem the paper takes on; after them
-    (and 注意点 anywhere) they are the paper's own limitations.
+    (and 注意点 anywhere) they are the paper's own limitations. A heading on the method
+    (its vocabulary, or the method's name as the topic of a `topic: …` heading) is approach.
     """
     heading = section.heading
     if heading == FURNITURE:
@@ -264,18 +283,22 @@ def field_of(section: Section, index: int, boundary: int) -> str | None:
         return None
     if names_any(heading, RESULT_WORDS):
         return "results"
-    return "approach" if names_any(heading, APPROACH_WORDS) else None
+    if names_any(heading, APPROACH_WORDS) or (methods and names_method(heading, methods)):
+        return "approach"
+    return None
 
 
-def fields_from_sections(sections: list[Section]) -> dict[str, str]:
-    """Bodies of the sections each field gathers, joined by a blank line."""
+def fields_from_sections(sections: list[Section], methods: tuple[str, ...] = ()) -> dict[str, str]:
+    """The sections each field gathers, joined by a blank line; when a field gathers several,
+    each keeps its heading (`### heading`), so the page shows them once, inside the field."""
     boundary = results_start(sections)
-    parts: dict[str, list[str]] = {}
+    parts: dict[str, list[Section]] = {}
     for index, section in enumerate(sections):
-        name = field_of(section, index, boundary)
+        name = field_of(section, index, boundary, methods)
         if name and section.body:
-            parts.setdefault(name, []).append(section.body)
-    return {name: "\n\n".join(bodies) for name, bodies in parts.items()}
+            parts.setdefault(name, []).append(section)
+    return {name: "\n\n".join(gathered[0].body if len(gathered) == 1 else f"### {s.heading}\n\n{s.body}"
+                                for s in gathered) for name, gathered in parts.items()}
 
 
 def error(source: SourceFile, end: int, message: str) -> ParsedNote:
@@ -310,7 +333,8 @@ def build(source: SourceFile, post: Post, title: str, body_start: int, end: int)
     lines = source.lines
     body = [(i + 1, lines[i]) for i in range(body_start, end)]
     sections = split_sections(body)
-    fields = {**fields_from_sections(sections), **post.fields}
+    methods = method_names(f"{post.fields.get('headline', '')}\n{post.fields.get('summary', '')}")
+    fields = {**fields_from_sections(sections, methods), **post.fields}
     if fields.get("url"):
         fields["arxiv_id"] = arxiv_id_from_url(fields["url"])
     first = next((i for i in range(end) if lines[i].strip()), 0)

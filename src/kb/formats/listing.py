@@ -12,7 +12,7 @@ same link text are merged: union of tags, the fullest Summary and Comment.
 Link text `[Paper Note] Title, First Author+, N_A, arXiv'25` is split into title,
 authors (a trailing `+` means "et al.": the name is kept without it), venue (`N_A` is a
 placeholder, dropped) and year. The raw link text, whitespace collapsed, is kept as the
-record's "Link text" section (`link_text(record)`), so nothing the split drops is lost.
+record's 「元の掲載情報」 section (`link_text(record)`), so nothing the split drops is lost.
 `[Paper Note]` marks a paper, the `#Article` tag an article.
 """
 
@@ -33,7 +33,7 @@ from kb.text import arxiv_id_from_url, fold
 NAME = "listing"
 DESCRIPTION = "paper-notes tag page copied from a browser (#tags, Issue Date:, title, Summary, Comment)"
 COVERAGE_MARKERS = re.compile(r"^\s*more\s*$|</?h2>")
-LINK_SECTION = "Link text"
+LINK_SECTION = "元の掲載情報"
 SAME_LINK_SCORE = 95
 _PAPER_PREFIX = re.compile(r"^\s*\[Paper Note\]\s*")
 _PART_SPLIT = re.compile(r",(?=\s|$)|\s+,")

@@ -12,6 +12,7 @@ from kb.index.compute import link_compute
 from kb.index.dates import build_date_index, infer_dates, newest_first
 from kb.index.groups import KnowledgeBase, group_by_author, group_by_venue
 from kb.index.mentions import link_mentions
+from kb.index.own_links import fill_own_links
 from kb.index.related import link_related
 from kb.index.same_paper import link_same_papers
 from kb.index.tags import build_tag_index
@@ -35,6 +36,7 @@ def build_index(records: list[Record], settings: Settings, memo: dict | None = N
     # Shallow copies: the index only ever assigns fields (never mutates a parsed list in place).
     records = [record.model_copy() for record in records]
     tags = build_tag_index(records, settings.tag_aliases)
+    fill_own_links(records)
     infer_dates(records)
     link_records(records, memo)
     ordered = newest_first(records)

@@ -7,49 +7,72 @@ cost grows with the amount of text, not with the number of record pairs.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
 
-from kb.index.names import names_of, tokens
+from kb.formats.listing import LINK_SECTION
+from kb.index.names import cased_tokens, names_of
 from kb.models import Record
+from kb.text import fold
 
+_INNER_HYPHEN = re.compile(r"(?<=[0-9a-zA-Z])-(?=[0-9a-zA-Z])")
 TEXT_FIELDS = ("headline", "summary", "problem", "approach", "results", "limitations", "technical",
                "costs", "references", "tweet", "comment")
 
 
 class NameIndex:
-    """Token-tuple names -> record ids, with the name lengths to try at each first token."""
+    """Token-tuple names -> (record id, capitals it must be written with), with the name
+    lengths to try at each first token."""
 
     def __init__(self, records: list[Record]) -> None:
-        self.ids: dict[tuple[str, ...], set[str]] = defaultdict(set)
+        self.ids: dict[tuple[str, ...], set[tuple[str, tuple[str, ...] | None]]] = defaultdict(set)
         self.lengths: dict[str, set[int]] = defaultdict(set)
         for record in records:
             for name in names_of(record):
-                self.ids[name].add(record.id)
-                self.lengths[name[0]].add(len(name))
+                words = joined(name.words)
+                self.ids[words].add((record.id, joined(name.cased) if name.cased else None))
+                self.lengths[words[0]].add(len(words))
 
-    def find(self, words: tuple[str, ...]) -> set[str]:
-        """Ids of every record whose name occurs in words as a whole token run."""
+    def find(self, text: tuple[tuple[str, ...], tuple[str, ...]]) -> set[str]:
+        """Ids of every record whose name occurs in the text as a whole token run.
+
+        `text` is (folded tokens, the same tokens with their capitals), from `record_words`."""
+        words, cased = text
         found: set[str] = set()
         lengths, ids = self.lengths, self.ids
         if lengths.keys().isdisjoint(words):
             return found
         for start in [i for i, word in enumerate(words) if word in lengths]:
             for length in lengths[words[start]]:
-                hit = ids.get(words[start:start + length])
-                if hit:
-                    found |= hit
+                for record_id, spelled in ids.get(words[start:start + length], ()):
+                    if spelled is None or cased[start:start + length] == spelled:
+                        found.add(record_id)
         return found
 
 
-def record_words(record: Record) -> tuple[str, ...]:
-    """Tokens of the record's own text (title excluded), fields separated by a blank token."""
+def joined(words) -> tuple[str, ...]:
+    """Inner hyphens dropped, so `FlashAttention2` names `FlashAttention-2` (a trailing hyphen,
+    `Zero-` of `Zero-/few-shot`, stays: that word goes on)."""
+    return tuple(_INNER_HYPHEN.sub("", word) for word in words)
+
+
+def own_sections(record: Record) -> list:
+    """The sections of the record's own words: not the tag page's printed title line (the
+    record's title restated, `Efficient Attention Mechanisms ...` would mention `Efficient Attention`)."""
+    return [section for section in record.sections if section.heading != LINK_SECTION]
+
+
+def record_words(record: Record) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Tokens of the record's own text (title excluded), fields separated by a blank token:
+    (folded, with capitals)."""
     parts = [getattr(record, name) or "" for name in TEXT_FIELDS]
-    parts += [f"{section.heading}\n{section.body}" for section in record.sections]
-    words: list[str] = []
+    parts += [f"{section.heading}\n{section.body}" for section in own_sections(record)]
+    cased: list[str] = []
     for part in parts:
-        words.extend(tokens(part))
-        words.append("\n")
-    return tuple(words)
+        cased.extend(cased_tokens(part))
+        cased.append("\n")
+    cased = joined(cased)
+    return tuple(fold(word) for word in cased), cased
 
 
 def text_digest(record: Record) -> str:
@@ -57,7 +80,7 @@ def text_digest(record: Record) -> str:
     h = hashlib.blake2b(digest_size=20)
     for name in TEXT_FIELDS:
         h.update((getattr(record, name) or "").encode() + b"\x00")
-    for section in record.sections:
+    for section in own_sections(record):
         h.update(f"{section.heading}\n{section.body}".encode() + b"\x01")
     return h.hexdigest()
 
@@ -65,7 +88,8 @@ def text_digest(record: Record) -> str:
 def names_digest(index: NameIndex) -> str:
     h = hashlib.blake2b(digest_size=20)
     for name in sorted(index.ids):
-        h.update("\x1f".join(name).encode() + b"\x00" + "\x1f".join(sorted(index.ids[name])).encode() + b"\x01")
+        spelled = sorted(f"{record_id}\x1e{' '.join(cased or ())}" for record_id, cased in index.ids[name])
+        h.update("\x1f".join(name).encode() + b"\x00" + "\x1f".join(spelled).encode() + b"\x01")
     return h.hexdigest()
 
 

@@ -17,6 +17,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from kb.render.autolink import enable_linkify
 from kb.search import is_safe_url, markdown_parser, markdown_text, remember_text, tokens_text
 from kb.text import slugify
 
@@ -42,7 +43,9 @@ def _highlight(code: str, lang: str) -> str:
 
 @lru_cache(maxsize=1)
 def parser() -> MarkdownIt:
-    return markdown_parser(highlight=highlight_code)
+    md = markdown_parser(highlight=highlight_code)
+    enable_linkify(md)  # bare URLs become links (kb.render.autolink); the words stay the same
+    return md
 
 
 def unsafe_links_to_text(children: list[Token]) -> list[Token]:

@@ -13,12 +13,14 @@ from kb.models import Record
 from kb.render.bibtex import bibtex_entry
 from kb.render.chart import records_per_month_svg
 from kb.render.markdown import plain_text, render_markdown
+from kb.render.paper_links import paper_links, title_searches
 from kb.render.search_terms import search_terms
 from kb.render.site import Site, tag_page
 from kb.search import record_page
 from kb.text import slugify
 
 NEWEST = 20
+BOX_LIMIT = 20  # records shown in a link box; the rest are on the box's own page
 FIELDS = (("problem", "課題"), ("approach", "手法"), ("results", "結果"), ("limitations", "限界"),
           ("technical", "技術的な詳細"), ("costs", "コスト"), ("references", "参考文献"), ("comment", "コメント"))
 LINKS = (("mentions", "この記録が言及しているもの"), ("mentioned_by", "この記録に言及しているもの"),
@@ -46,12 +48,24 @@ def field_blocks(record: Record) -> list[Block]:
             for name, label in FIELDS if getattr(record, name)]
 
 
+def shown_texts(record: Record) -> list[str]:
+    """The texts the page shows as fields (the tweet card, the summary, the headline too)."""
+    names = [name for name, _ in FIELDS] + ["summary", "tweet", "headline"]
+    return [text.strip() for text in (getattr(record, name) for name in names) if text and text.strip()]
+
+
+def is_folded(section_body: str, shown: list[str]) -> bool:
+    """A section whose text a field already shows (whole, or as one of the parts it gathered)."""
+    body = section_body.strip()
+    return bool(body) and any(body == text or body in text for text in shown)
+
+
 def section_blocks(record: Record, taken: set[str]) -> list[Block]:
     """Sections whose text is not already shown as a field, with unique anchors."""
-    shown = {(getattr(record, name) or "").strip() for name, _ in FIELDS} | {(record.summary or "").strip()}
+    shown = shown_texts(record)
     blocks: list[Block] = []
     for section in record.sections:
-        if section.body.strip() in shown and section.body.strip():
+        if is_folded(section.body, shown):
             continue
         anchor, n = "s-" + slugify(section.heading), 1
         while anchor in taken:
@@ -62,9 +76,27 @@ def section_blocks(record: Record, taken: set[str]) -> list[Block]:
     return blocks
 
 
+def link_ids(record: Record) -> dict[str, list[str]]:
+    """Each link box's ids, a record in one box only: same paper, then mentions, then mentioned
+    by, then related (the strongest tie wins)."""
+    seen: set[str] = {record.id}
+    boxes: dict[str, list[str]] = {}
+    for name in ("same_as", "mentions", "mentioned_by", "related"):
+        boxes[name] = [i for i in getattr(record, name) if i not in seen]
+        seen.update(boxes[name])
+    return boxes
+
+
 def link_groups(site: Site, record: Record) -> list[tuple[str, str, list[Record]]]:
-    groups = [(name, label, site.records_of(getattr(record, name))) for name, label in LINKS]
+    """(key, heading, records) of each non-empty link box, in the page's order, each record once."""
+    boxes = link_ids(record)
+    groups = [(name, label, site.records_of(boxes[name])) for name, label in LINKS]
     return [g for g in groups if g[2]]
+
+
+def links_page(record: Record, key: str) -> str:
+    """The page listing every record of one of a record's link boxes (when it has more than BOX_LIMIT)."""
+    return f"records/{record.id}/{key}/index.html"
 
 
 def description(record: Record, settings_description: str) -> str:
@@ -81,7 +113,9 @@ def record_context(site: Site, record: Record, keys: dict[str, str]) -> dict:
         "tweet_html": Markup(render_markdown(record.tweet, 3, "tweet")),
         # after the bodies are rendered: their search text is then known without a second parse
         "search_terms": search_terms(record, {b.heading for b in sections}),
-        "links": link_groups(site, record), "source_link": site.source_link(record),
+        "links": link_groups(site, record), "box_limit": BOX_LIMIT, "links_page": links_page,
+        "paper_links": paper_links(record), "title_searches": title_searches(record),
+        "source_link": site.source_link(record),
         "bibtex": bibtex_entry(record, keys[record.id]) if record.id in keys else None,
         "description": description(record, site.settings.description), "og_type": "article",
     }
@@ -114,6 +148,17 @@ def record_pages(site: Site, keys: dict[str, str]) -> list[Page]:
         return LazyContext(lambda: record_context(site, record, keys), inputs)
 
     return [Page(record_page(r), "record.html", lazy(r)) for r in site.kb.records]
+
+
+def link_box_pages(site: Site) -> list[Page]:
+    """A page per link box longer than BOX_LIMIT: the box's every record."""
+    pages: list[Page] = []
+    for record in site.kb.records:
+        for key, label, items in link_groups(site, record):
+            if len(items) > BOX_LIMIT:
+                pages.append(Page(links_page(record, key), "record_links.html",
+                                  {"record": record, "label": label, "records": items}))
+    return pages
 
 
 def cloud_size(count: int, peak: int) -> int:
@@ -175,7 +220,7 @@ def group_pages(site: Site, kind: str, groups: list[Group], label: str) -> list[
 def html_pages(site: Site, keys: dict[str, str]) -> list[Page]:
     """Every HTML page of the site, in a fixed order."""
     return [
-        home_page(site), *record_pages(site, keys), *tag_pages(site), archive_page(site),
+        home_page(site), *record_pages(site, keys), *link_box_pages(site), *tag_pages(site), archive_page(site),
         notes_index(site), *note_pages(site), compute_page(site),
         *group_pages(site, "authors", site.kb.authors, "著者"),
         *group_pages(site, "venues", site.kb.venues, "会議・掲載先"),
