@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import re
 
 import pytest
 
@@ -151,8 +152,32 @@ def test_cut_off_end_is_reported_and_nothing_is_lost(listing):
      "DeepSpeed, vLLM, CTranslate2 で rinna 3.6b の生成速度を比較する", [], None),
 ])
 def test_split_link(link, title, authors, venue):
-    parts = split_link(link)
+    parts = split_link(link, 2025)
     assert (parts.title, parts.authors, parts.venue) == (title, authors, venue)
+
+
+def test_two_digit_years_take_the_century_of_the_entrys_own_date(listing):
+    """The year comes from the note (`arXiv'20` in an entry issued 2023-…), never from today's date:
+    the expected values are read from the note's text, so the test holds in any year."""
+    _, note = listing
+    checked = 0
+    for record in note.records:
+        match = re.search(r"'(\d{2})$", record.venue or "")
+        if match is None:
+            continue
+        checked += 1
+        assert record.year % 100 == int(match.group(1)), (record.title, record.venue, record.year)
+        assert record.issue_date.year - 99 <= record.year <= record.issue_date.year + 1, (record.title, record.year)
+    assert checked >= 100
+    reformer = next(r for r in note.records if r.title.startswith("Reformer: The Efficient Transformer"))
+    assert (reformer.venue, reformer.year, reformer.issue_date.year) == ("ICLR'20", 2020, 2025)
+
+
+def test_two_digit_year_pivots_on_the_given_issue_year():
+    link = "Learning Representations by Back-Propagating Errors, Rumelhart+, Nature'86"
+    assert split_link(link, 2024).year == 1986
+    assert split_link(link, 2085).year == 2086
+    assert split_link("Attention Is All You Need, Vaswani+, NIPS'17", 2023).year == 2017
 
 
 def dedupe(items):

@@ -112,12 +112,16 @@ def test_note_page_has_line_anchors_and_records(site):
     assert '<time datetime="2025-09-24">' in html
 
 
-def test_archive_has_month_headings_and_undated_last(site):
-    html = read(site, "archive/index.html")
-    assert 'id="m2025-09"' in html and "2025年9月" in html
-    assert html.index('id="y2025"') < html.index(f"{MAIN_PAGE}")
-    if 'id="undated"' in html:
-        assert html.rindex('id="undated"') > html.rindex('id="m')
+def test_archive_is_a_year_index_with_a_page_per_year_and_undated_last(site):
+    index = read(site, "archive/index.html")
+    years = re.findall(r'href="\.\./archive/(\d{4})/index.html"', index)
+    assert years == sorted(set(years), reverse=True) and "2025" in years and "2017" in years
+    assert index.rindex('href="../archive/undated/index.html"') > index.rindex('href="../archive/2017/index.html"')
+    assert '<a href="../archive/2025/index.html#m2025-09">9月</a>' in index
+    year = read(site, "archive/2025/index.html")
+    assert 'id="m2025-09"' in year and "2025年9月" in year and "../../" + MAIN_PAGE in year
+    assert 'href="../../archive/2024/index.html">← 2024年' in year and "2017年" not in year.split('class="pager"')[1]
+    assert MAIN_PAGE not in read(site, "archive/2024/index.html")
 
 
 def test_home_has_counts_chart_and_newest(site):
@@ -171,8 +175,7 @@ def test_other_formats_appear_once_parsed(site):
     assert records["2509.15188"]["issue_date"] == "2025-09-21"  # blog (002)
     undated = next(i for i in records if i.startswith("finish-first-perfect-later"))  # blog without date (003)
     assert records[undated]["issue_date"] is None
-    archive = read(site, "archive/index.html")
-    assert archive.index(records[undated]["url"]) > archive.index('id="undated"')
+    assert records[undated]["url"] in read(site, "archive/undated/index.html")
     jet = next(i for i in records if i.startswith("jet-nemotron"))  # listing (004)
     assert records[jet]["issue_date"] == "2025-08-26" and "NLP" in records[jet]["tags"]
     assert "notes/004-92a03f46596b4115/index.html#L" in read(site, records[jet]["url"])

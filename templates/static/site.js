@@ -68,6 +68,40 @@
     });
   });
 
+  // Dark-mode toggle: the reader's choice is kept in localStorage ("kb-theme") and applied by
+  // base.html's inline script before the first paint; with no choice the system preference rules.
+  var toggle = document.getElementById("theme-toggle");
+  var root = document.documentElement;
+  var prefersDark = window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
+
+  function isDark() {
+    if (root.dataset.theme) return root.dataset.theme === "dark";
+    return Boolean(prefersDark && prefersDark.matches);
+  }
+
+  function showTheme() {
+    toggle.setAttribute("aria-pressed", String(isDark()));
+  }
+
+  if (toggle) {
+    toggle.hidden = false;
+    showTheme();
+    toggle.addEventListener("click", function () {
+      var theme = isDark() ? "light" : "dark";
+      root.dataset.theme = theme;
+      try { localStorage.setItem("kb-theme", theme); } catch (e) { /* private mode: this page only */ }
+      showTheme();
+    });
+    if (prefersDark && prefersDark.addEventListener) prefersDark.addEventListener("change", showTheme);
+  }
+
+  // Table of contents (<details class="toc">): open beside the text on a wide screen where CSS
+  // cannot force it open (browsers without ::details-content); a phone keeps it folded.
+  var wide = window.matchMedia ? window.matchMedia("(min-width: 68rem)") : null;
+  document.querySelectorAll("details.toc").forEach(function (toc) {
+    if (wide && wide.matches) toc.open = true;
+  });
+
   // Copy buttons: <button data-copy="ELEMENT-ID" hidden>.
   function fallbackCopy(text) {
     var area = document.createElement("textarea");

@@ -110,8 +110,12 @@ def merge(occurrences: list[Occurrence]) -> list[Entry]:
     return entries
 
 
-def year_of(part: str) -> int | None:
-    """2025 from `arXiv'25`, `EMNLP2025`, `NIPS 2015` or `2024.08`."""
+def year_of(part: str, pivot: int) -> int | None:
+    """2025 from `arXiv'25`, `EMNLP2025`, `NIPS 2015` or `2024.08`.
+
+    A two-digit year takes the century that puts it at most one year after `pivot` (the
+    entry's own issue year), never today's date: the same note gives the same year forever.
+    """
     date = _DATE_PART.match(part)
     if date:
         return int(date.group("year"))
@@ -121,7 +125,8 @@ def year_of(part: str) -> int | None:
     if venue.group("yyyy"):
         return int(venue.group("yyyy"))
     yy = int(venue.group("yy"))
-    return 2000 + yy if yy <= dt.date.today().year % 100 + 1 else 1900 + yy
+    year = pivot // 100 * 100 + yy
+    return year - 100 if year > pivot + 1 else year
 
 
 def is_venue_like(part: str) -> bool:
@@ -136,11 +141,11 @@ def is_name(part: str) -> bool:
     return bool(_NAME_PART.match(part)) and not _HIRAGANA.search(part) and not is_venue_like(part)
 
 
-def venue_and_year(tail: list[str]) -> tuple[str | None, int | None]:
+def venue_and_year(tail: list[str], pivot: int) -> tuple[str | None, int | None]:
     """The first real venue of the trailing parts (a bare date only gives the year)."""
     venues = [p for p in tail if p != _PLACEHOLDER and not _DATE_PART.match(p)]
     venue = venues[0] if venues else None
-    years = [year_of(p) for p in ([venue] if venue else []) + tail if p != _PLACEHOLDER]
+    years = [year_of(p, pivot) for p in ([venue] if venue else []) + tail if p != _PLACEHOLDER]
     return venue, next((y for y in years if y), None)
 
 
@@ -168,15 +173,18 @@ def split_trailing_author(parts: list[str]) -> list[str]:
     return [title, author, *parts[1:]]
 
 
-def split_link(link: str) -> LinkParts:
-    """Title, authors, venue and year of `Title, First Author+, [affiliations,] venue`."""
+def split_link(link: str, pivot: int) -> LinkParts:
+    """Title, authors, venue and year of `Title, First Author+, [affiliations,] venue`.
+
+    `pivot` is the entry's issue year: it decides the century of a two-digit year (`arXiv'23`).
+    """
     text = normalise(_PAPER_PREFIX.sub("", link))
     parts = [p.strip() for p in _PART_SPLIT.split(text) if p.strip()] or [text]
     tail: list[str] = []
     while len(parts) > 1 and is_venue_like(parts[-1]):
         tail.insert(0, parts.pop())
     parts = split_trailing_author(parts)
-    venue, year = venue_and_year(tail)
+    venue, year = venue_and_year(tail, pivot)
     index = author_index(parts)
     if index is None:
         return LinkParts(title=", ".join(parts), venue=venue, year=year)
@@ -230,7 +238,7 @@ def own_url(link: str, comment: str | None) -> str | None:
 
 def record_fields(entry: Entry, page_tag: str | None) -> dict:
     first = entry.first
-    parts = split_link(first.link)
+    parts = split_link(first.link, int(first.date[:4]))
     tags = union([o.tags for o in entry.occurrences] + [[page_tag] if page_tag else []])
     comment = fullest([o.comment for o in entry.occurrences])
     kind = "article" if any(fold(t) == "article" for t in tags) else "paper"

@@ -35,11 +35,11 @@ def link_records(records: list[Record], memo: dict | None = None) -> None:
 def build_index(records: list[Record], settings: Settings, memo: dict | None = None) -> KnowledgeBase:
     # Shallow copies: the index only ever assigns fields (never mutates a parsed list in place).
     records = [record.model_copy() for record in records]
-    tags = build_tag_index(records, settings.tag_aliases)
     fill_own_links(records)
     infer_dates(records)
-    link_records(records, memo)
-    ordered = newest_first(records)
+    ordered = newest_first(records)  # first: every group below then lists its records newest first
+    tags = build_tag_index(ordered, settings.tag_aliases)
+    link_records(ordered, memo)
     return KnowledgeBase(
         records=ordered,
         by_id={record.id: record for record in ordered},

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 from markupsafe import Markup, escape
 
 from kb.index.dates import DateIndex
 
-WIDTH, HEIGHT, PAD_BOTTOM, PAD_TOP = 720, 160, 22, 8
+WIDTH, HEIGHT, PAD_BOTTOM, PAD_TOP = 720, 140, 2, 8
+MAJOR_LABELS = 6  # at most this many year labels stay on a phone; the rest are "minor"
 
 
 def month_range(first: tuple[int, int], last: tuple[int, int]) -> list[tuple[int, int]]:
@@ -33,13 +36,22 @@ def bar(i: int, step: float, year: int, month: int, count: int, peak: int) -> st
             f'height="{height:.2f}"><title>{escape(label)}</title></rect>')
 
 
-def year_labels(series: list[tuple[int, int, int]], step: float) -> list[str]:
-    return [f'<text class="axis" x="{i * step:.2f}" y="{HEIGHT - 6}">{year}</text>'
-            for i, (year, month, _) in enumerate(series) if month == 1 or (i == 0 and month <= 7)]
+def year_labels(series: list[tuple[int, int, int]], step: float) -> str:
+    """The year labels as HTML under the SVG (an SVG's text shrinks with it: ~5 px on a phone).
+
+    Each sits where its year's first month starts; when there are many, every n-th stays and the
+    others are marked "minor" (hidden on a phone) so the labels never overlap.
+    """
+    shown = [(i, year) for i, (year, month, _) in enumerate(series) if month == 1 or (i == 0 and month <= 7)]
+    every = max(1, math.ceil(len(shown) / MAJOR_LABELS))
+    minor = ' class="minor"'
+    spans = [f'<span{"" if n % every == 0 else minor} style="left:{100 * i * step / WIDTH:.2f}%">{year}</span>'
+             for n, (i, year) in enumerate(shown)]
+    return f'<div class="chart-years" aria-hidden="true">{"".join(spans)}</div>'
 
 
 def records_per_month_svg(dates: DateIndex) -> Markup:
-    """An accessible SVG (role=img with a text summary), or '' when no record has a date."""
+    """An accessible SVG (role=img with a text summary) and its year labels, or '' when no record has a date."""
     series = monthly_counts(dates)
     if not series:
         return Markup("")
@@ -48,8 +60,7 @@ def records_per_month_svg(dates: DateIndex) -> Markup:
     first, last = series[0], series[-1]
     summary = f"{first[0]}年{first[1]}月から{last[0]}年{last[1]}月までの月別記録数（計{total}件、最多{peak}件）"
     parts = [bar(i, step, y, m, c, peak) for i, (y, m, c) in enumerate(series) if c]
-    parts += year_labels(series, step)
     axis = f'<line class="axis-line" x1="0" x2="{WIDTH}" y1="{HEIGHT - PAD_BOTTOM}" y2="{HEIGHT - PAD_BOTTOM}"/>'
     return Markup(f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="chart-title" '
                   f'xmlns="http://www.w3.org/2000/svg"><title id="chart-title">{escape(summary)}</title>'
-                  f'{axis}{"".join(parts)}</svg>')
+                  f'{axis}{"".join(parts)}</svg>{year_labels(series, step)}')

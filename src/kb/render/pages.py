@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from kb.index.groups import Group
 from kb.models import Record
+from kb.render.archive import archive_pages
 from kb.render.bibtex import bibtex_entry
 from kb.render.chart import records_per_month_svg
 from kb.render.markdown import plain_text, render_markdown
@@ -104,6 +105,13 @@ def description(record: Record, settings_description: str) -> str:
     return plain_text(text, 200) or settings_description
 
 
+def is_long(record: Record) -> bool:
+    """Long enough to want a table of contents: >= 1,500 characters of text in >= 3 headed parts."""
+    texts = [getattr(record, name) for name, _ in FIELDS] + [record.summary, record.tweet]
+    texts = [t for t in texts if t] + [s.body for s in record.sections]
+    return len(texts) >= 3 and sum(len(t) for t in texts) >= 1500
+
+
 def record_context(site: Site, record: Record, keys: dict[str, str]) -> dict:
     fields = field_blocks(record)
     sections = section_blocks(record, {b.id for b in fields})
@@ -118,6 +126,7 @@ def record_context(site: Site, record: Record, keys: dict[str, str]) -> dict:
         "source_link": site.source_link(record),
         "bibtex": bibtex_entry(record, keys[record.id]) if record.id in keys else None,
         "description": description(record, site.settings.description), "og_type": "article",
+        "long": is_long(record), **site.neighbours(record),
     }
 
 
@@ -144,7 +153,8 @@ class LazyContext(Mapping):
 def record_pages(site: Site, keys: dict[str, str]) -> list[Page]:
     def lazy(record: Record) -> LazyContext:
         inputs = {"record": record, "links": link_groups(site, record), "source_link": site.source_link(record),
-                  "bib_key": keys.get(record.id), "description": site.settings.description}
+                  "bib_key": keys.get(record.id), "description": site.settings.description,
+                  **site.neighbours(record)}
         return LazyContext(lambda: record_context(site, record, keys), inputs)
 
     return [Page(record_page(r), "record.html", lazy(r)) for r in site.kb.records]
@@ -173,6 +183,7 @@ def home_page(site: Site) -> Page:
     peak = max((g.count for g in kb.tags), default=1)
     counts = {"records": len(kb.records), "notes": len(site.notes), "tags": len(kb.tags),
               "authors": len(kb.authors), "venues": len(kb.venues)}
+    # kb.records is in newest_first order already: its head is the home page's list
     return Page("index.html", "index.html", {
         "newest": kb.records[:NEWEST], "counts": counts, "chart": records_per_month_svg(kb.dates),
         "cloud": [(g, cloud_size(g.count, peak)) for g in kb.tags], "nav": "home"})
@@ -183,15 +194,12 @@ def tag_pages(site: Site) -> list[Page]:
     pages = [Page("tags/index.html", "tags.html", {"tags": site.kb.tags, "by_count": by_count, "nav": "tags"})]
     for group in site.kb.tags:
         pages.append(Page(tag_page(group.slug), "tag.html", {
-            "group": group, "records": site.records_of(group.record_ids), "nav": "tags"}))
+            "group": group, "records": site.listed(group.record_ids), "nav": "tags"}))
     return pages
 
 
-def archive_page(site: Site) -> Page:
-    dates = site.kb.dates
-    years = [(y, [(m, site.records_of(m.record_ids)) for m in y.months]) for y in dates.years]
-    return Page("archive/index.html", "archive.html", {
-        "years": years, "undated": site.records_of(dates.undated), "nav": "archive"})
+def archive_index_and_years(site: Site) -> list[Page]:
+    return [Page(path, template, context) for path, template, context in archive_pages(site)]
 
 
 def note_pages(site: Site) -> list[Page]:
@@ -204,7 +212,7 @@ def notes_index(site: Site) -> Page:
 
 
 def compute_page(site: Site) -> Page:
-    rows = [(r, c) for r in site.kb.records for c in r.compute]
+    rows = [(r, c) for r in site.listed(r.id for r in site.kb.records if r.compute) for c in r.compute]
     return Page("compute/index.html", "compute.html", {"rows": rows, "nav": "compute"})
 
 
@@ -213,14 +221,15 @@ def group_pages(site: Site, kind: str, groups: list[Group], label: str) -> list[
     pages = [Page(f"{kind}/index.html", "groups.html", {**ctx, "groups": groups})]
     for group in groups:
         pages.append(Page(f"{kind}/{group.slug}/index.html", "group.html",
-                          {**ctx, "group": group, "records": site.records_of(group.record_ids)}))
+                          {**ctx, "group": group, "records": site.listed(group.record_ids)}))
     return pages
 
 
 def html_pages(site: Site, keys: dict[str, str]) -> list[Page]:
     """Every HTML page of the site, in a fixed order."""
     return [
-        home_page(site), *record_pages(site, keys), *link_box_pages(site), *tag_pages(site), archive_page(site),
+        home_page(site), *record_pages(site, keys), *link_box_pages(site), *tag_pages(site),
+        *archive_index_and_years(site),
         notes_index(site), *note_pages(site), compute_page(site),
         *group_pages(site, "authors", site.kb.authors, "著者"),
         *group_pages(site, "venues", site.kb.venues, "会議・掲載先"),

@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 from kb.config import Settings
 from kb.discover import SourceFile
 from kb.index import KnowledgeBase
+from kb.index.dates import newest_first
 from kb.index.groups import unique_slugs
 from kb.models import ParsedNote, Record
 from kb.search import record_page
@@ -126,6 +127,19 @@ class Site:
 
     def records_of(self, ids) -> list[Record]:
         return [self.kb.by_id[i] for i in ids if i in self.kb.by_id]
+
+    def listed(self, ids) -> list[Record]:
+        """The records as every list shows them: newest first by issue date, undated last, then title."""
+        return newest_first(self.records_of(ids))
+
+    @cached_property
+    def positions(self) -> dict[str, int]:
+        return {record.id: n for n, record in enumerate(self.kb.records)}
+
+    def neighbours(self, record: Record) -> dict[str, Record | None]:
+        """The records just newer and just older than this one, in the lists' order (newest first)."""
+        n, records = self.positions[record.id], self.kb.records
+        return {"newer": records[n - 1] if n > 0 else None, "older": records[n + 1] if n + 1 < len(records) else None}
 
     @cached_property
     def tag_slugs(self) -> dict[str, str]:
