@@ -293,3 +293,18 @@ def new_command(title: str, url: str | None, tags: tuple[str, ...], kind: str, d
     click.echo(path.relative_to(project.root) if path.is_relative_to(project.root) else path)
     if edit:
         click.edit(filename=str(path))
+
+
+@main.command("serve")
+@notes_option
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="port on 127.0.0.1 (0: any free port)")
+@click.option("--open", "open_browser", is_flag=True, help="open the site in the web browser")
+@click.option("--no-search", is_flag=True, help="skip the search index")
+def serve_command(notes: str | None, port: int, open_browser: bool, no_search: bool) -> None:
+    """Build, serve the site on 127.0.0.1 and rebuild on every change to a note, a template or
+    kb.yaml; open pages reload by themselves, and show an error overlay while a note is broken
+    (the last good pages stay served). Ctrl-C stops."""
+    from kb.serve import serve
+
+    serve(project_root(), notes, port, not no_search, open_browser)

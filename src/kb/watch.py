@@ -9,6 +9,7 @@ started, and if so rebuilds and watches the new set.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from watchfiles import watch
 
 from kb.config import CONFIG_NAME
 
+logging.getLogger("watchfiles").setLevel(logging.ERROR)  # not "KeyboardInterrupt caught, stopping watch"
 LOOK_MS = 500  # how often the watcher looks for a watched path created (or removed) meanwhile
 
 

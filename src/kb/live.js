@@ -1,0 +1,60 @@
+// Added to pages by `kb serve` only (never written into the site): reloads the page when a
+// rebuild published a new site, and shows the errors of a build that did not publish.
+(() => {
+  "use strict";
+  const script = document.currentScript;
+  const version = Number(script.dataset.version);
+  const SCROLL = "kb-serve-scroll";
+  const BOX = "kb-serve-errors";
+
+  const saved = JSON.parse(sessionStorage.getItem(SCROLL) || "null");
+  if (saved && saved.path === location.pathname) {
+    sessionStorage.removeItem(SCROLL);
+    addEventListener("load", () => scrollTo(0, saved.y));
+  }
+
+  function element(tag, text, style) {
+    const node = document.createElement(tag);
+    if (text) node.textContent = text;
+    if (style) node.style.cssText = style;
+    return node;
+  }
+
+  function overlay(errors) {
+    let box = document.getElementById(BOX);
+    if (!errors.length) {
+      if (box) box.remove();
+      return;
+    }
+    if (!box) {
+      box = element("section", "", "all:initial;position:fixed;left:0;right:0;bottom:0;z-index:2147483647;" +
+        "max-height:45vh;overflow:auto;background:#fff5f5;color:#7a1010;border-top:3px solid #b42318;" +
+        "padding:12px 16px;font:14px/1.5 system-ui,sans-serif;box-shadow:0 -4px 16px rgba(0,0,0,.2)");
+      box.id = BOX;
+      box.setAttribute("role", "alert");
+      document.body.append(box);
+    }
+    const title = element("strong", `ビルドエラー ${errors.length} 件（表示中のページは最後に正しくビルドできたものです）`,
+      "display:block;margin-bottom:6px");
+    const list = element("ul", "", "margin:0;padding-left:1.2em");
+    for (const error of errors) {
+      const item = element("li");
+      item.append(element("code", error.where, "font:13px ui-monospace,monospace;font-weight:600"),
+        document.createTextNode(": " + error.message));
+      list.append(item);
+    }
+    box.replaceChildren(title, list);
+  }
+
+  const events = new EventSource("/__kb/events");
+  events.addEventListener("state", (event) => {
+    const state = JSON.parse(event.data);
+    if (state.version !== version) {
+      sessionStorage.setItem(SCROLL, JSON.stringify({ path: location.pathname, y: scrollY }));
+      events.close();
+      location.reload();
+      return;
+    }
+    overlay(state.errors);
+  });
+})();

@@ -1,0 +1,254 @@
+"""`kb serve`: build, serve the site on 127.0.0.1, rebuild on every change, reload open pages.
+
+The site is built into the project's output folder exactly as `kb build` builds it (the same
+cache, the same publish rule), and served from there by the standard library's HTTP server.
+Only while serving, each HTML page gets a small script (`/__kb/live.js`) that listens to
+server-sent events on `/__kb/events`: a new site version reloads the page; a build with errors
+shows an overlay with each error's `file:line` and message, while the last good site stays
+served (a note with an error is never published, see kb.build). The files on disk never carry
+the script.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from pathlib import Path
+
+from kb.models import Diagnostic
+
+EVENTS = "/__kb/events"
+SCRIPT = "/__kb/live.js"
+PING_SECONDS = 15.0
+
+
+@dataclass
+class LiveState:
+    """What open pages are told: the site's version (bumped on every published change) and the
+    errors of the latest build (empty when it published). Handlers wait on `changed`."""
+
+    version: int = 1
+    errors: list[dict] = field(default_factory=list)
+    closed: bool = False
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def publish(self, new_site: bool, errors: list[dict]) -> None:
+        with self.changed:
+            self.version += 1 if new_site else 0
+            self.errors = errors
+            self.changed.notify_all()
+
+    def close(self) -> None:
+        with self.changed:
+            self.closed = True
+            self.changed.notify_all()
+
+    def message(self) -> bytes:
+        data = json.dumps({"version": self.version, "errors": self.errors}, ensure_ascii=False)
+        return f"event: state\ndata: {data}\n\n".encode()
+
+    def wait(self, seen: tuple[int, list] | None) -> tuple[bytes, tuple[int, list]] | None:
+        """(the state message, the state it tells) once it differs from `seen`, or (b'', seen)
+        after a quiet while (a ping keeps the stream open); None once the server stops."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.closed or (self.version, self.errors) != seen, PING_SECONDS)
+            if self.closed:
+                return None
+            now = (self.version, self.errors)
+            return (b"", now) if now == seen else (self.message(), now)
+
+
+def error_entries(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> list[dict]:
+    return [{"where": f"{d.path}:{d.line}" if d.line else d.path, "message": d.message}
+            for d in diagnostics if d.severity.value == "error"]
+
+
+def live_script() -> bytes:
+    return resources.files("kb").joinpath("live.js").read_bytes()
+
+
+def inject(html: bytes, version: int) -> bytes:
+    """The page with the live-reload script before </body> (or at the end)."""
+    tag = f'<script src="{SCRIPT}" data-version="{version}"></script>'.encode()
+    at = html.rfind(b"</body>")
+    return html[:at] + tag + html[at:] if at >= 0 else html + tag
+
+
+class LiveHandler(SimpleHTTPRequestHandler):
+    """Static files from the site folder, never cached; pages with the script; the event stream."""
+
+    state: LiveState
+
+    def log_message(self, *args) -> None:  # the terminal shows builds, not requests
+        pass
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0].split("#", 1)[0]
+        if path == EVENTS:
+            return self.stream_events()
+        if path == SCRIPT:
+            return self.send_bytes(live_script(), "text/javascript; charset=utf-8")
+        page = self.page_file(path)
+        if page is None:
+            return super().do_GET()
+        try:
+            html = page.read_bytes()
+        except OSError:  # swapped out meanwhile: let the default handler answer
+            return super().do_GET()
+        self.send_bytes(inject(html, self.state.version), "text/html; charset=utf-8")
+
+    def page_file(self, path: str) -> Path | None:
+        """The HTML file a GET for `path` serves (index.html of a folder), else None."""
+        local = Path(self.translate_path(path))
+        if local.is_dir() and path.endswith("/"):
+            local = local / "index.html"
+        return local if local.suffix == ".html" and local.is_file() else None
+
+    def send_bytes(self, body: bytes, content_type: str) -> None:
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def stream_events(self) -> None:
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        seen = None
+        try:
+            while (told := self.state.wait(seen)) is not None:
+                message, seen = told
+                self.wfile.write(message or b": ping\n\n")
+                self.wfile.flush()
+        except OSError:  # the page went away
+            pass
+
+
+class SiteServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def start_server(site: Path, state: LiveState, port: int) -> SiteServer:
+    """Serve `site` on 127.0.0.1:port (0: any free port) from a background thread."""
+    handler = type("Handler", (LiveHandler,), {"state": state})
+    server = SiteServer(("127.0.0.1", port), functools.partial(handler, directory=str(site)))
+    threading.Thread(target=server.serve_forever, name="kb-serve", daemon=True).start()
+    return server
+
+
+def stop_server(server: SiteServer, state: LiveState) -> None:
+    state.close()
+    server.shutdown()
+    server.server_close()
+
+
+def elapsed(since: float) -> str:
+    return f"{time.perf_counter() - since:.2f} s"
+
+
+# --- the loop: build, serve, watch, rebuild -------------------------------------------------------
+
+@dataclass
+class Session:
+    """One `kb serve`: how to load the project (kb.yaml may change meanwhile) and build it."""
+
+    root: Path
+    notes: str | None
+    search: bool
+    state: LiveState = field(default_factory=LiveState)
+    files: tuple[str, ...] = ()
+
+    def project(self):
+        from kb.project import Project
+
+        return Project.load(self.root, self.notes)
+
+    def build(self, keep_going: bool = False) -> None:
+        """Build once; tell open pages (reload, or the errors) and the terminal what came of it."""
+        import click
+
+        from kb.console import echo, print_diagnostics
+        from kb.project import build_project
+
+        started = time.perf_counter()
+        try:
+            result = build_project(self.project(), self.search, keep_going=keep_going)
+        except click.ClickException as exc:  # a template error: the last good site stays served
+            self.state.publish(False, [{"where": "", "message": exc.format_message()}])
+            echo(f"build failed, still serving the last good site: {exc.format_message()}", err=True)
+            return
+        new_site = result.published and (result.rendered > 0 or result.files != self.files)
+        self.files = result.files if result.published else self.files
+        self.state.publish(new_site, error_entries(result.diagnostics))
+        print_diagnostics(list(result.diagnostics), quiet=True, verbose=False)
+        if not result.published:
+            echo(f"not published (errors above), still serving the last good site [{elapsed(started)}]", err=True)
+        else:
+            echo(f"built {result.rendered} of {len(result.files)} files [{elapsed(started)}]")
+
+
+def interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def stop_on_signals() -> None:
+    """Ctrl-C (and SIGTERM) stop the server, also when started where SIGINT was ignored (`kb serve &`)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def serve(root: Path, notes: str | None, port: int, search: bool, open_browser: bool) -> None:
+    """Build, then serve and rebuild on every change until Ctrl-C; no temporary folder is left."""
+    import webbrowser
+
+    import click
+
+    from kb import write
+    from kb.console import echo
+    from kb.watch import watch_and_rebuild
+
+    stop_on_signals()
+    write.DEFER_CLEANUP = 0  # the replaced site is removed in the background: a page shows sooner
+    session = Session(root, notes, search)
+    project = session.project()
+    session.build()
+    if not (project.out_dir / "index.html").is_file():  # nothing good to serve yet: the rest, then
+        session.build(keep_going=True)
+    if not (project.out_dir / "index.html").is_file():
+        raise click.ClickException("nothing to serve: fix the errors above and run kb serve again")
+    try:
+        server = start_server(project.out_dir, session.state, port)
+    except OSError as exc:
+        raise click.UsageError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror} (try --port)") from exc
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    echo(f"serving {url} from {project.out_dir}; watching notes, templates and kb.yaml (Ctrl-C stops)")
+    if open_browser:
+        webbrowser.open(url)
+    try:
+        watch_and_rebuild(project.root, project.notes_dir, lambda changed: rebuilt(session, changed))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_server(server, session.state)
+        write.remove_leftovers(project.out_dir)  # a replaced site whose removal is still under way
+    echo("stopped")
+
+
+def rebuilt(session: Session, changed: list[str]) -> None:
+    from kb.console import echo
+
+    echo(f"changed: {', '.join(changed[:5])}{' ...' if len(changed) > 5 else ''}")
+    session.build()
