@@ -285,3 +285,16 @@ def test_no_progress_bar_when_piped(project, monkeypatch):
     monkeypatch.delenv("CI", raising=False)
     result = run("build", "--no-search", "--clean")
     assert result.exit_code == 0 and "writing pages" not in result.output
+
+
+def test_compiled_templates_are_reused_only_while_their_source_is_unchanged(tmp_path):
+    """kb serve keeps compiled templates for the process (kb.render.templates.COMPILED)."""
+    from kb.render.templates import COMPILED, Theme
+
+    (tmp_path / "templates").mkdir()
+    page = tmp_path / "templates" / "tag.html"
+    page.write_text("一つ目 {{ 1 + 1 }}", encoding="utf-8")
+    assert Theme.for_project(tmp_path).environment().get_template("tag.html").render() == "一つ目 2"
+    assert len(COMPILED.codes) >= 1
+    page.write_text("二つ目 {{ 2 + 2 }}", encoding="utf-8")
+    assert Theme.for_project(tmp_path).environment().get_template("tag.html").render() == "二つ目 4"

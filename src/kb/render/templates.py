@@ -14,6 +14,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined
+from jinja2.bccache import Bucket, BytecodeCache
 
 THEME_PREFIX = "theme"
 STATIC_DIR = "static"
@@ -57,5 +58,24 @@ class Theme:
             FileSystemLoader([str(d) for d in self.dirs]),
             PrefixLoader({THEME_PREFIX: FileSystemLoader(str(self.builtin))}),
         ])
-        return Environment(loader=loader, autoescape=True, undefined=StrictUndefined,
+        return Environment(loader=loader, autoescape=True, undefined=StrictUndefined, bytecode_cache=COMPILED,
                            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+class CompiledTemplates(BytecodeCache):
+    """Compiled templates kept for the process, by template file and source checksum: a
+    long-running `kb serve` compiles each template once, and again only when its file changed."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self.codes.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)  # a changed source's checksum differs: recompiled
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.codes[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED = CompiledTemplates()
