@@ -51,7 +51,7 @@ def test_init_writes_a_project_that_builds(project):
         "notes/2021-06-17-lora-low-rank-adaptation-of-large-language-models.md", "requirements.txt"]
     assert load_settings(project) == (Settings(), [])  # the commented kb.yaml states the defaults
     assert "# base_url: https://USER.github.io/REPO/" in (project / "kb.yaml").read_text(encoding="utf-8")
-    assert (project / ".gitignore").read_text(encoding="utf-8").splitlines()[1:] == ["site/", ".kb-cache/"]
+    assert (project / ".gitignore").read_text(encoding="utf-8").splitlines()[1:] == ["site/", ".kb-cache/", ".venv/"]
     check = run("check", "--strict")
     assert check.exit_code == 0 and "1 notes, 1 records, 0 errors, 0 warnings" in check.output
     built = run("build", "--no-search")
@@ -74,7 +74,8 @@ def test_init_keeps_an_existing_gitignore_and_never_overwrites(tmp_path):
     (tmp_path / ".gitignore").write_text("*.pyc\nsite/", encoding="utf-8")
     assert run("init", str(tmp_path)).exit_code == 0
     assert (tmp_path / ".gitignore").read_text(encoding="utf-8") == (
-        "*.pyc\nsite/\n# kb: the built site and the incremental build cache\n.kb-cache/\n")
+        "*.pyc\nsite/\n# kb: the built site, the incremental build cache, a virtual environment for kb\n"
+        ".kb-cache/\n.venv/\n")
     (tmp_path / "kb.yaml").write_text("title: 自分の\n", encoding="utf-8")
     before = tree(tmp_path)
     again = run("init", str(tmp_path))

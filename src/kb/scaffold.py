@@ -18,7 +18,7 @@ import yaml
 from kb.text import ARXIV_ID, arxiv_id_from_url, slugify
 
 STANDARD_SECTIONS = ("summary", "problem", "approach", "results", "limitations", "comment")
-IGNORED = ("site/", ".kb-cache/")
+IGNORED = ("site/", ".kb-cache/", ".venv/")
 EXAMPLE_NOTE = "2021-06-17-lora-low-rank-adaptation-of-large-language-models.md"
 BARE_ARXIV = re.compile(rf"(?:arxiv:)?({ARXIV_ID.pattern})(?:v\d+)?", re.IGNORECASE)
 
@@ -139,7 +139,8 @@ def gitignore(existing: str) -> str:
     if not missing:
         return existing
     head = existing if not existing or existing.endswith("\n") else existing + "\n"
-    return head + "# kb: the built site and the incremental build cache\n" + "".join(f"{m}\n" for m in missing)
+    comment = "# kb: the built site, the incremental build cache, a virtual environment for kb\n"
+    return head + comment + "".join(f"{m}\n" for m in missing)
 
 
 def init_files() -> dict[str, str]:
