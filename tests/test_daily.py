@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import pty
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -299,3 +300,14 @@ def test_compiled_templates_are_reused_only_while_their_source_is_unchanged(tmp_
     assert len(COMPILED.codes) >= 1
     page.write_text("二つ目 {{ 2 + 2 }}", encoding="utf-8")
     assert Theme.for_project(tmp_path).environment().get_template("tag.html").render() == "二つ目 4"
+
+
+def test_the_readme_weekly_loop_kb_new_line_works(project, monkeypatch):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    line = next(line for line in readme.splitlines() if line.startswith("kb new "))
+    monkeypatch.setenv("EDITOR", "true")  # --edit opens $EDITOR: here one that leaves the note as it is
+    result = run(*shlex.split(line)[1:])
+    assert result.exit_code == 0, result.output
+    record = exported("LoRA+: Efficient Low Rank Adaptation of Large Models")
+    assert (record["arxiv_id"], record["url"], record["tags"]) == (
+        "2402.12354", "https://arxiv.org/abs/2402.12354", ["PEFT(Adaptor/LoRA)"])
