@@ -165,3 +165,59 @@ def test_blog_record_shows_problem_and_limitations_once(page, server):
     main = page.locator("main").inner_text()
     for text in ("LDW問題とは、拡散LMがテキストを生成する際", "ネガティブサンプルの多様性 :", "評価方法の確立:"):
         assert main.count(text) == 1, text
+
+
+# --- meetings ---------------------------------------------------------------------------------
+
+MEETING = "2025-09-24 機械学習勉強会"  # note 000, line 1
+
+
+def presenters_in_minutes() -> list[str]:
+    """The `@presenter` lines of the minutes note, read straight from the note."""
+    text = (NOTES / SEEDS["minutes"]).read_text(encoding="utf-8")
+    return re.findall(r"^@\s*(.+?)\s*$", text, re.MULTILINE)
+
+
+def test_meeting_page_lists_the_four_records_of_the_minutes_with_presenters(page, server):
+    page.goto(server + "index.html")
+    page.locator("nav.site-nav a", has_text="勉強会").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "勉強会一覧"
+    page.locator("main a", has_text=MEETING).first.click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == MEETING
+    talks = page.locator("ol.meeting-program > li")
+    assert talks.count() == 4
+    assert talks.locator(".presenter").all_inner_texts() == presenters_in_minutes() == [
+        "Shun Ito", "Takumi Iida (frkake)", "Ryoma Nakai"]
+    assert talks.nth(3).locator(".main-topic").inner_text() == "メインTOPIC"
+    assert talks.locator(".kind").evaluate_all("k => k.map(e => e.dataset.kind)") == ["blog", "blog", "paper", "paper"]
+    titles = talks.locator("a.record-title").all_inner_texts()
+    assert titles == ["LoRAの進化:基礎から最新のLoRA-Proまで",
+                      "Diffusion Beats Autoregressive in Data-Constrained Settings",
+                      "Is the Watermarking of LLM-Generated Code Robust?",
+                      "Improving Context Fidelity via Native Retrieval-Augmented Reasoning"]
+    assert page.problems == []
+
+
+def test_each_talk_links_to_its_meeting_and_the_note_is_titled_by_it(page, server):
+    for slug in ("loraの進化-基礎から最新のlora-proまで",
+                 "improving-context-fidelity-via-native-retrieval-augmented-reasoning"):
+        page.goto(server + f"records/{slug}/index.html")
+        link = page.locator("dd.meeting a")
+        assert link.inner_text() == MEETING
+        link.click()
+        page.wait_for_load_state()
+        assert page.locator("h1").inner_text() == MEETING
+    page.goto(server + "notes/000-7ec92ae646da1197/index.html")
+    assert page.locator("h1").inner_text() == MEETING
+    assert page.title().startswith(MEETING)
+
+
+def test_a_talk_has_its_memo_opening_as_summary_and_a_card_is_a_link(page, server):
+    page.goto(server + "records/loraの進化-基礎から最新のlora-proまで/index.html")
+    summary = page.locator("section[aria-labelledby=summary] .prose").inner_text()
+    assert summary == "LoRAの派生系をまとめて紹介している記事"
+    card = page.locator("article.record a", has_text="LoRA+: Efficient Low Rank Adaptation of Large Models")
+    assert card.get_attribute("href").startswith("https://arxiv.org/search/?searchtype=title&query=LoRA%2B")
+    assert "arXiv.orgLoRA+" not in page.locator("main").inner_text()

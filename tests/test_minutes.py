@@ -53,15 +53,28 @@ def test_talk_sections_and_venue_line(minutes):
     assert [s.heading for s in talk.sections] == ["背景", "目的", "実験方法", "結果", "結論"]
     assert talk.results == "- 機械的な編集で大幅に検知性能が低下した\n\n(CodeLlama-7B)"
     diffusion = by_title(note, "Diffusion Beats")
-    assert [s.heading for s in diffusion.sections] == ["メモ", "モチベーション", "色々な実験の結果", "感想と結論"]
-    assert diffusion.sections[0].body.startswith("CMUが発表した論文の公式ブログ")
+    assert [s.heading for s in diffusion.sections] == ["モチベーション", "色々な実験の結果", "感想と結論"]
+    assert diffusion.summary == ("CMUが発表した論文の公式ブログ\n論文のプロジェクトリンク:https://diffusion-scaling.github.io/\n"
+                                 "データが制限されているときだと、拡散モデルと自己回帰モデルどっちがいいの?という疑問に対する研究")
+
+
+def test_talks_have_a_summary_and_carry_their_meeting(minutes):
+    _, note = minutes
+    assert note.meta["title"] == "2025-09-24 機械学習勉強会"
+    assert [r.meeting for r in note.records] == ["2025-09-24 機械学習勉強会"] * 4
+    # line 6, the memo's first item; the watermark talk has no memo: its 目的
+    assert by_title(note, "LoRAの進化").summary == "LoRAの派生系をまとめて紹介している記事"
+    assert by_title(note, "Is the Watermarking").summary.startswith("- 本研究の目的は、既存のウォーターマーク手法")
 
 
 def test_lora_talk_keeps_its_link_cards(minutes):
     _, note = minutes
     lora = by_title(note, "LoRAの進化")
     body = lora.sections[0].body
-    assert "arXiv.orgLoRA+: Efficient Low Rank Adaptation of Large Models" in body
+    assert ("[LoRA+: Efficient Low Rank Adaptation of Large Models](https://arxiv.org/search/?searchtype=title&query="
+            "LoRA%2B%3A+Efficient+Low+Rank+Adaptation+of+Large+Models)（arXiv.org）: アダプター行列AとBに") in body
+    assert "[PiSSA: Principal Singular Values and Singular Vectors Adaptation...](" in body  # cut short on the page
+    assert "arXiv.orgDoRA" not in body
     assert body.endswith("- 既存手法と比べ、最終的な性能の改善を実験的に確認")
 
 

@@ -70,3 +70,15 @@ def test_since_filters_by_issue_date():
 def test_matches_folds_width_and_case():
     assert matches("ｌｏｒａ", "QLoRA で学習") and matches("lora 学習", "QLoRA で学習")
     assert not matches("lora 推論", "QLoRA で学習") and not matches("  ", "anything")
+
+
+def test_the_meeting_name_finds_its_talks():
+    """勉強会 is written only in the minutes' first line (2025-09-24 機械学習勉強会): it finds the four
+    records of that meeting, from the terminal."""
+    result = CliRunner().invoke(main, ["search", "勉強会", "--notes", str(NOTES), "--json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    assert sorted(h["title"] for h in found) == [
+        "Diffusion Beats Autoregressive in Data-Constrained Settings",
+        "Improving Context Fidelity via Native Retrieval-Augmented Reasoning",
+        "Is the Watermarking of LLM-Generated Code Robust?", "LoRAの進化:基礎から最新のLoRA-Proまで"]

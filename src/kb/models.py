@@ -92,6 +92,7 @@ class Record(BaseModel):
     tweet: str | None = None
     comment: str | None = None
     presenter: str | None = None
+    meeting: str | None = None  # the study-group meeting a talk was given at: "2025-09-24 機械学習勉強会"
     sections: list[Section] = Field(default_factory=list)
     source: SourceSpan
     # Filled by the index stage (issue: linking); empty straight out of a parser.

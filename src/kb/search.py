@@ -107,7 +107,7 @@ def markdown_text(markdown: str) -> str:
 def search_text(record: Record) -> str:
     """Everything a search looks at: title, people, venue, tags and the rendered text."""
     parts = [record.title, ", ".join(record.authors), record.venue or "", record.presenter or "",
-             " ".join(record.tags)]
+             record.meeting or "", " ".join(record.tags)]
     parts += [markdown_text(getattr(record, name)) for name in TEXT_FIELDS if getattr(record, name)]
     parts += [s.heading + "\n" + markdown_text(s.body) for s in record.sections]
     return "\n".join(p for p in parts if p)

@@ -12,7 +12,9 @@
     | Title | ... |  | Authors | a, b |  | Venue | EMNLP2025 |
     背景 / 提案 / 実験 ...                         <- its sections
 
-Every talk and the main topic is a record dated with the meeting. Headings are plain
+Every talk and the main topic is a record dated with the meeting, and carries the meeting
+(`meeting`: date and group name, as the first line says it); a talk's summary is the
+opening lines of its memo. Headings are plain
 lines: a top-level heading is one of the usual section names (背景, 提案, 実験, 結果 ...;
 for the main topic, the names its table-of-contents entry lists); other short,
 unpunctuated lines followed by a list become `###` sub-headings inside the body.
@@ -23,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from urllib.parse import quote_plus
 
 from kb.discover import SourceFile
 from kb.models import Diagnostic, ParsedNote, Record, Residue, Section, Severity, SourceSpan
@@ -35,8 +38,15 @@ _TALK_TITLE = re.compile(r"^\[(blog|論文|paper|article|記事)\]\s*(.+)$", re.
 _VENUE_LINE = re.compile(r"^([A-Za-z][A-Za-z&-]*)\s?'?(\d{2}|\d{4})$")
 _TABLE_ROW = re.compile(r"^\|\s*([^|]+?)\s*\|\s*(.*?)\s*\|$")
 _LIST_ITEM = re.compile(r"^\s*[-*・]\s")
+_LINK_CARD = re.compile(r"^(?P<lead>\s*(?:[-*・]\s+)?)"
+                        r"(?P<site>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:org|com|io|dev|net|jp|ai))"
+                        r"(?P<title>[A-Z0-9][^\n]*?)\s+-\s+(?P<description>\S.*)$")
+ARXIV_TITLE_SEARCH = "https://arxiv.org/search/?searchtype=title&query="
 _SENTENCE = re.compile(r"[。、,.!?！？:：=→“”\"()（）]|https?://")
 TOC_MARK, THIS_WEEK, MAIN_TOPIC = "今週のTOPIC", "今週のTOPIC", "メインTOPIC"
+MEMO = "メモ"  # the heading of a talk's text before its first heading
+SUMMARY_LINES = 3
+SUMMARY_HEADINGS = ("目的", "概要")
 KINDS = {"blog": "blog", "記事": "article", "article": "article", "論文": "paper", "paper": "paper"}
 TOP_HEADINGS = ("背景", "目的", "提案", "手法", "実験", "実験方法", "結果", "結論", "考察", "まとめ",
                 "感想", "感想と結論", "モチベーション", "概要", "課題", "関連研究")
@@ -84,6 +94,22 @@ def heading_level(lines: list[tuple[int, str]], index: int, top: tuple[str, ...]
     return 3 if _LIST_ITEM.match(next_text(lines, index)) and not ends_like_sentence else 0
 
 
+def link_card(line: str) -> str:
+    """A link card copied out of a page (`arXiv.orgLoRA+: Efficient ... - アダプター行列…`: site,
+    title and description run together, the URL lost) as a link and its description. The
+    link searches the title on arXiv (on another site: a web search limited to it)."""
+    card = _LINK_CARD.match(line)
+    if card is None:
+        return line
+    title = card.group("title").strip()
+    query = quote_plus(title.rstrip(".…"))
+    site = card.group("site")
+    href = (ARXIV_TITLE_SEARCH + query if site.lower() == "arxiv.org"
+            else f"https://www.google.com/search?q=site%3A{site}+{query}")
+    label = title.replace("[", "\\[").replace("]", "\\]")
+    return f"{card.group('lead')}[{label}]({href})（{site}）: {card.group('description')}"
+
+
 def split_sections(lines: list[tuple[int, str]], top: tuple[str, ...]) -> list[Section]:
     sections: list[Section] = []
     for index, (number, text) in enumerate(lines):
@@ -92,11 +118,11 @@ def split_sections(lines: list[tuple[int, str]], top: tuple[str, ...]) -> list[S
             sections.append(Section(heading=text.strip(), line=number))
             continue
         if not sections:
-            sections.append(Section(heading="メモ", line=number))
-        sections[-1].body += (f"### {text.strip()}" if level == 3 else text.rstrip()) + "\n"
+            sections.append(Section(heading=MEMO, line=number))
+        sections[-1].body += (f"### {text.strip()}" if level == 3 else link_card(text.rstrip())) + "\n"
     for section in sections:
         section.body = re.sub(r"\n{3,}", "\n\n", section.body).strip("\n")
-    return [s for s in sections if s.body or s.heading != "メモ"]
+    return [s for s in sections if s.body or s.heading != MEMO]
 
 
 def fields_from_sections(sections: list[Section]) -> dict[str, str]:
@@ -141,6 +167,36 @@ def venue_fields(venue: str) -> dict:
     return {"venue": venue.strip(), "year": year if year > 1900 else 2000 + year}
 
 
+def opening_lines(section: Section) -> tuple[str, str]:
+    """(the memo's opening lines, the rest of it): up to SUMMARY_LINES lines before the first
+    blank line or sub-heading; a list's first item alone when the memo starts with a list."""
+    lines = section.body.split("\n")
+    taken: list[str] = []
+    for line in lines:
+        if not line.strip() or line.startswith("#") or len(taken) == SUMMARY_LINES:
+            break
+        if _LIST_ITEM.match(line):
+            if not taken:
+                taken.append(line)
+            break
+        taken.append(line)
+    rest = "\n".join(lines[len(taken):]).strip("\n")
+    return "\n".join(_LIST_ITEM.sub("", line, count=1) for line in taken), rest
+
+
+def talk_summary(sections: list[Section]) -> str | None:
+    """A talk's summary: the opening lines of its memo (the untitled text before any heading),
+    taken out of the memo so the page shows them once; without a memo, its 目的 / 概要 section."""
+    if not sections or sections[0].heading != MEMO:
+        return next((s.body for s in sections if s.heading in SUMMARY_HEADINGS and s.body), None)
+    summary, rest = opening_lines(sections[0])
+    if rest:
+        sections[0].body = rest
+    else:
+        del sections[0]
+    return summary or None
+
+
 def talk_record(source: SourceFile, block: Block, date: dt.date | None) -> Record | Diagnostic:
     presenter = _PRESENTER.match(block.lines[0][1].strip()).group(1)
     body = [(n, t) for n, t in block.lines[1:]]
@@ -157,8 +213,9 @@ def talk_record(source: SourceFile, block: Block, date: dt.date | None) -> Recor
         extra = venue_fields(first[1])
         rest = rest[first[0] + 1 :]
     sections = split_sections(rest, TOP_HEADINGS)
+    summary = talk_summary(sections)
     return Record(title=title.group(2).strip(), kind=KINDS[title.group(1).lower()], presenter=presenter,
-                  issue_date=date, sections=sections, source=span(source, block),
+                  issue_date=date, sections=sections, source=span(source, block), summary=summary,
                   **extra, **fields_from_sections(sections))
 
 
@@ -196,6 +253,11 @@ def main_record(source: SourceFile, block: Block, date: dt.date | None, toc: str
                   **fields, **fields_from_sections(sections))
 
 
+def meeting_label(date: dt.date | None, name: str) -> str:
+    """The meeting as people name it: `2025-09-24 機械学習勉強会`."""
+    return " ".join(part for part in (date.isoformat() if date else "", name.strip()) if part)
+
+
 def meeting(lines: list[str]) -> tuple[dt.date | None, str]:
     match = _DATE_LINE.match(lines[0].lstrip("\ufeff").strip())
     try:
@@ -220,6 +282,10 @@ def parse(source: SourceFile) -> ParsedNote:
         (note.records if isinstance(made, Record) else note.diagnostics).append(made)
     if main is not None and any(t.strip() for _, t in main.lines):
         note.records.append(main_record(source, main, date, toc))
+    label = meeting_label(date, name)
+    note.meta["title"] = label
+    for record in note.records:
+        record.meeting = label
     note.residue.extend(unclaimed(lines, talks, main))
     return note
 

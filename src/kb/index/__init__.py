@@ -10,7 +10,7 @@ from __future__ import annotations
 from kb.config import Settings
 from kb.index.compute import link_compute
 from kb.index.dates import build_date_index, infer_dates, newest_first
-from kb.index.groups import KnowledgeBase, group_by_author, group_by_venue
+from kb.index.groups import KnowledgeBase, group_by_author, group_by_meeting, group_by_venue
 from kb.index.mentions import link_mentions
 from kb.index.own_links import fill_own_links
 from kb.index.related import link_related
@@ -47,4 +47,5 @@ def build_index(records: list[Record], settings: Settings, memo: dict | None = N
         dates=build_date_index(ordered),
         authors=group_by_author(ordered),
         venues=group_by_venue(ordered),
+        meetings=group_by_meeting(ordered),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kb.models import Record
 from kb.text import fold, slugify
@@ -31,6 +31,7 @@ class KnowledgeBase:
     dates: object  # kb.index.dates.DateIndex
     authors: list[Group]
     venues: list[Group]
+    meetings: list[Group] = field(default_factory=list)  # study-group meetings, newest first
 
 
 def unique_slugs(keys: list[str]) -> dict[str, str]:
@@ -72,3 +73,11 @@ def group_by_author(records: list[Record]) -> list[Group]:
 
 def group_by_venue(records: list[Record]) -> list[Group]:
     return group_records(records, lambda r: [r.venue] if r.venue and r.venue.strip() else [])
+
+
+def group_by_meeting(records: list[Record]) -> list[Group]:
+    """The study-group meetings, newest first (a meeting's name starts with its date), each
+    with its talks and main topic in the order of the minutes."""
+    in_order = sorted(records, key=lambda r: (r.source.path, r.source.line_start))
+    groups = group_records(in_order, lambda r: [r.meeting] if r.meeting and r.meeting.strip() else [])
+    return sorted(groups, key=lambda g: (g.name, g.key), reverse=True)

@@ -123,6 +123,7 @@ def record_context(site: Site, record: Record, keys: dict[str, str]) -> dict:
         "search_terms": search_terms(record, {b.heading for b in sections}),
         "links": link_groups(site, record), "box_limit": BOX_LIMIT, "links_page": links_page,
         "paper_links": paper_links(record), "title_searches": title_searches(record),
+        "meeting_page": site.meeting_page(record.meeting),
         "source_link": site.source_link(record),
         "bibtex": bibtex_entry(record, keys[record.id]) if record.id in keys else None,
         "description": description(record, site.settings.description), "og_type": "article",
@@ -153,6 +154,7 @@ class LazyContext(Mapping):
 def record_pages(site: Site, keys: dict[str, str]) -> list[Page]:
     def lazy(record: Record) -> LazyContext:
         inputs = {"record": record, "links": link_groups(site, record), "source_link": site.source_link(record),
+                  "meeting_page": site.meeting_page(record.meeting),
                   "bib_key": keys.get(record.id), "description": site.settings.description,
                   **site.neighbours(record)}
         return LazyContext(lambda: record_context(site, record, keys), inputs)
@@ -225,6 +227,20 @@ def group_pages(site: Site, kind: str, groups: list[Group], label: str) -> list[
     return pages
 
 
+def meeting_pages(site: Site) -> list[Page]:
+    """The meetings index (newest first) and a page per meeting: its talks and main topic in the
+    order of the minutes, with presenters and kinds, and the minutes note."""
+    meetings = site.kb.meetings
+    pages = [Page("meetings/index.html", "meetings.html", {
+        "meetings": [(g, site.records_of(g.record_ids)) for g in meetings], "nav": "meetings"})]
+    for group in meetings:
+        records = site.records_of(group.record_ids)
+        pages.append(Page(site.meeting_page(group.name), "meeting.html", {
+            "group": group, "records": records, "note": site.note_of(records[0]) if records else None,
+            "nav": "meetings"}))
+    return pages
+
+
 def html_pages(site: Site, keys: dict[str, str]) -> list[Page]:
     """Every HTML page of the site, in a fixed order."""
     return [
@@ -232,7 +248,7 @@ def html_pages(site: Site, keys: dict[str, str]) -> list[Page]:
         *archive_index_and_years(site),
         notes_index(site), *note_pages(site), compute_page(site),
         *group_pages(site, "authors", site.kb.authors, "著者"),
-        *group_pages(site, "venues", site.kb.venues, "会議・掲載先"),
+        *group_pages(site, "venues", site.kb.venues, "会議・掲載先"), *meeting_pages(site),
         Page("search/index.html", "search.html", {"nav": "search"}),
         Page("404.html", "404.html", {}),
     ]

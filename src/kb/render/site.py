@@ -62,6 +62,7 @@ class NoteFile:
     text: str
     date: dt.date | None
     record_ids: tuple[str, ...]
+    title: str | None = None  # what the note is, when it says: the minutes' meeting (2025-09-24 機械学習勉強会)
 
     @property
     def page(self) -> str:
@@ -107,7 +108,8 @@ def make_note(source: SourceFile, note: ParsedNote | None, slug: str) -> NoteFil
     """A note as the site shows it (never its errors: a note with an error is not published)."""
     records = note.records if note else []
     return NoteFile(path=source.path, slug=slug, format=note.format if note else "", text=source.text,
-                    date=note_date(note, records) if note else None, record_ids=tuple(r.id for r in records))
+                    date=note_date(note, records) if note else None, record_ids=tuple(r.id for r in records),
+                    title=note.meta.get("title") if note else None)
 
 
 def make_notes(sources: list[SourceFile], notes: list[ParsedNote], prefix: str) -> list[NoteFile]:
@@ -163,6 +165,15 @@ class Site:
     @cached_property
     def venue_slugs(self) -> dict[str, str]:
         return {group.key: group.slug for group in self.kb.venues}
+
+    @cached_property
+    def meeting_slugs(self) -> dict[str, str]:
+        return {group.name: group.slug for group in self.kb.meetings}
+
+    def meeting_page(self, name: str | None) -> str | None:
+        """The meeting's page (meetings/<slug>/index.html), relative to the site root."""
+        slug = self.meeting_slugs.get(name) if name else None
+        return f"meetings/{slug}/index.html" if slug else None
 
     def tag_slug(self, name: str) -> str | None:
         return self.tag_slugs.get(name)
