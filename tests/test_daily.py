@@ -311,3 +311,24 @@ def test_the_readme_weekly_loop_kb_new_line_works(project, monkeypatch):
     record = exported("LoRA+: Efficient Low Rank Adaptation of Large Models")
     assert (record["arxiv_id"], record["url"], record["tags"]) == (
         "2402.12354", "https://arxiv.org/abs/2402.12354", ["PEFT(Adaptor/LoRA)"])
+
+
+def test_serve_on_a_port_in_use_says_so_before_building(project):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = run("serve", "--port", str(taken.getsockname()[1]), "--no-search")
+    assert result.exit_code == 2
+    assert "cannot serve on 127.0.0.1:" in result.output and "Address already in use (try --port)" in result.output
+    assert not (project / "site").exists()
+
+
+def test_serve_with_nothing_to_show_stops_with_the_errors(project):
+    """A broken kb.yaml and no site yet: kb serve says why and exits, it does not hang."""
+    (project / "kb.yaml").write_text("title: [unclosed\n", encoding="utf-8")
+    result = run("serve", "--port", "0", "--no-search")
+    assert result.exit_code == 1
+    assert "kb.yaml:2: error: kb.yaml is not valid YAML" in result.output
+    assert "nothing to serve: fix the errors above and run kb serve again" in result.output

@@ -38,9 +38,11 @@
       "display:block;margin-bottom:6px");
     const list = element("ul", "", "margin:0;padding-left:1.2em");
     for (const error of errors) {
-      const item = element("li");
-      item.append(element("code", error.where, "font:13px ui-monospace,monospace;font-weight:600"),
-        document.createTextNode(": " + error.message));
+      const item = element("li", "", "white-space:pre-wrap");
+      if (error.where) {
+        item.append(element("code", error.where, "font:13px ui-monospace,monospace;font-weight:600"), ": ");
+      }
+      item.append(error.message);
       list.append(item);
     }
     box.replaceChildren(title, list);

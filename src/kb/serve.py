@@ -16,6 +16,7 @@ import json
 import signal
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -139,19 +140,24 @@ class LiveHandler(SimpleHTTPRequestHandler):
 class SiteServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    serving = False
 
 
-def start_server(site: Path, state: LiveState, port: int) -> SiteServer:
-    """Serve `site` on 127.0.0.1:port (0: any free port) from a background thread."""
+def bind_server(site: Path, state: LiveState, port: int) -> SiteServer:
+    """A server for `site` on 127.0.0.1:port (0: any free port), bound but not serving yet."""
     handler = type("Handler", (LiveHandler,), {"state": state})
-    server = SiteServer(("127.0.0.1", port), functools.partial(handler, directory=str(site)))
+    return SiteServer(("127.0.0.1", port), functools.partial(handler, directory=str(site)))
+
+
+def start_server(server: SiteServer) -> None:
+    server.serving = True
     threading.Thread(target=server.serve_forever, name="kb-serve", daemon=True).start()
-    return server
 
 
 def stop_server(server: SiteServer, state: LiveState) -> None:
     state.close()
-    server.shutdown()
+    if server.serving:  # shutdown() waits for serve_forever: never call it on a server never started
+        server.shutdown()
     server.server_close()
 
 
@@ -204,47 +210,75 @@ def interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def stop_on_signals() -> None:
-    """Ctrl-C (and SIGTERM) stop the server, also when started where SIGINT was ignored (`kb serve &`)."""
+@contextmanager
+def serving_mode():
+    """While serving: Ctrl-C and SIGTERM stop it (also when started with SIGINT ignored, as by
+    `kb serve &`), and a replaced site is removed in the background so a page shows sooner."""
+    from kb import write
+
+    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    defer = write.DEFER_CLEANUP
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, interrupt)
+    write.DEFER_CLEANUP = 0
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handlers[0])
+        signal.signal(signal.SIGTERM, handlers[1])
+        write.DEFER_CLEANUP = defer
 
 
 def serve(root: Path, notes: str | None, port: int, search: bool, open_browser: bool) -> None:
     """Build, then serve and rebuild on every change until Ctrl-C; no temporary folder is left."""
-    import webbrowser
-
     import click
 
-    from kb import write
+    from kb.console import echo
+
+    session = Session(root, notes, search)
+    project = session.project()
+    try:  # the port first: a port in use is said at once, not after a build
+        server = bind_server(project.out_dir, session.state, port)
+    except OSError as exc:
+        raise click.UsageError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror} (try --port)") from exc
+    with serving_mode():
+        try:
+            first_build(session, project.out_dir)
+            run_server(session, project, server, open_browser)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop_server(server, session.state)
+            from kb.write import remove_leftovers
+
+            remove_leftovers(project.out_dir)  # a replaced site whose removal is still under way
+    echo("stopped")
+
+
+def run_server(session: Session, project, server: SiteServer, open_browser: bool) -> None:
+    """Serve, watch and rebuild until Ctrl-C."""
+    import webbrowser
+
     from kb.console import echo
     from kb.watch import watch_and_rebuild
 
-    stop_on_signals()
-    write.DEFER_CLEANUP = 0  # the replaced site is removed in the background: a page shows sooner
-    session = Session(root, notes, search)
-    project = session.project()
-    session.build()
-    if not (project.out_dir / "index.html").is_file():  # nothing good to serve yet: the rest, then
-        session.build(keep_going=True)
-    if not (project.out_dir / "index.html").is_file():
-        raise click.ClickException("nothing to serve: fix the errors above and run kb serve again")
-    try:
-        server = start_server(project.out_dir, session.state, port)
-    except OSError as exc:
-        raise click.UsageError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror} (try --port)") from exc
+    start_server(server)
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     echo(f"serving {url} from {project.out_dir}; watching notes, templates and kb.yaml (Ctrl-C stops)")
     if open_browser:
         webbrowser.open(url)
-    try:
-        watch_and_rebuild(project.root, project.notes_dir, lambda changed: rebuilt(session, changed))
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop_server(server, session.state)
-        write.remove_leftovers(project.out_dir)  # a replaced site whose removal is still under way
-    echo("stopped")
+    watch_and_rebuild(project.root, project.notes_dir, lambda changed: rebuilt(session, changed))
+
+
+def first_build(session: Session, out_dir: Path) -> None:
+    """Build; with errors and no site yet, build the rest (--keep-going) so there is one to show."""
+    import click
+
+    session.build()
+    if not (out_dir / "index.html").is_file():
+        session.build(keep_going=True)
+    if not (out_dir / "index.html").is_file():
+        raise click.ClickException("nothing to serve: fix the errors above and run kb serve again")
 
 
 def rebuilt(session: Session, changed: list[str]) -> None:
