@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import pty
+import select
 import shlex
 import shutil
 import sys
@@ -259,6 +260,14 @@ def test_help_lists_the_exit_codes():
 
 # --- the progress bar ---------------------------------------------------------------------------------
 
+def read_terminal(fd: int) -> str:
+    """Everything written to the terminal so far (a pty may hand it over in several reads)."""
+    chunks = []
+    while select.select([fd], [], [], 1.0)[0]:
+        chunks.append(os.read(fd, 4096))
+    return b"".join(chunks).decode()
+
+
 def test_progress_bar_draws_on_a_terminal_after_its_delay_only(monkeypatch):
     parent, child = pty.openpty()
     terminal = os.fdopen(child, "w", encoding="utf-8")
@@ -274,7 +283,7 @@ def test_progress_bar_draws_on_a_terminal_after_its_delay_only(monkeypatch):
     drawing("writing pages", 40, 80)
     drawing.close()
     terminal.flush()
-    drawn = os.read(parent, 4096).decode()
+    drawn = read_terminal(parent)
     assert "writing pages" in drawn and "40/80" in drawn
     monkeypatch.setenv("CI", "true")
     assert not console.wants_progress(terminal)
