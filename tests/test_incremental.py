@@ -202,8 +202,8 @@ def test_clean_build_ignores_the_cache(project):
     build(project, "site")
     cache = project / ".kb-cache"
     assert cache.is_dir()
-    for pickle_file in cache.glob("*.pickle"):
-        pickle_file.write_bytes(b"not a pickle")  # a broken cache is never trusted
+    for cache_file in cache.glob("*.json*"):
+        cache_file.write_bytes(b"not JSON")  # a broken cache is never trusted
     result = build(project, "site", clean=True)
     assert result.parsed == result.notes and result.rendered == len(result.files)
     assert build(project, "site").rendered == 0

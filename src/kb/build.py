@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kb.cache import BuildCache, SiteState, code_digest, marker_stamp, settings_digest, sha, theme_digest
+from kb.cache import BuildCache, SavedResult, SiteState, code_digest, marker_stamp, settings_digest, sha, theme_digest
 from kb.config import Settings
 from kb.discover import discover, files_stamp, relative_name
 from kb.models import Diagnostic, Severity
@@ -115,9 +115,9 @@ def without(parsed: Parsed, paths: tuple[str, ...]) -> Parsed:
                    sources=[s for s in parsed.sources if s.path not in gone])
 
 
-def unpublished(parsed: Parsed, out_dir: Path, held: tuple[str, ...]) -> BuildResult:
+def unpublished(parsed: Parsed, out_dir: Path, held: tuple[str, ...], problems: list[Diagnostic]) -> BuildResult:
     return BuildResult(out_dir=out_dir, files=(), records=len(parsed.records), notes=len(parsed.notes),
-                       diagnostics=tuple(parsed.diagnostics), parsed=parsed.parsed, published=False,
+                       diagnostics=tuple(parsed.diagnostics) + tuple(problems), parsed=parsed.parsed, published=False,
                        held_back=held)
 
 
@@ -183,14 +183,16 @@ def quick_stamp(settings: Settings, theme: Theme, notes_dir: Path, root: Path, e
 
 def unchanged(last: SiteState | None, stamp: str | None = None, build: str | None = None) -> bool:
     """The last build read the same inputs (by stamp or by content) and its site is intact."""
-    if last is None or not isinstance(last.result, BuildResult):
+    if last is None or last.result is None:
         return False
     return (build is not None and last.build_id == build) or (stamp is not None and last.stamp == stamp)
 
 
-def reused(result: BuildResult, out_dir: Path, exe: str | None) -> BuildResult:
-    return replace(result, out_dir=out_dir, parsed=0, rendered=0, reused=len(result.files),
-                   search="reused" if exe else "off")
+def reused(saved: SavedResult, out_dir: Path, exe: str | None, problems: list[Diagnostic]) -> BuildResult:
+    """The last build's result, for a build that changed nothing (plus any cache file discarded)."""
+    return BuildResult(out_dir=out_dir, files=saved.files, records=saved.records, notes=saved.notes,
+                       diagnostics=saved.diagnostics + tuple(problems), reused=len(saved.files),
+                       search="reused" if exe else "off")
 
 
 def search_step(run: Callable[[Path], None] | None, exe: str | None, files: Planned, previous: SiteState | None):
@@ -259,12 +261,12 @@ def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | 
     stamp = quick_stamp(settings, theme, notes_dir, root, exe) if cache else None
     last = store.previous_site(out_dir.resolve())
     if unchanged(last, stamp=stamp):
-        return reused(last.result, out_dir, exe)
+        return reused(last.result, out_dir, exe, store.problems)
     found = discover(notes_dir, root)
     this_build = build_id(settings, theme, notes_prefix(notes_dir, root), found, exe)
     if unchanged(last, build=this_build):  # same content, touched files: remember the new stamp
         store.remember_stamp(stamp)
-        return reused(last.result, out_dir, exe)
+        return reused(last.result, out_dir, exe, store.problems)
     from kb.records import parse_notes
     from kb.render import plan_site
 
@@ -274,7 +276,7 @@ def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | 
     held = held_back(parsed)
     if held and not keep_going:
         store.save()  # the notes parsed so far are kept: the next try re-parses only the fixed one
-        return unpublished(parsed, out_dir, held)
+        return unpublished(parsed, out_dir, held, store.problems)
     parsed = without(parsed, held)
     site = make_site(parsed, root, notes_dir, settings, store.mentions if cache else None)
     outputs = plan_site(site, theme, {s.path: s.digest for s in parsed.sources}, store.plain if cache else None)
@@ -283,13 +285,14 @@ def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | 
     step, searched = search_step(run_search, exe, files, previous)
     write_site(files, out_dir, before_swap=reporting(step, progress), workers=WORKERS)
     result = BuildResult(out_dir=out_dir, files=tuple(files), records=len(site.kb.records), notes=len(site.notes),
-                         diagnostics=tuple(parsed.diagnostics), parsed=parsed.parsed, rendered=files.rendered,
-                         reused=len(files) - files.rendered, search=searched, held_back=held)
+                         diagnostics=tuple(parsed.diagnostics) + tuple(store.problems), parsed=parsed.parsed,
+                         rendered=files.rendered, reused=len(files) - files.rendered, search=searched, held_back=held)
     if cache:
         site_dir = out_dir.resolve()
         store.last = SiteState(site=str(site_dir), marker=marker_stamp(site_dir), build_id=this_build, stamp=stamp,
                                keys={o.path: o.key for o in outputs}, pagefind=exe,
-                               result=result)
+                               result=SavedResult(files=result.files, records=result.records, notes=result.notes,
+                                                  diagnostics=tuple(parsed.diagnostics)))
         store.prune_plain(len(site.kb.records))
         store.save()
     return result

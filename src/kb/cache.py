@@ -1,20 +1,27 @@
 """The incremental build cache: `.kb-cache/` at the project root (safe to delete at any time).
 
-It holds three things, each keyed by content hashes, never by times:
+It holds data only, never code: JSON files validated by pydantic models on load (no pickle).
+Each file starts with the cache format (`FORMAT`); a file that is missing, of another format,
+truncated, too large or not exactly the expected shape is discarded with a warning (it never
+changes the output, only makes that build slower) and written afresh. The first build writes
+`.kb-cache/.gitignore` (`*`) so a notes repository never commits, or ships, a cache.
 
-- **parsed notes** (`notes.pickle`): per note path, the parse result, keyed by
+Other modules keep their own data here with `read_data(path, Model)` / `write_data(path, model)`
+(`BuildCache.folder` is the folder). It holds, each keyed by content hashes, never by times:
+
+- **parsed notes** (`notes.jsonl`): per note path, the parse result, keyed by
   sha256(cache format + kb code digest + the note's forced format + path + file bytes). A
-  rebuild re-parses only notes whose key changed. Entries are stored pickled right after
+  rebuild re-parses only notes whose key changed. Entries are stored as JSON right after
   parsing (before ids are assigned), so every build starts from the same objects.
-- **the last site** (`site.pickle`): where it was written, a key per output file (a hash of
+- **the last site** (`site.json`): where it was written, a key per output file (a hash of
   everything that page was rendered from: kb code, settings, templates and the page's own
   data, serialised deterministically), whether it has a Pagefind index, and the build's
   result. A rebuild hard-links files whose key did not change from that site and renders
   only the others; with nothing changed at all it returns at once.
-- **mentions found** (`mentions.pickle`): what each record's text names, by hashes of the
+- **mentions found** (`mentions.json`): what each record's text names, by hashes of the
   text and of every record name, so a rebuild that changed no title re-reads only the
   changed records (kb.index.mentions).
-- **plain-text summaries** (`plain.pickle`): the one-line texts feeds show, by text hash, so
+- **plain-text summaries** (`plain.json`): the one-line texts feeds show, by text hash, so
   a site-wide feed is rewritten without re-parsing every record's Markdown.
 
 The kb code digest covers the package version and its source files, so a new kb never
@@ -29,17 +36,22 @@ import datetime as dt
 import hashlib
 import json
 import os
-import pickle
-import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+from typing import Literal, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from kb.models import Diagnostic, ParsedNote
 
 CACHE_DIR = ".kb-cache"
-FORMAT = "kb-cache-1"
+FORMAT = "kb-cache-2"  # bump whenever a stored model changes shape
+MAX_BYTES = 4 << 30  # a cache file larger than this is not read (treated as foreign)
+TMP_PREFIX = ".tmp-"  # a file being written; a killed build leaves these, the next one removes them
+GITIGNORE = "*\n"
+M = TypeVar("M", bound=BaseModel)
 
 
 def sha(*parts: str | bytes) -> str:
@@ -127,25 +139,166 @@ class Fingerprint:
         raise TypeError(f"cannot fingerprint {type(obj).__name__} in a page context")
 
 
-# --- the cache on disk -----------------------------------------------------------------------------
+# --- the cache on disk: versioned JSON, validated on load ----------------------------------------
 
-@dataclass
-class NoteEntry:
-    key: str
-    blob: bytes  # pickle of the ParsedNote, before ids were assigned
+class Stored(BaseModel):
+    """The envelope of every cache file: the format, then the data."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format: Literal[FORMAT]
 
 
-@dataclass
-class SiteState:
+class CacheProblem(Exception):
+    """A cache file that is not exactly what this kb writes (the reason is its text)."""
+
+
+def read_data(path: Path, model: type[M]) -> M | None:
+    """The model stored at path; None when the file is missing. Raises CacheProblem for any
+    other surprise (too large, not JSON, another format, fields missing or extra)."""
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise CacheProblem(f"larger than {MAX_BYTES >> 30} GB")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise CacheProblem(f"cannot read it: {exc.strerror}") from exc
+    try:
+        return model.model_validate_json(data)
+    except ValidationError as exc:
+        raise CacheProblem(f"not a {FORMAT} file ({exc.error_count()} problems, first: "
+                           f"{exc.errors()[0]['msg']})") from None
+
+
+def write_bytes_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary name beside path, then rename over it (readers see old or new)."""
+    tmp = path.with_name(f"{TMP_PREFIX}{os.getpid()}-{path.name}")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_data(path: Path, value: BaseModel) -> None:
+    write_bytes_atomically(path, value.model_dump_json().encode("utf-8"))
+
+
+def prepare_folder(folder: Path) -> None:
+    """Create the cache folder with its README and a .gitignore that ignores everything in it."""
+    folder.mkdir(exist_ok=True)
+    for name, text in ((".gitignore", GITIGNORE), ("README", "kb build's incremental cache (JSON data); "
+                                                                "safe to delete (kb build --clean ignores it)\n")):
+        if not (folder / name).exists():
+            write_bytes_atomically(folder / name, text.encode())
+
+
+def remove_temporary(folder: Path | None) -> None:
+    """Files a killed build was writing (they are never read)."""
+    if folder is None or not folder.is_dir():
+        return
+    for path in folder.glob(f"{TMP_PREFIX}*"):
+        path.unlink(missing_ok=True)
+
+
+class SavedResult(BaseModel):
+    """The outcome of the last build (kb.build.BuildResult without the output folder)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    files: tuple[str, ...]
+    records: int
+    notes: int
+    diagnostics: tuple[Diagnostic, ...]
+
+
+class SiteState(BaseModel):
     """What the last build wrote, and where."""
+
+    model_config = ConfigDict(extra="forbid")
 
     site: str
     marker: tuple[int, int, int]  # (st_dev, st_ino, st_mtime_ns) of the site's marker file
     build_id: str
     keys: dict[str, str]  # site path -> input key
     pagefind: str | None  # the Pagefind executable that indexed the site, if any
-    result: object = None  # the BuildResult, for a build that changes nothing
+    result: SavedResult | None = None  # for a build that changes nothing
     stamp: str | None = None  # build inputs by file name, size and time (kb.build.quick_stamp)
+
+
+class SiteFile(Stored):
+    site: SiteState
+
+
+class PlainFile(Stored):
+    plain: dict[str, str]
+
+
+class MentionsFile(Stored):
+    mentions: dict[str, frozenset[str]]
+
+
+class NoteLine(BaseModel):
+    """One line of notes.jsonl: a note's path, its parse key and its parse result (before ids)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str
+    key: str
+    note: ParsedNote
+
+
+@dataclass
+class NoteEntry:
+    """A stored parse result: its key, its JSON line, and (once loaded) a fresh ParsedNote."""
+
+    key: str
+    line: bytes
+    note: ParsedNote | None = None
+
+    @classmethod
+    def of(cls, path: str, key: str, note: ParsedNote) -> NoteEntry:
+        return cls(key, NoteLine(path=path, key=key, note=note).model_dump_json().encode("utf-8"))
+
+    def take(self) -> ParsedNote:
+        """The stored ParsedNote; a fresh object every call (callers mutate records)."""
+        note, self.note = self.note, None
+        return note if note is not None else NoteLine.model_validate_json(self.line).note
+
+
+NOTES_HEADER = Stored(format=FORMAT).model_dump_json().encode()
+
+
+def read_notes(path: Path) -> dict[str, NoteEntry]:
+    """notes.jsonl: a header line with the format, then one NoteLine per note."""
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise CacheProblem(f"larger than {MAX_BYTES >> 30} GB")
+        lines = path.read_bytes().split(b"\n")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise CacheProblem(f"cannot read it: {exc.strerror}") from exc
+    if lines[0] != NOTES_HEADER:
+        raise CacheProblem(f"not a {FORMAT} file (first line {lines[0][:40]!r})")
+    entries: dict[str, NoteEntry] = {}
+    for number, line in enumerate(lines[1:], 2):
+        if line:
+            try:
+                item = NoteLine.model_validate_json(line)
+            except ValidationError as exc:
+                raise CacheProblem(f"line {number} is not a stored note ({exc.errors()[0]['msg']})") from None
+            entries[item.path] = NoteEntry(item.key, line, item.note)
+    return entries
+
+
+def write_notes(path: Path, entries: dict[str, NoteEntry]) -> None:
+    write_bytes_atomically(path, b"\n".join([NOTES_HEADER, *(e.line for e in entries.values())]) + b"\n")
+
+
+LEGACY = ("notes.pickle", "site.pickle", "mentions.pickle", "plain.pickle")
 
 
 @dataclass
@@ -156,22 +309,40 @@ class BuildCache:
     mentions: dict[str, frozenset[str]] = field(default_factory=dict)
     last: SiteState | None = None
     fresh: bool = False
+    problems: list[Diagnostic] = field(default_factory=list)  # cache files discarded, and why
 
     @classmethod
     def load(cls, root: Path, fresh: bool = False) -> BuildCache:
         """Only the small last-site record; `load_data` reads the rest once a build needs it."""
         cache = cls(root / CACHE_DIR)
         cache.fresh = fresh
+        remove_temporary(cache.folder)
         if not fresh:
-            cache.last = read_pickle(cache.folder / "site.pickle", SiteState)
+            site = cache.read("site.json", lambda path: read_data(path, SiteFile))
+            cache.last = site.site if site else None
         return cache
+
+    def read(self, name: str, reader):
+        """What reader finds in the named file; a file it refuses is reported and treated as empty."""
+        try:
+            return reader(self.folder / name)
+        except CacheProblem as exc:
+            self.problems.append(Diagnostic(path=f"{CACHE_DIR}/{name}", message=f"cache file discarded and "
+                                            f"rebuilt: {exc}"))
+            return None
 
     def load_data(self) -> None:
         if self.folder is None or self.fresh:
             return
-        self.notes = read_pickle(self.folder / "notes.pickle", dict)
-        self.plain = read_pickle(self.folder / "plain.pickle", dict)
-        self.mentions = read_pickle(self.folder / "mentions.pickle", dict)
+        self.notes = self.read("notes.jsonl", read_notes) or {}
+        plain = self.read("plain.json", lambda path: read_data(path, PlainFile))
+        self.plain = dict(plain.plain) if plain else {}
+        mentions = self.read("mentions.json", lambda path: read_data(path, MentionsFile))
+        self.mentions = dict(mentions.mentions) if mentions else {}
+        for name in LEGACY:
+            if (self.folder / name).exists():
+                self.problems.append(Diagnostic(path=f"{CACHE_DIR}/{name}", message="cache file ignored and "
+                                                "removed: kb's cache holds JSON data, never pickles"))
 
     @classmethod
     def disabled(cls) -> BuildCache:
@@ -181,14 +352,14 @@ class BuildCache:
         if self.folder is None:
             return
         try:
-            self.folder.mkdir(exist_ok=True)
-            readme = self.folder / "README"
-            if not readme.exists():
-                readme.write_text("kb build's incremental cache; safe to delete (kb build --clean ignores it)\n")
-            write_pickle(self.folder / "notes.pickle", self.notes)
-            write_pickle(self.folder / "plain.pickle", self.plain)
-            write_pickle(self.folder / "mentions.pickle", self.mentions)
-            write_pickle(self.folder / "site.pickle", self.last)
+            prepare_folder(self.folder)
+            for name in LEGACY:
+                (self.folder / name).unlink(missing_ok=True)
+            write_notes(self.folder / "notes.jsonl", self.notes)
+            write_data(self.folder / "plain.json", PlainFile(format=FORMAT, plain=self.plain))
+            write_data(self.folder / "mentions.json", MentionsFile(format=FORMAT, mentions=self.mentions))
+            if self.last is not None:
+                write_data(self.folder / "site.json", SiteFile(format=FORMAT, site=self.last))
         except OSError:
             pass  # a cache that cannot be written only makes the next build slower
 
@@ -198,7 +369,7 @@ class BuildCache:
             return
         self.last.stamp = stamp
         try:
-            write_pickle(self.folder / "site.pickle", self.last)
+            write_data(self.folder / "site.json", SiteFile(format=FORMAT, site=self.last))
         except OSError:
             pass
 
@@ -225,22 +396,3 @@ def marker_stamp(site: Path) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return (st.st_dev, st.st_ino, st.st_mtime_ns)
-
-
-def read_pickle(path: Path, kind):
-    try:
-        value = pickle.loads(path.read_bytes())
-    except Exception:  # missing, truncated, from another Python: start afresh
-        return kind() if kind is dict else None
-    return value if isinstance(value, kind) else (kind() if kind is dict else None)
-
-
-def write_pickle(path: Path, value) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -107,10 +106,10 @@ def parse_sources(sources: list[SourceFile], settings: Settings, cache: BuildCac
         entry = cache.notes.get(source.path)
         if entry is None or entry.key != key:
             note = parse_source(source, forced)
-            entry = NoteEntry(key, pickle.dumps(note, protocol=pickle.HIGHEST_PROTOCOL))
+            entry = NoteEntry.of(source.path, key, note)
             parsed += 1
         else:
-            note = pickle.loads(entry.blob)
+            note = entry.take()
         kept[source.path] = entry
         notes.append(note)
     cache.notes = kept
