@@ -13,8 +13,8 @@ from kb.records import parse_notes
 INVALID = Path(__file__).parent / "invalid"
 EXPECTED = {
     "broken_yaml.md": (2, "front matter is not valid YAML"),
-    "no_title.md": (1, "title"),
-    "bad_kind.md": (1, "kind must be one of"),
+    "no_title.md": (1, "title is missing"),
+    "bad_kind.md": (3, "kind 'podcast' is not one of paper, blog, article, talk, repository, other"),
     "unrecognised.txt": (1, "could not recognise the note's format"),
     "minutes_without_title.txt": (4, "expected a '[blog] Title' or '[論文] Title' line"),
     "empty.txt": (1, "could not recognise the note's format"),

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from kb.config import Settings, load_settings
-from kb.console import echo, format_diagnostic, print_diagnostics
+from kb.console import echo, format_diagnostic, print_diagnostics, say
 from kb.models import RECORD_KINDS, Diagnostic, Severity
 from kb.project import Project, build_project
 
@@ -93,7 +93,7 @@ def tags(notes: str | None, sort: str) -> None:
     if sort == "count":
         groups = sorted(groups, key=lambda g: -g.count)  # stable: ties stay in name order
     for group in groups:
-        click.echo(f"{group.count:5d}  {group.name}")
+        say(f"{group.count:5d}  {group.name}")
 
 
 @main.command()
@@ -102,9 +102,9 @@ def stats(notes: str | None) -> None:
     """Records per source note, kind, year and month."""
     knowledge = load_index(notes)[1]
     for title, counts in record_counts(knowledge.records).items():
-        click.echo(f"{title}:")
+        say(f"{title}:")
         for key, count in counts.items():
-            click.echo(f"  {count:5d}  {key}")
+            say(f"  {count:5d}  {key}")
 
 
 def record_counts(records) -> dict[str, dict[str, int]]:
@@ -163,10 +163,10 @@ def search_command(query: str, notes: str | None, tag: str | None, since, limit:
     for hit in hits:
         item = hit.as_dict()
         mark = "" if hit.exact else "  (近い一致)"
-        click.echo(f"{item['issue_date'] or '日付なし'}  {item['title']}{mark}\n"
+        say(f"{item['issue_date'] or '日付なし'}  {item['title']}{mark}\n"
                    f"    {' '.join('#' + t for t in item['tags'])}  {item['path']}")
     if not hits:
-        click.echo(f"「{query}」に一致するノートはありません。", err=True)
+        say(f"「{query}」に一致するノートはありません。", err=True)
 
 
 @main.command("build")
@@ -186,22 +186,27 @@ def build_command(out: str | None, notes: str | None, no_search: bool, clean: bo
     A note with an error leaves the previous site as it was (exit 1) unless --keep-going.
     """
     options = BuildOptions(out, notes, not no_search, keep_going, quiet, verbose)
-    status = build_once(options, clean)
     if not watch:
-        sys.exit(status)
+        sys.exit(build_once(options, clean))
+    build_and_go_on(options, clean)
     from kb.watch import watch_and_rebuild
 
     project = Project.load(project_root(), notes, out)
     echo(f"watching {project.notes_dir}, templates/ and kb.yaml for changes (Ctrl-C stops)")
 
     def rebuild(changed: list[str]) -> None:
-        echo(f"changed: {', '.join(changed[:5])}{' ...' if len(changed) > 5 else ''}")
-        try:
-            build_once(options, False)
-        except click.ClickException as exc:  # a broken template: say so and keep watching
-            exc.show()
+        say(f"changed: {', '.join(changed[:5])}{' ...' if len(changed) > 5 else ''}")
+        build_and_go_on(options, False)
 
     watch_and_rebuild(project.root, project.notes_dir, rebuild)
+
+
+def build_and_go_on(options: BuildOptions, clean: bool) -> None:
+    """One build for --watch: a broken template or a full disk is reported, and watching goes on."""
+    try:
+        build_once(options, clean)
+    except click.ClickException as exc:
+        exc.show()
 
 
 @dataclass(frozen=True)

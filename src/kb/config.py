@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from kb.bounded_yaml import YamlProblem, load_mapping
 from kb.models import Diagnostic, Severity
+from kb.validation import closest, field_problems
 
 CONFIG_NAME = "kb.yaml"
 
@@ -30,30 +31,43 @@ class Settings(BaseModel):
     )
 
 
-def _unknown_keys(data: dict) -> list[str]:
-    return sorted(str(k) for k in data if k not in Settings.model_fields)
+def unknown_setting(key, line: int) -> Diagnostic:
+    guess = closest(str(key), Settings.model_fields)
+    hint = f"did you mean {guess!r}?" if guess else f"known: {', '.join(Settings.model_fields)}"
+    return Diagnostic(path=CONFIG_NAME, line=line, message=f"unknown setting {str(key)!r} ignored ({hint})")
+
+
+def config_error(line: int | None, message: str) -> Diagnostic:
+    return Diagnostic(path=CONFIG_NAME, line=line, severity=Severity.ERROR, message=message)
 
 
 def load_settings(root: Path) -> tuple[Settings, list[Diagnostic]]:
-    """Settings from root/kb.yaml (defaults when absent), plus anything worth a warning."""
+    """Settings from root/kb.yaml (defaults when absent), plus anything worth a warning.
+
+    With an error in kb.yaml the settings are the defaults and the diagnostics say so: a build
+    must then stop (kb.cli does) rather than publish a site made with the wrong settings."""
     path = root / CONFIG_NAME
     if not path.exists():
         return Settings(), []
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", -1) + 1 or None
-        return Settings(), [Diagnostic(path=CONFIG_NAME, line=line, severity=Severity.ERROR,
-                                       message=f"kb.yaml is not valid YAML: {exc}")]
+        loaded = load_mapping(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        return Settings(), [config_error(None, f"kb.yaml is not UTF-8 text (byte offset {exc.start})")]
+    except OSError as exc:
+        return Settings(), [config_error(None, f"cannot read kb.yaml: {exc.strerror}")]
+    except YamlProblem as exc:
+        return Settings(), [config_error(exc.line, f"kb.yaml {exc.message}")]
+    data = loaded.data if loaded.data is not None else {}
     if not isinstance(data, dict):
-        return Settings(), [Diagnostic(path=CONFIG_NAME, line=1, severity=Severity.ERROR,
-                                       message="kb.yaml must be a mapping (key: value)")]
-    warnings = [Diagnostic(path=CONFIG_NAME, message=f"unknown setting {key!r} ignored (known: "
-                           f"{', '.join(Settings.model_fields)})") for key in _unknown_keys(data)]
+        return Settings(), [config_error(1, "kb.yaml must be a mapping (key: value)")]
+    warnings = [Diagnostic(path=CONFIG_NAME, line=again, message=f"setting {key!r} is written twice (lines "
+                           f"{first} and {again}); the value on line {again} is used")
+                for key, first, again in loaded.duplicates]
+    warnings += [unknown_setting(key, loaded.lines.get(str(key), 1)) for key in data
+                 if key not in Settings.model_fields]
     known = {k: v for k, v in data.items() if k in Settings.model_fields}
     try:
         return Settings(**known), warnings
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        return Settings(), warnings + [Diagnostic(path=CONFIG_NAME, severity=Severity.ERROR,
-                                                  message=f"kb.yaml: {problems}")]
+        return Settings(), warnings + [config_error(loaded.lines.get(key, 1), f"kb.yaml: {message}")
+                                       for key, message in field_problems(exc)]

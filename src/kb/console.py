@@ -15,6 +15,7 @@ from itertools import groupby
 import click
 
 from kb.models import Diagnostic, Severity
+from kb.text import terminal_safe
 
 SHOWN = 20  # diagnostics kb build prints before it only counts the rest
 COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow"}
@@ -29,18 +30,25 @@ def echo(text: str = "", err: bool = False) -> None:
     click.echo(text, err=err, color=colour())
 
 
+def say(text: str, err: bool = False) -> None:
+    """Print text that may hold note content: its control characters (escape sequences) are
+    shown as `\\x1b`, never sent to the terminal."""
+    echo(terminal_safe(text), err=err)
+
+
 def is_error(diag: Diagnostic) -> bool:
     return diag.severity is Severity.ERROR
 
 
 def format_diagnostic(diag: Diagnostic, styled: bool = False) -> str:
-    """`path:line: severity: message`, the offending text (if any) indented below."""
-    where = f"{diag.path}:{diag.line}" if diag.line else diag.path
+    """`path:line: severity: message`, the offending text (if any) indented below; note text
+    with control characters neutralised (kb.text.terminal_safe)."""
+    where = terminal_safe(f"{diag.path}:{diag.line}" if diag.line else diag.path)
     severity = diag.severity.value
     if styled:
         severity = click.style(severity, fg=COLOURS.get(diag.severity), bold=is_error(diag))
-    text = f"\n    {diag.text[:200]}" if diag.text else ""
-    return f"{where}: {severity}: {diag.message}{text}"
+    text = f"\n    {terminal_safe(diag.text[:200])}" if diag.text else ""
+    return f"{where}: {severity}: {terminal_safe(diag.message)}{text}"
 
 
 def ordered(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
@@ -59,7 +67,7 @@ def file_heading(path: str, diagnostics: list[Diagnostic]) -> str:
     parts = [counted(errors, "error")] if errors else []
     if len(diagnostics) > errors:
         parts.append(counted(len(diagnostics) - errors, "warning"))
-    return click.style(path, bold=True) + f" ({', '.join(parts)})"
+    return click.style(terminal_safe(path), bold=True) + f" ({', '.join(parts)})"
 
 
 def grouped_lines(diagnostics: Iterable[Diagnostic], limit: int | None = SHOWN) -> list[str]:

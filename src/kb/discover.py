@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kb.models import Diagnostic, Severity
+from kb.text import control_characters
 
 ENCODINGS = ("utf-8-sig", "cp932")
 NOTE_SUFFIXES = {".txt", ".md", ".markdown", ""}
+CONTROL_REPORTS = 5  # control-character warnings per file, then a count
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,10 @@ def looks_like_text(text: str) -> bool:
 
 
 def decode(data: bytes) -> tuple[str, str] | None:
-    """Text and encoding name, or None when the bytes are not text in a known encoding."""
+    """Text and encoding name, or None when the bytes are not text in a known encoding.
+
+    UTF-8 is text even with stray control characters (`kb check` warns about them); the
+    Shift_JIS/CP932 fallback must look like text, since it decodes almost any bytes."""
     if b"\x00" in data:
         return None
     for encoding in ENCODINGS:
@@ -48,10 +53,23 @@ def decode(data: bytes) -> tuple[str, str] | None:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        if not looks_like_text(text):
+        if encoding != "utf-8-sig" and not looks_like_text(text):
             continue
         return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
     return None
+
+
+def where_not_text(data: bytes) -> tuple[int, str]:
+    """Line and byte offset of the first byte that stops the file being UTF-8 text."""
+    nul = data.find(b"\x00")
+    try:
+        data.decode("utf-8")
+        offset, what = nul, "a NUL byte (a binary file?)"
+    except UnicodeDecodeError as exc:
+        offset, what = exc.start, f"byte 0x{data[exc.start]:02X}, which is not UTF-8"
+        if 0 <= nul < offset:
+            offset, what = nul, "a NUL byte (a binary file?)"
+    return data.count(b"\n", 0, offset) + 1, f"byte offset {offset}: {what}"
 
 
 def is_note_name(name: str) -> bool:
@@ -106,10 +124,13 @@ def files_stamp(notes_dir: Path) -> str | None:
 
 
 def relative_name(path: Path, root: Path) -> str:
+    """path relative to the project root; outside it, only its last part (never an absolute
+    path of the build machine: names end up on pages)."""
+    real = path.resolve()
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        return real.relative_to(root.resolve()).as_posix()
     except ValueError:
-        return path.as_posix()
+        return real.name
 
 
 def read_source(path: Path, root: Path, name: str | None = None) -> SourceFile | Diagnostic:
@@ -121,30 +142,53 @@ def read_source(path: Path, root: Path, name: str | None = None) -> SourceFile |
         return Diagnostic(path=name, severity=Severity.ERROR, message=f"cannot read file: {exc.strerror}")
     decoded = decode(data)
     if decoded is None:
-        return Diagnostic(
-            path=name,
-            severity=Severity.ERROR,
-            message="not a text note: expected UTF-8 or Shift_JIS text (binary or undecodable bytes)",
-        )
+        line, where = where_not_text(data)
+        return Diagnostic(path=name, line=line, severity=Severity.ERROR,
+                          message=f"not a text note: expected UTF-8 or Shift_JIS text; line {line}, {where}")
     text, encoding = decoded
     return SourceFile(name, text, encoding, hashlib.sha256(data).hexdigest())
 
 
+def control_warnings(source: SourceFile) -> list[Diagnostic]:
+    """A warning per line holding a control character (at most CONTROL_REPORTS per file)."""
+    found = control_characters(source.text)
+    shown = found[:CONTROL_REPORTS]
+    warnings = [Diagnostic(path=source.path, line=line, message=f"control character {code} in the text "
+                           "(invisible, not allowed in XML feeds): remove it") for line, code in shown]
+    if len(found) > len(shown):
+        warnings.append(Diagnostic(path=source.path, line=found[len(shown)][0],
+                                   message=f"{len(found) - len(shown)} more lines with control characters"))
+    return warnings
+
+
+def outside_notes(name: str) -> Diagnostic:
+    return Diagnostic(path=name, severity=Severity.ERROR, message="refused: a symbolic link to a file outside the "
+                      "notes folder (notes are read only from inside it)")
+
+
 def discover(notes_dir: Path, root: Path) -> tuple[list[SourceFile], list[Diagnostic]]:
-    """Every readable note below notes_dir, plus an error for each unreadable one."""
+    """Every readable note below notes_dir, plus an error for each unreadable one (and for each
+    link that leads outside notes_dir: such a file is never read) and control-character warnings."""
     sources: list[SourceFile] = []
     problems: list[Diagnostic] = []
-    real_root = root.resolve()
+    real_root, real_notes = root.resolve(), notes_dir.resolve()
     real_dirs: dict[Path, Path] = {}  # relative_name without resolving every file: each folder once
     for path in list_note_files(notes_dir):
         folder = real_dirs.get(path.parent)
         if folder is None:
             folder = real_dirs[path.parent] = path.parent.resolve()
-        real = path.resolve() if path.is_symlink() else folder / path.name
+        here = folder / path.name  # the link itself, not its target: a note is named where it is
         try:
-            name = real.relative_to(real_root).as_posix()
+            name = here.relative_to(real_root).as_posix()
         except ValueError:
-            name = path.as_posix()
+            name = f"{real_notes.name}/{here.relative_to(real_notes).as_posix()}"
+        if path.is_symlink() and not path.resolve().is_relative_to(real_notes):
+            problems.append(outside_notes(name))
+            continue
         result = read_source(path, root, name)
-        (problems if isinstance(result, Diagnostic) else sources).append(result)
+        if isinstance(result, Diagnostic):
+            problems.append(result)
+        else:
+            sources.append(result)
+            problems.extend(control_warnings(result))
     return sources, problems

@@ -12,6 +12,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 RECORD_KINDS = ("paper", "blog", "article", "talk", "repository", "other")
+INDEX_FIELDS = ("date_inferred", "mentions", "mentioned_by", "same_as", "related", "compute")  # filled when linking
 
 
 class Severity(StrEnum):
@@ -114,8 +115,19 @@ class Record(BaseModel):
     @classmethod
     def _known_kind(cls, value: str) -> str:
         if value not in RECORD_KINDS:
-            raise ValueError(f"kind must be one of {', '.join(RECORD_KINDS)}, not {value!r}")
+            from kb.validation import closest
+
+            guess = closest(value, RECORD_KINDS)
+            hint = f" (did you mean {guess!r}?)" if guess else ""
+            raise ValueError(f"kind {value!r} is not one of {', '.join(RECORD_KINDS)}{hint}")
         return value
+
+    @field_validator("issue_date", mode="before")
+    @classmethod
+    def _a_real_date(cls, value):
+        from kb.validation import parse_date
+
+        return parse_date("issue_date", value)
 
     @field_validator("arxiv_id")
     @classmethod

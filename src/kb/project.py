@@ -65,4 +65,6 @@ def build_project(project: Project, search: bool = True, clean: bool = False, ke
                             clean=clean, keep_going=keep_going, progress=progress)
     except (BuildError, RenderError, WriteError) as exc:
         raise CannotBuild(str(exc)) from exc
+    except OSError as exc:  # any other filesystem error: the file and the reason, never a traceback
+        raise CannotBuild(f"{exc.filename or project.out_dir}: {exc.strerror or exc}") from exc
     return replace(result, diagnostics=project.problems + result.diagnostics)

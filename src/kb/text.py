@@ -11,7 +11,9 @@ _ARXIV_URL = re.compile(
     r"arxiv\.org/(?:abs|pdf|html)/(\d{4}\.\d{4,5})(?:v\d+)?(?:\.pdf)?", re.IGNORECASE
 )
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
-SLUG_MAX = 80
+SLUG_MAX = 80  # characters
+SLUG_MAX_BYTES = 120  # UTF-8 bytes: a file name is at most 255 bytes on ext4, APFS and NTFS
+_SEPARATORS = re.compile(r"[\s._/\-]+")
 
 
 def arxiv_id_from_url(url: str | None) -> str | None:
@@ -27,10 +29,21 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-def slugify(text: str, max_len: int = SLUG_MAX) -> str:
+def short_hash(text: str, length: int = 6) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:length]
+
+
+def cap_bytes(text: str, limit: int) -> str:
+    """The longest prefix of text that is at most `limit` bytes in UTF-8 (never half a character)."""
+    data = text.encode("utf-8", "surrogatepass")
+    return text if len(data) <= limit else data[:limit].decode("utf-8", "ignore")
+
+
+def slugify(text: str, max_len: int = SLUG_MAX, max_bytes: int = SLUG_MAX_BYTES) -> str:
     """A URL-safe slug that keeps Unicode letters (kanji stay kanji).
 
-    Runs of anything that is not a letter, digit or underscore become one '-'.
+    Runs of anything that is not a letter, digit or underscore become one '-'; the slug has at
+    most `max_len` characters and `max_bytes` UTF-8 bytes, so it is a valid file name anywhere.
     Text with no letters at all gets a short hash so the slug is never empty.
     """
     folded = fold(text)
@@ -39,6 +52,48 @@ def slugify(text: str, max_len: int = SLUG_MAX) -> str:
     slug = re.sub(r"-{2,}", "-", slug)
     if len(slug) > max_len:
         slug = slug[:max_len].rstrip("-")
+    slug = cap_bytes(slug, max_bytes).rstrip("-")
     if not slug:
-        slug = "h" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
+        slug = "h" + short_hash(text, 10)
     return slug
+
+
+def keyed_slug(key: str) -> str:
+    """A slug that depends on `key` alone: plain when it keeps the key's letters (`llm`,
+    `edward-j-hu`), else the slug plus a short hash of the key (`C#` -> `c-1b5a2e`), so keys
+    that lose different characters (`C`, `C#`, `C++`) never share or trade a slug."""
+    slug = slugify(key, max_bytes=SLUG_MAX_BYTES - 7)
+    natural = _SEPARATORS.sub("-", fold(key)).strip("-")
+    return slug if slug == natural else f"{slug}-{short_hash(key)}"
+
+
+EXCERPT = 200  # characters of offending text a diagnostic keeps
+
+
+def excerpt(text: str, limit: int = EXCERPT) -> str:
+    """At most `limit` characters of text (a diagnostic never carries a whole huge value)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# Characters a note should not contain: C0 controls but tab and newline, U+FFFE/U+FFFF, lone
+# surrogates (XML forbids them all; ESC and friends also drive terminals).
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff\ud800-\udfff]")
+_TERMINAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff"
+                       "\ud800-\udfff]")
+
+
+def control_characters(text: str) -> list[tuple[int, str]]:
+    """(1-based line, 'U+001B') for every line holding a character CONTROL matches (first one per line)."""
+    found = []
+    for number, line in enumerate(text.split("\n"), 1):
+        match = CONTROL.search(line)
+        if match:
+            found.append((number, f"U+{ord(match.group()):04X}"))
+    return found
+
+
+def terminal_safe(text: str) -> str:
+    """Text to print on a terminal: control characters (ESC sequences, C1, bidi overrides) shown as
+    visible escapes like `\\x1b`, never sent raw."""
+    return _TERMINAL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                         else f"\\u{ord(m.group()):04x}", text)

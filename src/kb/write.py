@@ -77,7 +77,15 @@ def put_file(target: Path, data: bytes | Link) -> None:
 
 def write_names(folder: Path, files: Mapping[str, bytes | Link], names: list[str]) -> None:
     for name in names:
-        put_file(folder / safe_relative(name), files[name])
+        try:
+            put_file(folder / safe_relative(name), files[name])
+        except OSError as exc:  # a name too long, a full disk: say which file, never a traceback
+            raise WriteError(f"cannot write {name} in the site: {exc.strerror or exc}") from exc
+
+
+def os_problem(exc: OSError) -> WriteError:
+    where = f" {exc.filename}" if exc.filename else ""
+    return WriteError(f"cannot write{where}: {exc.strerror or exc}")
 
 
 def make_folders(folder: Path, names: list[str]) -> None:
@@ -208,14 +216,20 @@ def write_site(files: Mapping[str, bytes | Link], out_dir: Path,
                before_swap: Callable[[Path], None] | None = None, workers: int = 1) -> None:
     """Write `files` (site path -> bytes or Link) as the whole content of out_dir, atomically."""
     out_dir = out_dir.resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}{TMP_TAG}", dir=out_dir.parent))
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}{TMP_TAG}", dir=out_dir.parent))
+    except OSError as exc:
+        raise os_problem(exc) from exc
     try:
         os.chmod(tmp, 0o755)
         write_files(tmp, files, workers)
         if before_swap is not None:
             before_swap(tmp)
         swap_in(tmp, out_dir, defer_cleanup=len(files) > DEFER_CLEANUP)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise os_problem(exc) from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from kb.models import Record
-from kb.text import fold, slugify
+from kb.text import fold, keyed_slug, short_hash
 
 
 @dataclass(frozen=True)
@@ -35,17 +35,18 @@ class KnowledgeBase:
 
 
 def unique_slugs(keys: list[str]) -> dict[str, str]:
-    """A slug per key, collisions resolved by `-2`, `-3` in sorted key order."""
-    taken: set[str] = set()
-    slugs: dict[str, str] = {}
-    for key in sorted(keys):
-        base = slugify(key)
-        slug, n = base, 1
-        while slug in taken:
-            n += 1
-            slug = f"{base}-{n}"
-        taken.add(slug)
-        slugs[key] = slug
+    """A slug per key that depends on the key alone (kb.text.keyed_slug), so adding or removing
+    one key never moves another's URL. Keys differing only in separators (`a.b`, `a b`) share a
+    plain slug: the one spelled exactly like it keeps it, the others get their hash too."""
+    slugs = {key: keyed_slug(key) for key in keys}
+    by_slug: dict[str, list[str]] = defaultdict(list)
+    for key, slug in slugs.items():
+        by_slug[slug].append(key)
+    for slug, same in by_slug.items():
+        if len(same) > 1:
+            for key in same:
+                if key != slug:
+                    slugs[key] = f"{slug}-{short_hash(key, 10)}"
     return slugs
 
 

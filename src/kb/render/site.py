@@ -8,6 +8,7 @@ under any sub-path and from file://.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import PurePosixPath
@@ -90,13 +91,16 @@ def numbered_lines(text: str) -> Markup:
 
 
 def note_slugs(paths: list[str], prefix: str) -> dict[str, str]:
-    """A unique slug per note path, from the path below the notes folder, suffix dropped."""
-    def short(path: str) -> str:
-        inner = path[len(prefix):] if prefix and path.startswith(prefix) else path
-        return str(PurePosixPath(inner).with_suffix(""))
+    """A unique slug per note path, from the path below the notes folder, suffix dropped;
+    notes that differ only in their suffix (`foo.md`, `foo.txt`) keep it (`foo-md`, `foo-txt`)."""
+    def inner(path: str) -> str:
+        return path[len(prefix):] if prefix and path.startswith(prefix) else path
 
-    by_short = unique_slugs([short(p) for p in paths])
-    return {p: by_short[short(p)] for p in paths}
+    shorts = {p: str(PurePosixPath(inner(p)).with_suffix("")) for p in paths}
+    count = Counter(shorts.values())
+    names = {p: shorts[p] if count[shorts[p]] == 1 else inner(p) for p in paths}
+    by_name = unique_slugs(list(names.values()))
+    return {p: by_name[names[p]] for p in paths}
 
 
 def note_date(note: ParsedNote, records: list[Record]) -> dt.date | None:
