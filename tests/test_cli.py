@@ -85,7 +85,7 @@ def test_commands_use_the_project_in_the_current_directory(tmp_path, monkeypatch
     assert json.loads(result.output)["title"] == "自作ノート"
     assert json.loads(result.output)["source"]["path"] == "papers/n.md"
     check = CliRunner().invoke(main, ["check"])
-    assert "kb.yaml: warning: unknown setting 'colour' ignored" in check.output
+    assert "kb.yaml:2: warning: unknown setting 'colour' ignored" in check.output
 
 
 def test_a_missing_notes_folder_is_a_usage_error(tmp_path):
