@@ -195,7 +195,7 @@ def test_an_error_in_kb_yaml_publishes_nothing(project):
     (project / "kb.yaml").write_text("title: [unclosed\n", encoding="utf-8")
     result = run("build", "--no-search", "--keep-going")
     assert result.exit_code == 1
-    assert "kb.yaml:2: error: kb.yaml is not valid YAML" in result.output
+    assert "kb.yaml:1: error: kb.yaml is not valid YAML" in result.output  # where the unclosed [ starts
     assert "site not updated: 1 file with errors (kb.yaml)" in result.output
     assert tree(project / "site") == before
 
