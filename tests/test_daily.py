@@ -339,5 +339,5 @@ def test_serve_with_nothing_to_show_stops_with_the_errors(project):
     (project / "kb.yaml").write_text("title: [unclosed\n", encoding="utf-8")
     result = run("serve", "--port", "0", "--no-search")
     assert result.exit_code == 1
-    assert "kb.yaml:2: error: kb.yaml is not valid YAML" in result.output
+    assert "kb.yaml:1: error: kb.yaml is not valid YAML" in result.output  # where the unclosed [ starts
     assert "nothing to serve: fix the errors above and run kb serve again" in result.output
