@@ -221,3 +221,18 @@ def test_a_talk_has_its_memo_opening_as_summary_and_a_card_is_a_link(page, serve
     card = page.locator("article.record a", has_text="LoRA+: Efficient Low Rank Adaptation of Large Models")
     assert card.get_attribute("href").startswith("https://arxiv.org/search/?searchtype=title&query=LoRA%2B")
     assert "arXiv.orgLoRA+" not in page.locator("main").inner_text()
+
+
+# --- tags -------------------------------------------------------------------------------------
+
+def test_bookkeeping_labels_stay_out_of_the_cloud_and_the_record_header(page, server):
+    page.goto(server + "index.html")
+    cloud = page.locator(".tag-cloud a").evaluate_all("links => links.map(a => a.firstChild.textContent)")
+    assert "NLP" in cloud and not {"Pocket", "Article", "read-later", "Admin'sPick"} & set(cloud)
+    page.goto(server + "tags/index.html")
+    assert "Pocket" not in page.locator("#tag-list").inner_text()
+    assert "Pocket" in page.locator(".filing-tags").inner_text()
+    page.goto(server + "records/jet-nemotron-efficient-language-model-with-post-neural-architecture-search/index.html")
+    header_tags = page.locator(".record-header dd.tags a").all_inner_texts()
+    assert "NLP" in header_tags and "Pocket" not in header_tags
+    assert page.locator(".provenance .filing-tags a").all_inner_texts() == ["Pocket"]

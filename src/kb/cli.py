@@ -87,13 +87,42 @@ def export(notes: str | None, fmt: str) -> None:
 @main.command()
 @notes_option
 @click.option("--sort", type=click.Choice(["count", "name"]), default="count", show_default=True)
-def tags(notes: str | None, sort: str) -> None:
-    """List tags with their record counts."""
+@click.option("--suggest", is_flag=True, help="propose tag_aliases for kb.yaml: typos, bracketed long forms, "
+                                              "katakana readings (nothing is changed)")
+def tags(notes: str | None, sort: str, suggest: bool) -> None:
+    """List tags with their record counts (bookkeeping labels marked)."""
     groups = load_index(notes)[1].tags
+    if suggest:
+        print_suggestions(groups)
+        return
     if sort == "count":
         groups = sorted(groups, key=lambda g: -g.count)  # stable: ties stay in name order
     for group in groups:
-        say(f"{group.count:5d}  {group.name}")
+        say(f"{group.count:5d}  {group.name}{'  (bookkeeping)' if group.bookkeeping else ''}")
+
+
+def print_suggestions(groups) -> None:
+    """The tag_aliases lines to add to kb.yaml, each with its reason and rapidfuzz score."""
+    from kb.index.tag_variants import suggest
+
+    found = suggest([g for g in groups if not g.bookkeeping])
+    if not found:
+        click.echo("# no tag variants found")
+        return
+    counts = {g.name: g.count for g in groups}
+    click.echo("# Add to kb.yaml after checking each line (kb never folds these by itself):")
+    click.echo("tag_aliases:")
+    for s in found:
+        alias, name = yaml_key(s.alias), yaml_key(s.name)
+        say(f"  {alias}: {name}  # {s.reason}, score {s.score:.1f}, {counts.get(s.alias, 0)} record(s)")
+
+
+def yaml_key(text: str) -> str:
+    """A YAML scalar for a tag: quoted when it holds anything YAML would read otherwise."""
+    import json
+
+    plain = text and not any(c in text for c in ":#'\"[]{},&*!|>%@`") and text.strip() == text
+    return text if plain and text[0] not in "-?" else json.dumps(text, ensure_ascii=False)
 
 
 @main.command()

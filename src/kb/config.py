@@ -11,6 +11,9 @@ from kb.models import Diagnostic, Severity
 from kb.validation import closest, field_problems
 
 CONFIG_NAME = "kb.yaml"
+# The paper-notes site's own filing labels: they say where a note was kept, not what it is about.
+BOOKKEEPING_TAGS = ("Pocket", "read-later", "Admin'sPick", "Single", "Slide", "Article", "Blog", "Repository",
+                    "Tutorial")
 
 
 class Settings(BaseModel):
@@ -25,6 +28,10 @@ class Settings(BaseModel):
     notes_dir: str = "notes"
     out_dir: str = "site"
     tag_aliases: dict[str, str] = Field(default_factory=dict)
+    bookkeeping_tags: list[str] = Field(
+        default_factory=lambda: list(BOOKKEEPING_TAGS),
+        description="tags that file a note rather than name a topic: kept on the record, out of the tag cloud",
+    )
     formats: dict[str, str] = Field(
         default_factory=dict,
         description="force a format for notes matching a glob, e.g. {'notes/old/*.txt': listing}",

@@ -38,7 +38,7 @@ def build_index(records: list[Record], settings: Settings, memo: dict | None = N
     fill_own_links(records)
     infer_dates(records)
     ordered = newest_first(records)  # first: every group below then lists its records newest first
-    tags = build_tag_index(ordered, settings.tag_aliases)
+    tags = build_tag_index(ordered, settings.tag_aliases, settings.bookkeeping_tags)
     link_records(ordered, memo)
     return KnowledgeBase(
         records=ordered,

@@ -17,6 +17,7 @@ class Group:
     name: str
     slug: str
     record_ids: tuple[str, ...]
+    bookkeeping: bool = False  # a tag that files a note (Pocket, read-later), not a topic
 
     @property
     def count(self) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from dataclasses import replace
 
 from kb.index.groups import Group, make_groups
 from kb.models import Record
@@ -27,7 +28,13 @@ def display_names(spellings: dict[str, Counter]) -> dict[str, str]:
     return {key: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] for key, c in spellings.items()}
 
 
-def build_tag_index(records: list[Record], aliases: dict[str, str]) -> list[Group]:
+def mark_bookkeeping(groups: list[Group], bookkeeping: list[str]) -> list[Group]:
+    """The groups, those of a bookkeeping tag (by folded name) marked as such."""
+    keys = {tag_key(name) for name in bookkeeping}
+    return [replace(g, bookkeeping=True) if g.key in keys else g for g in groups]
+
+
+def build_tag_index(records: list[Record], aliases: dict[str, str], bookkeeping: list[str] = ()) -> list[Group]:
     """Tags with their records; each record's `tags` rewritten to canonical display names."""
     members: dict[str, list[str]] = defaultdict(list)
     spellings: dict[str, Counter] = defaultdict(Counter)
@@ -40,4 +47,4 @@ def build_tag_index(records: list[Record], aliases: dict[str, str]) -> list[Grou
     for record in records:
         canonical = [names[tag_key(resolve_alias(t.strip(), aliases))] for t in record.tags if t.strip()]
         record.tags = list(dict.fromkeys(canonical))
-    return make_groups({k: v for k, v in members.items() if k}, names)
+    return mark_bookkeeping(make_groups({k: v for k, v in members.items() if k}, names), list(bookkeeping))

@@ -124,6 +124,7 @@ def record_context(site: Site, record: Record, keys: dict[str, str]) -> dict:
         "links": link_groups(site, record), "box_limit": BOX_LIMIT, "links_page": links_page,
         "paper_links": paper_links(record), "title_searches": title_searches(record),
         "meeting_page": site.meeting_page(record.meeting),
+        "topic_tags": site.topic_tags(record), "filing_tags": site.filing_tags(record),
         "source_link": site.source_link(record),
         "bibtex": bibtex_entry(record, keys[record.id]) if record.id in keys else None,
         "description": description(record, site.settings.description), "og_type": "article",
@@ -154,7 +155,7 @@ class LazyContext(Mapping):
 def record_pages(site: Site, keys: dict[str, str]) -> list[Page]:
     def lazy(record: Record) -> LazyContext:
         inputs = {"record": record, "links": link_groups(site, record), "source_link": site.source_link(record),
-                  "meeting_page": site.meeting_page(record.meeting),
+                  "meeting_page": site.meeting_page(record.meeting), "filing": site.filing_tags(record),
                   "bib_key": keys.get(record.id), "description": site.settings.description,
                   **site.neighbours(record)}
         return LazyContext(lambda: record_context(site, record, keys), inputs)
@@ -182,18 +183,21 @@ def cloud_size(count: int, peak: int) -> int:
 
 def home_page(site: Site) -> Page:
     kb = site.kb
-    peak = max((g.count for g in kb.tags), default=1)
+    topics = [g for g in kb.tags if not g.bookkeeping]
+    peak = max((g.count for g in topics), default=1)
     counts = {"records": len(kb.records), "notes": len(site.notes), "tags": len(kb.tags),
               "authors": len(kb.authors), "venues": len(kb.venues)}
     # kb.records is in newest_first order already: its head is the home page's list
     return Page("index.html", "index.html", {
         "newest": kb.records[:NEWEST], "counts": counts, "chart": records_per_month_svg(kb.dates),
-        "cloud": [(g, cloud_size(g.count, peak)) for g in kb.tags], "nav": "home"})
+        "cloud": [(g, cloud_size(g.count, peak)) for g in topics], "nav": "home"})
 
 
 def tag_pages(site: Site) -> list[Page]:
     by_count = sorted(site.kb.tags, key=lambda g: (-g.count, g.name))
-    pages = [Page("tags/index.html", "tags.html", {"tags": site.kb.tags, "by_count": by_count, "nav": "tags"})]
+    pages = [Page("tags/index.html", "tags.html", {
+        "tags": [g for g in site.kb.tags if not g.bookkeeping], "by_count": by_count,
+        "filing": [g for g in site.kb.tags if g.bookkeeping], "nav": "tags"})]
     for group in site.kb.tags:
         pages.append(Page(tag_page(group.slug), "tag.html", {
             "group": group, "records": site.listed(group.record_ids), "nav": "tags"}))

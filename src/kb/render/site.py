@@ -179,6 +179,18 @@ class Site:
         slug = self.meeting_slugs.get(name) if name else None
         return f"meetings/{slug}/index.html" if slug else None
 
+    @cached_property
+    def bookkeeping_tags(self) -> frozenset[str]:
+        return frozenset(group.name for group in self.kb.tags if group.bookkeeping)
+
+    def topic_tags(self, record: Record) -> list[str]:
+        """The record's tags that name a topic (bookkeeping labels aside)."""
+        return [t for t in record.tags if t not in self.bookkeeping_tags]
+
+    def filing_tags(self, record: Record) -> list[str]:
+        """The record's bookkeeping labels (Pocket, read-later ...)."""
+        return [t for t in record.tags if t in self.bookkeeping_tags]
+
     def tag_slug(self, name: str) -> str | None:
         return self.tag_slugs.get(name)
 
