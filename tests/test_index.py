@@ -258,3 +258,14 @@ def test_a_name_spelled_by_its_capitals_needs_them():
     text.summary = "DeepSpeedのZeROで分散学習"
     link_records([zero, text])
     assert text.mentions == [zero.id]
+
+
+def test_own_link_is_the_labelled_page_never_a_post_or_a_related_paper():
+    from kb.index.own_links import own_link
+
+    talk = make("Some Talk", comment="元ポスト:https://x.com/a/status/1関連論文:https://arxiv.org/abs/2401.00001\n"
+                                     "論文のプロジェクトリンク:https://some-talk.github.io/ 詳細")
+    assert own_link(talk) == "https://some-talk.github.io/"
+    assert own_link(make("Other", comment="参考論文: https://arxiv.org/abs/2401.00002")) is None
+    assert own_link(make("GPT4All", comment="ローカルで動く。\nhttps://gpt4all.io/index.html")) == (
+        "https://gpt4all.io/index.html")

@@ -4,7 +4,8 @@ paper's or project's page fills it.
 A link counts as the record's own when the note labels it so (`論文のプロジェクトリンク:`,
 `論文:`, `Project page:`, `OpenReview:`, `arXiv:` ...), or when its host names the record
 (`https://gpt4all.io/index.html` in the GPT4All note). Posts on X/Twitter are never a
-paper's page (`元ポスト:`, `公式ポスト:` are people talking about it).
+paper's page (`元ポスト:`, `公式ポスト:` are people talking about it), and neither is a
+`関連論文:` / `参考論文:` link (another paper).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from kb.text import arxiv_id_from_url
 TEXT_FIELDS = ("summary", "comment", "headline", "references")
 URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
 LABELLED = re.compile(
-    r"(?:論文|プロジェクト|project|paper|arxiv|openreview|公式サイト|公式ページ|公式ブログ|website)"
+    r"(?<!関連)(?<!参考)(?<!引用)(?<!関連する)(?:論文|プロジェクト|project|paper|arxiv|openreview|公式サイト|公式ページ|公式ブログ|website)"
     r"(?:の?(?:プロジェクト)?(?:リンク|ページ|サイト|url))?\s*[:：]\s*$",
     re.IGNORECASE,
 )
