@@ -34,7 +34,7 @@ from kb.config import Settings
 from kb.discover import discover, files_stamp, relative_name
 from kb.models import Diagnostic, Severity
 from kb.render.templates import Theme
-from kb.write import Link, check_target, link_tree, own_share, remove_leftovers, write_site
+from kb.write import Link, check_target, die_with_parent, link_tree, own_share, remove_leftovers, write_site
 
 if TYPE_CHECKING:  # the parse, index and render stages are imported when a build needs them:
     from kb.records import Parsed  # a no-change rebuild never does
@@ -86,7 +86,9 @@ def pagefind_step(root: Path) -> Callable[[Path], None]:
     exe = find_pagefind(root)
 
     def run(site_dir: Path) -> None:
-        done = subprocess.run([str(exe), "--site", str(site_dir)], cwd=root, capture_output=True, text=True)
+        parent = os.getpid()  # Pagefind dies with kb, even when kb is killed (kb.write.die_with_parent)
+        done = subprocess.run([str(exe), "--site", str(site_dir)], cwd=root, capture_output=True, text=True,
+                              preexec_fn=lambda: die_with_parent(parent))
         if done.returncode != 0:
             raise BuildError(f"pagefind failed ({done.returncode}):\n{(done.stderr or done.stdout)[-2000:]}")
 
@@ -254,8 +256,7 @@ def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | 
     check_target(out_dir, notes_dir, root, clean)
     run_search = pagefind_step(root) if search else None
     exe = str(getattr(run_search, "exe", "pagefind")) if search else None
-    if clean:
-        remove_leftovers(out_dir)
+    remove_leftovers(out_dir, all_of_them=clean)  # what killed builds left (--clean: every temporary folder)
     store = BuildCache.load(root, fresh=clean) if cache else BuildCache.disabled()
     theme = Theme.for_project(root)
     stamp = quick_stamp(settings, theme, notes_dir, root, exe) if cache else None

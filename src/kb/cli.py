@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -68,6 +70,13 @@ def main() -> None:
     Start:      kb init [DIR]   then   kb serve
     Every day:  kb new "Title" --url ARXIV   edit it   (kb serve shows it at once)
     """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop_on_sigterm)
+
+
+def stop_on_sigterm(signum, frame) -> None:
+    """`kill` ends kb as Ctrl-C does: temporary folders are removed and child processes stopped."""
+    raise SystemExit(128 + signum)
 
 
 @main.command()

@@ -2,14 +2,23 @@
 
 The files go to a fresh temporary folder beside the output folder (unchanged files are
 hard-linked from the previous site, see `Link`); an optional step
-(Pagefind) runs on that folder; then two renames swap it in. Anything failing before the
-swap removes the temporary folder and leaves the previous site exactly as it was.
+(Pagefind) runs on that folder; then one atomic rename-exchange (Linux renameat2
+RENAME_EXCHANGE) swaps it with the old site, so `site/` is a complete real folder at every
+instant; where the exchange is not available, two renames do it (with a moment without the
+folder). Anything failing before the swap removes the temporary folder and leaves the previous
+site exactly as it was. Temporary folders carry the builder's process id: any later build
+removes those whose process is gone (a build that was killed), and child processes (the second
+writer, Pagefind) die with kb (Linux parent-death signal).
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
 import shutil
+import signal
+import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -93,14 +102,37 @@ def make_folders(folder: Path, names: list[str]) -> None:
         parent.mkdir(parents=True, exist_ok=True)
 
 
+def _libc():
+    try:
+        return ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+    except OSError:
+        return None
+
+
+LIBC = _libc()
+PR_SET_PDEATHSIG = 1
+RENAME_EXCHANGE = 2
+AT_FDCWD = -100
+
+
+def die_with_parent(parent: int) -> None:
+    """In a child process: be killed when the parent dies, even by SIGKILL (Linux; elsewhere a no-op)."""
+    if LIBC is not None:
+        LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+
 def write_in_child(folder: Path, files: Mapping[str, bytes | Link], names: list[str]) -> tuple[int, int]:
     """Fork a process that writes `names` (rendering them there); (pid, read end for its error)."""
     read, write = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # child: write, report an error as text, never return into the caller
         os.close(read)
         code = 0
         try:
+            die_with_parent(parent)
             write_names(folder, files, names)
         except BaseException as exc:  # noqa: BLE001 (reported to the parent, which raises it)
             os.write(write, (str(exc) or type(exc).__name__).encode("utf-8", "replace")[:65536])
@@ -161,15 +193,41 @@ def link_tree(source: Path, target: Path) -> None:
             link_or_copy(path, dest)
 
 
-def leftovers(out_dir: Path) -> list[Path]:
-    """Temporary folders a killed build may have left beside out_dir."""
-    prefixes = (f".{out_dir.name}{TMP_TAG}", f".{out_dir.name}{OLD_TAG}")
-    return sorted(p for p in out_dir.parent.glob(f".{out_dir.name}.*") if p.name.startswith(prefixes))
+def temporary_name(out_dir: Path, tag: str) -> Path:
+    """A new name beside out_dir for a build's temporary folder: `.site.tmp-<pid>-<random>`."""
+    path = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}{tag}{os.getpid()}-", dir=out_dir.parent))
+    path.rmdir()
+    return path
 
 
-def remove_leftovers(out_dir: Path) -> None:
-    for path in leftovers(out_dir.resolve()):
-        shutil.rmtree(path, ignore_errors=True)
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def leftovers(out_dir: Path, all_of_them: bool = False) -> list[Path]:
+    """Temporary folders beside out_dir that no running build owns (with all_of_them, every one)."""
+    found = []
+    for tag in (TMP_TAG, OLD_TAG):
+        prefix = f".{out_dir.name}{tag}"
+        for path in out_dir.parent.glob(f"{prefix}*"):
+            owner = path.name[len(prefix):].split("-", 1)[0]
+            if all_of_them or not owner.isdigit() or (int(owner) != os.getpid() and not alive(int(owner))):
+                found.append(path)
+    return sorted(found)
+
+
+def remove_leftovers(out_dir: Path, all_of_them: bool = False) -> None:
+    """Remove what killed builds left beside out_dir (every build does this first)."""
+    out_dir = out_dir.resolve()
+    if out_dir.parent.is_dir():
+        for path in leftovers(out_dir, all_of_them):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def remove_later(path: Path) -> None:
@@ -193,19 +251,35 @@ def remove_later(path: Path) -> None:
     os.waitpid(pid, 0)
 
 
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    renameat2 = getattr(LIBC, "renameat2", None)
+    if renameat2 is None:
+        return False
+    if renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False  # a file system or kernel without the exchange: fall back to two renames
+    raise OSError(code, os.strerror(code), str(b))
+
+
 def swap_in(new: Path, out_dir: Path, defer_cleanup: bool = False) -> None:
-    """Rename `new` to `out_dir`; the old folder is renamed aside first and removed last."""
+    """Put `new` at `out_dir`: one exchange where possible (out_dir never missing), else two
+    renames (the old folder aside first); the old folder is removed last."""
     if not out_dir.exists():
         new.rename(out_dir)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}{OLD_TAG}", dir=out_dir.parent))
-    old.rmdir()
-    out_dir.rename(old)
-    try:
-        new.rename(out_dir)
-    except OSError:
-        old.rename(out_dir)
-        raise
+    old = temporary_name(out_dir, OLD_TAG)
+    if exchange(new, out_dir):
+        new.rename(old)  # `new` now holds the old site
+    else:
+        out_dir.rename(old)
+        try:
+            new.rename(out_dir)
+        except OSError:
+            old.rename(out_dir)
+            raise
     if defer_cleanup:
         remove_later(old)
     else:
@@ -218,7 +292,9 @@ def write_site(files: Mapping[str, bytes | Link], out_dir: Path,
     out_dir = out_dir.resolve()
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}{TMP_TAG}", dir=out_dir.parent))
+        remove_leftovers(out_dir)
+        tmp = temporary_name(out_dir, TMP_TAG)
+        tmp.mkdir()
     except OSError as exc:
         raise os_problem(exc) from exc
     try:

@@ -280,6 +280,8 @@ def parse(source: SourceFile) -> ParsedNote:
     for block in talks:
         made = talk_record(source, block, date)
         (note.records if isinstance(made, Record) else note.diagnostics).append(made)
+        if not isinstance(made, Record):  # a talk that cannot be a record: its lines are kept as residue
+            note.residue.extend(Residue(line=n, text=t) for n, t in block.lines if t.strip())
     if main is not None and any(t.strip() for _, t in main.lines):
         note.records.append(main_record(source, main, date, toc))
     label = meeting_label(date, name)

@@ -1,0 +1,121 @@
+"""Interrupted builds leave nothing behind (issue: hostile input, row 10): a kb killed at any
+moment leaves the previous site complete at `site/` (never missing), the next build (with or
+without --clean) removes its temporary folders and cache files, and its child processes die
+with it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import NOTES
+from kb.build import build_site
+from kb.config import Settings
+from kb.write import MARKER, exchange, swap_in
+
+KILL_AT = (0.15, 0.3, 0.45, 0.55, 0.65, 0.75, 0.85, 0.95)  # fractions of a whole build: spread over its stages
+
+
+@pytest.fixture()
+def project(tmp_path) -> Path:
+    root = tmp_path / "project"
+    shutil.copytree(NOTES, root / "notes")
+    return root
+
+
+def kb(root: Path, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", "from kb.cli import main; main()", *args], cwd=root,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def site_files(site: Path) -> set[str]:
+    return {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
+
+
+def test_a_killed_build_always_leaves_a_complete_site_and_the_next_build_cleans_up(project):
+    first = build_site(project, Settings(), project / "site", search=False)
+    complete = set(first.files) | {MARKER}
+    started = time.monotonic()  # how long a whole clean build takes here, to spread the kills over it
+    kb(project, "build", "--no-search", "--clean").wait()
+    whole = time.monotonic() - started
+    interrupted = set()
+    for n, fraction in enumerate(KILL_AT):
+        (project / "notes" / f"new-{n}.md").write_text(f"---\ntitle: Killed Build {n}\n---\n## summary\n本文。\n",
+                                                       encoding="utf-8")
+        process = kb(project, "build", "--no-search", *(["--clean"] if n % 2 else []))
+        time.sleep(whole * fraction)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        files = site_files(project / "site")  # old or new, but whole: the marker and every page
+        assert MARKER in files and files >= complete, fraction
+        interrupted |= {p.name for p in project.iterdir() if p.name.startswith(".site.tmp-")}
+    assert interrupted  # some kills did land while a new site was being written
+    result = build_site(project, Settings(), project / "site", search=False, clean=True)
+    assert not result.errors
+    leftovers = [p.name for p in project.iterdir() if p.name.startswith(".site.")]
+    cache_temp = [p.name for p in (project / ".kb-cache").iterdir() if p.name.startswith(".tmp-")]
+    assert leftovers == [] and cache_temp == []
+    assert {f"records/killed-build-{n}/index.html" for n in range(len(KILL_AT))} <= set(result.files)
+
+
+def test_any_build_removes_folders_of_a_dead_build_but_not_of_a_live_one(project):
+    build_site(project, Settings(), project / "site", search=False)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    killed = project / f".site.tmp-{dead.stdout.strip()}-abcd1234"
+    killed.mkdir()
+    (killed / "index.html").write_text("half a site")
+    live = project / f".site.tmp-{os.getppid()}-live0000"  # pytest's parent: a running process
+    live.mkdir()
+    (project / "notes" / "again.md").write_text("---\ntitle: Again\n---\n本文。\n", encoding="utf-8")
+    build_site(project, Settings(), project / "site", search=False)  # not --clean
+    assert not killed.exists() and live.exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux's")
+def test_the_swap_is_one_exchange_so_site_is_never_missing(tmp_path):
+    old, new = tmp_path / "site", tmp_path / ".site.tmp-1-x"
+    old.mkdir()
+    (old / "page.html").write_text("old")
+    new.mkdir()
+    (new / "page.html").write_text("new")
+    assert exchange(new, old)
+    assert (old / "page.html").read_text() == "new" and (new / "page.html").read_text() == "old"
+    swap_in(new, old)
+    assert (old / "page.html").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_killing_kb_ends_its_pagefind_child(project):
+    bin_dir = project / "node_modules" / ".bin"
+    bin_dir.mkdir(parents=True)
+    fake = bin_dir / "pagefind"  # stands in for Pagefind: records its pid, then runs for a minute
+    fake.write_text(f"#!/bin/sh\necho $$ > {project / 'child.pid'}\nexec sleep 60\n")
+    fake.chmod(0o755)
+    process = kb(project, "build")
+    pid_file = project / "child.pid"
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    child = int(pid_file.read_text())
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 10
+    while running(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not running(child)
+
+
+def running(pid: int) -> bool:
+    """The process exists and is not a zombie (a zombie has ended; only its exit status is left)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
