@@ -249,10 +249,22 @@ def serve(root: Path, notes: str | None, port: int, search: bool, open_browser: 
             pass
         finally:
             stop_server(server, session.state)
-            from kb.write import remove_leftovers
-
-            remove_leftovers(project.out_dir)  # a replaced site whose removal is still under way
+            remove_own_leftovers(project.out_dir)
     echo("stopped")
+
+
+def remove_own_leftovers(out_dir: Path) -> None:
+    """This process's temporary folders beside the site: a replaced site whose removal, in the
+    background, is still under way when kb serve stops (a build never leaves others)."""
+    import os
+    import shutil
+
+    from kb.write import OLD_TAG, TMP_TAG, leftovers
+
+    mine = (f"{OLD_TAG}{os.getpid()}-", f"{TMP_TAG}{os.getpid()}-")
+    for path in leftovers(out_dir.resolve(), all_of_them=True):
+        if any(tag in path.name for tag in mine):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def run_server(session: Session, project, server: SiteServer, open_browser: bool) -> None:
