@@ -153,3 +153,13 @@ def test_links_out_of_the_notes_folder_are_refused_and_no_absolute_path_is_publi
     assert b"root:x:0:0" not in published and b"Secret Outside Note" not in published
     assert str(tmp_path).encode() not in published and b"/tmp/" not in published
     assert (site / "notes" / "alias" / "index.html").exists() and (site / "notes" / "inside" / "index.html").exists()
+
+
+def test_diagnostics_keep_only_a_short_excerpt(project):
+    long = "長" * 30_000  # 90 KB each: the front matter stays under its 256 KB limit
+    (project / "notes" / "long.md").write_text(f'---\ntitle: Long\nkind: "{long}"\nextra: "{long}"\n---\n{long}\n',
+                                               encoding="utf-8")
+    found = diagnostics(project, "long.md")[1]
+    assert {(d.line, d.severity) for d in found} == {(3, Severity.ERROR), (4, Severity.WARNING)}
+    assert all(len(d.text) <= 200 and len(d.message) <= 800 for d in found)
+    assert next(d for d in found if d.line == 4).text == "長" * 199 + "…"

@@ -31,6 +31,14 @@ class Diagnostic(BaseModel):
     message: str
     text: str = ""
 
+    @field_validator("message", "text")
+    @classmethod
+    def _short(cls, value: str, info) -> str:
+        """At most a short excerpt of the offending text (a diagnostic never holds a huge value)."""
+        from kb.text import EXCERPT, excerpt
+
+        return excerpt(value, EXCERPT if info.field_name == "text" else 4 * EXCERPT)
+
 
 class Section(BaseModel):
     """One heading and its body (Markdown), in note order."""

@@ -12,7 +12,7 @@ from kb.config import Settings
 from kb.discover import SourceFile, discover
 from kb.formats import parse_source
 from kb.models import Diagnostic, ParsedNote, Record, Residue
-from kb.text import slugify
+from kb.text import excerpt, slugify
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,9 @@ def assign_ids(records: list[Record]) -> None:
 
 def residue_diagnostics(note: ParsedNote) -> list[Diagnostic]:
     """A warning per residue line, unless the parser already reported that very text."""
-    explained = {(d.line, d.text) for d in note.diagnostics}
-    return [residue_warning(note.path, item) for item in note.residue if (item.line, item.text) not in explained]
+    explained = {(d.line, d.text) for d in note.diagnostics}  # d.text is at most an excerpt
+    return [residue_warning(note.path, item) for item in note.residue
+            if (item.line, excerpt(item.text)) not in explained]
 
 
 def residue_warning(path: str, item: Residue) -> Diagnostic:
