@@ -210,6 +210,9 @@ def test_record_toc_links_jump_to_their_sections_beside_the_text(wide, server, r
     wide.evaluate("window.scrollTo(0, document.scrollingElement.scrollHeight / 2)")
     assert 0 <= toc.bounding_box()["y"] < 100  # sticky: still in view halfway down
     assert toc_jumps(wide, server, path, open_it=False) == []
+    wide.locator('details.toc a[href="#approach"]').click()  # the part being read is marked
+    wide.wait_for_selector('details.toc a[href="#approach"][aria-current="true"]')
+    assert wide.locator('details.toc a[aria-current="true"]').count() == 1
     assert wide.problems == []
 
 

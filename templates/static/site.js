@@ -100,7 +100,32 @@
   var wide = window.matchMedia ? window.matchMedia("(min-width: 68rem)") : null;
   document.querySelectorAll("details.toc").forEach(function (toc) {
     if (wide && wide.matches) toc.open = true;
+    markCurrentSection(toc);
   });
+
+  // The table of contents marks the part being read: the first part in the top third of the window.
+  function markCurrentSection(toc) {
+    if (!window.IntersectionObserver) return;
+    var parts = [];
+    toc.querySelectorAll('a[href^="#"]').forEach(function (a) {
+      var target = document.getElementById(decodeURIComponent(a.getAttribute("href").slice(1)));
+      if (!target) return;
+      var node = /^H[1-6]$/.test(target.tagName) ? (target.closest("section") || target) : target;
+      parts.push({link: a, node: node, seen: false});
+    });
+    var observer = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        parts.forEach(function (part) { if (part.node === entry.target) part.seen = entry.isIntersecting; });
+      });
+      var current = parts.filter(function (part) { return part.seen; })[0];
+      if (!current) return;
+      parts.forEach(function (part) {
+        if (part === current) part.link.setAttribute("aria-current", "true");
+        else part.link.removeAttribute("aria-current");
+      });
+    }, {rootMargin: "0px 0px -66% 0px"});
+    parts.forEach(function (part) { observer.observe(part.node); });
+  }
 
   // Copy buttons: <button data-copy="ELEMENT-ID" hidden>.
   function fallbackCopy(text) {
