@@ -25,16 +25,16 @@ RECORD = "records/2503.04504/index.html"  # AnyAnomaly: a long record with its t
 SHOTS = [  # file name, page, viewport, a part to scroll to first (CSS selector) or None
     ("home-desktop.png", "index.html", DESKTOP, None),
     ("record-toc-desktop.png", RECORD, DESKTOP, None),
-    ("tag-desktop.png", "tags/peft-adaptor-lora/index.html", DESKTOP, None),
-    ("meeting-desktop.png", "meetings/index.html", DESKTOP, None),
+    ("tag-desktop.png", "tags/peft-adaptor-lora*/index.html", DESKTOP, None),
+    ("meeting-desktop.png", "meetings/*/index.html", DESKTOP, None),
     ("record-phone.png", RECORD, PHONE, None),
     ("compute-phone.png", "compute/index.html", PHONE, None),
 ]
 
 
-def meeting_page(site: Path) -> str | None:
-    """The first meeting's own page, once the site has meetings."""
-    pages = sorted(p for p in site.glob("meetings/*/index.html"))
+def first_page(site: Path, pattern: str) -> str | None:
+    """The first page matching a glob (slugs may carry a hash: tags/peft-adaptor-lora-b82c53/)."""
+    pages = sorted(site.glob(pattern))
     return pages[0].relative_to(site).as_posix() if pages else None
 
 
@@ -45,10 +45,9 @@ def shoot(site: Path, out: Path) -> list[str]:
     with served(site) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         for name, page_path, viewport, scroll_to in SHOTS:
-            if page_path.startswith("meetings/"):
-                page_path = meeting_page(site)
-                if page_path is None:
-                    continue
+            page_path = first_page(site, page_path)
+            if page_path is None:
+                continue
             context = browser.new_context(viewport=viewport, device_scale_factor=2 if viewport is PHONE else 1,
                                           color_scheme="light")
             page = context.new_page()
