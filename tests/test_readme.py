@@ -47,5 +47,6 @@ def test_every_screenshot_the_readme_shows_is_in_docs():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     shown = set(re.findall(r"\(docs/([\w-]+\.png)\)|src=\"docs/([\w-]+\.png)\"", readme))
     names = {a or b for a, b in shown}
-    assert {"home-desktop.png", "record-toc-desktop.png", "tag-desktop.png", "record-phone.png"} <= names
+    assert {"home-desktop.png", "record-toc-desktop.png", "tag-desktop.png", "meeting-desktop.png",
+            "record-phone.png"} <= names
     assert sorted(n for n in names if not (ROOT / "docs" / n).is_file()) == []
