@@ -13,10 +13,11 @@ from kb.models import Record
 from kb.render.archive import archive_pages
 from kb.render.bibtex import bibtex_entry
 from kb.render.chart import records_per_month_svg
-from kb.render.markdown import plain_text, render_markdown
+from kb.render.markdown import render_markdown
 from kb.render.paper_links import paper_links, title_searches
 from kb.render.search_terms import search_terms
 from kb.render.site import Site, tag_page
+from kb.render.summary import one_line
 from kb.search import record_page
 from kb.text import slugify
 
@@ -101,8 +102,7 @@ def links_page(record: Record, key: str) -> str:
 
 
 def description(record: Record, settings_description: str) -> str:
-    text = record.tweet or record.summary or record.headline or record.problem
-    return plain_text(text, 200) or settings_description
+    return one_line(record) or settings_description
 
 
 def is_long(record: Record) -> bool:
@@ -115,10 +115,10 @@ def is_long(record: Record) -> bool:
 def record_context(site: Site, record: Record, keys: dict[str, str]) -> dict:
     fields = field_blocks(record)
     sections = section_blocks(record, {b.id for b in fields})
+    summary = Markup(render_markdown(record.summary, 3, "summary"))
+    tweet = Markup(render_markdown(record.tweet, 3, "tweet"))
     return {
-        "record": record, "fields": fields, "sections": sections,
-        "summary_html": Markup(render_markdown(record.summary, 3, "summary")),
-        "tweet_html": Markup(render_markdown(record.tweet, 3, "tweet")),
+        "record": record, "fields": fields, "sections": sections, "summary_html": summary, "tweet_html": tweet,
         # after the bodies are rendered: their search text is then known without a second parse
         "search_terms": search_terms(record, {b.heading for b in sections}),
         "links": link_groups(site, record), "box_limit": BOX_LIMIT, "links_page": links_page,
@@ -129,6 +129,7 @@ def record_context(site: Site, record: Record, keys: dict[str, str]) -> dict:
         "bibtex": bibtex_entry(record, keys[record.id]) if record.id in keys else None,
         "description": description(record, site.settings.description), "og_type": "article",
         "long": is_long(record), **site.neighbours(record),
+        "code_css": any("<pre" in html for html in [*(b.html for b in fields + sections), summary, tweet]),
     }
 
 

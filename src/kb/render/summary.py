@@ -1,0 +1,30 @@
+"""The one-line summary of a record: one rule for every place that shows one.
+
+Record lists, records.json, the Atom feeds and the page's description (OGP, Twitter) all
+call `one_line`, so a reader sees the same sentence wherever the record appears. The first
+field with text wins, in this order; a record with none of them says what it is instead,
+so no list entry, feed entry or description is ever empty.
+"""
+
+from __future__ import annotations
+
+from kb.models import Record
+from kb.render.markdown import plain_text
+
+ORDER = ("headline", "summary", "tweet", "problem", "approach", "results", "comment")
+LIMIT = 200
+KIND_NOUNS = {"paper": "論文", "blog": "ブログ記事", "article": "記事", "talk": "発表", "repository": "リポジトリ",
+              "other": "資料"}
+
+
+def one_line(record: Record) -> str:
+    """The record's summary as plain text on one line, at most LIMIT characters, never empty."""
+    for name in ORDER:
+        text = plain_text(getattr(record, name), LIMIT)
+        if text:
+            return text
+    for section in record.sections:
+        text = plain_text(section.body, LIMIT)
+        if text:
+            return text
+    return plain_text(f"{record.title}（{KIND_NOUNS[record.kind]}）", LIMIT)
