@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -262,6 +263,7 @@ def build_once(options: BuildOptions, clean: bool = False) -> int:
     from kb.console import Progress, wants_progress
 
     project = Project.load(project_root(), options.notes, options.out)
+    project = with_site_address(project, options.quiet)
     progress = Progress() if wants_progress() and not options.quiet else None
     try:
         result = build_project(project, options.search, clean, options.keep_going, progress)
@@ -271,6 +273,16 @@ def build_once(options: BuildOptions, clean: bool = False) -> int:
     print_diagnostics(list(result.diagnostics), options.quiet, options.verbose)
     report_build(result, options)
     return exit_status(list(result.diagnostics), False)
+
+
+def with_site_address(project: Project, quiet: bool) -> Project:
+    """The project with its site's address when it can be known (kb.yaml, else GitHub Actions), said once."""
+    from kb.render.site import with_base_url
+
+    settings, note = with_base_url(project.settings, os.environ)
+    if note and not quiet:
+        click.echo(note, err=True)
+    return replace(project, settings=settings)
 
 
 def report_build(result, options: BuildOptions) -> None:

@@ -1,79 +1,121 @@
-"""Machine-readable outputs: Atom feeds, sitemap.xml, records.json. All deterministic.
+"""Machine-readable outputs: Atom feeds (RFC 4287), sitemap.xml (sitemaps.org 0.9), records.json.
 
-Without a real `base_url` in kb.yaml, links in feeds and the sitemap are relative to the
-file they are in (Atom resolves them against the feed's own address; sitemap readers that
-need absolute URLs should get `base_url` set). Entry ids are `urn:kb:record:<id>`, which
-never change with the host.
+All deterministic: dates come from the records, never from the build clock.
+
+Feeds and the sitemap carry absolute, percent-encoded URLs, so they need the site's address
+(`base_url` in kb.yaml, or the GitHub Pages address inferred in GitHub Actions); without one
+they are not written at all (`wants_base_url` says why). Entry ids are `urn:kb:record:<id>`,
+which never change with the host. Undated records are left out of feeds rather than dated 1970.
+Characters XML 1.0 forbids (C0 controls but tab/LF/CR, U+FFFE, U+FFFF, lone surrogates) are
+dropped from every text that goes into XML.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
+from urllib.parse import quote
 from xml.sax.saxutils import escape, quoteattr
 
 from kb.models import Record
-from kb.render.markdown import plain_text
-from kb.render.site import Site, root_prefix
+from kb.render.site import Site, tag_page
+from kb.render.summary import one_line
 from kb.search import record_page
 
-EPOCH = "1970-01-01T00:00:00Z"
+SCHEMA_PATH = "records.schema.json"
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def timestamp(record: Record) -> str:
-    return f"{record.issue_date.isoformat()}T00:00:00Z" if record.issue_date else EPOCH
+def xml_text(text: str) -> str:
+    """`text` escaped for XML character data, without the characters XML 1.0 forbids."""
+    return escape(_NOT_XML.sub("", text))
 
 
-def link_base(site: Site, feed_path: str) -> str:
-    """What to put before a site path: the absolute base URL, else the way to the root."""
-    return site.base_url or root_prefix(feed_path)
+def xml_attr(text: str) -> str:
+    return quoteattr(_NOT_XML.sub("", text))
+
+
+def absolute_url(base: str, path: str) -> str:
+    """base_url + a site path, percent-encoded (RFC 3986): `authors/オミータ/` -> `authors/%E3%82%AA...`."""
+    return quote(base, safe=":/?#[]@!$&'()*+,;=%~") + quote(path, safe="/!$&'()*+,;=:@~")
+
+
+def timestamp(day: dt.date) -> str:
+    return f"{day.isoformat()}T00:00:00Z"
+
+
+def newest(records: list[Record]) -> dt.date | None:
+    return max((r.issue_date for r in records if r.issue_date), default=None)
 
 
 def atom_entry(record: Record, base: str) -> str:
-    summary = plain_text(record.tweet or record.summary or record.headline or record.problem, 400)
     lines = [
-        f"<title>{escape(record.title)}</title>",
-        f"<id>{escape('urn:kb:record:' + record.id)}</id>",
-        f'<link rel="alternate" type="text/html" href={quoteattr(base + record_page(record))}/>',
-        f"<updated>{timestamp(record)}</updated>",
-        *(f"<author><name>{escape(a)}</name></author>" for a in record.authors),
-        *(f"<category term={quoteattr(t)}/>" for t in record.tags),
-        *([f"<summary>{escape(summary)}</summary>"] if summary else []),
+        f"<title>{xml_text(record.title)}</title>",
+        f"<id>{xml_text('urn:kb:record:' + record.id)}</id>",
+        f'<link rel="alternate" type="text/html" href={xml_attr(absolute_url(base, record_page(record)))}/>',
+        f"<updated>{timestamp(record.issue_date)}</updated>",
+        *(f"<author><name>{xml_text(a)}</name></author>" for a in record.authors),
+        *(f"<category term={xml_attr(t)}/>" for t in record.tags),
+        f"<summary>{xml_text(one_line(record))}</summary>",
     ]
     return "  <entry>\n" + "".join(f"    {line}\n" for line in lines) + "  </entry>\n"
 
 
-def atom_feed(site: Site, feed_path: str, title: str, records: list[Record], feed_id: str) -> bytes:
-    """An Atom feed of `records` (already newest first)."""
-    base = link_base(site, feed_path)
-    updated = max((timestamp(r) for r in records), default=EPOCH)
-    entries = "".join(atom_entry(r, base) for r in records)
+def atom_feed(site: Site, feed_path: str, page_path: str, title: str, records: list[Record], feed_id: str) -> bytes:
+    """An Atom feed of the dated `records` (already newest first), for the page at `page_path`.
+
+    `<updated>` is the newest record's date (the site's newest when none here has one)."""
+    base = site.base_url or ""
+    dated = [r for r in records if r.issue_date]
+    updated = newest(dated) or newest(site.kb.records) or dt.date(2000, 1, 1)
+    entries = "".join(atom_entry(r, base) for r in dated)
     text = (f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" '
-            f'xml:lang={quoteattr(site.settings.language)}>\n  <title>{escape(title)}</title>\n'
-            f"  <id>{escape(feed_id)}</id>\n  <updated>{updated}</updated>\n"
-            f"  <author><name>{escape(site.settings.title)}</name></author>\n"
-            f'  <link rel="self" href={quoteattr(base + feed_path)}/>\n'
-            f'  <link rel="alternate" type="text/html" href={quoteattr(base + "index.html")}/>\n'
+            f'xml:lang={xml_attr(site.settings.language)}>\n  <title>{xml_text(title)}</title>\n'
+            f"  <id>{xml_text(feed_id)}</id>\n  <updated>{timestamp(updated)}</updated>\n"
+            f"  <author><name>{xml_text(site.settings.title)}</name></author>\n"
+            f'  <link rel="self" type="application/atom+xml" href={xml_attr(absolute_url(base, feed_path))}/>\n'
+            f'  <link rel="alternate" type="text/html" href={xml_attr(absolute_url(base, page_path))}/>\n'
             f"{entries}</feed>\n")
     return text.encode("utf-8")
 
 
+def page_dates(site: Site) -> dict[str, dt.date]:
+    """When each page last changed, as far as the records say: a record's page its date, a tag,
+    author, venue or note page its newest record's, every other page the site's newest."""
+    kb = site.kb
+    dates = {record_page(r): r.issue_date for r in kb.records if r.issue_date}
+    groups = [(tag_page(g.slug), g) for g in kb.tags]
+    groups += [(f"{kind}/{g.slug}/index.html", g) for kind, found in (("authors", kb.authors), ("venues", kb.venues))
+               for g in found]
+    for path, group in groups:
+        dates[path] = newest(site.records_of(group.record_ids))
+    for note in site.notes:
+        dates[note.page] = newest(site.records_of(note.record_ids))
+    return {path: day for path, day in dates.items() if day}
+
+
 def sitemap(site: Site, pages: list[str]) -> bytes:
-    """Every HTML page but 404.html, sorted; absolute when base_url is set, else root-relative."""
-    base = site.base_url or ""
-    urls = "".join(f"  <url><loc>{escape(base + page)}</loc></url>\n" for page in sorted(pages) if page != "404.html")
-    note = "" if base else "<!-- set base_url in kb.yaml for absolute URLs -->\n"
-    text = (f'<?xml version="1.0" encoding="utf-8"?>\n{note}'
-            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{urls}</urlset>\n')
+    """Every HTML page but 404.html, once, sorted, with absolute URLs and the records' dates."""
+    base, dates, latest = site.base_url or "", page_dates(site), newest(site.kb.records)
+    rows = []
+    for page in sorted(set(pages) - {"404.html"}):
+        day = dates.get(page, latest if page.count("/") <= 1 else None)
+        lastmod = f"<lastmod>{day.isoformat()}</lastmod>" if day else ""
+        rows.append(f"  <url><loc>{xml_text(absolute_url(base, page))}</loc>{lastmod}</url>\n")
+    text = ('<?xml version="1.0" encoding="utf-8"?>\n'
+            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{"".join(rows)}</urlset>\n')
     return text.encode("utf-8")
 
 
 def record_json(record: Record) -> dict:
-    return {"id": record.id, "title": record.title, "url": record_page(record), "tags": record.tags,
+    return {"id": record.id, "title": record.title, "url": record_page(record), "kind": record.kind,
+            "authors": record.authors, "tags": record.tags,
             "issue_date": record.issue_date.isoformat() if record.issue_date else None,
-            "summary": record.summary}
+            "date_inferred": record.date_inferred, "summary": one_line(record)}
 
 
 def records_json(records: list[Record]) -> bytes:
-    """Every record, newest first (the knowledge base's order), keys sorted."""
-    data = [record_json(r) for r in records]
+    """Every record, newest first (the knowledge base's order), keys sorted, with its JSON Schema named."""
+    data = {"$schema": SCHEMA_PATH, "records": [record_json(r) for r in records]}
     return (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")

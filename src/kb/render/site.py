@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import PurePosixPath
@@ -51,6 +52,28 @@ def absolute_base(settings: Settings) -> str | None:
     if not base or PLACEHOLDER_HOST in base:
         return None
     return base if base.endswith("/") else base + "/"
+
+
+def github_pages_url(env: Mapping[str, str]) -> str | None:
+    """The GitHub Pages address of the repository a GitHub Actions run builds, else None:
+    `OWNER/REPO` -> https://owner.github.io/REPO/, `OWNER/OWNER.github.io` -> https://owner.github.io/."""
+    owner, _, repo = env.get("GITHUB_REPOSITORY", "").partition("/")
+    if env.get("GITHUB_ACTIONS") != "true" or not owner or not repo:
+        return None
+    host = f"{owner.lower()}.github.io"
+    return f"https://{host}/" if repo.lower() == host else f"https://{host}/{repo}/"
+
+
+def with_base_url(settings: Settings, env: Mapping[str, str]) -> tuple[Settings, str | None]:
+    """Settings whose base_url is known when it can be: kb.yaml's, else GitHub Pages' in GitHub
+    Actions. The message says what was decided (None when kb.yaml sets it)."""
+    if absolute_base(settings):
+        return settings, None
+    inferred = github_pages_url(env)
+    if inferred:
+        return settings.model_copy(update={"base_url": inferred}), f"base_url not set in kb.yaml: using {inferred}"
+    return settings, ("base_url is not set in kb.yaml: feed.xml and sitemap.xml need the site's absolute address, "
+                      "so they were not written (set base_url: https://USER.github.io/REPO/)")
 
 
 @dataclass(frozen=True)
