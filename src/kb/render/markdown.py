@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
+from html import escape
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -45,7 +46,18 @@ def _highlight(code: str, lang: str) -> str:
 def parser() -> MarkdownIt:
     md = markdown_parser(highlight=highlight_code)
     enable_linkify(md)  # bare URLs become links (kb.render.autolink); the words stay the same
+    md.add_render_rule("fence", focusable_code)
+    md.add_render_rule("code_block", focusable_code)
     return md
+
+
+def focusable_code(self, tokens: list[Token], idx: int, options, env) -> str:
+    """A code block scrolls sideways: keyboard users reach it by Tab (axe scrollable-region-focusable)."""
+    token = tokens[idx]
+    lang = token.info.split()[0] if token.info.strip() else ""
+    label = f"コード（{lang}）" if lang else "コード"
+    html = getattr(self, token.type)(tokens, idx, options, env)
+    return html.replace("<pre>", f'<pre tabindex="0" aria-label="{escape(label, quote=True)}">', 1)
 
 
 def unsafe_links_to_text(children: list[Token]) -> list[Token]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from jinja2 import Environment, TemplateError
@@ -26,10 +27,11 @@ from kb.cache import Fingerprint, code_digest, settings_digest, sha, theme_diges
 from kb.models import Record
 from kb.render import markdown
 from kb.render.bibtex import bibtex_file, citation_keys
-from kb.render.feeds import atom_feed, records_json, sitemap
+from kb.render.feeds import SCHEMA_PATH, absolute_url, atom_feed, records_json, sitemap
 from kb.render.markdown import is_safe_url, pygments_css, render_markdown
 from kb.render.pages import LazyContext, Page, html_pages
 from kb.render.site import NoteFile, Site, make_notes, root_prefix, tag_page
+from kb.render.summary import one_line
 from kb.render.templates import Theme
 
 __all__ = ["NoteFile", "Output", "RenderError", "Site", "Theme", "make_notes", "plan_site", "render_site"]
@@ -43,7 +45,8 @@ def template_globals(site: Site) -> dict:
         "site": site.settings, "kind_labels": KIND_LABELS, "base_url": site.base_url,
         "record_url": lambda r: site.record_page(r), "tag_slug": site.tag_slug,
         "author_slug": site.author_slug, "venue_slug": site.venue_slug, "is_safe_url": is_safe_url,
-        "note_of": site.note_of,
+        "note_of": site.note_of, "one_line": one_line, "feeds": wants_feeds(site),
+        "absolute_url": lambda path: absolute_url(site.base_url or "", path),
     }
 
 
@@ -147,24 +150,40 @@ def tag_outputs(site: Site, keys: dict[str, str], key) -> list[Output]:
         folder = tag_page(group.slug).rsplit("/", 1)[0]
         records = site.records_of(group.record_ids)
         title = f"{site.settings.title}: {group.name}"
-        outputs.append(Output(f"{folder}/feed.xml", key(f"{folder}/feed.xml", [group, records]),
-                              lambda f=folder, t=title, r=records, g=group: atom_feed(
-                                  site, f"{f}/feed.xml", t, r, f"urn:kb:tag:{g.slug}")))
+        if wants_feeds(site):
+            outputs.append(Output(f"{folder}/feed.xml", key(f"{folder}/feed.xml", [group, records, site.kb.records]),
+                                  lambda f=folder, t=title, r=records, g=group: atom_feed(
+                                      site, f"{f}/feed.xml", f"{f}/index.html", t, r, f"urn:kb:tag:{g.slug}")))
         outputs.append(Output(f"{folder}/references.bib", key(f"{folder}/references.bib", records),
                               lambda r=records: bibtex_file(r, keys).encode("utf-8")))
     return outputs
 
 
+def wants_feeds(site: Site) -> bool:
+    """Feeds and the sitemap need absolute URLs: without the site's address they are not written."""
+    return site.base_url is not None
+
+
 def data_outputs(site: Site, keys: dict[str, str], pages: list[str], key) -> list[Output]:
     records: list[Record] = site.kb.records
-    return [
-        Output("feed.xml", key("feed.xml", records),
-               lambda: atom_feed(site, "feed.xml", site.settings.title, records, "urn:kb:site")),
+    outputs = [
         Output("records.json", key("records.json", records), lambda: records_json(records)),
+        Output(SCHEMA_PATH, sha("schema", records_schema()), records_schema),
         Output("records.bib", key("records.bib", records), lambda: bibtex_file(records, keys).encode("utf-8")),
-        Output("sitemap.xml", key("sitemap.xml", sorted(pages)), lambda: sitemap(site, pages)),
         *tag_outputs(site, keys, key),
     ]
+    if wants_feeds(site):
+        outputs += [
+            Output("feed.xml", key("feed.xml", records),
+                   lambda: atom_feed(site, "feed.xml", "index.html", site.settings.title, records, "urn:kb:site")),
+            Output("sitemap.xml", key("sitemap.xml", [sorted(pages), records]), lambda: sitemap(site, pages)),
+        ]
+    return outputs
+
+
+def records_schema() -> bytes:
+    """The JSON Schema of records.json, shipped in the package and copied beside it."""
+    return resources.files("kb").joinpath("records.schema.json").read_bytes()
 
 
 def static_files(theme: Theme) -> dict[str, bytes]:
