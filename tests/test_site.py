@@ -50,14 +50,18 @@ Fine.
 """
 
 
+BASE_URL = "https://example.github.io/papers/"
+
+
 def settings_for(root: Path) -> Settings:
     return load_settings(root)[0]
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
+    """The bundled notes' site as published: with a base_url, so feeds and the sitemap exist."""
     out = tmp_path_factory.mktemp("build") / "site"
-    result = build_site(ROOT, settings_for(ROOT), out, NOTES, search=False)
+    result = build_site(ROOT, settings_for(ROOT).model_copy(update={"base_url": BASE_URL}), out, NOTES, search=False)
     assert result.pages > 10
     return out
 
@@ -128,12 +132,12 @@ def test_home_has_counts_chart_and_newest(site):
     html = read(site, "index.html")
     assert "<svg" in html and "月別記録数" in html
     assert MAIN_PAGE in html
-    records = json.loads(read(site, "records.json"))
+    records = json.loads(read(site, "records.json"))["records"]
     assert f"<strong>{len(records)}</strong> 件の記録" in html
 
 
 def test_tags_pages_feeds_and_bib(site):
-    records = json.loads(read(site, "records.json"))
+    records = json.loads(read(site, "records.json"))["records"]
     tagged = [r for r in records if r["tags"]]
     assert tagged, "the summaries seed (001) gives tagged records"
     tags_index = read(site, "tags/index.html")
@@ -156,20 +160,22 @@ def test_paper_record_has_arxiv_links_and_bibtex(site):
 
 
 def test_records_json_feed_and_sitemap(site):
-    records = json.loads(read(site, "records.json"))
-    assert {"id", "title", "url", "tags", "issue_date", "summary"} == set(records[0])
+    records = json.loads(read(site, "records.json"))["records"]
+    assert set(records[0]) == {"id", "title", "url", "kind", "authors", "tags", "issue_date", "date_inferred",
+                               "summary"}
     assert all((site / r["url"]).is_file() for r in records)
     dates = [r["issue_date"] for r in records if r["issue_date"]]
     assert dates == sorted(dates, reverse=True)
     feed = ET.parse(site / "feed.xml").getroot()
     entries = feed.findall("{http://www.w3.org/2005/Atom}entry")
-    assert len(entries) == len(records)
+    assert len(entries) == len(dates) == 170  # the undated blog (003) is left out, not dated 1970
     locs = [e.text for e in ET.parse(site / "sitemap.xml").getroot().iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
-    assert MAIN_PAGE in locs and all((site / loc).is_file() for loc in locs)
+    assert BASE_URL + MAIN_PAGE in locs
+    assert all((site / unquote(loc.removeprefix(BASE_URL))).is_file() for loc in locs)
 
 
 def test_other_formats_appear_once_parsed(site):
-    records = {r["id"]: r for r in json.loads(read(site, "records.json"))}
+    records = {r["id"]: r for r in json.loads(read(site, "records.json"))["records"]}
     assert {p.parent.name for p in (site / "notes").glob("*/index.html")} == {
         name.removesuffix(".txt").replace("_", "-") for name in SEEDS.values()}
     assert records["2509.15188"]["issue_date"] == "2025-09-21"  # blog (002)
@@ -242,7 +248,7 @@ def test_all_internal_links_are_relative_and_no_external_assets(site):
         for script in links.scripts:
             assert not urlsplit(script.get("src", "")).scheme, f"{page}: external script"
         html = page.read_text(encoding="utf-8")
-        assert not re.search(r'<(link|img|script|iframe)[^>]+(src|href)="(https?:)?//', html), page
+        assert not re.search(r'<(link(?! rel="canonical")|img|script|iframe)[^>]+(src|href)="(https?:)?//', html), page
 
 
 # --- safe rendering -----------------------------------------------------------------------------
@@ -287,7 +293,7 @@ def test_two_writer_processes_write_the_same_bytes_as_one(tmp_path, monkeypatch)
     monkeypatch.setattr("kb.build.WORKERS", 2)
     build_site(ROOT, settings, tmp_path / "two", NOTES, search=False, cache=False)
     one, two = tree(tmp_path / "one"), tree(tmp_path / "two")
-    assert len(one) > 800 and one == two
+    assert len(one) > 600 and one == two
 
 
 @pytest.mark.parametrize("workers", [1, 2])
