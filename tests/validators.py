@@ -140,7 +140,7 @@ def vnu_messages(paths: list[Path]) -> list[dict]:
 
 
 def vnu_errors(paths: list[Path]) -> list[str]:
-    return [f"{Path(urlsplit(m.get('url', '')).path).name}:{m.get('lastLine')}: {m['message']}"
+    return [f"{'/'.join(Path(urlsplit(m.get('url', '')).path).parts[-3:])}:{m.get('lastLine')}: {m['message']}"
             for m in vnu_messages(paths) if m["type"] == "error" or m.get("subType") == "fatal"]
 
 
@@ -158,7 +158,7 @@ def sample_pages(site: Path) -> list[Path]:
     """One page of each type: home, record, tag, search, archive, note (and the lists)."""
     first = {folder: next(p for p in sorted((site / folder).glob("*/index.html")))
              for folder in ("records", "tags", "notes")}
-    code = sorted(p for p in (site / "records").glob("*/index.html") if "<pre" in p.read_text("utf-8"))
+    code = sorted(p for p in (site / "records").glob("*/index.html") if p.read_text("utf-8").count("<pre") > 1)
     return [site / "index.html", code[0] if code else first["records"], first["tags"],
             site / "search" / "index.html", site / "archive" / "index.html", first["notes"]]
 

@@ -57,7 +57,7 @@ def focusable_code(self, tokens: list[Token], idx: int, options, env) -> str:
     lang = token.info.split()[0] if token.info.strip() else ""
     label = f"コード（{lang}）" if lang else "コード"
     html = getattr(self, token.type)(tokens, idx, options, env)
-    return html.replace("<pre>", f'<pre tabindex="0" aria-label="{escape(label, quote=True)}">', 1)
+    return html.replace("<pre>", f'<pre tabindex="0" role="group" aria-label="{escape(label, quote=True)}">', 1)
 
 
 def unsafe_links_to_text(children: list[Token]) -> list[Token]:
