@@ -263,7 +263,7 @@ def build_once(options: BuildOptions, clean: bool = False) -> int:
     from kb.console import Progress, wants_progress
 
     project = Project.load(project_root(), options.notes, options.out)
-    project = with_site_address(project, options.quiet)
+    project, address_note = with_site_address(project)
     progress = Progress() if wants_progress() and not options.quiet else None
     try:
         result = build_project(project, options.search, clean, options.keep_going, progress)
@@ -272,17 +272,18 @@ def build_once(options: BuildOptions, clean: bool = False) -> int:
             progress.close()
     print_diagnostics(list(result.diagnostics), options.quiet, options.verbose)
     report_build(result, options)
+    if address_note and not options.quiet:
+        click.echo(address_note, err=True)
     return exit_status(list(result.diagnostics), False)
 
 
-def with_site_address(project: Project, quiet: bool) -> Project:
-    """The project with its site's address when it can be known (kb.yaml, else GitHub Actions), said once."""
+def with_site_address(project: Project) -> tuple[Project, str | None]:
+    """The project with its site's address when it can be known (kb.yaml, else GitHub Actions),
+    and a line saying what was decided (None when kb.yaml sets it)."""
     from kb.render.site import with_base_url
 
     settings, note = with_base_url(project.settings, os.environ)
-    if note and not quiet:
-        click.echo(note, err=True)
-    return replace(project, settings=settings)
+    return replace(project, settings=settings), note
 
 
 def report_build(result, options: BuildOptions) -> None:
