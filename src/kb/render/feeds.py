@@ -80,27 +80,28 @@ def atom_feed(site: Site, feed_path: str, page_path: str, title: str, records: l
     return text.encode("utf-8")
 
 
-def page_dates(site: Site) -> dict[str, dt.date]:
+def page_dates(site: Site) -> dict[str, dt.date | None]:
     """When each page last changed, as far as the records say: a record's page its date, a tag,
-    author, venue or note page its newest record's, every other page the site's newest."""
+    author, venue, note or archive-year page its newest record's (None: no record there is dated)."""
     kb = site.kb
-    dates = {record_page(r): r.issue_date for r in kb.records if r.issue_date}
-    groups = [(tag_page(g.slug), g) for g in kb.tags]
-    groups += [(f"{kind}/{g.slug}/index.html", g) for kind, found in (("authors", kb.authors), ("venues", kb.venues))
-               for g in found]
-    for path, group in groups:
-        dates[path] = newest(site.records_of(group.record_ids))
-    for note in site.notes:
-        dates[note.page] = newest(site.records_of(note.record_ids))
-    return {path: day for path, day in dates.items() if day}
+    dates: dict[str, dt.date | None] = {record_page(r): r.issue_date for r in kb.records}
+    groups = [(tag_page(g.slug), g.record_ids) for g in kb.tags]
+    groups += [(f"{kind}/{g.slug}/index.html", g.record_ids)
+               for kind, found in (("authors", kb.authors), ("venues", kb.venues)) for g in found]
+    groups += [(note.page, note.record_ids) for note in site.notes]
+    groups += [(f"archive/{y.year}/index.html", [i for m in y.months for i in m.record_ids]) for y in kb.dates.years]
+    for path, ids in groups:
+        dates[path] = newest(site.records_of(ids))
+    return dates
 
 
 def sitemap(site: Site, pages: list[str]) -> bytes:
-    """Every HTML page but 404.html, once, sorted, with absolute URLs and the records' dates."""
+    """Every HTML page but 404.html, once, sorted, with absolute URLs and the records' dates
+    (a page listing records of every date, like the home page, the site's newest)."""
     base, dates, latest = site.base_url or "", page_dates(site), newest(site.kb.records)
     rows = []
     for page in sorted(set(pages) - {"404.html"}):
-        day = dates.get(page, latest if page.count("/") <= 1 else None)
+        day = dates.get(page, latest)
         lastmod = f"<lastmod>{day.isoformat()}</lastmod>" if day else ""
         rows.append(f"  <url><loc>{xml_text(absolute_url(base, page))}</loc>{lastmod}</url>\n")
     text = ('<?xml version="1.0" encoding="utf-8"?>\n'
