@@ -62,7 +62,7 @@ def site(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def records(site) -> list[dict]:
-    return json.loads((site / "records.json").read_text(encoding="utf-8"))
+    return json.loads((site / "records.json").read_text(encoding="utf-8"))["records"]
 
 
 @pytest.fixture()
