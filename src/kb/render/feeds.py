@@ -82,13 +82,14 @@ def atom_feed(site: Site, feed_path: str, page_path: str, title: str, records: l
 
 def page_dates(site: Site) -> dict[str, dt.date | None]:
     """When each page last changed, as far as the records say: a record's page its date, a tag,
-    author, venue, note or archive-year page its newest record's (None: no record there is dated)."""
+    author, venue, note, meeting or archive-year page its newest record's (None: no record there is dated)."""
     kb = site.kb
     dates: dict[str, dt.date | None] = {record_page(r): r.issue_date for r in kb.records}
     groups = [(tag_page(g.slug), g.record_ids) for g in kb.tags]
     groups += [(f"{kind}/{g.slug}/index.html", g.record_ids)
                for kind, found in (("authors", kb.authors), ("venues", kb.venues)) for g in found]
     groups += [(note.page, note.record_ids) for note in site.notes]
+    groups += [(site.meeting_page(g.name), g.record_ids) for g in kb.meetings]
     groups += [(f"archive/{y.year}/index.html", [i for m in y.months for i in m.record_ids]) for y in kb.dates.years]
     for path, ids in groups:
         dates[path] = newest(site.records_of(ids))
