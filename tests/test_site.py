@@ -439,3 +439,21 @@ def test_project_templates_override_and_extend_the_theme(evil_project):
     assert "新しい記録" in (out / "index.html").read_text(encoding="utf-8")
     assert (out / "static" / "style.css").read_text() == "body { color: red; }\n"
     assert (out / "static" / "site.js").is_file()
+
+
+def list_entry(page: str, title: str) -> str:
+    """The text of one record's entry in a record list, tags and all, on one line."""
+    entry = re.search(r'<li>\s*<a class="record-title"[^>]*>' + re.escape(title) + r"</a>.*?</li>", page, re.S)
+    assert entry, title
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", entry.group(0)))
+
+
+def test_list_entries_show_a_one_line_summary_and_topic_tags_only(site):
+    tag_page = next(site.glob("tags/peft-adaptor-lora*/index.html")).read_text(encoding="utf-8")
+    lora_plus = list_entry(tag_page, "LoRA+: Efficient Low Rank Adaptation of Large Models")
+    # note 004 line 379: the entry's Summary, cut to one line; its bookkeeping label #Pocket stays off the list
+    assert "本研究では、Huら(2021)によって導入されたLow Rank Adaptation(LoRA)が" in lora_plus
+    assert "ICML" in lora_plus and "Pocket" not in lora_plus
+    # the home page's newest records (20) show theirs too
+    home = read(site, "index.html")
+    assert home.count('class="record-line"') >= 15

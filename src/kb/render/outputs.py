@@ -31,7 +31,7 @@ from kb.render.feeds import SCHEMA_PATH, absolute_url, atom_feed, records_json, 
 from kb.render.markdown import is_safe_url, pygments_css, render_markdown
 from kb.render.pages import LazyContext, Page, html_pages
 from kb.render.site import NoteFile, Site, make_notes, root_prefix, tag_page
-from kb.render.summary import one_line
+from kb.render.summary import noted_line, one_line
 from kb.render.templates import Theme
 
 __all__ = ["NoteFile", "Output", "RenderError", "Site", "Theme", "make_notes", "plan_site", "render_site"]
@@ -45,7 +45,8 @@ def template_globals(site: Site) -> dict:
         "site": site.settings, "kind_labels": KIND_LABELS, "base_url": site.base_url,
         "record_url": lambda r: site.record_page(r), "tag_slug": site.tag_slug,
         "author_slug": site.author_slug, "venue_slug": site.venue_slug, "is_safe_url": is_safe_url,
-        "note_of": site.note_of, "one_line": one_line, "feeds": wants_feeds(site),
+        "note_of": site.note_of, "one_line": one_line, "noted_line": noted_line, "topic_tags": site.topic_tags,
+        "feeds": wants_feeds(site),
         "absolute_url": lambda path: absolute_url(site.base_url or "", path),
     }
 

@@ -19,6 +19,12 @@ KIND_NOUNS = {"paper": "論文", "blog": "ブログ記事", "article": "記事",
 
 def one_line(record: Record) -> str:
     """The record's summary as plain text on one line, at most LIMIT characters, never empty."""
+    return noted_line(record) or plain_text(f"{record.title}（{KIND_NOUNS[record.kind]}）", LIMIT)
+
+
+def noted_line(record: Record) -> str:
+    """`one_line` from the record's own text only: empty when the note says nothing beyond the
+    title (a record list then shows no line rather than the title again)."""
     for name in ORDER:
         text = plain_text(getattr(record, name), LIMIT)
         if text:
@@ -27,4 +33,4 @@ def one_line(record: Record) -> str:
         text = plain_text(section.body, LIMIT)
         if text:
             return text
-    return plain_text(f"{record.title}（{KIND_NOUNS[record.kind]}）", LIMIT)
+    return ""
