@@ -114,10 +114,6 @@ SPECIAL = ["../../etc/passwd", "/etc/passwd", "..", ".", "C#", "C++", "a/b\\c", 
            "<script>alert(1)</script>", "]]>", "&amp;", "CON", "nul.txt", " ", "\u202etxt.exe"]
 ANY = st.text(st.characters(blacklist_categories=["Cs"]), min_size=1, max_size=120) | st.sampled_from(
     [*SPECIAL, "\u0001\u001b[31m", "\ufffe\uffff", "\x08"])
-# Characters XML 1.0 allows (the feeds' sanitiser is kb.render.feeds'; see the report of issue 9)
-XML_TEXT = st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\ufffe\uffff",
-                                 min_codepoint=0x20) | st.sampled_from("\t\n"), min_size=1, max_size=120)
-XML_SAFE = XML_TEXT | st.sampled_from(SPECIAL)
 
 
 def native_note(title: str, tags: list[str]) -> str:
@@ -150,7 +146,7 @@ def test_arbitrary_titles_and_tags_never_leave_the_site_or_raise(tmp_path_factor
 
 
 @BUILDS
-@given(title=XML_SAFE, tags=st.lists(XML_SAFE, max_size=4))
+@given(title=ANY, tags=st.lists(ANY, max_size=4))
 def test_titles_and_tags_always_give_well_formed_xml(tmp_path_factory, title, tags):
     site, result = build_hostile(tmp_path_factory.mktemp("xml"), title, tags)
     xml_files = sorted(site.rglob("*.xml"))
