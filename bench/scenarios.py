@@ -42,16 +42,17 @@ def kb_command() -> list[str]:
     return [sys.executable, "-m", "kb"]
 
 
+BENCH_NODE = REPO / "bench" / "node_modules" / ".bin"  # `npm install --prefix bench`: Pagefind, compared only
+
+
 def pagefind_exe() -> str | None:
-    local = REPO / "node_modules" / ".bin" / "pagefind"
+    local = BENCH_NODE / "pagefind"
     return str(local) if local.exists() else shutil.which("pagefind")
 
 
 def tool_env() -> dict:
-    """The environment for kb: Pagefind from the repository's node_modules on PATH."""
-    env = dict(os.environ)
-    env["PATH"] = f"{REPO / 'node_modules' / '.bin'}{os.pathsep}{env.get('PATH', '')}"
-    return env
+    """The environment kb builds in (kb needs no Node: Pagefind is run by the benchmark alone)."""
+    return dict(os.environ)
 
 
 def remove(*paths: Path) -> None:
@@ -145,7 +146,7 @@ def run_group(project: Path, manifest: Manifest, limits: Limits, log: Callable[[
 
 def finish_notes(project: Path, results: dict[str, Result], wanted: tuple[str, ...]) -> None:
     if not pagefind_exe() and "pagefind" in wanted:
-        results["pagefind"].note = "pagefind not installed (npm install): search step not timed separately"
+        results["pagefind"].note = "pagefind not installed (npm install --prefix bench): not compared"
     if not (project / ".kb-cache").exists():
         for name in ("nochange", "edit_note", "add_note", "edit_template", "nochange_nosearch", "edit_note_nosearch"):
             if results[name].runs:

@@ -1,5 +1,5 @@
 """What a reader's browser fetches to search a built site: bytes for a first (cold) and a second
-query, and the time to the first verified result. Shared by the benchmark and the browser test.
+query, and the time to the first result. Shared by the benchmark and the browser test.
 
     python bench/search_bytes.py SITE_DIR      # prints the figures as JSON
 
@@ -22,7 +22,7 @@ from urllib.parse import quote
 FIRST, SECOND = "推論", "LoRA 学習率"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
-SETTLED = "['done', 'partial', 'empty', 'error'].includes(document.getElementById('search').dataset.state)"
+SETTLED = "['done', 'empty', 'error'].includes(document.getElementById('search').dataset.state)"
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -32,7 +32,7 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @contextmanager
 def served(site: Path):
-    """The site over HTTP on 127.0.0.1 (Pagefind does not run from file://)."""
+    """The site over HTTP on 127.0.0.1 (browsers load no module from file://)."""
     handler = functools.partial(QuietHandler, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -43,15 +43,19 @@ def served(site: Path):
         server.server_close()
 
 
+def is_index_file(url: str) -> bool:
+    return "/search/" in url and not url.split("?")[0].endswith(".html")
+
+
 def fetched(requests) -> dict:
-    """Bytes (headers + bodies) of finished requests, all and Pagefind's alone."""
-    total = pagefind = 0
+    """Bytes (headers + bodies) of finished requests, all and the search index's alone."""
+    total = index = 0
     for request in requests:
         sizes = request.sizes()
         size = sizes["responseBodySize"] + sizes["responseHeadersSize"]
         total += size
-        pagefind += size if "/pagefind/" in request.url else 0
-    return {"bytes": total, "pagefind_bytes": pagefind, "requests": len(requests)}
+        index += size if is_index_file(request.url) else 0
+    return {"bytes": total, "index_bytes": index, "requests": len(requests)}
 
 
 def first_query(page, server: str) -> tuple[dict, float, float]:
@@ -87,8 +91,8 @@ def measure_queries(browser, server: str) -> dict:
     finally:
         context.close()
     return {
-        "first_query": {"query": FIRST, **first, "note": "cold: page, CSS, JS, Pagefind init, filters and "
-                        "the fragments checked for the first page of results"},
+        "first_query": {"query": FIRST, **first, "note": "cold: page, CSS, JS, index.json, the shards of the "
+                        "query's n-grams, and the result data and excerpts of the first page of results"},
         "second_query": {"query": SECOND, **second, "note": "typed into the box on the same page"},
         "time_to_first_result_ms": round(since_navigation, 1),
         "time_to_first_result_wall_ms": round(wall_first, 1),
@@ -103,7 +107,7 @@ def measure_site(site: Path) -> dict:
         return {"skipped": "chromium not installed (apt-get install chromium)"}
     from playwright.sync_api import sync_playwright
 
-    index = site / "pagefind"
+    index = site / "search"
     with served(site) as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:

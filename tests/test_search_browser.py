@@ -1,20 +1,18 @@
-"""Site search in a real headless Chromium against the built site (with its Pagefind index) on 127.0.0.1.
+"""Site search in a real headless Chromium against built sites on 127.0.0.1: the bundled notes and
+a synthetic 1,000-note corpus (bench/corpus.py).
 
-The query set (tests/search_queries.py) runs through the search page's own code
-(`window.kbSearch.all`, the same Session the UI uses; a few queries also through the UI and
-"もっと見る"); expected results are computed from the records with kb.search (every record whose
-text contains the query), so `kb search` (tests/test_search_cli.py) and the site agree.
-Figures (bytes fetched, time to first result) go to test-artifacts/search-figures.json.
+The whole query set (tests/search_queries.py) runs through the page's own engine
+(`window.kbSearch.all`, the code the UI runs); the expected records and their order are computed
+from the records with kb.search's rule, so `kb search` (tests/test_search_cli.py) and the site
+agree. Figures (bytes fetched, time to first result) go to test-artifacts/search-figures.json.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
-import os
 import re
-import statistics
 import sys
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlparse
 
@@ -23,29 +21,22 @@ import pytest
 from conftest import NOTES, ROOT, open_page
 
 sys.path.insert(0, str(ROOT / "bench"))
-from search_bytes import measure_queries  # noqa: E402  (the benchmark measures the same way)
+from corpus import generate  # noqa: E402
+from search_bytes import measure_queries, served  # noqa: E402
 
-from kb.build import BuildError, build_site, find_pagefind
-from kb.config import load_settings
+from kb.build import build_site
+from kb.config import Settings, load_settings
 from kb.index import build_index
 from kb.records import parse_notes
-from kb.search import search_text
+from kb.search import search_regions
 from kb.text import fold
-from search_queries import QUERIES, SORTED_QUERIES, expected_ids
+from search_queries import CORPUS_QUERIES, QUERIES, SORTED_QUERIES, expected_ids, expected_order
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = ROOT / "test-artifacts"
 FIGURES = ARTIFACTS / "search-figures.json"
-MIN_RECALL = MIN_PRECISION = 0.99
-SETTLED = "['done', 'partial', 'empty', 'error'].includes(document.getElementById('search').dataset.state)"
 DONE = "['done', 'empty', 'error'].includes(document.getElementById('search').dataset.state)"
-
-
-def need(message: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +51,6 @@ def records(settings):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, settings) -> Path:
-    try:
-        find_pagefind(ROOT)
-    except BuildError as error:
-        need(str(error))
     out = tmp_path_factory.mktemp("search") / "site"
     build_site(ROOT, settings, out, NOTES, search=True)
     return out
@@ -76,122 +63,26 @@ def page(browser, server):
     page.context.close()
 
 
-def record_id(url: str) -> str:
-    """'/records/<id>/' (as Pagefind reports it) -> '<id>'."""
-    return unquote(url).strip("/").removeprefix("records/")
-
-
-def search_url(server: str, query: str, tag: str | None = None, sort: str | None = None) -> str:
+def search_url(server: str, query: str, **params) -> str:
     url = f"{server}search/index.html?q={quote(query)}"
-    if tag:
-        url += f"&tag={quote(tag)}"
-    if sort:
-        url += f"&sort={sort}"
-    return url
+    return url + "".join(f"&{k}={quote(v)}" for k, v in params.items() if v)
 
 
 def run_all(page, query: str, tag: str | None = None, sort: str | None = None) -> dict:
     opts = {"tags": [tag] if tag else [], "match": "any", "sort": sort or ""}
-    return page.evaluate("""([q, opts]) => kbSearch.all(q, opts).then(r => ({
-        ids: r.results.map(x => x.url), dates: r.results.map(x => x.date), candidates: r.candidates}))""",
-                         [query, opts])
+    return page.evaluate("([q, opts]) => kbSearch.all(q, opts)", [query, opts])
 
 
-def shown_urls(page) -> list[str]:
-    return page.eval_on_selector_all(".search-result", "items => items.map(i => i.dataset.url)")
+def shown_ids(page) -> list[str]:
+    return page.eval_on_selector_all(".search-result", "items => items.map(i => i.dataset.id)")
 
 
 def load_everything(page) -> None:
-    page.wait_for_function(SETTLED)
+    page.wait_for_function(DONE)
     while page.locator("#search-more").is_visible():
         page.locator("#search-more").click()
-        page.wait_for_function(SETTLED)
-    page.wait_for_function(DONE)
+        page.wait_for_function(DONE)
 
-
-# ---- the page text Pagefind returns holds everything `kb search` looks at ----
-
-def fragments(site: Path) -> dict[str, dict]:
-    found = {}
-    for path in (site / "pagefind" / "fragment").glob("*.pf_fragment"):
-        data = json.loads(gzip.decompress(path.read_bytes())[len(b"pagefind_dcd"):])
-        found[record_id(data["url"])] = data
-    return found
-
-
-def test_page_text_holds_the_record_text(site, records):
-    """Every white-space separated word of search_text(record) is inside a word of the page's
-    indexed text (so every query `kb search` matches, the site's check matches too)."""
-    pages = fragments(site)
-    assert set(pages) == {r.id for r in records}
-    for r in records:
-        site_words = "\n".join(fold(pages[r.id]["content"].replace("\u200b", "")).split())
-        missing = [w for w in set(fold(search_text(r)).split()) if w not in site_words]
-        assert not missing, (r.id, missing[:10])
-
-
-def test_record_pages_index_ascii_suffixes(site):
-    html = (site / "records" / "2503.02130" / "index.html").read_text(encoding="utf-8")
-    assert '<div id="kb-search-terms" hidden>' in html
-
-
-# ---- the query set ----
-
-def score(got: set[str], expected: set[str]) -> tuple[float, float]:
-    hit = len(got & expected)
-    recall = hit / len(expected) if expected else 1.0
-    precision = hit / len(got) if got else (1.0 if not expected else 0.0)
-    return recall, precision
-
-
-def test_query_set_recall_and_precision(page, server, records, capsys):
-    page.goto(server + "search/index.html")
-    page.wait_for_function("window.kbSearch && kbSearch.ready")
-    page.evaluate("kbSearch.ready")
-    by_date = {r.id: (r.issue_date.isoformat() if r.issue_date else "") for r in records}
-    rows, recalls, precisions, raw = [], [], [], []
-    for query, tag, sort in [(q, t, None) for q, t in QUERIES] + SORTED_QUERIES:
-        found = run_all(page, query, tag, sort)
-        got = [record_id(u) for u in found["ids"]]
-        expected = expected_ids(records, query, tag)
-        recall, precision = score(set(got), expected)
-        recalls.append(recall)
-        precisions.append(precision)
-        raw.append(len(got) / found["candidates"] if found["candidates"] else 1.0)
-        rows.append(f"{query!r:24} tag={tag!s:24} sort={sort!s:7} expected={len(expected):3} "
-                    f"shown={len(got):3} candidates={found['candidates']:3} recall={recall:.3f} "
-                    f"precision={precision:.3f}")
-        assert len(got) == len(set(got)), query
-        if sort:
-            dates = [by_date[i] for i in got if by_date[i]]
-            assert dates == sorted(dates, reverse=sort == "newest"), (query, sort)
-    n = len(rows)
-    mean_recall, mean_precision = statistics.mean(recalls), statistics.mean(precisions)
-    with capsys.disabled():
-        print(f"\nsite search over {n} queries:")
-        print("\n".join(rows))
-        print(f"mean recall {mean_recall:.4f}, mean precision {mean_precision:.4f} "
-              f"(Pagefind's own candidates: precision {statistics.mean(raw):.4f})")
-    update_figures({"queries": n, "recall": round(mean_recall, 4), "precision": round(mean_precision, 4),
-                    "pagefind_raw_precision": round(statistics.mean(raw), 4)})
-    assert n >= 40
-    assert mean_recall >= MIN_RECALL and mean_precision >= MIN_PRECISION
-    assert page.problems == []
-
-
-@pytest.mark.parametrize(("query", "tag", "sort"), [("推論", None, None), ("を提案", None, None),
-                                                   ("LoRA", None, "oldest"), ("効率", "EfficiencyImprovement", None)])
-def test_the_page_shows_what_the_hook_finds(page, server, query, tag, sort):
-    """The UI (first page, then もっと見る until every candidate is checked) == kbSearch.all."""
-    page.goto(search_url(server, query, tag, sort))
-    load_everything(page)
-    shown = shown_urls(page)
-    assert shown == run_all(page, query, tag, sort)["ids"]
-    assert page.locator("#search-status").get_attribute("data-count") == str(len(shown))
-    assert page.problems == []
-
-
-# ---- figures: bytes fetched, time to first result ----
 
 def update_figures(values: dict) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
@@ -200,34 +91,115 @@ def update_figures(values: dict) -> None:
     FIGURES.write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
-def search_terms_bytes(site: Path) -> int:
-    """Bytes of the hidden extra-text blocks over all record pages (tags, headings, ASCII suffixes)."""
-    block = re.compile(r'<div id="kb-search-terms" hidden>(.*?)</div>', re.S)
-    return sum(len(m.group(1).encode("utf-8")) for p in (site / "records").glob("*/index.html")
-               for m in block.finditer(p.read_text(encoding="utf-8")))
+def check_query_set(page, records, queries) -> tuple[int, float, float]:
+    """Every query: the site's results are exactly kb's, in kb's order; returns (n, recall, precision)."""
+    page.wait_for_function("window.kbSearch && kbSearch.ready")
+    page.evaluate("kbSearch.ready")
+    dates = {r.id: (r.issue_date.isoformat() if r.issue_date else "") for r in records}
+    hit = expected_total = shown_total = 0
+    for query, tag, sort in queries:
+        found = run_all(page, query, tag, sort)
+        got, expected = found["ids"], expected_ids(records, query, tag)
+        hit += len(set(got) & expected)
+        expected_total += len(expected)
+        shown_total += len(got)
+        assert found["count"] == len(got) == len(set(got)), query
+        assert set(got) == expected, (query, tag, sorted(set(got) ^ expected)[:5])
+        if sort:
+            dated = [dates[i] for i in got if dates[i]]
+            assert dated == sorted(dated, reverse=sort == "newest"), (query, sort)
+        else:
+            assert got == expected_order(records, query, tag), query
+    recall = hit / expected_total if expected_total else 1.0
+    precision = hit / shown_total if shown_total else 1.0
+    return len(queries), recall, precision
 
 
-def test_bytes_and_time_to_first_result(browser, server, site, records, capsys):
-    figures = {"records": len(records), **measure_queries(browser, server)}
-    pagefind_dir = site / "pagefind"
-    figures["index_bytes"] = sum(f.stat().st_size for f in pagefind_dir.rglob("*") if f.is_file())
-    figures["search_terms_bytes"] = search_terms_bytes(site)
-    first_figures, second_figures = figures["first_query"], figures["second_query"]
-    update_figures(figures)
+# ---- the query set, on the bundled notes and on 1,000 notes ----
+
+def test_query_set_on_the_bundled_notes(page, server, records, capsys):
+    page.goto(server + "search/index.html")
+    n, recall, precision = check_query_set(page, records, [(q, t, None) for q, t in QUERIES] + SORTED_QUERIES)
     with capsys.disabled():
-        print("\nsearch figures:", json.dumps(figures, ensure_ascii=False, indent=1))
-    assert first_figures["bytes"] > 0 and second_figures["pagefind_bytes"] > 0
-    assert second_figures["bytes"] < first_figures["bytes"]
+        print(f"\nsite search, bundled notes: {n} queries, recall {recall:.4f}, precision {precision:.4f}")
+    update_figures({"bundled": {"queries": n, "recall": recall, "precision": precision}})
+    assert n >= 100 and recall == precision == 1.0
+    assert page.problems == []
 
 
-# ---- behaviour ----
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """1,000 synthetic notes, built with search, and their records (the index stage's)."""
+    base = tmp_path_factory.mktemp("corpus")
+    generate(1000, base)
+    settings = Settings()
+    build_site(base, settings, base / "site", base / "notes", search=True)
+    records = build_index(parse_notes(base / "notes", base, settings).records, settings).records
+    return base / "site", records
+
+
+def test_query_set_on_1000_notes(browser, corpus, capsys):
+    site, records = corpus
+    assert len(records) >= 1000
+    with served(site) as server:
+        page = open_page(browser, server, requests=True)
+        try:
+            page.goto(server + "search/index.html")
+            start = time.perf_counter()
+            n, recall, precision = check_query_set(page, records, [(q, t, None) for q, t in CORPUS_QUERIES])
+            seconds = time.perf_counter() - start
+            problems = page.problems
+        finally:
+            page.context.close()
+    with capsys.disabled():
+        print(f"\nsite search, {len(records)} records: {n} queries in {seconds:.1f} s, "
+              f"recall {recall:.4f}, precision {precision:.4f}")
+    update_figures({"corpus_1000": {"records": len(records), "queries": n, "recall": recall, "precision": precision}})
+    assert n >= 100 and recall == precision == 1.0
+    assert problems == []
+
+
+# ---- what a reader sees ----
+
+def test_count_at_once_and_pages_of_results(page, server, records):
+    expected = expected_order(records, "の", None)
+    assert len(expected) > 20
+    page.goto(search_url(server, "の"))
+    page.wait_for_function(DONE)
+    assert page.locator("#search-status").inner_text() == f"{len(expected)} 件"
+    assert shown_ids(page) == expected[:10]
+    load_everything(page)
+    assert shown_ids(page) == expected
+    assert page.problems == []
+
+
+def test_excerpts_mark_the_query_and_start_at_a_boundary(page, server, records):
+    """Excerpts are the record's own text (no markup), cut where an ASCII word starts, every
+    occurrence of the query marked."""
+    page.goto(search_url(server, "lora"))
+    load_everything(page)
+    items = page.eval_on_selector_all(".search-result", """items => items.map(i => ({id: i.dataset.id,
+        text: i.querySelector('.excerpt').textContent,
+        marks: Array.from(i.querySelectorAll('.excerpt mark'), m => m.textContent)}))""")
+    texts = {r.id: " ".join(" ".join(search_regions(r)).split()) for r in records}
+    assert len(items) == len(expected_ids(records, "lora", None)) and sum(bool(i["marks"]) for i in items) > 10
+    for item in items:
+        body = item["text"].removeprefix("…").removesuffix("…")
+        at = texts[item["id"]].find(body)
+        assert at >= 0, item  # the record's own words, nothing added
+        before = texts[item["id"]][at - 1:at] if at else ""
+        assert not (re.fullmatch(r"[0-9A-Za-z]", before) and re.match(r"[0-9A-Za-z]", body)), item
+        assert all(fold(m) == "lora" for m in item["marks"]), item
+        assert fold(body).count("lora") == len(item["marks"]), item
+    assert page.problems == []
+
 
 @pytest.mark.parametrize("width", [1280, 360])
 def test_screenshots(browser, server, width):
     page = open_page(browser, server, width, requests=True)
     try:
         page.goto(search_url(server, "LoRA"))
-        page.wait_for_function(SETTLED)
+        page.wait_for_function(DONE)
         page.wait_for_selector(".search-result mark")
         if width == 360:
             assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
@@ -240,52 +212,61 @@ def test_screenshots(browser, server, width):
         page.context.close()
 
 
-def test_query_in_url_and_reload_restores_it(page, server):
+def test_query_and_filters_in_url_and_reload_restores_them(page, server, records):
     page.goto(server + "search/index.html")
-    page.locator("#search-input").fill("LoRA")
-    page.wait_for_function("new URLSearchParams(location.search).get('q') === 'LoRA' && " + SETTLED)
-    page.select_option("#search-sort", "newest")
-    page.wait_for_function("new URLSearchParams(location.search).get('sort') === 'newest' && " + SETTLED)
     page.evaluate("kbSearch.ready")
+    page.locator("#search-input").fill("LoRA")
+    page.wait_for_function("new URLSearchParams(location.search).get('q') === 'LoRA' && " + DONE)
+    page.select_option("#search-sort", "newest")
+    page.wait_for_function("new URLSearchParams(location.search).get('sort') === 'newest' && " + DONE)
+    page.select_option("#search-kind", "paper")
+    page.wait_for_function("new URLSearchParams(location.search).get('kind') === 'paper' && " + DONE)
+    page.select_option("#search-year", "2025")
+    page.wait_for_function("new URLSearchParams(location.search).get('year') === '2025' && " + DONE)
     page.locator("#search-tags summary").click()
     page.locator("#search-tag-options input[value='PEFT(Adaptor/LoRA)']").check()
-    page.wait_for_function("new URLSearchParams(location.search).get('tag') === 'PEFT(Adaptor/LoRA)' && " + SETTLED)
+    page.wait_for_function("new URLSearchParams(location.search).get('tag') === 'PEFT(Adaptor/LoRA)' && " + DONE)
     load_everything(page)
-    before = shown_urls(page)
+    before = shown_ids(page)
+    by_id = {r.id: r for r in records}
+    expected = {i for i in expected_ids(records, "LoRA", "PEFT(Adaptor/LoRA)")
+                if by_id[i].kind == "paper" and by_id[i].issue_date and by_id[i].issue_date.year == 2025}
+    assert set(before) == expected and expected
     params = parse_qs(urlparse(page.url).query)
-    assert params == {"q": ["LoRA"], "tag": ["PEFT(Adaptor/LoRA)"], "sort": ["newest"]}
+    assert params == {"q": ["LoRA"], "tag": ["PEFT(Adaptor/LoRA)"], "sort": ["newest"], "kind": ["paper"],
+                      "year": ["2025"]}
     page.reload()
     load_everything(page)
     assert page.locator("#search-input").input_value() == "LoRA"
     assert page.locator("#search-sort").input_value() == "newest"
+    assert page.locator("#search-kind").input_value() == "paper"
     assert page.locator("#search-tag-options input[value='PEFT(Adaptor/LoRA)']").is_checked()
-    assert shown_urls(page) == before and before
+    assert shown_ids(page) == before
     assert page.problems == []
 
 
 def test_tag_filter_narrows_any_and_all(page, server, records):
     page.goto(search_url(server, "LoRA"))
     load_everything(page)
-    unfiltered = set(shown_urls(page))
-    page.evaluate("kbSearch.ready")
+    unfiltered = set(shown_ids(page))
     page.locator("#search-tags summary").click()
     page.locator("#search-tag-options input[value='PEFT(Adaptor/LoRA)']").check()
-    page.wait_for_function("new URLSearchParams(location.search).get('tag') && " + SETTLED)
+    page.wait_for_function("new URLSearchParams(location.search).get('tag') && " + DONE)
     load_everything(page)
-    one = set(shown_urls(page))
+    one = set(shown_ids(page))
     assert one and one < unfiltered
     tags = {r.id: set(r.tags) for r in records}
-    assert all("PEFT(Adaptor/LoRA)" in tags[record_id(u)] for u in one)
+    assert all("PEFT(Adaptor/LoRA)" in tags[i] for i in one)
     page.locator("#search-tag-options input[value='NLP']").check()
-    page.wait_for_function("new URLSearchParams(location.search).getAll('tag').length === 2 && " + SETTLED)
+    page.wait_for_function("new URLSearchParams(location.search).getAll('tag').length === 2 && " + DONE)
     load_everything(page)
-    either = set(shown_urls(page))
+    either = set(shown_ids(page))
     page.locator("input[name=match][value=all]").check()
-    page.wait_for_function("new URLSearchParams(location.search).get('match') === 'all' && " + SETTLED)
+    page.wait_for_function("new URLSearchParams(location.search).get('match') === 'all' && " + DONE)
     load_everything(page)
-    both = set(shown_urls(page))
-    assert both <= one <= either
-    assert all({"PEFT(Adaptor/LoRA)", "NLP"} <= tags[record_id(u)] for u in both)
+    both = set(shown_ids(page))
+    assert both <= one <= either and either > one
+    assert both == {i for i in unfiltered if {"PEFT(Adaptor/LoRA)", "NLP"} <= tags[i]}
     assert page.problems == []
 
 
@@ -307,14 +288,24 @@ def test_keyboard_navigation(page, server):
     target = links.nth(1).get_attribute("href")
     page.keyboard.press("Enter")
     page.wait_for_url("**/records/**")
-    assert page.url.endswith(target.removeprefix("../"))
+    assert unquote(page.url).endswith(target.removeprefix("../"))
     assert page.problems == []
 
 
-def test_header_box_submits_to_the_search_page(page, server):
+def test_header_box_slash_instant_results_and_enter(page, server, records):
     page.goto(server + "index.html")
-    page.locator("#site-search").fill("強化学習")
-    page.locator("#site-search").press("Enter")
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "site-search"
+    page.keyboard.type("強化学習")
+    page.wait_for_selector("#site-search-panel:not([hidden]) li a")
+    expected = expected_order(records, "強化学習", None)
+    assert page.locator("#site-search-panel").get_attribute("data-count") == str(len(expected))
+    titles = page.eval_on_selector_all("#site-search-results a", "as => as.map(a => a.getAttribute('href'))")
+    assert [t.split("/records/")[1].split("/")[0] for t in titles] == expected[:len(titles)]
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.closest('#site-search-results') !== null")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Enter")
     page.wait_for_url("**/search/index.html?q=*")
     page.wait_for_selector(".search-result")
     assert page.locator("#search-input").input_value() == "強化学習"
@@ -332,5 +323,18 @@ def test_nothing_found_is_explained(page, server):
 def test_file_url_says_search_needs_a_server(page, site):
     page.goto(site.as_uri() + "/search/index.html?q=LoRA")
     page.wait_for_function(DONE)
-    assert "ウェブサーバー" in page.locator("#search-list").inner_text()
+    assert "ウェブサーバー" in page.locator("#search-file").inner_text()
     assert page.problems == []
+
+
+# ---- figures: bytes fetched, time to first result ----
+
+def test_bytes_and_time_to_first_result(browser, server, site, records, capsys):
+    figures = {"records": len(records), **measure_queries(browser, server)}
+    figures["index_bytes"] = sum(f.stat().st_size for f in (site / "search").rglob("*") if f.is_file())
+    update_figures({"bundled_fetch": figures})
+    with capsys.disabled():
+        print("\nsearch figures:", json.dumps(figures, ensure_ascii=False, indent=1))
+    first, second = figures["first_query"], figures["second_query"]
+    assert first["index_bytes"] > 0 and second["index_bytes"] > 0
+    assert second["bytes"] < first["bytes"]

@@ -335,18 +335,15 @@ def test_failed_build_leaves_previous_site_intact(evil_project, monkeypatch):
     assert sorted(p.name for p in out.parent.iterdir()) == ["site"]
 
 
-def test_failure_in_search_step_leaves_previous_site_intact(evil_project, monkeypatch):
+def test_failure_in_search_index_leaves_previous_site_intact(evil_project, monkeypatch):
     out = evil_project / "site"
     build_site(evil_project, Settings(), out, search=False)
     before = tree(out)
 
-    def failing_step(root):
-        def run(folder):
-            assert (folder / "index.html").is_file()
-            raise RuntimeError("pagefind crashed (simulated)")
-        return run
+    def failing_index(*args, **kwargs):
+        raise RuntimeError("search index failed (simulated)")
 
-    monkeypatch.setattr("kb.build.pagefind_step", failing_step)
+    monkeypatch.setattr("kb.search_index.search_outputs", failing_index)
     with pytest.raises(RuntimeError):
         build_site(evil_project, Settings(), out, search=True)
     assert tree(out) == before
@@ -396,20 +393,16 @@ def test_cli_build_succeeds_without_errors(evil_project, monkeypatch):
     assert (evil_project / "site" / "index.html").is_file()
 
 
-def test_search_index_is_built_with_pagefind(tmp_path):
-    if not (ROOT / "node_modules" / ".bin" / "pagefind").exists():
-        pytest.skip("Pagefind not installed (npm install)")
+def test_search_index_is_built_without_node(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")  # no node, no npm, no pagefind
     out = tmp_path / "site"
-    build_site(ROOT, settings_for(ROOT), out, NOTES, search=True)
-    assert (out / "pagefind").is_dir() and any((out / "pagefind").iterdir())
-    assert (out / MAIN_PAGE).is_file()
-
-
-def test_missing_pagefind_says_how_to_fix(evil_project, monkeypatch):
-    monkeypatch.setattr("shutil.which", lambda name: None)
-    with pytest.raises(Exception, match="npm install.*--no-search"):
-        build_site(evil_project, Settings(), evil_project / "site", search=True)
-    assert not (evil_project / "site").exists()
+    result = build_site(ROOT, settings_for(ROOT), out, NOTES, search=True)
+    assert result.search == "ran"
+    index = json.loads((out / "search" / "index.json").read_text(encoding="utf-8"))
+    assert index["records"] == result.records == 171
+    assert len(list((out / "search" / "d").glob("*.bin"))) == index["shards"]["d"]
+    assert len(list((out / "search" / "t").glob("*.json"))) == result.records
+    assert not (out / "pagefind").exists()
 
 
 # --- theme packaging and overrides --------------------------------------------------------------

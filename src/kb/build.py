@@ -1,11 +1,12 @@
-"""The whole build, top to bottom: parse -> index -> render -> (search) -> write.
+"""The whole build, top to bottom: parse -> index -> render (+ search index) -> write.
 
     build_site(root, settings, out_dir) -> BuildResult
 
 Incremental by default (see kb.cache): unchanged notes are not parsed again, unchanged
-files are hard-linked from the previous site instead of rendered, the Pagefind index is
-reused when no page changed, and a build whose inputs all equal the last one's returns at
-once. The output is byte-identical to a clean build (`clean=True`) either way.
+files are hard-linked from the previous site instead of rendered, the search index
+(kb.search_index) rewrites only the shard files a change touches, and a build whose inputs
+all equal the last one's returns at once. The output is byte-identical to a clean build
+(`clean=True`) either way.
 
 Each step is a function with typed input and output; nothing is shared or mutated between
 them.
@@ -22,9 +23,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,7 +33,7 @@ from kb.config import Settings
 from kb.discover import discover, files_stamp, relative_name
 from kb.models import Diagnostic, Severity
 from kb.render.templates import Theme
-from kb.write import Link, check_target, die_with_parent, link_tree, own_share, remove_leftovers, write_site
+from kb.write import Link, check_target, own_share, remove_leftovers, write_site
 
 if TYPE_CHECKING:  # the parse, index and render stages are imported when a build needs them:
     from kb.records import Parsed  # a no-change rebuild never does
@@ -42,8 +41,7 @@ if TYPE_CHECKING:  # the parse, index and render stages are imported when a buil
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total), e.g. kb.console.Progress
 WORKERS = min(2, os.cpu_count() or 1)  # processes that render and write (kb.write.write_files)
-PAGEFIND_HELP = ("Pagefind (the search index builder) was not found: run `npm install` in the project "
-                 "(it installs node_modules/.bin/pagefind from package.json), or build with --no-search.")
+SEARCH_STATE = "search-index.json"  # in .kb-cache: the previous index, as data (kb.search_index.update)
 
 
 class BuildError(Exception):
@@ -60,7 +58,7 @@ class BuildResult:
     parsed: int = 0  # notes parsed in this build (the rest came from .kb-cache)
     rendered: int = 0  # files made in this build (the rest were linked from the previous site)
     reused: int = 0
-    search: str = "off"  # "ran", "reused" (the previous Pagefind index) or "off"
+    search: str = "off"  # "ran" (every batch indexed), "updated" (only changed batches) or "off"
     published: bool = True  # False: a note had an error, nothing was written (see the module's rule)
     held_back: tuple[str, ...] = ()  # notes with an error, left out of the site (or keeping it from publishing)
 
@@ -71,29 +69,6 @@ class BuildResult:
     @property
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.severity is Severity.ERROR]
-
-
-def find_pagefind(root: Path) -> Path:
-    local = root / "node_modules" / ".bin" / "pagefind"
-    found = local if local.exists() else shutil.which("pagefind")
-    if not found:
-        raise BuildError(PAGEFIND_HELP)
-    return Path(found).absolute()  # Pagefind runs with cwd=root: a relative path would not resolve
-
-
-def pagefind_step(root: Path) -> Callable[[Path], None]:
-    """Index the rendered site in its temporary folder (runs before the swap)."""
-    exe = find_pagefind(root)
-
-    def run(site_dir: Path) -> None:
-        parent = os.getpid()  # Pagefind dies with kb, even when kb is killed (kb.write.die_with_parent)
-        done = subprocess.run([str(exe), "--site", str(site_dir)], cwd=root, capture_output=True, text=True,
-                              preexec_fn=lambda: die_with_parent(parent))
-        if done.returncode != 0:
-            raise BuildError(f"pagefind failed ({done.returncode}):\n{(done.stderr or done.stdout)[-2000:]}")
-
-    run.exe = exe
-    return run
 
 
 def make_site(parsed: Parsed, root: Path, notes_dir: Path, settings: Settings, memo: dict | None = None) -> Site:
@@ -164,12 +139,12 @@ class Planned(Mapping):
         return any(path.endswith(".html") and path not in self.reuse for path in self.outputs)
 
 
-def build_id(settings: Settings, theme: Theme, prefix: str, found, pagefind: Path | None) -> str:
+def build_id(settings: Settings, theme: Theme, prefix: str, found, search: str | None) -> str:
     """Everything a build reads: when it equals the last build's, the site would come out the same."""
     sources, problems = found
     notes = [(s.path, s.digest) for s in sources] + [d.model_dump_json() for d in problems]
     return sha(code_digest(), settings_digest(settings), theme_digest(theme.dirs), prefix,
-               json.dumps(notes, ensure_ascii=False), str(pagefind or ""))
+               json.dumps(notes, ensure_ascii=False), str(search or ""))
 
 
 def quick_stamp(settings: Settings, theme: Theme, notes_dir: Path, root: Path, exe: str | None) -> str | None:
@@ -197,23 +172,26 @@ def reused(saved: SavedResult, out_dir: Path, exe: str | None, problems: list[Di
                        search="reused" if exe else "off")
 
 
-def search_step(run: Callable[[Path], None] | None, exe: str | None, files: Planned, previous: SiteState | None):
-    """Pagefind on the new site, or its previous index linked over when no page changed."""
-    if run is None:
-        return None, "off"
-    old_pages = {p for p in previous.keys if p.endswith(".html")} if previous else set()
-    new_pages = {p for p in files.outputs if p.endswith(".html")}
-    index = Path(previous.site) / "pagefind" if previous else None
-    if (previous and previous.pagefind == exe and old_pages == new_pages and not files.pages_changed
-            and index.is_dir()):
-        def reuse(site_dir: Path) -> None:
-            try:
-                link_tree(index, site_dir / "pagefind")
-            except OSError:  # the old index went away meanwhile: make a new one
-                shutil.rmtree(site_dir / "pagefind", ignore_errors=True)
-                run(site_dir)
-        return reuse, "reused"
-    return run, "ran"
+def search_index(site: Site, store: BuildCache, previous: SiteState | None, progress: Progress | None = None):
+    """The search index files of this build, updating the previous build's index when it can."""
+    from kb.search_index import search_outputs
+
+    if progress:
+        progress("search index", 0, 1)
+    state = store.folder / SEARCH_STATE if store.folder else None
+    index = search_outputs(site.kb.records, state if previous else None,
+                           Path(previous.site) if previous else None, previous.keys if previous else None)
+    if progress:
+        progress("search index", 1, 1)
+    return index
+
+
+def save_search_state(index, store: BuildCache) -> None:
+    if store.folder is not None:
+        try:
+            index.state.save(store.folder / SEARCH_STATE)
+        except OSError:
+            pass  # a cache that cannot be written only makes the next build slower
 
 
 def write_progress(progress: Progress | None, total: int) -> Callable[[], None] | None:
@@ -229,18 +207,6 @@ def write_progress(progress: Progress | None, total: int) -> Callable[[], None] 
     return made
 
 
-def reporting(step: Callable[[Path], None] | None, progress: Progress | None) -> Callable[[Path], None] | None:
-    """The search step, reported as a stage of its own."""
-    if step is None or progress is None:
-        return step
-
-    def run(site_dir: Path) -> None:
-        progress("search index", 0, 1)
-        step(site_dir)
-        progress("search index", 1, 1)
-    return run
-
-
 def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | None = None,
                search: bool = True, clean: bool = False, cache: bool = True,
                keep_going: bool = False, progress: Progress | None = None) -> BuildResult:
@@ -254,8 +220,7 @@ def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | 
     """
     notes_dir = notes_dir or root / settings.notes_dir
     check_target(out_dir, notes_dir, root, clean)
-    run_search = pagefind_step(root) if search else None
-    exe = str(getattr(run_search, "exe", "pagefind")) if search else None
+    exe = "kb.search_index" if search else None  # remembered with the site: a build with search differs
     remove_leftovers(out_dir, all_of_them=clean)  # what killed builds left (--clean: every temporary folder)
     store = BuildCache.load(root, fresh=clean) if cache else BuildCache.disabled()
     theme = Theme.for_project(root)
@@ -282,9 +247,12 @@ def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | 
     site = make_site(parsed, root, notes_dir, settings, store.mentions if cache else None)
     outputs = plan_site(site, theme, {s.path: s.digest for s in parsed.sources}, store.plain if cache else None)
     previous = store.previous_site()
+    index = search_index(site, store, previous, progress) if search else None
+    if index is not None:
+        outputs = sorted(outputs + index.outputs, key=lambda o: o.path)
     files = Planned(outputs, previous, write_progress(progress, len(outputs)))
-    step, searched = search_step(run_search, exe, files, previous)
-    write_site(files, out_dir, before_swap=reporting(step, progress), workers=WORKERS)
+    write_site(files, out_dir, workers=WORKERS)
+    searched = "off" if index is None else "updated" if index.old else "ran"
     result = BuildResult(out_dir=out_dir, files=tuple(files), records=len(site.kb.records), notes=len(site.notes),
                          diagnostics=tuple(parsed.diagnostics) + tuple(store.problems), parsed=parsed.parsed,
                          rendered=files.rendered, reused=len(files) - files.rendered, search=searched, held_back=held)
@@ -296,4 +264,6 @@ def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | 
                                                   diagnostics=tuple(parsed.diagnostics)))
         store.prune_plain(len(site.kb.records))
         store.save()
+        if index is not None:
+            save_search_state(index, store)
     return result

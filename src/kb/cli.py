@@ -192,10 +192,12 @@ def exit_status(diagnostics: list[Diagnostic], strict: bool) -> int:
 @click.option("--json", "as_json", is_flag=True, help="print results as JSON")
 def search_command(query: str, notes: str | None, tag: str | None, since, limit: int, as_json: bool) -> None:
     """Search titles, tags, authors and text: exact matches first, then near ones."""
+    from kb.index import build_index
     from kb.search import search
 
-    _, parsed, _ = load(notes)
-    hits = search(parsed.records, query, tag=tag, since=since.date() if since else None, limit=limit)
+    settings, parsed, _ = load(notes)
+    kb = build_index(parsed.records, settings)  # tags as aliased and dates as inferred: what the site shows
+    hits = search(kb.records, query, tag=tag, since=since.date() if since else None, limit=limit)
     if as_json:
         click.echo(json.dumps([hit.as_dict() for hit in hits], ensure_ascii=False, indent=2))
         return

@@ -2,11 +2,10 @@
 
 The rule: fold the query and the text (NFKC + case fold), split the query at white
 space, and a record matches when every word occurs in its text as a substring. Japanese
-needs no word splitting for this, and `LoRA` finds `QLoRA`. The site's search script
-does the same (`String.normalize("NFKC").toLowerCase()`) on the text Pagefind returns
-(templates/static/search.js; U+200B word marks removed), and the record page indexes exactly
-this text: labels, dates and links are `data-pagefind-ignore`, tags and hidden section headings
-sit in a hidden block (kb.render.search_terms); tests/test_search_browser.py checks both agree.
+needs no word splitting for this, and `LoRA` finds `QLoRA`. The site's search
+(kb.search_index writes the index, templates/static/kb-search.js reads it) indexes the
+same text, region by region (`search_regions`), and ranks the same way (`rank_key`):
+tests/test_search_browser.py checks both agree on every query of tests/search_queries.py.
 
 Near matches (typos in ASCII names) come after exact ones, ranked with rapidfuzz.
 """
@@ -104,23 +103,59 @@ def markdown_text(markdown: str) -> str:
     return text
 
 
+# Rank order: a match in an earlier region ranks higher.
+REGIONS = ("title", "people and tags", "headline and summary", "body")
+
+
+def search_regions(record: Record) -> tuple[str, str, str, str]:
+    """The text a search looks at, in rank order: the title; authors, venue, presenter, meeting, tags, arXiv id;
+    headline and summary; the rest of the rendered text. Lines are joined with newlines, which
+    no query word contains, so a word never matches across two parts."""
+    people = [", ".join(record.authors), record.venue or "", record.presenter or "", record.meeting or "",
+              " ".join(record.tags), record.arxiv_id or ""]
+    lead = [markdown_text(getattr(record, name) or "") for name in TEXT_FIELDS[:2]]
+    body = [markdown_text(getattr(record, name)) for name in TEXT_FIELDS[2:] if getattr(record, name)]
+    body += [s.heading + "\n" + markdown_text(s.body) for s in record.sections]
+    return record.title, *("\n".join(p for p in group if p) for group in (people, lead, body))
+
+
 def search_text(record: Record) -> str:
     """Everything a search looks at: title, people, venue, tags and the rendered text."""
-    parts = [record.title, ", ".join(record.authors), record.venue or "", record.presenter or "",
-             record.meeting or "", " ".join(record.tags)]
-    parts += [markdown_text(getattr(record, name)) for name in TEXT_FIELDS if getattr(record, name)]
-    parts += [s.heading + "\n" + markdown_text(s.body) for s in record.sections]
-    return "\n".join(p for p in parts if p)
+    return "\n".join(p for p in search_regions(record) if p)
+
+
+def match_region(words: list[str], regions: tuple[str, ...]) -> int | None:
+    """Where a record matches folded `words`: the last of the regions holding each word's first
+    occurrence (0 = every word in the title), None when a word is missing."""
+    folded = [folded_text(r) for r in regions]
+    worst = 0
+    for word in words:
+        found = next((i for i, text in enumerate(folded) if word in text), None)
+        if found is None:
+            return None
+        worst = max(worst, found)
+    return worst
+
+
+def rank_key(region: int, record: Record) -> tuple:
+    """The site's and `kb search`'s order: by match region, then newest first, then by id."""
+    return region, -(record.issue_date or dt.date.min).toordinal(), record.id
 
 
 def query_words(query: str) -> list[str]:
     return fold(query).split()
 
 
+@lru_cache(maxsize=4096)
+def folded_text(text: str) -> str:
+    """fold(text), remembered: a query set folds each record's text once, not once per query."""
+    return fold(text)
+
+
 def matches(query: str, text: str) -> bool:
     """The one match rule: every folded query word occurs in the folded text."""
     words = query_words(query)
-    folded = fold(text)
+    folded = folded_text(text)
     return bool(words) and all(word in folded for word in words)
 
 
@@ -128,13 +163,6 @@ def passes_filters(record: Record, tag: str | None, since: dt.date | None) -> bo
     if tag and tag_key(tag) not in {tag_key(t) for t in record.tags}:
         return False
     return since is None or (record.issue_date is not None and record.issue_date >= since)
-
-
-def exact_rank(query: str, record: Record) -> float:
-    """Title hits first, then tag hits, then body hits; newer first within each."""
-    title_hit = matches(query, record.title)
-    tag_hit = any(matches(query, t) for t in record.tags)
-    return 300.0 * title_hit + 200.0 * tag_hit
 
 
 def near_hits(query: str, records: list[Record], limit: int) -> list[Hit]:
@@ -147,11 +175,13 @@ def near_hits(query: str, records: list[Record], limit: int) -> list[Hit]:
 
 def search(records: list[Record], query: str, tag: str | None = None, since: dt.date | None = None,
            limit: int = 20, near: bool = True) -> list[Hit]:
-    """Exact matches (the site's rule) first, then near matches, at most `limit` in all."""
+    """Exact matches (the site's rule and order) first, then near matches, at most `limit` in all.
+    An exact hit's score is 4 (title) to 1 (body)."""
     pool = [r for r in records if passes_filters(r, tag, since)]
-    exact = [Hit(r, True, exact_rank(query, r)) for r in pool if matches(query, search_text(r))]
-    exact.sort(key=lambda h: (-h.score, -(h.record.issue_date or dt.date.min).toordinal(), h.record.id))
-    hits = exact[:limit]
+    words = query_words(query)
+    found = [(region, r) for r in pool if words and (region := match_region(words, search_regions(r))) is not None]
+    found.sort(key=lambda pair: rank_key(*pair))
+    hits = [Hit(r, True, float(len(REGIONS) - region)) for region, r in found[:limit]]
     if near and len(hits) < limit and query.isascii():
         seen = {h.record.id for h in hits}
         rest = [r for r in pool if r.id not in seen]

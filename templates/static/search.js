@@ -1,526 +1,260 @@
-// kb site search: a small UI on Pagefind's JS API (no default UI bundle).
-//
-// Pagefind finds candidates (it splits Japanese queries into pieces and matches them anywhere);
-// each candidate is then checked against the one match rule shared with `kb search`
-// (kb.search.matches): fold the query and the page text (NFKC + lower case), split the query at
-// white space, keep the page when every word occurs in its text. Candidates are checked lazily,
-// ~10 fragments at a time, until a page of verified results is filled; "もっと見る" goes on.
-//
-// window.kbSearch.all(query, {tags, match, sort}) checks every candidate with the same code and
-// resolves to the complete verified list (the tests use it); the page's #search element carries
-// data-state="loading" | "partial" | "done" | "empty" | "error".
-(function () {
-  "use strict";
+// The search page (search/index.html): query, filters (tag, kind, year) and order in the URL,
+// the exact count at once, results a page at a time with excerpts. Keyboard: type, arrows move
+// through the results, Enter opens one. window.kbSearch is the hook the tests and benchmark use.
+import { searchEngine } from "./kb-search.js";
 
-  var PAGE = 10;          // verified results per page
-  var BATCH = 10;         // fragments loaded at once
-  var DEBOUNCE_MS = 200;
-  var TERMS_ID = "kb-search-terms";  // the hidden extra-text block of record pages
-  var EXCERPT_BEFORE = 40, EXCERPT_LENGTH = 150;
+const PAGE = 10;
+const DEBOUNCE_MS = 120;
+const KIND_LABELS = { paper: "論文", blog: "ブログ", article: "記事", talk: "発表", repository: "リポジトリ", other: "その他" };
 
-  var box = document.getElementById("search");
-  if (!box) return;
-  var root = box.getAttribute("data-root") || "";
-  var input = document.getElementById("search-input");
-  var form = document.getElementById("search-form");
-  var list = document.getElementById("search-list");
-  var status = document.getElementById("search-status");
-  var more = document.getElementById("search-more");
-  var sortSelect = document.getElementById("search-sort");
-  var controls = document.getElementById("search-controls");
-  var tagBox = document.getElementById("search-tags");
-  var tagOptions = document.getElementById("search-tag-options");
-  var tagCount = document.getElementById("search-tag-count");
-  var headerInput = document.getElementById("site-search");
+const box = document.getElementById("search");
+const engine = searchEngine(new URL("../", import.meta.url));
+const $ = (id) => document.getElementById(id);
+const input = $("search-input"), form = $("search-form"), list = $("search-list"), status = $("search-status");
+const more = $("search-more"), sortSelect = $("search-sort"), kindSelect = $("search-kind"), yearSelect = $("search-year");
+const tagBox = $("search-tags"), tagOptions = $("search-tag-options"), tagCount = $("search-tag-count");
 
-  // ---- the match rule (kb.search.matches) ----
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
 
-  function fold(text) {
-    return String(text).normalize("NFKC").toLowerCase();
-  }
+// ---- state in the URL ----
 
-  function queryWords(query) {
-    return fold(query).split(/\s+/).filter(Boolean);
-  }
-
-  function pageText(data) {
-    // Pagefind marks its word boundaries with U+200B; the page text has none.
-    return (data.content || "").replace(/\u200b/g, "");
-  }
-
-  function matches(words, text) {
-    var folded = fold(text);
-    return words.length > 0 && words.every(function (w) { return folded.indexOf(w) !== -1; });
-  }
-
-  // ---- Pagefind ----
-
-  var pagefindPromise = null;
-
-  function loadPagefind() {
-    if (!pagefindPromise) {
-      if (location.protocol === "file:") {
-        pagefindPromise = Promise.reject(new Error("file"));
-      } else {
-        var url = new URL(root + "pagefind/pagefind.js", document.baseURI).href;
-        pagefindPromise = import(url).then(function (pagefind) {
-          return Promise.resolve(pagefind.options({ excerptLength: 0 })).then(function () {
-            return Promise.resolve(pagefind.init()).then(function () { return pagefind; });
-          });
-        });
-      }
-      pagefindPromise.catch(function () { /* shown by whoever awaits it */ });
-    }
-    return pagefindPromise;
-  }
-
-  function searchOptions(opts) {
-    var options = {};
-    var tags = (opts && opts.tags) || [];
-    if (tags.length) {
-      var mode = opts.match === "all" ? "all" : "any";
-      options.filters = { tag: {} };
-      options.filters.tag[mode] = tags.slice();
-    }
-    if (opts && opts.sort === "newest") options.sort = { date: "desc" };
-    if (opts && opts.sort === "oldest") options.sort = { date: "asc" };
-    return options;
-  }
-
-  // A search: Pagefind's candidates, verified lazily in batches.
-  function Session(pagefind, query, opts) {
-    this.query = query;
-    this.words = queryWords(query);
-    this.opts = opts || {};
-    this.candidates = null;
-    this.pos = 0;
-    this.verified = [];
-    this.fragments = 0;
-    this.pagefind = pagefind;
-  }
-
-  Session.prototype.start = function () {
-    var self = this;
-    if (!this.words.length) {
-      this.candidates = [];
-      return Promise.resolve(this);
-    }
-    return this.pagefind.search(this.words.join(" "), searchOptions(this.opts)).then(function (found) {
-      self.candidates = (found && found.results) || [];
-      return self;
-    });
+function readState() {
+  const params = new URLSearchParams(location.search);
+  const pick = (name, allowed) => (allowed.includes(params.get(name)) ? params.get(name) : "");
+  return {
+    q: params.get("q") || "", tags: params.getAll("tag").filter(Boolean),
+    match: params.get("match") === "all" ? "all" : "any", sort: pick("sort", ["newest", "oldest"]),
+    kind: params.get("kind") || "", year: params.get("year") || "",
   };
+}
 
-  Session.prototype.done = function () {
-    return this.candidates !== null && this.pos >= this.candidates.length;
+function currentState() {
+  const checked = tagOptions.querySelectorAll("input[type=checkbox]:checked");
+  const mode = box.querySelector("input[name=match]:checked");
+  return {
+    q: input.value, tags: Array.from(checked, (c) => c.value), match: mode && mode.value === "all" ? "all" : "any",
+    sort: sortSelect.value, kind: kindSelect.value, year: yearSelect.value,
   };
+}
 
-  // Verify candidates until `wanted` more results are found or none are left; resolves to the new ones.
-  Session.prototype.more = function (wanted) {
-    var self = this, found = [];
-    function step() {
-      if (found.length >= wanted || self.done()) {
-        Array.prototype.push.apply(self.verified, found);
-        return Promise.resolve(found);
-      }
-      var batch = self.candidates.slice(self.pos, self.pos + BATCH);
-      self.pos += batch.length;
-      return Promise.all(batch.map(function (r) { return r.data(); })).then(function (datas) {
-        self.fragments += datas.length;
-        datas.forEach(function (data) {
-          if (matches(self.words, pageText(data))) found.push(describe(data, self.words));
-        });
-        return step();
-      });
-    }
-    return step();
-  };
+function writeState(state) {
+  const params = new URLSearchParams();
+  if (state.q) params.set("q", state.q);
+  state.tags.forEach((t) => params.append("tag", t));
+  if (state.tags.length > 1 && state.match === "all") params.set("match", "all");
+  for (const name of ["kind", "year", "sort"]) if (state[name]) params.set(name, state[name]);
+  const query = params.toString();
+  history.replaceState(null, "", location.pathname + (query ? "?" + query : ""));
+}
 
-  function recordHref(url) {
-    var path = String(url || "").replace(/^\//, "");
-    if (path === "" || /\/$/.test(path)) path += "index.html";
-    return root + path;
+// ---- results ----
+
+function resultItem(result) {
+  const li = el("li", "search-result");
+  li.dataset.id = result.id;
+  const link = el("a", "record-title", result.title);
+  link.href = (box.dataset.root || "") + result.url;
+  li.appendChild(link);
+  const meta = el("div", "record-meta");
+  meta.appendChild(el("span", "kind", KIND_LABELS[result.kind] || result.kind));
+  if (result.date) {
+    const time = el("time", "", result.date);
+    time.setAttribute("datetime", result.date);
+    meta.appendChild(time);
+  } else {
+    meta.appendChild(el("span", "undated", "日付なし"));
   }
+  if (result.people) meta.appendChild(el("span", "people", result.people));
+  result.tags.forEach((t) => meta.appendChild(el("span", "tag", t)));
+  li.appendChild(meta);
+  const p = el("p", "excerpt");
+  result.excerpt.forEach((part) => p.appendChild(part.mark ? el("mark", "", part.text) : document.createTextNode(part.text)));
+  li.appendChild(p);
+  return li;
+}
 
-  function describe(data, words) {
-    var filters = data.filters || {};
-    var meta = data.meta || {};
-    return {
-      url: data.url,
-      href: recordHref(data.url),
-      title: meta.title || data.url,
-      date: meta.date || "",
-      tags: filters.tag || [],
-      kind: (filters.kind || [])[0] || "",
-      excerpt: excerpt(data, words)
-    };
+function showEmpty(state) {
+  const div = el("div", "search-empty");
+  div.id = "search-empty";
+  div.appendChild(el("p", "", `「${state.q}」を含む記録は見つかりませんでした。`));
+  const tips = el("ul");
+  tips.appendChild(el("li", "", "検索では、入力した語がそのまま（大文字・小文字と全角・半角の違いは無視して）含まれる記録だけを表示します。"));
+  if (state.q.trim().split(/\s+/).length > 1) tips.appendChild(el("li", "", "複数の語はすべてを含む記録を探します。語を減らすと見つかるかもしれません。"));
+  if (state.tags.length || state.kind || state.year) tips.appendChild(el("li", "", "絞り込みを外すと見つかるかもしれません。"));
+  tips.appendChild(el("li", "", "別の表記（カタカナ・英語・略語）や、より短い語を試してください。"));
+  div.appendChild(tips);
+  const li = el("li");
+  li.appendChild(div);
+  list.appendChild(li);
+}
+
+function showProblem() {
+  box.dataset.state = "error";
+  status.textContent = "";
+  list.textContent = "";
+  const li = el("li");
+  const div = el("div", "search-empty");
+  div.appendChild(el("p", "", "検索インデックスを読み込めませんでした。サイトを検索付きでビルドしたか（kb build、--no-search なし）確認してください。"));
+  li.appendChild(div);
+  list.appendChild(li);
+}
+
+let generation = 0, found = null, shown = 0, timer = null;
+
+function updateStatus() {
+  const n = found ? found.count : 0;
+  status.textContent = found && found.words.length ? (n ? `${n} 件` : "") : "";
+  if (found && found.words.length) status.dataset.count = String(n);
+  else delete status.dataset.count;
+  more.hidden = !found || shown >= n;
+  box.dataset.state = !found || !found.words.length ? "idle" : n ? "done" : "empty";
+}
+
+async function showNext(mine) {
+  const items = await engine.page(found, shown, PAGE);
+  if (mine !== generation) return;
+  items.forEach((item) => list.appendChild(resultItem(item)));
+  shown += items.length;
+  if (items.length && api.firstResultMs === null) {
+    api.firstResultAt = performance.now();
+    api.firstResultMs = api.firstResultAt - api.started;
   }
+}
 
-  // ---- excerpts: around the first match in the visible text, every query word marked ----
-
-  function visibleText(data) {
-    var text = pageText(data);
-    var anchors = data.anchors || [];
-    for (var i = 0; i < anchors.length; i++) {
-      if (anchors[i].id === TERMS_ID) {
-        var head = String(anchors[i].text || "").replace(/\u200b/g, "").slice(0, 40);
-        var at = head ? text.lastIndexOf(head) : -1;
-        if (at > 0) return text.slice(0, at).replace(/[\s.]+$/, "");
-      }
-    }
-    return text;
-  }
-
-  // Fold character by character, remembering where each folded unit came from.
-  function foldWithMap(text) {
-    var folded = "", from = [], to = [], i = 0;
-    for (var ch of text) {
-      var f = fold(ch);
-      for (var k = 0; k < f.length; k++) { from.push(i); to.push(i + ch.length); }
-      folded += f;
-      i += ch.length;
-    }
-    return { folded: folded, from: from, to: to };
-  }
-
-  function excerpt(data, words) {
-    var text = visibleText(data).replace(/\s+/g, " ").trim();
-    var title = ((data.meta || {}).title || "").replace(/\s+/g, " ").trim();
-    if (title && text.indexOf(title) === 0) text = text.slice(title.length).replace(/^[\s.]+/, "");  // the title is shown above
-    var map = foldWithMap(text);
-    var first = -1;
-    words.forEach(function (w) {
-      var at = map.folded.indexOf(w);
-      if (at !== -1 && (first === -1 || at < first)) first = at;
-    });
-    var start = first === -1 ? 0 : Math.max(0, map.from[first] - EXCERPT_BEFORE);
-    var end = Math.min(text.length, start + EXCERPT_LENGTH);
-    var spans = [];  // [start, end) in text, inside the window
-    words.forEach(function (w) {
-      var at = map.folded.indexOf(w);
-      while (at !== -1) {
-        var s = map.from[at], e = map.to[at + w.length - 1];
-        if (s >= start && e <= end) spans.push([s, e]);
-        at = map.folded.indexOf(w, at + Math.max(1, w.length));
-      }
-    });
-    spans.sort(function (a, b) { return a[0] - b[0]; });
-    var parts = [], pos = start;
-    spans.forEach(function (sp) {
-      if (sp[0] < pos) {  // overlaps the previous mark: extend it
-        if (parts.length && parts[parts.length - 1].mark && sp[1] > pos) {
-          parts[parts.length - 1].text += text.slice(pos, sp[1]);
-          pos = sp[1];
-        }
-        return;
-      }
-      if (sp[0] > pos) parts.push({ text: text.slice(pos, sp[0]), mark: false });
-      parts.push({ text: text.slice(sp[0], sp[1]), mark: true });
-      pos = sp[1];
-    });
-    if (end > pos) parts.push({ text: text.slice(pos, end), mark: false });
-    if (start > 0) parts.unshift({ text: "…", mark: false });
-    if (end < text.length) parts.push({ text: "…", mark: false });
-    return parts;
-  }
-
-  // ---- state in the URL ----
-
-  function readState() {
-    var params = new URLSearchParams(location.search);
-    return {
-      q: params.get("q") || "",
-      tags: params.getAll("tag").filter(Boolean),
-      match: params.get("match") === "all" ? "all" : "any",
-      sort: ["newest", "oldest"].indexOf(params.get("sort")) !== -1 ? params.get("sort") : ""
-    };
-  }
-
-  function currentState() {
-    var checked = tagOptions.querySelectorAll("input[type=checkbox]:checked");
-    var matchInput = box.querySelector("input[name=match]:checked");
-    return {
-      q: input.value,
-      tags: Array.prototype.map.call(checked, function (c) { return c.value; }),
-      match: matchInput && matchInput.value === "all" ? "all" : "any",
-      sort: sortSelect.value
-    };
-  }
-
-  function writeState(state) {
-    var params = new URLSearchParams();
-    if (state.q) params.set("q", state.q);
-    state.tags.forEach(function (t) { params.append("tag", t); });
-    if (state.tags.length > 1 && state.match === "all") params.set("match", "all");
-    if (state.sort) params.set("sort", state.sort);
-    var query = params.toString();
-    history.replaceState(null, "", location.pathname + (query ? "?" + query : ""));
-  }
-
-  // ---- rendering ----
-
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
-  function resultItem(result) {
-    var li = el("li", "search-result");
-    li.setAttribute("data-url", result.url);
-    var link = el("a", "record-title", result.title);
-    link.href = result.href;
-    li.appendChild(link);
-    var meta = el("div", "record-meta");
-    if (result.kind) meta.appendChild(el("span", "kind", result.kind));
-    if (result.date && result.date !== "0000-00-00") {
-      var time = el("time", "", result.date);
-      time.setAttribute("datetime", result.date);
-      meta.appendChild(time);
-    } else {
-      meta.appendChild(el("span", "undated", "日付なし"));
-    }
-    result.tags.forEach(function (t) { meta.appendChild(el("span", "tag", t)); });
-    li.appendChild(meta);
-    var p = el("p", "excerpt");
-    result.excerpt.forEach(function (part) { p.appendChild(part.mark ? el("mark", "", part.text) : document.createTextNode(part.text)); });
-    li.appendChild(p);
-    return li;
-  }
-
-  function setState(name) {
-    box.setAttribute("data-state", name);
-  }
-
-  function showEmpty(state) {
-    var div = el("div", "search-empty");
-    div.id = "search-empty";
-    div.appendChild(el("p", "", "「" + state.q + "」を含む記録は見つかりませんでした。"));
-    var tips = el("ul");
-    var words = queryWords(state.q);
-    tips.appendChild(el("li", "", "検索では、入力した語がそのまま（大文字・小文字と全角・半角の違いは無視して）含まれる記録だけを表示します。"));
-    if (words.length > 1) tips.appendChild(el("li", "", "複数の語はすべてを含む記録を探します。語を減らすと見つかるかもしれません。"));
-    if (state.tags.length) tips.appendChild(el("li", "", "タグで絞り込んでいます。絞り込みを外すと見つかるかもしれません。"));
-    tips.appendChild(el("li", "", "別の表記（カタカナ・英語・略語）や、より短い語を試してください。"));
-    div.appendChild(tips);
-    var li = el("li");
-    li.appendChild(div);
-    list.appendChild(li);
-  }
-
-  function showProblem(error) {
-    setState("error");
-    status.textContent = "";
+async function run(state) {
+  const mine = ++generation;
+  writeState(state);
+  api.started = performance.now();
+  api.firstResultMs = null;
+  box.dataset.state = "loading";
+  try {
+    const result = await engine.search(state.q, state);
+    if (mine !== generation) return;
+    found = result;
+    shown = 0;
     list.textContent = "";
-    var div = el("div", "search-empty");
-    if (location.protocol === "file:" || (error && error.message === "file")) {
-      div.appendChild(el("p", "", "このページはファイルとして直接開かれているため、検索できません。検索にはウェブサーバーが必要です。"));
-      div.appendChild(el("p", "", "例: サイトのフォルダで python -m http.server を実行し、http://127.0.0.1:8000/search/ を開いてください。"));
-    } else {
-      div.appendChild(el("p", "", "検索インデックスを読み込めませんでした。サイトを検索付きでビルドしたか（kb build、--no-search なし）確認してください。"));
-    }
-    var li = el("li");
-    li.appendChild(div);
-    list.appendChild(li);
+    if (found.count) await showNext(mine);
+    else if (found.words.length) showEmpty(state);
+    if (mine === generation) updateStatus();
+  } catch (error) {
+    if (mine === generation) showProblem(error);
   }
+}
 
-  // ---- the running search ----
-
-  var generation = 0;
-  var session = null;
-  var timer = null;
-  var timing = { started: 0, firstResult: null };
-
-  function updateStatus() {
-    if (!session) return;
-    var n = session.verified.length;
-    if (session.done()) {
-      status.textContent = n ? n + " 件見つかりました" : "";
-      status.setAttribute("data-count", String(n));
-      setState(n ? "done" : "empty");
-      more.hidden = true;
-    } else {
-      status.textContent = n + " 件以上見つかりました";
-      status.removeAttribute("data-count");
-      setState("partial");
-      more.hidden = false;
-    }
+async function loadMore() {
+  if (!found || shown >= found.count) return;
+  const mine = generation, first = list.children.length;
+  more.disabled = true;
+  box.dataset.state = "loading";
+  try {
+    await showNext(mine);
+  } finally {
+    more.disabled = false;
   }
+  updateStatus();
+  const link = list.children[first] && list.children[first].querySelector("a");
+  if (link) link.focus();
+}
 
-  function appendResults(found) {
-    found.forEach(function (r) { list.appendChild(resultItem(r)); });
-    if (found.length && timing.firstResult === null) {
-      timing.firstResult = performance.now();
-      api.firstResultMs = timing.firstResult - timing.started;
-      api.firstResultAt = timing.firstResult;
-    }
+// ---- filters ----
+
+function option(select, value, label) {
+  const o = el("option", "", label);
+  o.value = value;
+  select.appendChild(o);
+}
+
+function renderFilters(info, state) {
+  for (const [kind, n] of info.kinds) option(kindSelect, kind, `${KIND_LABELS[kind] || kind} (${n})`);
+  for (const [year, n] of info.years) option(yearSelect, year, `${year} 年 (${n})`);
+  kindSelect.value = state.kind;
+  yearSelect.value = state.year;
+  tagOptions.textContent = "";
+  const names = info.tags.map(([name, n]) => [name, n]);
+  state.tags.forEach((t) => { if (!names.some(([name]) => name === t)) names.push([t, 0]); });
+  for (const [name, n] of names) {
+    const label = el("label", "tag-option");
+    const check = el("input");
+    check.type = "checkbox";
+    check.name = "tag";
+    check.value = name;
+    check.checked = state.tags.includes(name);
+    label.appendChild(check);
+    label.appendChild(document.createTextNode(name));
+    label.appendChild(el("span", "count", `(${n})`));
+    tagOptions.appendChild(label);
   }
+  tagBox.hidden = names.length === 0;
+  if (state.tags.length) tagBox.open = true;
+  updateTagCount();
+}
 
-  function run(state) {
-    var mine = ++generation;
-    writeState(state);
-    if (headerInput) headerInput.value = state.q;
-    more.hidden = true;
-    if (!queryWords(state.q).length) {
-      session = null;
-      list.textContent = "";
-      status.textContent = "";
-      status.removeAttribute("data-count");
-      setState("idle");
-      return Promise.resolve();
-    }
-    setState("loading");
-    status.textContent = "検索中…";
-    timing = { started: performance.now(), firstResult: null };
-    return loadPagefind().then(function (pagefind) {
-      return new Session(pagefind, state.q, state).start();
-    }).then(function (s) {
-      if (mine !== generation) return;
-      session = s;
-      return s.more(PAGE).then(function (found) {
-        if (mine !== generation) return;
-        list.textContent = "";
-        appendResults(found);
-        if (!found.length && s.done()) showEmpty(state);
-        updateStatus();
-      });
-    }).catch(function (error) {
-      if (mine === generation) showProblem(error);
-    });
-  }
+function updateTagCount() {
+  const n = tagOptions.querySelectorAll("input:checked").length;
+  tagCount.textContent = n ? `（${n} 個選択中）` : "";
+}
 
-  function loadMore() {
-    if (!session || session.done()) return Promise.resolve();
-    var mine = generation, s = session;
-    more.disabled = true;
-    setState("loading");
-    return s.more(PAGE).then(function (found) {
-      if (mine !== generation) return;
-      var firstNew = list.children.length;
-      appendResults(found);
-      updateStatus();
-      var link = list.children[firstNew] && list.children[firstNew].querySelector("a");
-      if (link && document.activeElement === more) link.focus();
-    }).finally(function () { more.disabled = false; });
-  }
+// ---- keyboard: arrows move between the box and the results ----
 
-  function schedule() {
-    clearTimeout(timer);
-    var q = input.value;
-    if (queryWords(q).length) {
-      loadPagefind().then(function (pagefind) { pagefind.preload(queryWords(q).join(" ")); }).catch(function () {});
-    }
-    timer = setTimeout(function () { run(currentState()); }, DEBOUNCE_MS);
-  }
+function onKey(event) {
+  if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+  const links = Array.from(list.querySelectorAll(".search-result > a.record-title"));
+  const at = links.indexOf(document.activeElement);
+  if (!links.length || (at === -1 && document.activeElement !== input)) return;
+  event.preventDefault();
+  const next = event.key === "ArrowDown" ? Math.min(at + 1, links.length - 1) : at - 1;
+  if (next < 0) input.focus();
+  else links[next].focus();
+}
 
-  // ---- tag filters ----
+// ---- the hook for tests and the benchmark ----
 
-  function renderTags(filters, selected) {
-    var counts = (filters && filters.tag) || {};
-    var names = Object.keys(counts).sort(function (a, b) { return counts[b] - counts[a] || a.localeCompare(b, "ja"); });
-    selected.forEach(function (t) { if (names.indexOf(t) === -1) names.push(t); });
-    tagOptions.textContent = "";
-    names.forEach(function (name) {
-      var label = el("label", "tag-option");
-      var box = el("input");
-      box.type = "checkbox";
-      box.name = "tag";
-      box.value = name;
-      box.checked = selected.indexOf(name) !== -1;
-      label.appendChild(box);
-      label.appendChild(document.createTextNode(name));
-      if (counts[name] !== undefined) label.appendChild(el("span", "count", "(" + counts[name] + ")"));
-      tagOptions.appendChild(label);
-    });
-    tagBox.hidden = names.length === 0;
-    if (selected.length) tagBox.open = true;
-    updateTagCount();
-  }
+const api = {
+  started: 0, firstResultMs: null, firstResultAt: null, ready: null,
+  // Every result of a search (ids in the page's order) without touching the page.
+  all: async (query, opts = {}) => {
+    const result = await engine.search(query, opts);
+    const items = await Promise.all(result.docs.map((doc) => engine.record(doc)));
+    return { ids: items.map((item) => item.id), dates: items.map((item) => item.date || ""), count: result.count };
+  },
+  run: (state) => run({ ...currentState(), ...state }),
+  more: loadMore,
+};
+window.kbSearch = api;
 
-  function updateTagCount() {
-    var n = tagOptions.querySelectorAll("input:checked").length;
-    tagCount.textContent = n ? "（" + n + " 個選択中）" : "";
-  }
+// ---- wiring ----
 
-  // ---- keyboard: arrows move between the box and the results, Enter opens ----
+const initial = readState();
+input.value = initial.q;
+sortSelect.value = initial.sort;
+const modeInput = box.querySelector(`input[name=match][value=${initial.match}]`);
+if (modeInput) modeInput.checked = true;
+$("search-controls").hidden = false;
 
-  function resultLinks() {
-    return Array.prototype.slice.call(list.querySelectorAll(".search-result > a.record-title"));
-  }
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  clearTimeout(timer);
+  run(currentState());
+});
+input.addEventListener("input", () => {
+  clearTimeout(timer);
+  timer = setTimeout(() => run(currentState()), DEBOUNCE_MS);
+});
+box.addEventListener("change", (event) => {
+  if (event.target === input) return;
+  if (event.target.name === "tag") updateTagCount();
+  run(currentState());
+});
+box.addEventListener("keydown", onKey);
+more.addEventListener("click", loadMore);
 
-  function onKey(event) {
-    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
-    var links = resultLinks();
-    if (!links.length) return;
-    var at = links.indexOf(document.activeElement);
-    var next;
-    if (event.key === "ArrowDown") next = at === -1 ? 0 : Math.min(at + 1, links.length - 1);
-    else next = at <= 0 ? -1 : at - 1;
-    if (at === -1 && document.activeElement !== input) return;
-    event.preventDefault();
-    if (next === -1) input.focus();
-    else links[next].focus();
-  }
-
-  // ---- the hook for tests and scripts ----
-
-  var api = {
-    firstResultMs: null,
-    firstResultAt: null,
-    ready: null,
-    // Every verified result of a search (all candidates checked), in Pagefind's order.
-    all: function (query, opts) {
-      return loadPagefind().then(function (pagefind) {
-        return new Session(pagefind, query, opts || {}).start();
-      }).then(function (s) {
-        return s.more(Infinity).then(function () {
-          return { results: s.verified, candidates: s.candidates.length, fragments: s.fragments };
-        });
-      });
-    },
-    matches: function (query, text) { return matches(queryWords(query), text); },
-    run: function (state) { return run(state); },
-    more: loadMore
-  };
-  window.kbSearch = api;
-
-  // ---- wiring ----
-
-  var initial = readState();
-  input.value = initial.q;
-  sortSelect.value = initial.sort;
-  var modeInput = box.querySelector("input[name=match][value=" + initial.match + "]");
-  if (modeInput) modeInput.checked = true;
-  controls.hidden = false;
-
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
-    clearTimeout(timer);
-    run(currentState());
-  });
-  input.addEventListener("input", schedule);
-  sortSelect.addEventListener("change", function () { run(currentState()); });
-  box.addEventListener("change", function (event) {
-    var t = event.target;
-    if (t.name === "tag" || t.name === "match") {
-      updateTagCount();
-      run(currentState());
-    }
-  });
-  box.addEventListener("keydown", onKey);
-  more.addEventListener("click", loadMore);
-
-  if (location.protocol === "file:") {
-    api.ready = Promise.resolve();
-    showProblem(new Error("file"));
-    return;
-  }
-  renderTags({}, initial.tags);
-  api.ready = (initial.q ? run(initial) : Promise.resolve()).then(function () {
-    return loadPagefind().then(function (pagefind) { return pagefind.filters(); }).then(function (filters) {
-      renderTags(filters, currentState().tags.length ? currentState().tags : initial.tags);
-    });
-  }).catch(function (error) { showProblem(error); });
-  if (!initial.q) input.focus();
-})();
+api.ready = engine.index().then((info) => {
+  renderFilters(info, initial);
+  return initial.q ? run(currentState()) : undefined;
+}).catch(showProblem);
+if (!initial.q) input.focus();

@@ -15,7 +15,6 @@ from kb.render.bibtex import bibtex_entry
 from kb.render.chart import records_per_month_svg
 from kb.render.markdown import render_markdown
 from kb.render.paper_links import paper_links, title_searches
-from kb.render.search_terms import search_terms
 from kb.render.site import Site, tag_page
 from kb.render.summary import one_line
 from kb.search import record_page
@@ -119,8 +118,6 @@ def record_context(site: Site, record: Record, keys: dict[str, str]) -> dict:
     tweet = Markup(render_markdown(record.tweet, 3, "tweet"))
     return {
         "record": record, "fields": fields, "sections": sections, "summary_html": summary, "tweet_html": tweet,
-        # after the bodies are rendered: their search text is then known without a second parse
-        "search_terms": search_terms(record, {b.heading for b in sections}),
         "links": link_groups(site, record), "box_limit": BOX_LIMIT, "links_page": links_page,
         "paper_links": paper_links(record), "title_searches": title_searches(record),
         "meeting_page": site.meeting_page(record.meeting),

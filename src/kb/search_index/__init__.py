@@ -1,0 +1,21 @@
+"""kb's own search index: written by the build (no Node), updated in place, read by the theme's
+dependency-free ES module (templates/static/kb-search.js). Files below `search/` in the site:
+
+    search/index.json       shard counts, record count, facets (tags, kinds, years), the fold table
+    search/d/<n>.bin        unigram and bigram postings with the region of the first match  (grams.py)
+    search/p/<n>.bin        trigram postings with positions                                  (grams.py)
+    search/r/<g>.json       title, date, kind, tags, people, page of records g*8 .. g*8+7     (records.py)
+    search/t/<id>.json      a record's search text by region, fetched for the excerpts shown  (records.py)
+
+Records are numbered newest first (undated last, then by id), so "newest first" is record order
+and a page of results reads few `r/` files. The match rule, the regions and the order are
+kb.search's; `kb search` and the site agree on every query (tests/test_search_browser.py).
+
+    search_outputs(records, previous) -> SearchIndex   (its .outputs go to the site like pages)
+
+An edit rewrites only the shard files whose postings it changes (kb.search_index.update).
+"""
+
+from kb.search_index.update import SearchIndex, search_outputs
+
+__all__ = ["SearchIndex", "search_outputs"]

@@ -1,0 +1,220 @@
+"""Postings of character n-grams, encoded with numpy: one batch of records in, bytes per shard out.
+
+Two kinds of shard files (kb.search_index.layout names them; templates/static/kb-search.js reads them):
+
+- `d` (documents): for every character (unigram) and pair of characters (bigram) of a record's folded
+  search text, which records hold it and in which region first (0 title ... 3 body). A query word of
+  one or two characters is answered exactly by one entry.
+- `p` (positions): for every three characters (trigram), the records and the positions where they
+  occur. A longer word is covered by trigrams at known offsets (0, 3, 6, ..., len - 3); it occurs
+  at p exactly when each covering trigram occurs at p + its offset, so every result is exact.
+
+An entry is a run of unsigned LEB128 varints:
+
+    d: n, c1..cn, m, then m values (doc - previous doc) << 2 | region
+    p: c1, c2, c3, m, then m times: doc - previous doc, k, then k positions (position - previous)
+
+(doc and position counting from 0 in each entry). A key may have several entries in a file, one per
+batch of records, in record order. Positions are virtual: the body's characters count from 0, the
+headline and summary's from 1 << 26, people and tags from 2 << 26, the title from 3 << 26, so a
+position tells its region and deltas inside a region stay small. N-grams holding white space (or
+NUL) are not indexed: a query word never holds white space.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+REGION_BITS = 26  # a region of one record may hold up to 64 M characters
+FNV_OFFSET, FNV_PRIME = 2166136261, 16777619
+
+
+@lru_cache(maxsize=1)
+def blank_code_points() -> np.ndarray:
+    """Code points that split a query into words (str.split's white space), and NUL."""
+    return np.array([0] + [c for c in range(0x3100) if chr(c).isspace()], dtype=np.uint32)
+
+
+def fnv(columns: list[np.ndarray]) -> np.ndarray:
+    """32-bit FNV-1a over the code points of each n-gram (kb-search.js hashes the same way)."""
+    h = np.full(len(columns[0]), FNV_OFFSET, dtype=np.uint32)
+    for column in columns:
+        h ^= column.astype(np.uint32)
+        h *= np.uint32(FNV_PRIME)
+    return h
+
+
+def varints(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """LEB128 bytes of every value, and the byte offset where each value starts (plus the end)."""
+    values = values.astype(np.uint64)
+    sizes = np.ones(len(values), dtype=np.int64)
+    for bits in (7, 14, 21, 28, 35, 42, 49, 56):
+        sizes += values >= np.uint64(1 << bits)
+    offsets = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    owner = np.repeat(np.arange(len(values)), sizes)
+    k = (np.arange(offsets[-1]) - offsets[owner]).astype(np.uint64)
+    data = (values[owner] >> (k * np.uint64(7))) & np.uint64(0x7F)
+    data |= (k < (sizes[owner] - 1).astype(np.uint64)).astype(np.uint64) << np.uint64(7)
+    return data.astype(np.uint8), offsets
+
+
+class Batch:
+    """The folded texts of a run of records, as code points with their record and virtual position."""
+
+    def __init__(self, first_doc: int, regions: list[tuple[str, str, str, str]]) -> None:
+        pieces, docs, bases = [], [], []
+        for doc, parts in enumerate(regions, first_doc):
+            for region in (3, 2, 1, 0):  # body first: positions then ascend in text order
+                pieces.append(parts[region] + "\0")
+                docs.append(doc)
+                bases.append((3 - region) << REGION_BITS)
+        text = "".join(pieces)
+        self.cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        lengths = np.array([len(p) for p in pieces], dtype=np.int64)
+        piece = np.repeat(np.arange(len(pieces)), lengths)
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        self.doc = np.array(docs, dtype=np.int64)[piece]
+        self.pos = np.arange(len(self.cp), dtype=np.int64) - starts[piece] + np.array(bases, dtype=np.int64)[piece]
+        self.ok = ~np.isin(self.cp, blank_code_points())
+
+    def gram(self, n: int) -> np.ndarray:
+        """Indexes i where the n-gram starting at i holds no blank (and stays inside one piece)."""
+        ok = self.ok[: len(self.ok) - n + 1].copy()
+        for k in range(1, n):
+            ok &= self.ok[k: len(self.ok) - n + 1 + k]
+        return np.flatnonzero(ok)
+
+
+def group_starts(*keys: np.ndarray) -> np.ndarray:
+    """Start indexes of runs of equal rows (keys already sorted)."""
+    change = np.zeros(len(keys[0]), dtype=bool)
+    change[0:1] = True
+    for key in keys:
+        change[1:] |= key[1:] != key[:-1]
+    return np.flatnonzero(change)
+
+
+def split_by_shard(data: np.ndarray, offsets: np.ndarray, first_item: np.ndarray, shard: np.ndarray,
+                   shards: int) -> dict[int, bytes]:
+    """Entries (item ranges starting at `first_item`, in key order) regrouped per shard."""
+    byte_start = offsets[first_item]
+    byte_end = np.append(byte_start[1:], offsets[-1])
+    order = np.argsort(shard, kind="stable")
+    lengths = (byte_end - byte_start)[order]
+    gather = np.repeat(byte_start[order] - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+    blob = data[gather + np.arange(lengths.sum())]
+    bounds = np.searchsorted(shard[order], np.arange(shards + 1))
+    ends = np.concatenate(([0], np.cumsum(lengths)))
+    return {s: blob[ends[bounds[s]]:ends[bounds[s + 1]]].tobytes()
+            for s in range(shards) if bounds[s + 1] > bounds[s]}
+
+
+def place(total: int, slots: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    stream = np.zeros(total, dtype=np.uint64)
+    for where, values in slots:
+        stream[where] = values
+    return stream
+
+
+def doc_postings(batch: Batch, shards: int) -> dict[int, bytes]:
+    """The `d` entries of one batch, per shard."""
+    uni = batch.gram(1)
+    bi = batch.gram(2)
+    c1 = np.concatenate((batch.cp[uni], batch.cp[bi])).astype(np.uint64)
+    c2 = np.concatenate((np.zeros(len(uni), np.uint64), batch.cp[bi + 1].astype(np.uint64)))
+    n = np.concatenate((np.ones(len(uni), np.int64), np.full(len(bi), 2, np.int64)))
+    at = np.concatenate((uni, bi))
+    key = (n.astype(np.uint64) << np.uint64(42)) | (c1 << np.uint64(21)) | c2
+    order = np.argsort(key, kind="stable")  # rows were in (doc, position) order
+    key, at, n, c1, c2 = key[order], at[order], n[order], c1[order], c2[order]
+    doc = batch.doc[at]
+    region = (3 - (batch.pos[at] >> REGION_BITS)).astype(np.int64)
+    pairs = group_starts(key, doc)  # one row per (key, doc), with the best region
+    best = np.minimum.reduceat(region, pairs)
+    key, doc, n, c1, c2 = key[pairs], doc[pairs], n[pairs], c1[pairs], c2[pairs]
+    heads = group_starts(key)
+    counts = np.diff(np.append(heads, len(key)))
+    head_len = n[heads] + 2
+    first = np.zeros(len(key), dtype=bool)
+    first[heads] = True
+    item_len = np.ones(len(key), np.int64) + np.where(first, 0, 0)
+    item_len[heads] += head_len
+    end = np.cumsum(item_len)
+    start = end - item_len
+    prev = np.concatenate(([0], doc[:-1]))
+    prev[heads] = 0
+    value = ((doc - prev).astype(np.uint64) << np.uint64(2)) | best.astype(np.uint64)
+    h0 = start[heads]
+    two = n[heads] == 2
+    stream = place(int(end[-1]) if len(end) else 0, [
+        (h0, n[heads]), (h0 + 1, c1[heads]), (h0[two] + 2, c2[heads][two]), (h0 + head_len - 1, counts),
+        (end - 1, value)])
+    data, offsets = varints(stream)
+    columns = [c1[heads]] + [np.where(two, c2[heads], 0)]
+    shard = fnv_keys(n[heads], columns) % np.uint32(shards)
+    return split_by_shard(data, offsets, h0, shard.astype(np.int64), shards)
+
+
+def fnv_keys(n: np.ndarray, columns: list[np.ndarray]) -> np.ndarray:
+    """FNV-1a of n-grams given as columns of code points, each row using its first n columns."""
+    h = np.full(len(n), FNV_OFFSET, dtype=np.uint32)
+    for i, column in enumerate(columns):
+        mixed = (h ^ column.astype(np.uint32)) * np.uint32(FNV_PRIME)
+        h = np.where(n > i, mixed, h)
+    return h
+
+
+def position_postings(batch: Batch, shards: int) -> dict[int, bytes]:
+    """The `p` entries of one batch, per shard."""
+    at = batch.gram(3)
+    cols = [batch.cp[at + k].astype(np.uint64) for k in range(3)]
+    key = (cols[0] << np.uint64(42)) | (cols[1] << np.uint64(21)) | cols[2]
+    order = np.argsort(key, kind="stable")
+    key, at = key[order], at[order]
+    cols = [c[order] for c in cols]
+    doc, pos = batch.doc[at], batch.pos[at]
+    heads = group_starts(key)
+    docs = group_starts(key, doc)
+    new_doc = np.zeros(len(key), dtype=bool)
+    new_doc[docs] = True
+    new_key = np.zeros(len(key), dtype=bool)
+    new_key[heads] = True
+    item_len = 1 + 2 * new_doc + 4 * new_key
+    end = np.cumsum(item_len)
+    start = end - item_len
+    prev_pos = np.concatenate(([0], pos[:-1]))
+    prev_pos[docs] = 0
+    doc_of_run = doc[docs]
+    prev_doc = np.concatenate(([0], doc_of_run[:-1]))
+    prev_doc[np.isin(docs, heads)] = 0
+    per_doc = np.diff(np.append(docs, len(key)))
+    docs_per_key = np.diff(np.append(np.searchsorted(docs, heads), len(docs)))
+    h0 = start[heads]
+    d0 = start[docs] + 4 * new_key[docs]
+    stream = place(int(end[-1]) if len(end) else 0, [
+        (h0, cols[0][heads]), (h0 + 1, cols[1][heads]), (h0 + 2, cols[2][heads]), (h0 + 3, docs_per_key),
+        (d0, doc_of_run - prev_doc), (d0 + 1, per_doc), (end - 1, pos - prev_pos)])
+    data, offsets = varints(stream)
+    shard = fnv([c[heads] for c in cols]) % np.uint32(shards)
+    return split_by_shard(data, offsets, h0, shard.astype(np.int64), shards)
+
+
+def varints_of(values: list[int]) -> bytes:
+    """LEB128 bytes of a short list of values (the facet entries)."""
+    out = bytearray()
+    for value in values:
+        while value >= 0x80:
+            out.append((value & 0x7F) | 0x80)
+            value >>= 7
+        out.append(value)
+    return bytes(out)
+
+
+def shard_of(key: str, shards: int) -> int:
+    h = FNV_OFFSET
+    for ch in key:
+        h = ((h ^ ord(ch)) * FNV_PRIME) & 0xFFFFFFFF
+    return h % shards

@@ -1,0 +1,104 @@
+"""Read a written index the way the browser does (templates/static/kb-search.js): the tests use
+it to check the files alone answer every query exactly, and `python -m kb.search_index.read SITE
+QUERY` prints what they answer."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from kb.search_index.grams import REGION_BITS, shard_of
+from kb.text import fold
+
+
+def varints(data: bytes):
+    value = shift = 0
+    for byte in data:
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            yield value
+            value = shift = 0
+
+
+class IndexReader:
+    def __init__(self, site: Path) -> None:
+        self.site = site
+        self.meta = json.loads((site / "search" / "index.json").read_text(encoding="utf-8"))
+        self.fetched: list[str] = []
+
+    def shard(self, kind: str, key: str) -> list[int]:
+        path = f"search/{kind}/{shard_of(key, self.meta['shards'][kind])}.bin"
+        self.fetched.append(path)
+        file = self.site / path
+        return list(varints(file.read_bytes())) if file.exists() else []
+
+    def docs(self, key: str) -> dict[int, int]:
+        """doc -> region of the first occurrence, for a 1-2 character word or a facet key."""
+        ints, i, found = self.shard("d", key), 0, {}
+        while i < len(ints):
+            n = ints[i]
+            name = "".join(map(chr, ints[i + 1:i + 1 + n]))
+            m = ints[i + 1 + n]
+            i += n + 2
+            doc = 0
+            for value in ints[i:i + m]:
+                doc += value >> 2
+                if name == key:
+                    found[doc] = value & 3
+            i += m
+        return found
+
+    def positions(self, key: str) -> dict[int, set[int]]:
+        ints, i, found = self.shard("p", key), 0, {}
+        while i < len(ints):
+            name = "".join(map(chr, ints[i:i + 3]))
+            m = ints[i + 3]
+            i += 4
+            doc = 0
+            for _ in range(m):
+                doc += ints[i]
+                k = ints[i + 1]
+                pos, got = 0, set()
+                for delta in ints[i + 2:i + 2 + k]:
+                    pos += delta
+                    got.add(pos)
+                i += 2 + k
+                if name == key:
+                    found.setdefault(doc, set()).update(got)
+        return found
+
+    def word(self, word: str) -> dict[int, int]:
+        """doc -> region of the word's first match."""
+        if len(word) <= 2:
+            return self.docs(word)
+        offsets = sorted({*range(0, len(word) - 2, 3), len(word) - 3})
+        lists = [(k, self.positions(word[k:k + 3])) for k in offsets]
+        docs = set.intersection(*(set(found) for _, found in lists))
+        result = {}
+        for doc in docs:
+            starts = [p for p in lists[0][1][doc] if all(p + k in found[doc] for k, found in lists[1:])]
+            if starts:
+                result[doc] = 3 - (max(starts) >> REGION_BITS)
+        return result
+
+    def search(self, query: str) -> dict[int, int]:
+        """doc -> rank region (the worst of each word's first match) for every matching record."""
+        words = fold(query).split()
+        found = None
+        for word in words:
+            hits = self.word(word)
+            found = hits if found is None else {d: max(r, hits[d]) for d, r in found.items() if d in hits}
+        return found or {}
+
+    def record(self, doc: int) -> dict:
+        group = self.meta["group"]
+        items = json.loads((self.site / "search" / "r" / f"{doc // group}.json").read_text(encoding="utf-8"))
+        return items[doc % group]
+
+
+if __name__ == "__main__":
+    reader = IndexReader(Path(sys.argv[1]))
+    for doc, region in sorted(reader.search(sys.argv[2]).items(), key=lambda kv: (kv[1], kv[0])):
+        print(region, reader.record(doc)["id"], reader.record(doc)["title"])

@@ -1,0 +1,180 @@
+"""Write the index, or update the previous one in place: only the shard files an edit touches change.
+
+Records are cut into batches of BATCH in record order; a shard file is its entries of batch 0,
+batch 1, ... then the facet entries. The build cache keeps, as JSON data (never code), each
+record's id and text digest and the length of every batch's block in every shard, so an edit
+recomputes the postings of its batch alone and splices them into the old shard files it touches;
+the other files keep their input key and are hard-linked from the previous site. When the record
+numbering changes (a record added, removed, or re-dated) every batch is recomputed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kb.cache import code_digest, sha
+from kb.models import Record
+from kb.render import Output
+from kb.search_index.grams import Batch, doc_postings, position_postings, varints_of
+from kb.search_index.records import (
+    FORMAT,
+    facet_keys,
+    folded_regions,
+    group_files,
+    index_json,
+    record_order,
+    text_digest,
+    text_file,
+    text_path,
+)
+
+BATCH = 256
+KINDS = ("d", "p")
+
+
+def shard_counts(records: int) -> tuple[int, int]:
+    """Shards per kind: a power of two near records / 2 (8 to 8,192), positions twice as many."""
+    d = 8
+    while d < records // 2 and d < 8192:
+        d *= 2
+    return d, 2 * d
+
+
+def shard_path(kind: str, shard: int) -> str:
+    return f"search/{kind}/{shard}.bin"
+
+
+@dataclass
+class IndexState:
+    """The previous index, as the cache keeps it (JSON)."""
+
+    code: str
+    shards: list[int]
+    docs: list[list[str]]  # [id, text digest] in record order
+    blocks: dict[str, list[list[int]]]  # kind -> batch -> block length per shard
+    facets: list[str]  # digest of each d shard's facet block ("" when none)
+    keys: dict[str, str] = field(default_factory=dict)  # shard path -> key
+
+    @classmethod
+    def load(cls, path: Path | None) -> IndexState | None:
+        try:
+            return cls(**json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError, AttributeError):
+            return None
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.__dict__, separators=(",", ":")), encoding="utf-8")
+        tmp.replace(path)
+
+
+def facet_blocks(ordered: list[Record], shards: int) -> dict[int, bytes]:
+    from kb.search_index.grams import shard_of
+
+    postings: dict[str, list[int]] = {}
+    for doc, record in enumerate(ordered):
+        for key in facet_keys(record):
+            postings.setdefault(key, []).append(doc)
+    blocks: dict[int, list[bytes]] = {}
+    for key in sorted(postings):
+        docs = postings[key]
+        deltas = [(b - a) << 2 for a, b in zip([0, *docs], docs, strict=False)]
+        entry = varints_of([len(key), *map(ord, key), len(docs), *deltas])
+        blocks.setdefault(shard_of(key, shards), []).append(entry)
+    return {s: b"".join(parts) for s, parts in blocks.items()}
+
+
+class SearchIndex:
+    """The index files of one build (its `outputs`) and the state to keep for the next."""
+
+    def __init__(self, records: list[Record], old: IndexState | None, old_site: Path | None) -> None:
+        self.ordered = record_order(records)
+        self.shards = shard_counts(len(self.ordered))
+        self.digests = [text_digest(r) for r in self.ordered]
+        docs = [[r.id, d] for r, d in zip(self.ordered, self.digests, strict=True)]
+        self.batches = range((len(docs) + BATCH - 1) // BATCH)
+        usable = (old is not None and old_site is not None and old.code == code_digest()
+                  and old.shards == list(self.shards) and [d[0] for d in old.docs] == [d[0] for d in docs])
+        self.old, self.old_site = (old, old_site) if usable else (None, None)
+        self.changed = [b for b in self.batches if self.old is None
+                        or self.old.docs[b * BATCH:(b + 1) * BATCH] != docs[b * BATCH:(b + 1) * BATCH]]
+        self.new = {b: self.postings(b) for b in self.changed}
+        self.facets = facet_blocks(self.ordered, self.shards[0])
+        self.state = IndexState(code=code_digest(), shards=list(self.shards), docs=docs, blocks={}, facets=[])
+        self.outputs = self.shard_outputs() + self.other_outputs()
+
+    def postings(self, b: int) -> dict[str, dict[int, bytes]]:
+        chunk = self.ordered[b * BATCH:(b + 1) * BATCH]
+        batch = Batch(b * BATCH, [folded_regions(r) for r in chunk])
+        return {"d": doc_postings(batch, self.shards[0]), "p": position_postings(batch, self.shards[1])}
+
+    def block_lengths(self, kind: str, b: int) -> list[int]:
+        if b in self.new:
+            blocks = self.new[b][kind]
+            return [len(blocks.get(s, b"")) for s in range(self.shards[KINDS.index(kind)])]
+        return self.old.blocks[kind][b]
+
+    def shard_outputs(self) -> list[Output]:
+        outputs = []
+        for kind, count in zip(KINDS, self.shards, strict=True):
+            self.state.blocks[kind] = [self.block_lengths(kind, b) for b in self.batches]
+            for shard in range(count):  # every shard, empty ones too: a browser never asks for a missing file
+                output = self.shard_output(kind, shard)
+                outputs.append(output)
+                self.state.keys[output.path] = output.key
+        self.state.facets = [sha(self.facets[s]) if s in self.facets else "" for s in range(self.shards[0])]
+        return outputs
+
+    def touched(self, kind: str, shard: int) -> bool:
+        if self.old is None:
+            return True
+        if kind == "d" and self.old.facets[shard] != (sha(self.facets[shard]) if shard in self.facets else ""):
+            return True
+        return shard_path(kind, shard) not in self.old.keys or any(
+            self.old.blocks[kind][b][shard] or self.new[b][kind].get(shard) for b in self.changed)
+
+    def shard_output(self, kind: str, shard: int) -> Output:
+        path = shard_path(kind, shard)
+        if not self.touched(kind, shard):
+            return Output(path, self.old.keys[path], self.reader(path))
+        data = self.shard_bytes(kind, shard)
+        return Output(path, sha(data), lambda: data)
+
+    def shard_bytes(self, kind: str, shard: int) -> bytes:
+        old = self.old_blocks(kind, shard)
+        parts = [self.new[b][kind].get(shard, b"") if b in self.new else old[b] for b in self.batches]
+        return b"".join(parts) + (self.facets.get(shard, b"") if kind == "d" else b"")
+
+    def old_blocks(self, kind: str, shard: int) -> dict[int, bytes]:
+        """The unchanged batches' blocks of an old shard file, cut at the lengths the cache kept."""
+        if self.old is None or len(self.changed) == len(self.batches):
+            return {}
+        lengths = [self.old.blocks[kind][b][shard] for b in self.batches]
+        data = (self.old_site / shard_path(kind, shard)).read_bytes() if any(lengths) else b""
+        starts = [sum(lengths[:b]) for b in self.batches]
+        return {b: data[starts[b]:starts[b] + lengths[b]] for b in self.batches}
+
+    def reader(self, path: str) -> Callable[[], bytes]:
+        return lambda: (self.old_site / path).read_bytes()
+
+    def other_outputs(self) -> list[Output]:
+        files = {"search/index.json": index_json(len(self.ordered), self.shards, self.ordered),
+                 **group_files(self.ordered)}
+        outputs = [Output(path, sha(data), lambda d=data: d) for path, data in files.items()]
+        code = code_digest()
+        outputs += [Output(text_path(r), sha(code, str(FORMAT), d), lambda r=r: text_file(r))
+                    for r, d in zip(self.ordered, self.digests, strict=True)]
+        return outputs
+
+
+def search_outputs(records: list[Record], cache_file: Path | None = None, old_site: Path | None = None,
+                   old_keys: dict[str, str] | None = None) -> SearchIndex:
+    """The index of `records`; with the previous build's cache file, site folder and output keys,
+    an update of the previous index (used only when the site still holds what the cache says)."""
+    old = IndexState.load(cache_file) if cache_file and old_site and old_keys is not None else None
+    if old is not None and any(old_keys.get(path) != key for path, key in old.keys.items()):
+        old = None
+    return SearchIndex(records, old, old_site)

@@ -1,0 +1,267 @@
+// kb search engine: reads the index kb build writes under search/ (kb.search_index) and answers
+// queries exactly by kb's match rule (kb.search): fold the query and the text (NFKC + case fold),
+// split the query at white space, keep a record when every word occurs in its text.
+//
+//   const engine = searchEngine(rootUrl);
+//   const found = await engine.search(query, {tags, match, kind, year, sort});
+//   found.count, found.docs (record numbers in order), await engine.page(found, start, n)
+//
+// A word of one or two characters is one entry of a `d` shard (records and the region of the
+// first match); a longer word is covered by trigrams at known offsets, read from `p` shards with
+// their positions, and kept where every trigram sits at its offset: every result is exact.
+// No dependency, nothing fetched from outside the site.
+
+const REGION_SPAN = 2 ** 26;  // kb.search_index.grams.REGION_BITS
+const FNV_OFFSET = 2166136261, FNV_PRIME = 16777619;
+
+export function searchEngine(root) {
+  const cache = new Map();
+  let meta = null;
+
+  function get(path, kind) {
+    if (!cache.has(path)) {
+      const url = new URL(path, root).href;
+      cache.set(path, fetch(url).then((response) => {
+        if (!response.ok) throw new Error(`${response.status} ${url}`);
+        return kind === "json" ? response.json() : response.arrayBuffer().then(decode);
+      }));
+      cache.get(path).catch(() => cache.delete(path));
+    }
+    return cache.get(path);
+  }
+
+  function index() {
+    if (!meta) meta = get("search/index.json", "json");
+    return meta;
+  }
+
+  function fold(text, table) {
+    let out = "";
+    for (const ch of String(text).normalize("NFKC")) out += table[ch] ?? ch.toLowerCase();
+    return out;
+  }
+
+  async function words(query) {
+    const info = await index();
+    return fold(query, info.fold).split(/\s+/).filter(Boolean);
+  }
+
+  function shardOf(codes, count) {
+    let h = FNV_OFFSET;
+    for (const c of codes) h = Math.imul((h ^ c) >>> 0, FNV_PRIME) >>> 0;
+    return h % count;
+  }
+
+  // doc -> region of the first occurrence: a word of 1-2 characters, or a facet key.
+  async function docs(key) {
+    const info = await index();
+    const codes = Array.from(key, (c) => c.codePointAt(0));
+    const ints = await get(`search/d/${shardOf(codes, info.shards.d)}.bin`);
+    const found = new Map();
+    let i = 0;
+    while (i < ints.length) {
+      const n = ints[i];
+      const same = n === codes.length && codes.every((c, k) => ints[i + 1 + k] === c);
+      const m = ints[i + 1 + n];
+      i += n + 2;
+      if (same) {
+        let doc = 0;
+        for (let k = 0; k < m; k++) {
+          doc += Math.floor(ints[i + k] / 4);
+          found.set(doc, ints[i + k] % 4);
+        }
+      }
+      i += m;
+    }
+    return found;
+  }
+
+  // doc -> positions of a trigram.
+  async function positions(codes) {
+    const info = await index();
+    const ints = await get(`search/p/${shardOf(codes, info.shards.p)}.bin`);
+    const found = new Map();
+    let i = 0;
+    while (i < ints.length) {
+      const same = ints[i] === codes[0] && ints[i + 1] === codes[1] && ints[i + 2] === codes[2];
+      const m = ints[i + 3];
+      i += 4;
+      let doc = 0;
+      for (let d = 0; d < m; d++) {
+        doc += ints[i];
+        const k = ints[i + 1];
+        if (same) {
+          const list = found.get(doc) || [];
+          let pos = 0;
+          for (let j = 0; j < k; j++) { pos += ints[i + 2 + j]; list.push(pos); }
+          found.set(doc, list);
+        }
+        i += 2 + k;
+      }
+    }
+    return found;
+  }
+
+  // doc -> region of the word's best match.
+  async function word(text) {
+    const codes = Array.from(text, (c) => c.codePointAt(0));
+    if (codes.length <= 2) return docs(text);
+    const offsets = [];
+    for (let k = 0; k + 3 <= codes.length; k += 3) offsets.push(k);
+    if (offsets[offsets.length - 1] !== codes.length - 3) offsets.push(codes.length - 3);
+    const lists = await Promise.all(offsets.map((k) => positions(codes.slice(k, k + 3))));
+    const found = new Map();
+    for (const [doc, starts] of lists[0]) {
+      const others = lists.slice(1).map((list) => list.get(doc));
+      if (others.some((list) => !list)) continue;
+      const sets = others.map((list) => new Set(list));
+      let best = -1;
+      for (const p of starts) {
+        if (p > best && sets.every((set, j) => set.has(p + offsets[j + 1]))) best = p;
+      }
+      if (best >= 0) found.set(doc, 3 - Math.floor(best / REGION_SPAN));
+    }
+    return found;
+  }
+
+  async function facet(prefix, values, all) {
+    const lists = await Promise.all(values.map((v) => docs("\u0001" + prefix + v)));
+    const keep = new Set(lists.length ? lists[0].keys() : []);
+    for (const list of lists.slice(1)) {
+      for (const doc of list.keys()) if (!all) keep.add(doc);
+      if (all) for (const doc of [...keep]) if (!list.has(doc)) keep.delete(doc);
+    }
+    return keep;
+  }
+
+  // Every record matching the query and the filters, in the chosen order.
+  async function search(query, opts = {}) {
+    const info = await index();
+    const list = await words(query);
+    if (!list.length) return { query, words: list, count: 0, docs: [], regions: new Map() };
+    const found = await Promise.all(list.map(word));
+    let regions = found[0];
+    for (const other of found.slice(1)) {
+      const next = new Map();
+      for (const [doc, region] of regions) if (other.has(doc)) next.set(doc, Math.max(region, other.get(doc)));
+      regions = next;
+    }
+    const filters = [];
+    if (opts.tags && opts.tags.length) filters.push(facet("t", opts.tags, opts.match === "all"));
+    if (opts.kind) filters.push(facet("k", [opts.kind], true));
+    if (opts.year) filters.push(facet("y", [String(opts.year)], true));
+    for (const keep of await Promise.all(filters)) {
+      for (const doc of [...regions.keys()]) if (!keep.has(doc)) regions.delete(doc);
+    }
+    const order = [...regions.keys()];
+    if (opts.sort === "newest") order.sort((a, b) => a - b);
+    else if (opts.sort === "oldest") order.sort((a, b) => ((a >= info.dated) - (b >= info.dated)) || b - a);
+    else order.sort((a, b) => regions.get(a) - regions.get(b) || a - b);
+    return { query, words: list, count: order.length, docs: order, regions };
+  }
+
+  async function record(doc) {
+    const info = await index();
+    const group = await get(`search/r/${Math.floor(doc / info.group)}.json`, "json");
+    return group[doc % info.group];
+  }
+
+  // Results start .. start+n-1 of a search: what a result shows, and its excerpt.
+  async function page(found, start, n) {
+    const slice = found.docs.slice(start, start + n);
+    const items = await Promise.all(slice.map(record));
+    return Promise.all(items.map(async (item, k) => {
+      const region = found.regions.get(slice[k]);
+      const texts = await get(`search/t/${encodeURIComponent(item.id)}.json`, "json");
+      return { ...item, doc: slice[k], region, excerpt: excerpt(texts, region, found.words, (await index()).fold) };
+    }));
+  }
+
+  // ---- excerpts: a window of the region holding the first match, every query word marked ----
+
+  function foldMap(text, table) {
+    let folded = "";
+    const from = [], to = [];
+    let i = 0;
+    for (const ch of text) {
+      const f = fold(ch, table);
+      for (let k = 0; k < f.length; k++) { from.push(i); to.push(i + ch.length); }
+      folded += f;
+      i += ch.length;
+    }
+    return { folded, from, to };
+  }
+
+  function excerpt(texts, region, list, table) {
+    const order = region === 0 ? [2, 3] : [region, 2, 3];
+    for (const r of order) {
+      const text = (texts[r] || "").replace(/\s+/g, " ").trim();
+      if (!text) continue;
+      const map = foldMap(text, table);
+      let first = -1;
+      for (const w of list) {
+        const at = map.folded.indexOf(w);
+        if (at !== -1 && (first === -1 || at < first)) first = at;
+      }
+      if (first === -1 && r !== order[order.length - 1] && region !== 0) continue;
+      return cut(text, map, list, first === -1 ? 0 : map.from[first]);
+    }
+    return [];
+  }
+
+  const BEFORE = 40, LENGTH = 160;
+
+  function wordStart(text, at) {
+    // Start at a character boundary: not inside a surrogate pair, not inside an ASCII word.
+    if (at <= 0) return 0;
+    let s = at;
+    while (s > 0 && s > at - 20 && /[0-9A-Za-z]/.test(text[s - 1]) && /[0-9A-Za-z]/.test(text[s])) s--;
+    if (s > 0 && /[0-9A-Za-z]/.test(text[s - 1]) && /[0-9A-Za-z]/.test(text[s])) s = at;
+    if (/[\uDC00-\uDFFF]/.test(text[s])) s--;
+    return s;
+  }
+
+  function cut(text, map, list, anchor) {
+    const start = wordStart(text, Math.max(0, anchor - BEFORE));
+    let end = Math.min(text.length, start + LENGTH);
+    if (/[\uDC00-\uDFFF]/.test(text[end] || "")) end++;
+    const spans = [];
+    for (const w of list) {
+      let at = map.folded.indexOf(w);
+      while (at !== -1) {
+        const s = map.from[at], e = map.to[at + w.length - 1];
+        if (s >= start && e <= end) spans.push([s, e]);
+        at = map.folded.indexOf(w, at + 1);
+      }
+    }
+    spans.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+    const parts = [];
+    let pos = start;
+    for (const [s, e] of spans) {
+      if (e <= pos) continue;
+      const from = Math.max(s, pos);
+      if (from > pos) parts.push({ text: text.slice(pos, from), mark: false });
+      if (s < pos && parts.length && parts[parts.length - 1].mark) parts[parts.length - 1].text += text.slice(pos, e);
+      else parts.push({ text: text.slice(from, e), mark: true });
+      pos = e;
+    }
+    if (end > pos) parts.push({ text: text.slice(pos, end), mark: false });
+    if (start > 0) parts.unshift({ text: "…", mark: false });
+    if (end < text.length) parts.push({ text: "…", mark: false });
+    return parts;
+  }
+
+  return { index, search, page, record, words, fold: async (t) => fold(t, (await index()).fold) };
+}
+
+function decode(buffer) {
+  const bytes = new Uint8Array(buffer);
+  const out = [];
+  let value = 0, scale = 1;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    value += (b & 0x7f) * scale;
+    if (b < 0x80) { out.push(value); value = 0; scale = 1; } else scale *= 128;
+  }
+  return out;
+}
