@@ -88,16 +88,30 @@ def bench_size(n: int, args: argparse.Namespace, mkdocs_cmd: list[str] | None, p
              "corpus": manifest.summary()}
     entry["kb"] = {k: v.as_dict() for k, v in run_kb(base / "kb", manifest, limits, log, wanted).items()}
     entry["search_fetch"] = search_fetch(base / "kb")
+    entry["search_index"] = search_index_time(base / "kb")
     if peers:
         entry["peers"] = run_peers(manifest, base, limits, mkdocs_cmd)
     entry["ratios"] = ratios(entry)
     return entry
 
 
+def search_index_time(project: Path) -> dict:
+    """kb's search index alone, inside a clean build and the rebuild after editing one note."""
+    cmd = [sys.executable, str(BENCH / "search_index_time.py"), str(project)]
+    done = subprocess.run(cmd, cwd=REPO, env=tool_env(), capture_output=True, text=True)
+    if done.returncode != 0:
+        return {"skipped": f"search_index_time.py failed: {(done.stderr or done.stdout)[-300:]}"}
+    figures = json.loads(done.stdout)
+    log(f"  search index: {figures['clean']['index_s']} s in a clean build, "
+        f"{figures['edit_one_note']['index_s']} s after editing one note "
+        f"({figures['edit_one_note']['index_files_rewritten']} of {figures['edit_one_note']['index_files']} files)")
+    return figures
+
+
 def search_fetch(project: Path, site: Path | None = None) -> dict:
     """Bytes a browser fetches for a first and a second query on the site kb built with search."""
     site = site or project / "site"
-    if not (site / "pagefind").is_dir():
+    if not (site / "search" / "index.json").is_file():
         return {"skipped": "no site with a search index (the clean scenario with search did not run)"}
     figures = measure_site(site)
     log(f"  search fetch: first query {figures.get('first_query', {}).get('bytes')} B, "

@@ -338,3 +338,16 @@ def test_bytes_and_time_to_first_result(browser, server, site, records, capsys):
     first, second = figures["first_query"], figures["second_query"]
     assert first["index_bytes"] > 0 and second["index_bytes"] > 0
     assert second["bytes"] < first["bytes"]
+
+
+def test_meeting_filter(page, server, records):
+    meetings = {r.meeting for r in records if r.meeting}
+    assert meetings == {"2025-09-24 機械学習勉強会"}
+    meeting = meetings.pop()
+    page.goto(search_url(server, "の", meeting=meeting))
+    load_everything(page)
+    assert page.locator("#search-meeting").input_value() == meeting
+    assert set(shown_ids(page)) == {i for i in expected_ids(records, "の", None)
+                                    if next(r for r in records if r.id == i).meeting == meeting}
+    assert len(shown_ids(page)) == 4
+    assert page.problems == []

@@ -3,9 +3,12 @@ text contains the query; near matches only add, never replace."""
 
 import json
 import shutil
+import unicodedata
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import NOTES, ROOT
 from kb.cli import main
@@ -151,3 +154,10 @@ def test_tag_and_since_agree_with_the_site(tmp_path, monkeypatch):
     since = {i for i in found if (shown[i]["issue_date"] or "") >= "2025-01"}
     assert inferred & found and inferred & found <= since
     assert cli("推論", "--since", "2025-01") == since
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12)
+       | st.text(alphabet="ｶﾞｷﾞﾊﾟﾌｧｲﾝﾁｭｰﾆﾝｸﾞＡＢＣａｂｃABCßẞﬁ①㍿か\u3099\u309a\u1100\u1161\u11a8é\u0301", max_size=12))
+def test_fold_is_casefold_of_nfkc(text):
+    """kb.text.fold takes a faster path (each character's own NFKC first): same result as the rule."""
+    assert fold(text) == unicodedata.normalize("NFKC", text).casefold()

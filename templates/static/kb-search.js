@@ -3,7 +3,7 @@
 // split the query at white space, keep a record when every word occurs in its text.
 //
 //   const engine = searchEngine(rootUrl);
-//   const found = await engine.search(query, {tags, match, kind, year, sort});
+//   const found = await engine.search(query, {tags, match, kind, year, meeting, sort});
 //   found.count, found.docs (record numbers in order), await engine.page(found, start, n)
 //
 // A word of one or two characters is one entry of a `d` shard (records and the region of the
@@ -150,6 +150,7 @@ export function searchEngine(root) {
     if (opts.tags && opts.tags.length) filters.push(facet("t", opts.tags, opts.match === "all"));
     if (opts.kind) filters.push(facet("k", [opts.kind], true));
     if (opts.year) filters.push(facet("y", [String(opts.year)], true));
+    if (opts.meeting) filters.push(facet("m", [opts.meeting], true));
     for (const keep of await Promise.all(filters)) {
       for (const doc of [...regions.keys()]) if (!keep.has(doc)) regions.delete(doc);
     }
@@ -170,11 +171,20 @@ export function searchEngine(root) {
   async function page(found, start, n) {
     const slice = found.docs.slice(start, start + n);
     const items = await Promise.all(slice.map(record));
+    const table = (await index()).fold;
     return Promise.all(items.map(async (item, k) => {
       const region = found.regions.get(slice[k]);
-      const texts = await get(`search/t/${encodeURIComponent(item.id)}.json`, "json");
-      return { ...item, doc: slice[k], region, excerpt: excerpt(texts, region, found.words, (await index()).fold) };
+      return { ...item, doc: slice[k], region, excerpt: excerpt(await texts(item.id, region), region, found.words, table) };
     }));
+  }
+
+  // The regions an excerpt may come from: people and lead (t/), or the body (b/) for a match there.
+  async function texts(id, region) {
+    const name = encodeURIComponent(id);
+    const body = () => get(`search/b/${name}.json`, "json");
+    if (region === 3) return { 3: await body() };
+    const [people, lead] = await get(`search/t/${name}.json`, "json");
+    return region === 0 && !lead ? { 3: await body() } : { 1: people, 2: lead };
   }
 
   // ---- excerpts: a window of the region holding the first match, every query word marked ----
@@ -192,21 +202,17 @@ export function searchEngine(root) {
     return { folded, from, to };
   }
 
+  // A window of the region holding the match (for a title match: the start of the lead).
   function excerpt(texts, region, list, table) {
-    const order = region === 0 ? [2, 3] : [region, 2, 3];
-    for (const r of order) {
-      const text = (texts[r] || "").replace(/\s+/g, " ").trim();
-      if (!text) continue;
-      const map = foldMap(text, table);
-      let first = -1;
-      for (const w of list) {
-        const at = map.folded.indexOf(w);
-        if (at !== -1 && (first === -1 || at < first)) first = at;
-      }
-      if (first === -1 && r !== order[order.length - 1] && region !== 0) continue;
-      return cut(text, map, list, first === -1 ? 0 : map.from[first]);
+    const text = (texts[region === 0 ? 2 : region] ?? texts[3] ?? "").replace(/\s+/g, " ").trim();
+    if (!text) return [];
+    const map = foldMap(text, table);
+    let first = -1;
+    for (const w of list) {
+      const at = map.folded.indexOf(w);
+      if (at !== -1 && (first === -1 || at < first)) first = at;
     }
-    return [];
+    return cut(text, map, list, first === -1 ? 0 : map.from[first]);
   }
 
   const BEFORE = 40, LENGTH = 160;

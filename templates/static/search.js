@@ -12,6 +12,7 @@ const engine = searchEngine(new URL("../", import.meta.url));
 const $ = (id) => document.getElementById(id);
 const input = $("search-input"), form = $("search-form"), list = $("search-list"), status = $("search-status");
 const more = $("search-more"), sortSelect = $("search-sort"), kindSelect = $("search-kind"), yearSelect = $("search-year");
+const meetingSelect = $("search-meeting");
 const tagBox = $("search-tags"), tagOptions = $("search-tag-options"), tagCount = $("search-tag-count");
 
 function el(tag, className, text) {
@@ -29,7 +30,7 @@ function readState() {
   return {
     q: params.get("q") || "", tags: params.getAll("tag").filter(Boolean),
     match: params.get("match") === "all" ? "all" : "any", sort: pick("sort", ["newest", "oldest"]),
-    kind: params.get("kind") || "", year: params.get("year") || "",
+    kind: params.get("kind") || "", year: params.get("year") || "", meeting: params.get("meeting") || "",
   };
 }
 
@@ -38,7 +39,7 @@ function currentState() {
   const mode = box.querySelector("input[name=match]:checked");
   return {
     q: input.value, tags: Array.from(checked, (c) => c.value), match: mode && mode.value === "all" ? "all" : "any",
-    sort: sortSelect.value, kind: kindSelect.value, year: yearSelect.value,
+    sort: sortSelect.value, kind: kindSelect.value, year: yearSelect.value, meeting: meetingSelect.value,
   };
 }
 
@@ -47,7 +48,7 @@ function writeState(state) {
   if (state.q) params.set("q", state.q);
   state.tags.forEach((t) => params.append("tag", t));
   if (state.tags.length > 1 && state.match === "all") params.set("match", "all");
-  for (const name of ["kind", "year", "sort"]) if (state[name]) params.set(name, state[name]);
+  for (const name of ["kind", "year", "meeting", "sort"]) if (state[name]) params.set(name, state[name]);
   const query = params.toString();
   history.replaceState(null, "", location.pathname + (query ? "?" + query : ""));
 }
@@ -85,7 +86,7 @@ function showEmpty(state) {
   const tips = el("ul");
   tips.appendChild(el("li", "", "検索では、入力した語がそのまま（大文字・小文字と全角・半角の違いは無視して）含まれる記録だけを表示します。"));
   if (state.q.trim().split(/\s+/).length > 1) tips.appendChild(el("li", "", "複数の語はすべてを含む記録を探します。語を減らすと見つかるかもしれません。"));
-  if (state.tags.length || state.kind || state.year) tips.appendChild(el("li", "", "絞り込みを外すと見つかるかもしれません。"));
+  if (state.tags.length || state.kind || state.year || state.meeting) tips.appendChild(el("li", "", "絞り込みを外すと見つかるかもしれません。"));
   tips.appendChild(el("li", "", "別の表記（カタカナ・英語・略語）や、より短い語を試してください。"));
   div.appendChild(tips);
   const li = el("li");
@@ -172,8 +173,11 @@ function option(select, value, label) {
 function renderFilters(info, state) {
   for (const [kind, n] of info.kinds) option(kindSelect, kind, `${KIND_LABELS[kind] || kind} (${n})`);
   for (const [year, n] of info.years) option(yearSelect, year, `${year} 年 (${n})`);
+  for (const [meeting, n] of info.meetings || []) option(meetingSelect, meeting, `${meeting} (${n})`);
+  meetingSelect.closest("label").hidden = !(info.meetings || []).length;
   kindSelect.value = state.kind;
   yearSelect.value = state.year;
+  meetingSelect.value = state.meeting;
   tagOptions.textContent = "";
   const names = info.tags.map(([name, n]) => [name, n]);
   state.tags.forEach((t) => { if (!names.some(([name]) => name === t)) names.push([t, 0]); });

@@ -4,8 +4,9 @@ dependency-free ES module (templates/static/kb-search.js). Files below `search/`
     search/index.json       shard counts, record count, facets (tags, kinds, years), the fold table
     search/d/<n>.bin        unigram and bigram postings with the region of the first match  (grams.py)
     search/p/<n>.bin        trigram postings with positions                                  (grams.py)
-    search/r/<g>.json       title, date, kind, tags, people, page of records g*8 .. g*8+7     (records.py)
-    search/t/<id>.json      a record's search text by region, fetched for the excerpts shown  (records.py)
+    search/r/<g>.json       title, date, kind, tags, people, page of records g*4 .. g*4+3     (records.py)
+    search/t/<id>.json      a record's people, tags and lead (headline, summary): excerpts     (records.py)
+    search/b/<id>.json      a record's body, fetched only for an excerpt of a match there     (records.py)
 
 Records are numbered newest first (undated last, then by id), so "newest first" is record order
 and a page of results reads few `r/` files. The match rule, the regions and the order are

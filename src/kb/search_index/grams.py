@@ -28,6 +28,7 @@ from functools import lru_cache
 import numpy as np
 
 REGION_BITS = 26  # a region of one record may hold up to 64 M characters
+DOC_BITS = 10  # a batch holds up to 1,024 records (kb.search_index.update.BATCH)
 FNV_OFFSET, FNV_PRIME = 2166136261, 16777619
 
 
@@ -47,24 +48,25 @@ def fnv(columns: list[np.ndarray]) -> np.ndarray:
 
 
 def varints(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """LEB128 bytes of every value, and the byte offset where each value starts (plus the end)."""
+    """LEB128 bytes of every value (< 2**35), and the byte offset where each value starts (plus the end)."""
     values = values.astype(np.uint64)
     sizes = np.ones(len(values), dtype=np.int64)
-    for bits in (7, 14, 21, 28, 35, 42, 49, 56):
+    for bits in (7, 14, 21, 28):
         sizes += values >= np.uint64(1 << bits)
+    table = np.empty((len(values), 5), dtype=np.uint8)
+    for k in range(5):
+        low = ((values >> np.uint64(7 * k)) & np.uint64(0x7F)).astype(np.uint8)
+        table[:, k] = low | ((sizes > k + 1).astype(np.uint8) << np.uint8(7))
     offsets = np.zeros(len(values) + 1, dtype=np.int64)
     np.cumsum(sizes, out=offsets[1:])
-    owner = np.repeat(np.arange(len(values)), sizes)
-    k = (np.arange(offsets[-1]) - offsets[owner]).astype(np.uint64)
-    data = (values[owner] >> (k * np.uint64(7))) & np.uint64(0x7F)
-    data |= (k < (sizes[owner] - 1).astype(np.uint64)).astype(np.uint64) << np.uint64(7)
-    return data.astype(np.uint8), offsets
+    return table[np.arange(5) < sizes[:, None]], offsets
 
 
 class Batch:
     """The folded texts of a run of records, as code points with their record and virtual position."""
 
     def __init__(self, first_doc: int, regions: list[tuple[str, str, str, str]]) -> None:
+        self.first = first_doc
         pieces, docs, bases = [], [], []
         for doc, parts in enumerate(regions, first_doc):
             for region in (3, 2, 1, 0):  # body first: positions then ascend in text order
@@ -121,26 +123,28 @@ def place(total: int, slots: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
 
 def doc_postings(batch: Batch, shards: int) -> dict[int, bytes]:
     """The `d` entries of one batch, per shard."""
-    uni = batch.gram(1)
-    bi = batch.gram(2)
-    c1 = np.concatenate((batch.cp[uni], batch.cp[bi])).astype(np.uint64)
-    c2 = np.concatenate((np.zeros(len(uni), np.uint64), batch.cp[bi + 1].astype(np.uint64)))
-    n = np.concatenate((np.ones(len(uni), np.int64), np.full(len(bi), 2, np.int64)))
+    uni, bi = batch.gram(1), batch.gram(2)
+    cp = batch.cp.astype(np.uint64)
     at = np.concatenate((uni, bi))
-    key = (n.astype(np.uint64) << np.uint64(42)) | (c1 << np.uint64(21)) | c2
-    order = np.argsort(key, kind="stable")  # rows were in (doc, position) order
-    key, at, n, c1, c2 = key[order], at[order], n[order], c1[order], c2[order]
-    doc = batch.doc[at]
-    region = (3 - (batch.pos[at] >> REGION_BITS)).astype(np.int64)
-    pairs = group_starts(key, doc)  # one row per (key, doc), with the best region
-    best = np.minimum.reduceat(region, pairs)
-    key, doc, n, c1, c2 = key[pairs], doc[pairs], n[pairs], c1[pairs], c2[pairs]
+    key = np.concatenate(((np.uint64(1) << np.uint64(42)) | (cp[uni] << np.uint64(21)),
+                          (np.uint64(2) << np.uint64(42)) | (cp[bi] << np.uint64(21)) | cp[bi + 1]))
+    local = (batch.doc[at] - batch.first).astype(np.uint64)
+    region = (3 - (batch.pos[at] >> REGION_BITS)).astype(np.uint64)
+    # one sort of (n-gram, record, region) packed in 64 bits; the first row of each (n-gram, record)
+    # holds its best region
+    packed = np.unique((key << np.uint64(DOC_BITS + 2)) | (local << np.uint64(2)) | region)
+    pair = packed >> np.uint64(2)
+    packed = packed[np.concatenate(([True], pair[1:] != pair[:-1]))]
+    key = packed >> np.uint64(DOC_BITS + 2)
+    doc = ((packed >> np.uint64(2)) & np.uint64((1 << DOC_BITS) - 1)).astype(np.int64) + batch.first
+    best = (packed & np.uint64(3)).astype(np.int64)
+    n = (key >> np.uint64(42)).astype(np.int64)
+    c1 = (key >> np.uint64(21)) & np.uint64(0x1FFFFF)
+    c2 = key & np.uint64(0x1FFFFF)
     heads = group_starts(key)
     counts = np.diff(np.append(heads, len(key)))
     head_len = n[heads] + 2
-    first = np.zeros(len(key), dtype=bool)
-    first[heads] = True
-    item_len = np.ones(len(key), np.int64) + np.where(first, 0, 0)
+    item_len = np.ones(len(key), np.int64)
     item_len[heads] += head_len
     end = np.cumsum(item_len)
     start = end - item_len
@@ -167,14 +171,31 @@ def fnv_keys(n: np.ndarray, columns: list[np.ndarray]) -> np.ndarray:
     return h
 
 
+def trigram_order(batch: Batch, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Trigrams starting at `at` sorted by code points, then by position (`at` is in record and
+    position order): sort keys and the order. Characters get dense ids so that trigram and row
+    number pack into one 64-bit integer, which sorts much faster than a stable sort."""
+    ids, dense = np.unique(batch.cp, return_inverse=True)
+    bits = max(1, int(len(ids) - 1).bit_length())
+    rows = max(1, int(len(at) - 1).bit_length()) if len(at) else 1
+    dense = dense.astype(np.uint64)
+    if 3 * bits + rows <= 64:
+        key = (dense[at] << np.uint64(2 * bits)) | (dense[at + 1] << np.uint64(bits)) | dense[at + 2]
+        packed = np.sort((key << np.uint64(rows)) | np.arange(len(at), dtype=np.uint64))
+        return packed >> np.uint64(rows), (packed & np.uint64((1 << rows) - 1)).astype(np.int64)
+    cp = batch.cp.astype(np.uint64)
+    key = (cp[at] << np.uint64(42)) | (cp[at + 1] << np.uint64(21)) | cp[at + 2]
+    order = np.argsort(key, kind="stable")
+    return key[order], order
+
+
 def position_postings(batch: Batch, shards: int) -> dict[int, bytes]:
     """The `p` entries of one batch, per shard."""
     at = batch.gram(3)
+    key = trigram_order(batch, at)
+    at = at[key[1]]
+    key = key[0]
     cols = [batch.cp[at + k].astype(np.uint64) for k in range(3)]
-    key = (cols[0] << np.uint64(42)) | (cols[1] << np.uint64(21)) | cols[2]
-    order = np.argsort(key, kind="stable")
-    key, at = key[order], at[order]
-    cols = [c[order] for c in cols]
     doc, pos = batch.doc[at], batch.pos[at]
     heads = group_starts(key)
     docs = group_starts(key, doc)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
+from collections.abc import Callable
 from functools import lru_cache
 
 from kb.cache import sha
@@ -13,7 +14,7 @@ from kb.models import Record
 from kb.search import REGIONS, TEXT_FIELDS, record_page, search_regions
 from kb.text import fold
 
-GROUP = 8  # records per r/ file
+GROUP = 4  # records per r/ file: a page of results spread over the record order reads little
 FORMAT = 1
 
 
@@ -24,9 +25,10 @@ def record_order(records: list[Record]) -> list[Record]:
 
 def text_digest(record: Record) -> str:
     """Everything of a record the index reads (its links to other records are not)."""
-    fields = record.model_dump(mode="json", include={"id", "title", "kind", "authors", "venue", "year", "arxiv_id",
-                                                     "issue_date", "tags", "presenter", "sections", *TEXT_FIELDS})
-    return sha(json.dumps(fields, sort_keys=True, ensure_ascii=False))
+    fields = [record.id, record.title, record.kind, record.authors, record.venue, record.year, record.arxiv_id,
+              record.issue_date and record.issue_date.isoformat(), record.tags, record.presenter, record.meeting,
+              [(s.heading, s.body) for s in record.sections], [getattr(record, name) for name in TEXT_FIELDS]]
+    return sha(json.dumps(fields, ensure_ascii=False))
 
 
 def folded_regions(record: Record) -> tuple[str, str, str, str]:
@@ -55,13 +57,11 @@ def group_files(ordered: list[Record]) -> dict[str, bytes]:
             for g, start in enumerate(range(0, len(ordered), GROUP))}
 
 
-def text_file(record: Record) -> bytes:
-    """The record's search text by region (title, people and tags, headline and summary, body)."""
-    return dump(list(search_regions(record)))
-
-
-def text_path(record: Record) -> str:
-    return f"search/t/{record.id}.json"
+def text_files(record: Record) -> dict[str, Callable[[], bytes]]:
+    """Where a result's excerpt is cut from, made when written: `t/` people, tags and lead (headline,
+    summary), small and fetched for most results; `b/` the body, fetched only for a match there."""
+    return {f"search/t/{record.id}.json": lambda: dump(list(search_regions(record)[1:3])),
+            f"search/b/{record.id}.json": lambda: dump(search_regions(record)[3])}
 
 
 def year_of(record: Record) -> str | None:
@@ -69,8 +69,9 @@ def year_of(record: Record) -> str | None:
 
 
 def facet_keys(record: Record) -> list[str]:
-    """Keys of the filters a record passes: tag, kind, year (`\\x01t` + tag ...)."""
+    """Keys of the filters a record passes: tag, kind, year, meeting (`\\x01t` + tag ...)."""
     keys = ["\x01t" + tag for tag in dict.fromkeys(record.tags)] + ["\x01k" + record.kind]
+    keys += ["\x01m" + record.meeting] if record.meeting else []
     return keys + (["\x01y" + year_of(record)] if year_of(record) else [])
 
 
@@ -80,7 +81,8 @@ def facets(ordered: list[Record]) -> dict[str, list]:
         return sorted(Counter(values).items(), key=lambda kv: (-kv[1], kv[0]))
     return {"tags": counted(t for r in ordered for t in dict.fromkeys(r.tags)),
             "kinds": counted(r.kind for r in ordered),
-            "years": sorted(Counter(y for r in ordered if (y := year_of(r))).items(), reverse=True)}
+            "years": sorted(Counter(y for r in ordered if (y := year_of(r))).items(), reverse=True),
+            "meetings": sorted(Counter(r.meeting for r in ordered if r.meeting).items(), reverse=True)}
 
 
 @lru_cache(maxsize=1)

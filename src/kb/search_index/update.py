@@ -10,10 +10,17 @@ numbering changes (a record added, removed, or re-dated) every batch is recomput
 
 from __future__ import annotations
 
+import base64
 import json
+import multiprocessing
+import os
+import zlib
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from kb.cache import code_digest, sha
 from kb.models import Record
@@ -27,11 +34,11 @@ from kb.search_index.records import (
     index_json,
     record_order,
     text_digest,
-    text_file,
-    text_path,
+    text_files,
 )
 
 BATCH = 256
+WORKERS = min(2, os.cpu_count() or 1)
 KINDS = ("d", "p")
 
 
@@ -49,12 +56,13 @@ def shard_path(kind: str, shard: int) -> str:
 
 @dataclass
 class IndexState:
-    """The previous index, as the cache keeps it (JSON)."""
+    """The previous index, as the cache keeps it (JSON; tables as base64 of little-endian int32)."""
 
     code: str
     shards: list[int]
     docs: list[list[str]]  # [id, text digest] in record order
-    blocks: dict[str, list[list[int]]]  # kind -> batch -> block length per shard
+    blocks: dict[str, str]  # kind -> (batch x shard) table of block lengths
+    sums: dict[str, str]  # kind -> (batch x shard) table of block CRC-32s
     facets: list[str]  # digest of each d shard's facet block ("" when none)
     keys: dict[str, str] = field(default_factory=dict)  # shard path -> key
 
@@ -69,6 +77,39 @@ class IndexState:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.__dict__, separators=(",", ":")), encoding="utf-8")
         tmp.replace(path)
+
+    def table(self, name: str, kind: str) -> np.ndarray:
+        data = np.frombuffer(base64.b64decode(getattr(self, name)[kind]), dtype="<i4")
+        return data.reshape(-1, self.shards[KINDS.index(kind)]).astype(np.int64)
+
+
+def encode_table(table: np.ndarray) -> str:
+    return base64.b64encode(table.astype("<i4").tobytes()).decode("ascii")
+
+
+_JOB: tuple[list[Record], tuple[int, int]] | None = None  # what forked workers read (never pickled)
+
+
+def postings_of(b: int) -> dict[str, dict[int, bytes]]:
+    """The `d` and `p` blocks of batch b of the records in _JOB."""
+    ordered, shards = _JOB
+    chunk = ordered[b * BATCH:(b + 1) * BATCH]
+    batch = Batch(b * BATCH, [folded_regions(r) for r in chunk])
+    return {"d": doc_postings(batch, shards[0]), "p": position_postings(batch, shards[1])}
+
+
+def batch_postings(ordered: list[Record], shards: tuple[int, int], batches: list[int]) -> dict:
+    """Postings of the given batches; several batches are shared between WORKERS forked processes
+    (they read the records from this process's memory and send back bytes)."""
+    global _JOB
+    _JOB = (ordered, shards)
+    try:
+        if len(batches) < 2 or WORKERS < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            return {b: postings_of(b) for b in batches}
+        with ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("fork")) as pool:
+            return dict(zip(batches, pool.map(postings_of, batches), strict=True))
+    finally:
+        _JOB = None
 
 
 def facet_blocks(ordered: list[Record], shards: int) -> dict[int, bytes]:
@@ -101,44 +142,46 @@ class SearchIndex:
         self.old, self.old_site = (old, old_site) if usable else (None, None)
         self.changed = [b for b in self.batches if self.old is None
                         or self.old.docs[b * BATCH:(b + 1) * BATCH] != docs[b * BATCH:(b + 1) * BATCH]]
-        self.new = {b: self.postings(b) for b in self.changed}
+        self.new = batch_postings(self.ordered, self.shards, self.changed)
         self.facets = facet_blocks(self.ordered, self.shards[0])
-        self.state = IndexState(code=code_digest(), shards=list(self.shards), docs=docs, blocks={}, facets=[])
+        self.state = IndexState(code=code_digest(), shards=list(self.shards), docs=docs, blocks={}, sums={}, facets=[])
         self.outputs = self.shard_outputs() + self.other_outputs()
 
-    def postings(self, b: int) -> dict[str, dict[int, bytes]]:
-        chunk = self.ordered[b * BATCH:(b + 1) * BATCH]
-        batch = Batch(b * BATCH, [folded_regions(r) for r in chunk])
-        return {"d": doc_postings(batch, self.shards[0]), "p": position_postings(batch, self.shards[1])}
-
-    def block_lengths(self, kind: str, b: int) -> list[int]:
-        if b in self.new:
-            blocks = self.new[b][kind]
-            return [len(blocks.get(s, b"")) for s in range(self.shards[KINDS.index(kind)])]
-        return self.old.blocks[kind][b]
+    def tables(self, kind: str) -> tuple[np.ndarray, np.ndarray]:
+        """Block lengths and CRC-32s of every batch in every shard of this index."""
+        count = self.shards[KINDS.index(kind)]
+        lengths = self.old.table("blocks", kind) if self.old else np.zeros((len(self.batches), count), np.int64)
+        sums = self.old.table("sums", kind) if self.old else np.zeros((len(self.batches), count), np.int64)
+        lengths, sums = lengths.copy(), sums.copy()
+        for b in self.changed:
+            lengths[b] = 0
+            sums[b] = 0
+            for shard, block in self.new[b][kind].items():
+                lengths[b, shard], sums[b, shard] = len(block), zlib.crc32(block) >> 1  # fits an int32
+        return lengths, sums
 
     def shard_outputs(self) -> list[Output]:
         outputs = []
+        self.state.facets = [sha(self.facets[s]) if s in self.facets else "" for s in range(self.shards[0])]
         for kind, count in zip(KINDS, self.shards, strict=True):
-            self.state.blocks[kind] = [self.block_lengths(kind, b) for b in self.batches]
+            lengths, sums = self.tables(kind)
+            self.state.blocks[kind], self.state.sums[kind] = encode_table(lengths), encode_table(sums)
+            if self.old is None:
+                touched = np.ones(count, dtype=bool)
+            else:
+                touched = ((lengths != self.old.table("blocks", kind)) | (sums != self.old.table("sums", kind))).any(0)
+                if kind == "d":
+                    touched |= np.array(self.state.facets) != np.array(self.old.facets)
+            self.old_lengths = self.old.table("blocks", kind) if self.old else None
             for shard in range(count):  # every shard, empty ones too: a browser never asks for a missing file
-                output = self.shard_output(kind, shard)
+                output = self.shard_output(kind, shard, bool(touched[shard]))
                 outputs.append(output)
                 self.state.keys[output.path] = output.key
-        self.state.facets = [sha(self.facets[s]) if s in self.facets else "" for s in range(self.shards[0])]
         return outputs
 
-    def touched(self, kind: str, shard: int) -> bool:
-        if self.old is None:
-            return True
-        if kind == "d" and self.old.facets[shard] != (sha(self.facets[shard]) if shard in self.facets else ""):
-            return True
-        return shard_path(kind, shard) not in self.old.keys or any(
-            self.old.blocks[kind][b][shard] or self.new[b][kind].get(shard) for b in self.changed)
-
-    def shard_output(self, kind: str, shard: int) -> Output:
+    def shard_output(self, kind: str, shard: int, touched: bool) -> Output:
         path = shard_path(kind, shard)
-        if not self.touched(kind, shard):
+        if not touched and path in self.old.keys:
             return Output(path, self.old.keys[path], self.reader(path))
         data = self.shard_bytes(kind, shard)
         return Output(path, sha(data), lambda: data)
@@ -152,7 +195,7 @@ class SearchIndex:
         """The unchanged batches' blocks of an old shard file, cut at the lengths the cache kept."""
         if self.old is None or len(self.changed) == len(self.batches):
             return {}
-        lengths = [self.old.blocks[kind][b][shard] for b in self.batches]
+        lengths = [int(n) for n in self.old_lengths[:, shard]]
         data = (self.old_site / shard_path(kind, shard)).read_bytes() if any(lengths) else b""
         starts = [sum(lengths[:b]) for b in self.batches]
         return {b: data[starts[b]:starts[b] + lengths[b]] for b in self.batches}
@@ -165,8 +208,9 @@ class SearchIndex:
                  **group_files(self.ordered)}
         outputs = [Output(path, sha(data), lambda d=data: d) for path, data in files.items()]
         code = code_digest()
-        outputs += [Output(text_path(r), sha(code, str(FORMAT), d), lambda r=r: text_file(r))
-                    for r, d in zip(self.ordered, self.digests, strict=True)]
+        outputs += [Output(path, sha(code, str(FORMAT), d), make)
+                    for r, d in zip(self.ordered, self.digests, strict=True)
+                    for path, make in text_files(r).items()]
         return outputs
 
 
