@@ -25,6 +25,9 @@ def arxiv_id_from_url(url: str | None) -> str | None:
     return match.group(1) if match else None
 
 
+SHORT = 64
+
+
 @lru_cache(maxsize=1)
 def compat_table() -> dict[int, str]:
     """Characters of the Basic Multilingual Plane that NFKC changes on their own (full-width
@@ -44,6 +47,8 @@ def fold(text: str) -> str:
     form (NFKC of the result is the same), and the full normalization runs only when that is not
     yet normal (a half-width ﾞ to compose, a character outside the table). Japanese text is
     mostly full-width punctuation away from normal, so this is ~3x faster on notes."""
+    if len(text) < SHORT:  # a name or a word: one call is cheaper than the table
+        return unicodedata.normalize("NFKC", text).casefold()
     mapped = text.translate(compat_table())
     if not unicodedata.is_normalized("NFKC", mapped):
         mapped = unicodedata.normalize("NFKC", mapped)
