@@ -92,26 +92,6 @@ def test_the_swap_is_one_exchange_so_site_is_never_missing(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
-def test_killing_kb_ends_its_pagefind_child(project):
-    bin_dir = project / "node_modules" / ".bin"
-    bin_dir.mkdir(parents=True)
-    fake = bin_dir / "pagefind"  # stands in for Pagefind: records its pid, then runs for a minute
-    fake.write_text(f"#!/bin/sh\necho $$ > {project / 'child.pid'}\nexec sleep 60\n")
-    fake.chmod(0o755)
-    process = kb(project, "build")
-    pid_file = project / "child.pid"
-    deadline = time.monotonic() + 60
-    while not pid_file.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    child = int(pid_file.read_text())
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    deadline = time.monotonic() + 10
-    while running(child) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not running(child)
-
-
 def running(pid: int) -> bool:
     """The process exists and is not a zombie (a zombie has ended; only its exit status is left)."""
     try:

@@ -36,6 +36,7 @@ from kb.search_index.records import (
     text_digest,
     text_files,
 )
+from kb.write import die_with_parent
 
 BATCH = 128  # records per batch: an edit re-indexes its batch (64: +40 % postings bytes; 256: twice the work)
 WORKERS = min(2, os.cpu_count() or 1)
@@ -106,7 +107,8 @@ def batch_postings(ordered: list[Record], shards: tuple[int, int], batches: list
     try:
         if len(batches) < 2 or WORKERS < 2 or "fork" not in multiprocessing.get_all_start_methods():
             return {b: postings_of(b) for b in batches}
-        with ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             return dict(zip(batches, pool.map(postings_of, batches), strict=True))
     finally:
         _JOB = None
