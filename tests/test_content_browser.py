@@ -107,9 +107,9 @@ def test_each_summary_page_shows_its_tweet_once(page, server):
     for path in summary_pages():
         page.goto(server + path)
         main = page.locator("main").inner_text()
-        matching = [t for t in tweets if t in main]
-        assert len(matching) == 1, path
-        assert main.count(matching[0]) == 1, path
+        # its own tweet once (other records' one-line summaries in its link boxes may quote theirs)
+        assert [t for t in tweets if main.count(t) > 1] == [], path
+        assert any(t in page.locator(".tweet-card").inner_text() for t in tweets), path
         shown += 1
     assert shown == 23
 

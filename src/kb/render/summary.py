@@ -8,11 +8,16 @@ so no list entry, feed entry or description is ever empty.
 
 from __future__ import annotations
 
+import re
+
 from kb.models import Record
 from kb.render.markdown import plain_text
 
 ORDER = ("headline", "summary", "tweet", "problem", "approach", "results", "comment")
 LIMIT = 200
+# A one-line summary is read, not clicked: addresses in it (a comment's 元ポスト:https://...) are
+# left out, so no list, feed or description shows a bare URL.
+URL = re.compile(r"(?:https?|mailto):[^\s<>\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]*")
 KIND_NOUNS = {"paper": "論文", "blog": "ブログ記事", "article": "記事", "talk": "発表", "repository": "リポジトリ",
               "other": "資料"}
 
@@ -25,12 +30,9 @@ def one_line(record: Record) -> str:
 def noted_line(record: Record) -> str:
     """`one_line` from the record's own text only: empty when the note says nothing beyond the
     title (a record list then shows no line rather than the title again)."""
-    for name in ORDER:
-        text = plain_text(getattr(record, name), LIMIT)
-        if text:
-            return text
-    for section in record.sections:
-        text = plain_text(section.body, LIMIT)
-        if text:
-            return text
+    texts = [getattr(record, name) for name in ORDER] + [section.body for section in record.sections]
+    for text in texts:
+        line = " ".join(URL.sub(" ", plain_text(text, 10 * LIMIT)).split())[:LIMIT]
+        if line.strip(" :：、。"):
+            return line
     return ""
