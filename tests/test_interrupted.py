@@ -99,3 +99,36 @@ def running(pid: int) -> bool:
     except (FileNotFoundError, ProcessLookupError):
         return False
     return state != "Z"
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(stat.parent.name))
+    return found
+
+
+def test_killing_kb_ends_the_processes_it_forked(project):
+    """kb forks a second writer (and search-index workers); a SIGKILL of kb must not leave them running."""
+    for _attempt in range(5):  # a build of the bundled notes forks for well under a second: catch it then
+        shutil.rmtree(project / "site", ignore_errors=True)
+        shutil.rmtree(project / ".kb-cache", ignore_errors=True)
+        process = kb(project, "build", "--clean")
+        children: set[int] = set()
+        while process.poll() is None and not children:
+            children = children_of(process.pid)
+            time.sleep(0.005)
+        if children:
+            break
+    assert children, "kb never forked a child process while building"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 10
+    while any(running(child) for child in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [child for child in children if running(child)] == []
