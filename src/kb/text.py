@@ -8,6 +8,9 @@ import unicodedata
 from functools import lru_cache
 
 ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}")
+# An http(s) address as written in a note: URL characters only, so it ends where Japanese text
+# (or a space) follows it without a break.
+URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
 _ARXIV_URL = re.compile(
     r"arxiv\.org/(?:abs|pdf|html)/(\d{4}\.\d{4,5})(?:v\d+)?(?:\.pdf)?", re.IGNORECASE
 )
@@ -123,3 +126,13 @@ def terminal_safe(text: str) -> str:
     visible escapes like `\\x1b`, never sent raw."""
     return _TERMINAL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
                          else f"\\u{ord(m.group()):04x}", text)
+
+
+def first_free(wanted: str, taken: set[str]) -> str:
+    """`wanted`, or `wanted-2`, `-3`... : the first not in `taken`, which it is then added to."""
+    candidate, n = wanted, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{wanted}-{n}"
+    taken.add(candidate)
+    return candidate

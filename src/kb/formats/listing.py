@@ -28,7 +28,7 @@ from rapidfuzz import fuzz
 from kb.discover import SourceFile
 from kb.formats.listing_entries import HEADER, Occurrence, normalise, scan
 from kb.models import Diagnostic, ParsedNote, Record, Residue, Section, Severity, SourceSpan
-from kb.text import arxiv_id_from_url, fold
+from kb.text import URL, arxiv_id_from_url, fold
 
 NAME = "listing"
 DESCRIPTION = "paper-notes tag page copied from a browser (#tags, Issue Date:, title, Summary, Comment)"
@@ -51,7 +51,6 @@ _NAME_PART = re.compile(
 )
 _HIRAGANA = re.compile(r"[\u3040-\u309f]")
 _ORG_WORDS = re.compile(r"\b(?:University|Research|Institute|Laborator(?:y|ies)|Labs?|College|School|Academy)\b")
-_URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
 _OWN_PAGE = re.compile(r"(?:OpenReview|openreview|論文|Paper|paper|arXiv|arxiv)\s*[:：]\s*(https?://\S+)")
 _OPENREVIEW = re.compile(r"https?://openreview\.net/forum\?id=[\w-]+")
 
@@ -223,13 +222,13 @@ def union(lists: list[list[str]]) -> list[str]:
 
 def own_url(link: str, comment: str | None) -> str | None:
     """A URL in the link text, else one the comment labels as the paper's own page (OpenReview:, 論文:)."""
-    match = _URL.search(link)
+    match = URL.search(link)
     if match:
         return match.group(0)
     labelled = _OWN_PAGE.search(comment or "")
     if labelled is None:
         return None
-    url = _URL.match(labelled.group(1))
+    url = URL.match(labelled.group(1))
     if url is None:
         return None
     openreview = _OPENREVIEW.match(url.group(0))

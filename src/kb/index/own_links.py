@@ -15,10 +15,9 @@ from urllib.parse import urlsplit
 
 from kb.index.names import short_name, tokens
 from kb.models import Record
-from kb.text import arxiv_id_from_url
+from kb.text import URL, arxiv_id_from_url
 
 TEXT_FIELDS = ("summary", "comment", "headline", "references")
-URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
 LABELLED = re.compile(
     r"(?<!関連)(?<!参考)(?<!引用)(?<!関連する)(?:論文|プロジェクト|project|paper|arxiv|openreview|公式サイト|公式ページ|公式ブログ|website)"
     r"(?:の?(?:プロジェクト)?(?:リンク|ページ|サイト|url))?\s*[:：]\s*$",

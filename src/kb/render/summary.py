@@ -8,16 +8,14 @@ so no list entry, feed entry or description is ever empty.
 
 from __future__ import annotations
 
-import re
-
 from kb.models import Record
 from kb.render.markdown import plain_text
+from kb.text import URL
 
 ORDER = ("headline", "summary", "tweet", "problem", "approach", "results", "comment")
 LIMIT = 200
 # A one-line summary is read, not clicked: addresses in it (a comment's 元ポスト:https://...) are
 # left out, so no list, feed or description shows a bare URL.
-URL = re.compile(r"(?:https?|mailto):[^\s<>\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]*")
 KIND_NOUNS = {"paper": "論文", "blog": "ブログ記事", "article": "記事", "talk": "発表", "repository": "リポジトリ",
               "other": "資料"}
 
