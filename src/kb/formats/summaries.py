@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from kb.discover import SourceFile
 from kb.models import Diagnostic, ParsedNote, Record, Residue, Section, Severity, SourceSpan
 from kb.text import arxiv_id_from_url
+from kb.validation import field_problems
 
 NAME = "summaries"
 DESCRIPTION = "LLM paper summaries (# title, [View Paper](arXiv), ## 1.-## 8. questions, joined by ---)"
@@ -302,7 +303,7 @@ def parse_block(source: SourceFile, block: Block, note: ParsedNote) -> None:
     try:
         note.records.append(to_record(source, Block(kept), summary))
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(message for _, message in field_problems(exc))
         note.diagnostics.append(warn(source, block.lines[0].number, f"summary cannot be a record: {problems}",
                                      Severity.ERROR))
         note.residue.extend(residue(kept))
