@@ -12,7 +12,7 @@ from kb.config import Settings
 from kb.discover import SourceFile, discover
 from kb.formats import parse_source
 from kb.models import Diagnostic, ParsedNote, Record, Residue
-from kb.text import excerpt, slugify
+from kb.text import excerpt, first_free, slugify
 
 
 @dataclass(frozen=True)
@@ -49,13 +49,7 @@ def assign_ids(records: list[Record]) -> None:
     """
     taken: set[str] = set()
     for record in sorted(records, key=lambda r: (r.source.path, r.source.line_start, r.title)):
-        wanted = record.id or base_id(record)
-        candidate, n = wanted, 1
-        while candidate in taken:
-            n += 1
-            candidate = f"{wanted}-{n}"
-        record.id = candidate
-        taken.add(candidate)
+        record.id = first_free(record.id or base_id(record), taken)
 
 
 def residue_diagnostics(note: ParsedNote) -> list[Diagnostic]:

@@ -18,7 +18,7 @@ from kb.render.paper_links import paper_links, title_searches
 from kb.render.site import Site, tag_page
 from kb.render.summary import one_line
 from kb.search import record_page
-from kb.text import slugify
+from kb.text import first_free, slugify
 
 NEWEST = 20
 BOX_LIMIT = 20  # records shown in a link box; the rest are on the box's own page
@@ -68,11 +68,7 @@ def section_blocks(record: Record, taken: set[str]) -> list[Block]:
     for section in record.sections:
         if is_folded(section.body, shown):
             continue
-        anchor, n = "s-" + slugify(section.heading), 1
-        while anchor in taken:
-            n += 1
-            anchor = f"s-{slugify(section.heading)}-{n}"
-        taken.add(anchor)
+        anchor = first_free("s-" + slugify(section.heading), taken)
         blocks.append(Block(anchor, section.heading, Markup(render_markdown(section.body, 3, anchor))))
     return blocks
 
