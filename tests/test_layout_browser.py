@@ -45,6 +45,10 @@ SPLIT_TAG_WORDS = f"""() => Array.from(document.querySelectorAll(".tag, .tag-clo
 LIST_DATES = """() => Array.from(document.querySelectorAll(
     "main .record-list > li:not(.empty), main .compute-table tbody tr"))
   .map(li => { const t = li.querySelector("time"); return t ? t.getAttribute("datetime") : ""; })"""
+# Record-list entries (compute rows aside) and those without a visible one-line summary.
+LIST_LINES = """() => { const items = Array.from(document.querySelectorAll("main .record-list > li:not(.empty)"));
+  const shown = li => { const p = li.querySelector(".record-line"); return p && p.innerText.trim() !== ""; };
+  return {entries: items.length, lineless: items.filter(li => !shown(li)).length}; }"""
 
 # A record page's own date and the pages its previous (older) / next (newer) links lead to.
 PAGER = """() => { const link = rel => { const a = document.querySelector(`nav.pager a[rel=${rel}]`);
@@ -99,7 +103,7 @@ def walked(browser, server, site) -> dict[str, dict]:
     for path in html_pages(site):
         page.goto(server + path, wait_until="domcontentloaded")  # site.js is deferred: CSS is in by then
         facts[path] = page.evaluate(f"""() => ({{width: document.scrollingElement.scrollWidth,
-          dates: ({LIST_DATES})(), split_tags: ({SPLIT_TAG_WORDS})(), pager: ({PAGER})()}})""")
+          dates: ({LIST_DATES})(), lines: ({LIST_LINES})(), split_tags: ({SPLIT_TAG_WORDS})(), pager: ({PAGER})()}})""")
     facts["problems"] = page.problems
     page.context.close()
     return facts
@@ -132,6 +136,12 @@ def test_every_list_page_is_newest_first_with_undated_last(walked, site):
     assert disordered == {}
     lora = listed["tags/peft-adaptor-lora-b82c53/index.html"]
     assert lora.index("2024-09-24") < lora.index("2024-03-05")  # LoftQ above LoRA+ (the issue's example)
+
+
+def test_every_list_entry_shows_a_one_line_summary(walked, site):
+    lines = {p: walked[p]["lines"] for p in list_pages(site)}
+    assert sum(f["entries"] for f in lines.values()) > 1000  # every record is listed on several pages
+    assert {p: f["lineless"] for p, f in lines.items() if f["lineless"]} == {}
 
 
 def test_tag_names_never_break_inside_a_word(walked):
