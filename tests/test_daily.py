@@ -162,7 +162,7 @@ def test_a_broken_note_leaves_the_previous_site_as_it_was(project):
     assert "notes/bad_kind.md:" in result.output and "podcast" in result.output
     assert "site not updated: 1 file with errors (notes/bad_kind.md)" in result.output
     assert tree(project / "site") == before
-    assert not [p.name for p in project.iterdir() if p.name.startswith(".site.")]
+    assert [p.name for p in project.iterdir() if p.name.startswith(".site.")] == [".site.standby"]
 
 
 def test_keep_going_publishes_the_rest_and_no_error_reaches_the_site(project):

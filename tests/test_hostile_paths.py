@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import NOTES, SEEDS
-from kb import cli, write
+from kb import cli, writers
 from kb.build import build_site
 from kb.config import Settings
 from kb.index.groups import unique_slugs
@@ -113,7 +113,7 @@ def test_an_output_folder_below_a_file_is_an_error_naming_it(project, monkeypatc
 
 def test_watch_goes_on_after_a_full_disk(project, monkeypatch):
     monkeypatch.chdir(project)
-    real_put = write.put_file
+    real_put = writers.replace_by_bytes
     calls = []
 
     def full_disk(target, data):
@@ -121,9 +121,9 @@ def test_watch_goes_on_after_a_full_disk(project, monkeypatch):
 
     def fake_watch(root, notes_dir, rebuild, *args):
         (notes_dir / "foo.md").write_text(native("Foo", ["Foo"]), encoding="utf-8")
-        monkeypatch.setattr(write, "put_file", full_disk)
+        monkeypatch.setattr(writers, "replace_by_bytes", full_disk)
         rebuild(["notes/foo.md"])
-        monkeypatch.setattr(write, "put_file", real_put)
+        monkeypatch.setattr(writers, "replace_by_bytes", real_put)
         rebuild(["notes/foo.md"])
         calls.append("watched")
 

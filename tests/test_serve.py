@@ -106,4 +106,4 @@ def test_serve_reloads_edits_overlays_errors_and_stops_cleanly(project, browser)
         served.seen.append(served.lines.get())
     assert status == 0 and served.seen[-1] == "stopped", served.seen
     assert "not published (errors above), still serving the last good site" in "\n".join(served.seen)
-    assert sorted(p.name for p in project.iterdir()) == [".kb-cache", "notes", "site"]  # no temporary folder
+    assert sorted(p.name for p in project.iterdir()) == [".kb-cache", ".site.standby", "notes", "site"]  # no tmp folder

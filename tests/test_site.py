@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import NOTES, ROOT, SEEDS
-from kb import write
+from kb import write, writers
 from kb.build import build_site
 from kb.cli import main
 from kb.config import Settings, load_settings
@@ -286,16 +286,6 @@ def test_two_builds_are_byte_identical(tmp_path):
     assert tree(tmp_path / "a") == tree(tmp_path / "b")
 
 
-def test_two_writer_processes_write_the_same_bytes_as_one(tmp_path, monkeypatch):
-    settings = settings_for(ROOT)
-    build_site(ROOT, settings, tmp_path / "one", NOTES, search=False, cache=False)
-    monkeypatch.setattr(write, "PARALLEL_MIN", 1)
-    monkeypatch.setattr("kb.build.WORKERS", 2)
-    build_site(ROOT, settings, tmp_path / "two", NOTES, search=False, cache=False)
-    one, two = tree(tmp_path / "one"), tree(tmp_path / "two")
-    assert len(one) > 600 and one == two
-
-
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_broken_template_is_reported_with_file_and_line(evil_project, monkeypatch, workers):
     """A user's template error is a message naming the template and line, exit 3 (the build
@@ -306,7 +296,7 @@ def test_a_broken_template_is_reported_with_file_and_line(evil_project, monkeypa
     (evil_project / "templates").mkdir()
     (evil_project / "templates" / "tag.html").write_text(
         '{% extends "theme/tag.html" %}\n{% block content %}\n{{ group.name }\n{% endblock %}\n', encoding="utf-8")
-    monkeypatch.setattr(write, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(writers, "PARALLEL_MIN", 1)
     monkeypatch.setattr("kb.build.WORKERS", workers)
     monkeypatch.chdir(evil_project)
     result = CliRunner().invoke(main, ["build", "--no-search"])
@@ -321,18 +311,19 @@ def test_failed_build_leaves_previous_site_intact(evil_project, monkeypatch):
     out = evil_project / "out" / "site"
     build_site(evil_project, Settings(), out, search=False)
     before = tree(out)
-    real_write = write.write_files
+    real_place = write.place_all
 
-    def write_half_then_fail(folder, files, workers=1):
-        real_write(folder, dict(list(files.items())[: len(files) // 2]), workers)
+    def place_half_then_fail(job, names, workers=1, progress=None):
+        real_place(job, names[: len(names) // 2], workers, progress)
         raise OSError("disk full (simulated)")
 
-    monkeypatch.setattr(write, "write_files", write_half_then_fail)
+    monkeypatch.setattr(write, "place_all", place_half_then_fail)
     (evil_project / "notes" / "good.md").write_text(GOOD_NOTE.replace("Fine.", "Changed."), encoding="utf-8")
-    with pytest.raises(WriteError, match="simulated"):  # a filesystem error is a message, never a traceback
-        build_site(evil_project, Settings(), out, search=False)
-    assert tree(out) == before
-    assert sorted(p.name for p in out.parent.iterdir()) == ["site"]
+    for clean in (False, True):  # the standby folder half updated; a fresh folder half written
+        with pytest.raises(WriteError, match="simulated"):  # a filesystem error is a message, never a traceback
+            build_site(evil_project, Settings(), out, search=False, clean=clean)
+        assert tree(out) == before
+        assert sorted(p.name for p in out.parent.iterdir()) == [".site.standby", "site"]
 
 
 def test_failure_in_search_index_leaves_previous_site_intact(evil_project, monkeypatch):
@@ -347,7 +338,7 @@ def test_failure_in_search_index_leaves_previous_site_intact(evil_project, monke
     with pytest.raises(RuntimeError):
         build_site(evil_project, Settings(), out, search=True)
     assert tree(out) == before
-    assert not [p for p in evil_project.iterdir() if p.name.startswith(".site.")]
+    assert [p.name for p in evil_project.iterdir() if p.name.startswith(".site.")] == [".site.standby"]
 
 
 def test_build_never_writes_inside_notes(tmp_path):

@@ -2,8 +2,9 @@
 
     build_site(root, settings, out_dir) -> BuildResult
 
-Incremental by default (see kb.cache): unchanged notes are not parsed again, unchanged
-files are hard-linked from the previous site instead of rendered, the search index
+Incremental by default (see kb.cache): unchanged notes are not parsed again, only files
+whose inputs changed are rendered and written (kb.write keeps a standby copy of the previous
+version beside the site and brings it up to date), the search index
 (kb.search_index) rewrites only the shard files a change touches, and a build whose inputs
 all equal the last one's returns at once. The output is byte-identical to a clean build
 (`clean=True`) either way.
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,14 +34,14 @@ from kb.config import Settings
 from kb.discover import discover, files_stamp, relative_name
 from kb.models import Diagnostic, Severity
 from kb.render.templates import Theme
-from kb.write import Link, check_target, own_share, remove_leftovers, write_site
+from kb.write import check_target, remove_leftovers, write_site
 
 if TYPE_CHECKING:  # the parse, index and render stages are imported when a build needs them:
     from kb.records import Parsed  # a no-change rebuild never does
     from kb.render import Output, Site
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total), e.g. kb.console.Progress
-WORKERS = min(2, os.cpu_count() or 1)  # processes that render and write (kb.write.write_files)
+WORKERS = min(2, os.cpu_count() or 1)  # processes that render and write (kb.writers.place_all)
 SEARCH_STATE = "search-index.json"  # in .kb-cache: the previous index, as data (kb.search_index.update)
 
 
@@ -102,41 +103,16 @@ def notes_prefix(notes_dir: Path, root: Path) -> str:
     return relative_name(notes_dir, root).rstrip("/") + "/"
 
 
-class Planned(Mapping):
-    """The site's files in path order, made one at a time as the writer asks (never all in memory).
+class Planned:
+    """The site's files for kb.write: every file's key in path order, its bytes made on demand
+    (only for files whose key differs from the folder being brought up to date)."""
 
-    A file whose input key equals the previous site's is a Link to the old file instead.
-    """
-
-    def __init__(self, outputs: list[Output], previous: SiteState | None,
-                 made: Callable[[], None] | None = None) -> None:
+    def __init__(self, outputs: list[Output]) -> None:
         self.outputs = {o.path: o for o in outputs}
-        self.made = made  # called after each file is asked for (a progress bar)
-        old = previous.keys if previous else {}
-        self.base = Path(previous.site) if previous else None
-        self.reuse = {o.path for o in outputs if old.get(o.path) == o.key}
-        self.rendered = len(self.outputs) - len(self.reuse)
+        self.keys = {o.path: o.key for o in outputs}
 
-    def __len__(self) -> int:
-        return len(self.outputs)
-
-    def __iter__(self):
-        return iter(self.outputs)
-
-    def __getitem__(self, path: str) -> bytes | Link:
-        if self.made:
-            self.made()
-        output = self.outputs[path]
-        if path in self.reuse:
-            return Link(self.base / path, output.make)
-        return output.make()
-
-    def items(self):
-        return ((path, self[path]) for path in self.outputs)
-
-    @property
-    def pages_changed(self) -> bool:
-        return any(path.endswith(".html") and path not in self.reuse for path in self.outputs)
+    def make(self, path: str) -> bytes:
+        return self.outputs[path].make()
 
 
 def build_id(settings: Settings, theme: Theme, prefix: str, found, search: str | None) -> str:
@@ -194,17 +170,8 @@ def save_search_state(index, store: BuildCache) -> None:
             pass  # a cache that cannot be written only makes the next build slower
 
 
-def write_progress(progress: Progress | None, total: int) -> Callable[[], None] | None:
-    """Counts the files this process writes (a forked writer process never reports)."""
-    if progress is None:
-        return None
-    share, pid, done = own_share(total, WORKERS), os.getpid(), [0]
-
-    def made() -> None:
-        if os.getpid() == pid:
-            done[0] += 1
-            progress("writing pages", done[0], share)
-    return made
+def write_progress(progress: Progress | None) -> Callable[[int, int], None] | None:
+    return None if progress is None else lambda done, total: progress("writing pages", done, total)
 
 
 def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | None = None,
@@ -250,16 +217,17 @@ def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | 
     index = search_index(site, store, previous, progress) if search else None
     if index is not None:
         outputs = sorted(outputs + index.outputs, key=lambda o: o.path)
-    files = Planned(outputs, previous, write_progress(progress, len(outputs)))
-    write_site(files, out_dir, workers=WORKERS)
+    files = Planned(outputs)
+    published = write_site(files, out_dir, *store.versions(), workers=WORKERS, progress=write_progress(progress))
     searched = "off" if index is None else "updated" if index.old else "ran"
-    result = BuildResult(out_dir=out_dir, files=tuple(files), records=len(site.kb.records), notes=len(site.notes),
+    result = BuildResult(out_dir=out_dir, files=tuple(files.keys), records=len(site.kb.records), notes=len(site.notes),
                          diagnostics=tuple(parsed.diagnostics) + tuple(store.problems), parsed=parsed.parsed,
-                         rendered=files.rendered, reused=len(files) - files.rendered, search=searched, held_back=held)
+                         rendered=published.rendered, reused=len(files.keys) - published.rendered, search=searched,
+                         held_back=held)
     if cache:
         site_dir = out_dir.resolve()
         store.last = SiteState(site=str(site_dir), marker=marker_stamp(site_dir), build_id=this_build, stamp=stamp,
-                               keys={o.path: o.key for o in outputs}, pagefind=exe,
+                               keys=files.keys, pagefind=exe, **published.standby_fields(files.keys),
                                result=SavedResult(files=result.files, records=result.records, notes=result.notes,
                                                   diagnostics=tuple(parsed.diagnostics)))
         store.prune_plain(len(site.kb.records))

@@ -15,9 +15,10 @@ Other modules keep their own data here with `read_data(path, Model)` / `write_da
   parsing (before ids are assigned), so every build starts from the same objects.
 - **the last site** (`site.json`): where it was written, a key per output file (a hash of
   everything that page was rendered from: kb code, settings, templates and the page's own
-  data, serialised deterministically), whether it has a Pagefind index, and the build's
-  result. A rebuild hard-links files whose key did not change from that site and renders
-  only the others; with nothing changed at all it returns at once.
+  data, serialised deterministically), the build's result, and the standby folder beside
+  the site with the keys of the version it holds (as differences from the site's). A rebuild
+  brings the standby folder up to date by rendering only files whose key changed (kb.write);
+  with nothing changed at all it returns at once.
 - **mentions found** (`mentions.json`): what each record's text names, by hashes of the
   text and of every record name, so a rebuild that changed no title re-reads only the
   changed records (kb.index.mentions).
@@ -45,9 +46,10 @@ from typing import Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from kb.models import Diagnostic, ParsedNote
+from kb.write import Version, marker_stamp
 
 CACHE_DIR = ".kb-cache"
-FORMAT = "kb-cache-2"  # bump whenever a stored model changes shape
+FORMAT = "kb-cache-3"  # bump whenever a stored model changes shape
 MAX_BYTES = 4 << 30  # a cache file larger than this is not read (treated as foreign)
 TMP_PREFIX = ".tmp-"  # a file being written; a killed build leaves these, the next one removes them
 GITIGNORE = "*\n"
@@ -226,6 +228,9 @@ class SiteState(BaseModel):
     pagefind: str | None  # the Pagefind executable that indexed the site, if any
     result: SavedResult | None = None  # for a build that changes nothing
     stamp: str | None = None  # build inputs by file name, size and time (kb.build.quick_stamp)
+    standby: str | None = None  # the standby folder beside the site, holding another version (kb.write)
+    standby_marker: tuple[int, int, int] | None = None  # its marker file's stamp when that version was complete
+    standby_differs: dict[str, str | None] = {}  # its keys where they differ from `keys` (None: no such file)
 
 
 class SiteFile(Stored):
@@ -387,12 +392,14 @@ class BuildCache:
             return None
         return last if marker_stamp(Path(last.site)) == last.marker else None
 
-
-def marker_stamp(site: Path) -> tuple[int, int, int] | None:
-    from kb.write import MARKER
-
-    try:
-        st = (site / MARKER).stat()
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino, st.st_mtime_ns)
+    def versions(self) -> tuple[Version | None, Version | None]:
+        """The last site and its standby folder, each with its keys, if still exactly as written."""
+        last = self.previous_site()
+        if last is None:
+            return None, None
+        site = Version(Path(last.site), last.keys)
+        stamp = marker_stamp(Path(last.standby)) if last.standby else None
+        if stamp is None or stamp != last.standby_marker:
+            return site, None
+        keys = {**last.keys, **last.standby_differs}
+        return site, Version(Path(last.standby), {name: key for name, key in keys.items() if key is not None})

@@ -1,14 +1,25 @@
-"""The write stage: put a rendered site on disk atomically.
+"""The write stage: put a rendered site on disk atomically, in proportion to the change.
 
-The files go to a fresh temporary folder beside the output folder (unchanged files are
-hard-linked from the previous site, see `Link`); an optional step
-(Pagefind) runs on that folder; then one atomic rename-exchange (Linux renameat2
-RENAME_EXCHANGE) swaps it with the old site, so `site/` is a complete real folder at every
-instant; where the exchange is not available, two renames do it (with a moment without the
-folder). Anything failing before the swap removes the temporary folder and leaves the previous
-site exactly as it was. Temporary folders carry the builder's process id: any later build
-removes those whose process is gone (a build that was killed), and child processes (the second
-writer, Pagefind) die with kb (Linux parent-death signal).
+Two folders take turns: `site/` (the published site) and its standby folder beside it,
+`.site.standby/site`, which holds the previous version. A build brings the standby folder up to
+the new version (writes the files whose key differs from the standby's, hard-links those
+unchanged since the current site, removes files no longer produced; kb.writers), then swaps the
+two in one atomic rename-exchange (Linux renameat2 RENAME_EXCHANGE): `site/` is a complete real
+folder at every instant, and the old site becomes the standby. Editing one note touches the few
+files that depend on it, not every file of the site. Where the exchange is not available, two
+renames do it (with a moment without the folder).
+
+The standby folder is trusted only while its marker file is the one recorded with its keys
+(kb.cache.SiteState): a build removes that marker before it changes anything in the folder, so
+a killed build never leaves a standby whose recorded keys lie. Without a trusted current site
+(a first or `--clean` build, a site changed by hand) every file is rendered into a fresh
+temporary folder, which is also hard-linked into a fresh standby; a current site without a
+trusted standby gives a standby made afresh as hard links of the site. Disk: up to twice the
+site (unchanged files are hard links shared by both folders).
+
+Anything failing before the swap leaves the previous site exactly as it was. Temporary folders
+carry the builder's process id: any later build removes those whose process is gone (a build
+that was killed), and worker processes die with kb (Linux parent-death signal).
 """
 
 from __future__ import annotations
@@ -17,22 +28,24 @@ import ctypes
 import errno
 import os
 import shutil
-import signal
-import sys
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+
+from kb.writers import LIBC, Job, Plan, Progress, WriteError, die_with_parent, place_all, replace_by_link
+
+__all__ = ["MARKER", "Published", "Version", "WriteError", "check_target", "die_with_parent", "exchange",
+           "remove_leftovers", "swap_in", "write_site"]
 
 MARKER = ".kb-site"
+MARKER_TEXT = "written by kb build; this whole folder is replaced on every build\n"
 TMP_TAG = ".tmp-"
 OLD_TAG = ".old-"
-DEFER_CLEANUP = 1000  # files: above this, the replaced site is removed in the background
-PARALLEL_MIN = 2000  # files: below this, a second writer process costs more than it saves
-
-
-class WriteError(Exception):
-    """The output folder cannot safely be (re)placed."""
+STANDBY_TAG = ".standby"
+DEFER_CLEANUP = 1000  # files: above this, a replaced folder is removed in the background
+RENAME_EXCHANGE = 2
+AT_FDCWD = -100
 
 
 def is_inside(path: Path, folder: Path) -> bool:
@@ -49,148 +62,57 @@ def check_target(out_dir: Path, notes_dir: Path, root: Path, clean: bool) -> Non
                          "choose another --out or pass --clean to replace it")
 
 
-def safe_relative(name: str) -> PurePosixPath:
-    path = PurePosixPath(name)
-    if path.is_absolute() or ".." in path.parts or not path.parts:
-        raise WriteError(f"refusing to write outside the site: {name!r}")
-    return path
-
-
-@dataclass(frozen=True)
-class Link:
-    """A file to take from the previous site unchanged: hard-linked (copied across devices).
-
-    `make` gives its bytes when the old file is gone after all.
-    """
-
-    source: Path
-    make: Callable[[], bytes]
-
-
-def link_or_copy(source: Path, target: Path) -> None:
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
-
-
-def put_file(target: Path, data: bytes | Link) -> None:
-    if isinstance(data, Link):
-        try:
-            link_or_copy(data.source, target)
-            return
-        except FileNotFoundError:
-            data = data.make()
-    target.write_bytes(data)
-
-
-def write_names(folder: Path, files: Mapping[str, bytes | Link], names: list[str]) -> None:
-    for name in names:
-        try:
-            put_file(folder / safe_relative(name), files[name])
-        except OSError as exc:  # a name too long, a full disk: say which file, never a traceback
-            raise WriteError(f"cannot write {name} in the site: {exc.strerror or exc}") from exc
-
-
 def os_problem(exc: OSError) -> WriteError:
     where = f" {exc.filename}" if exc.filename else ""
     return WriteError(f"cannot write{where}: {exc.strerror or exc}")
 
 
-def make_folders(folder: Path, names: list[str]) -> None:
-    for parent in sorted({(folder / safe_relative(name)).parent for name in names}):
-        parent.mkdir(parents=True, exist_ok=True)
+def standby_folder(out_dir: Path) -> Path:
+    """`.site.standby/site` for `site/`: inside a holder folder and with the site's own name, so
+    whatever ignores the site by name (a `site/` line in .gitignore) ignores the standby too."""
+    return out_dir.parent / f".{out_dir.name}{STANDBY_TAG}" / out_dir.name
 
 
-def _libc():
+def marker_stamp(site: Path) -> tuple[int, int, int] | None:
+    """(st_dev, st_ino, st_mtime_ns) of a site folder's marker file: which writing of it this is."""
     try:
-        return ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+        st = (site / MARKER).stat()
     except OSError:
         return None
+    return (st.st_dev, st.st_ino, st.st_mtime_ns)
 
 
-LIBC = _libc()
-PR_SET_PDEATHSIG = 1
-RENAME_EXCHANGE = 2
-AT_FDCWD = -100
+def write_marker(folder: Path) -> None:
+    (folder / MARKER).write_text(MARKER_TEXT)
 
 
-def die_with_parent(parent: int) -> None:
-    """In a child process: be killed when the parent dies, even by SIGKILL (Linux; elsewhere a no-op)."""
-    if LIBC is not None:
-        LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # the parent died before the signal was armed
-        os._exit(1)
+@dataclass(frozen=True)
+class Version:
+    """A site folder kb wrote, with the key of every file in it."""
+
+    folder: Path
+    keys: Mapping[str, str]
 
 
-def write_in_child(folder: Path, files: Mapping[str, bytes | Link], names: list[str]) -> tuple[int, int]:
-    """Fork a process that writes `names` (rendering them there); (pid, read end for its error)."""
-    read, write = os.pipe()
-    parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:  # child: write, report an error as text, never return into the caller
-        os.close(read)
-        code = 0
-        try:
-            die_with_parent(parent)
-            write_names(folder, files, names)
-        except BaseException as exc:  # noqa: BLE001 (reported to the parent, which raises it)
-            os.write(write, (str(exc) or type(exc).__name__).encode("utf-8", "replace")[:65536])
-            code = 1
-        finally:
-            os._exit(code)
-    os.close(write)
-    return pid, read
+def differs(keys: Mapping[str, str], other: Mapping[str, str]) -> dict[str, str | None]:
+    """other as changes to keys: other's key where it differs (None: not in other)."""
+    changed: dict[str, str | None] = {name: key for name, key in other.items() if keys.get(name) != key}
+    changed.update({name: None for name in keys if name not in other})
+    return changed
 
 
-def wait_child(pid: int, read: int) -> None:
-    with os.fdopen(read, "rb") as pipe:
-        message = pipe.read().decode("utf-8", "replace")
-    _, status = os.waitpid(pid, 0)
-    if status != 0:
-        raise WriteError(message or f"a writer process failed (status {status})")
+@dataclass(frozen=True)
+class Published:
+    """What write_site did: files rendered, and what the standby folder now holds."""
 
+    rendered: int
+    standby: Path
+    standby_keys: Mapping[str, str]
 
-def forks(count: int, workers: int) -> bool:
-    """Whether write_files hands every other file of `count` to a child process."""
-    return workers > 1 and hasattr(os, "fork") and count >= PARALLEL_MIN
-
-
-def own_share(count: int, workers: int) -> int:
-    """How many of `count` files write_files makes in the calling process itself."""
-    return (count + 1) // 2 if forks(count, workers) else count
-
-
-def write_files(folder: Path, files: Mapping[str, bytes | Link], workers: int = 1) -> None:
-    """Every file (bytes, or a Link to an unchanged one), then the marker.
-
-    With `workers` > 1 (and fork), a child process makes and writes every other file: rendering
-    is pure Python, so two processes use both cores of a small CI machine. The bytes of a file
-    do not depend on who makes it.
-    """
-    names = list(files)
-    make_folders(folder, names)
-    child = None
-    if forks(len(names), workers):
-        child = write_in_child(folder, files, names[1::2])
-        names = names[0::2]
-    try:
-        write_names(folder, files, names)
-    finally:
-        if child is not None:
-            wait_child(*child)
-    (folder / MARKER).write_text("written by kb build; this whole folder is replaced on every build\n")
-
-
-def link_tree(source: Path, target: Path) -> None:
-    """Hard-link (or copy) every file below source to the same place below target."""
-    for path in sorted(source.rglob("*")):
-        dest = target / path.relative_to(source)
-        if path.is_dir():
-            dest.mkdir(parents=True, exist_ok=True)
-        else:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            link_or_copy(path, dest)
+    def standby_fields(self, keys: Mapping[str, str]) -> dict:
+        """kb.cache.SiteState's standby fields, for a site whose files have `keys`."""
+        return {"standby": str(self.standby), "standby_marker": marker_stamp(self.standby),
+                "standby_differs": differs(keys, self.standby_keys)}
 
 
 def temporary_name(out_dir: Path, tag: str) -> Path:
@@ -264,48 +186,138 @@ def exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(b))
 
 
+def remove_folders(*paths: Path, later: bool = False) -> None:
+    for path in paths:
+        if later:
+            remove_later(path)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def put_aside(folder: Path, out_dir: Path) -> Path:
+    """Rename a folder to be removed to an `.old-` name (a leftover if kb dies before it is gone)."""
+    old = temporary_name(out_dir, OLD_TAG)
+    folder.rename(old)
+    return old
+
+
+def swap(new: Path, out_dir: Path) -> None:
+    """new and out_dir trade places: one exchange where possible, else three renames."""
+    if exchange(new, out_dir):
+        return
+    old = put_aside(out_dir, out_dir)
+    try:
+        new.rename(out_dir)
+    except OSError:
+        old.rename(out_dir)
+        raise
+    old.rename(new)
+
+
 def swap_in(new: Path, out_dir: Path, defer_cleanup: bool = False) -> None:
-    """Put `new` at `out_dir`: one exchange where possible (out_dir never missing), else two
-    renames (the old folder aside first); the old folder is removed last."""
+    """Put `new` at `out_dir` (out_dir never missing where the exchange works); the old folder is removed."""
     if not out_dir.exists():
         new.rename(out_dir)
         return
-    old = temporary_name(out_dir, OLD_TAG)
-    if exchange(new, out_dir):
-        new.rename(old)  # `new` now holds the old site
-    else:
-        out_dir.rename(old)
-        try:
-            new.rename(out_dir)
-        except OSError:
-            old.rename(out_dir)
-            raise
-    if defer_cleanup:
-        remove_later(old)
-    else:
-        shutil.rmtree(old, ignore_errors=True)
+    swap(new, out_dir)
+    remove_folders(put_aside(new, out_dir), later=defer_cleanup)
 
 
-def write_site(files: Mapping[str, bytes | Link], out_dir: Path,
-               before_swap: Callable[[Path], None] | None = None, workers: int = 1) -> None:
-    """Write `files` (site path -> bytes or Link) as the whole content of out_dir, atomically."""
+def replace_standby(twin: Path, out_dir: Path, defer_cleanup: bool) -> None:
+    spare = standby_folder(out_dir)
+    if spare.exists():
+        remove_folders(put_aside(spare, out_dir), later=defer_cleanup)
+    spare.parent.mkdir(exist_ok=True)
+    twin.rename(spare)
+
+
+def new_folder(out_dir: Path) -> Path:
+    folder = temporary_name(out_dir, TMP_TAG)
+    folder.mkdir()
+    os.chmod(folder, 0o755)
+    return folder
+
+
+def same_keys(plan: Plan, version: Version | None, names) -> frozenset[str]:
+    if version is None:
+        return frozenset()
+    return frozenset(name for name in names if version.keys.get(name) == plan.keys[name])
+
+
+def fresh_site(plan: Plan, out_dir: Path, current: Version | None, workers: int,
+               progress: Progress | None) -> Published:
+    """Every file into a new folder and, as hard links, into a new standby folder; then swap."""
+    made: list[Path] = []
+    try:
+        made.append(new_folder(out_dir))
+        made.append(new_folder(out_dir))
+        new, twin = made
+        job = Job(new, plan, same_keys(plan, current, plan.keys), current.folder if current else None, twin)
+        rendered = place_all(job, list(plan.keys), workers, progress)
+        write_marker(new)
+        write_marker(twin)
+        defer = len(plan.keys) > DEFER_CLEANUP
+        swap_in(new, out_dir, defer_cleanup=defer)
+        replace_standby(twin, out_dir, defer)
+    except OSError as exc:
+        remove_folders(*made)
+        raise os_problem(exc) from exc
+    except BaseException:
+        remove_folders(*made)
+        raise
+    return Published(rendered, standby_folder(out_dir), plan.keys)
+
+
+def clone_site(current: Version, spare: Path) -> dict[str, str]:
+    """The standby folder made afresh as hard links of the current site; the keys it holds."""
+    if spare.exists():
+        remove_folders(put_aside(spare, current.folder), later=len(current.keys) > DEFER_CLEANUP)
+    spare.mkdir(parents=True)
+    os.chmod(spare, 0o755)
+    Job(spare, None).make_folders(list(current.keys))
+    return {name: key for name, key in current.keys.items() if replace_by_link(current.folder / name, spare / name)}
+
+
+def remove_files(folder: Path, names: list[str]) -> None:
+    """Files no longer produced, and the folders they leave empty."""
+    for name in names:
+        (folder / name).unlink(missing_ok=True)
+    for parent in sorted({(folder / name).parent for name in names}, key=lambda p: -len(p.parts)):
+        while parent != folder and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
+
+
+def sync_site(plan: Plan, current: Version, standby: Version | None, workers: int,
+              progress: Progress | None) -> Published:
+    """Bring the standby folder up to the plan (only files whose key differs), then swap it in."""
+    out_dir, spare = current.folder, standby_folder(current.folder)
+    try:
+        held = standby.keys if standby is not None and standby.folder == spare else clone_site(current, spare)
+        (spare / MARKER).unlink(missing_ok=True)  # from here on, the standby's recorded keys are void
+        remove_files(spare, [name for name in held if name not in plan.keys])
+        todo = [name for name, key in plan.keys.items() if held.get(name) != key]
+        rendered = place_all(Job(spare, plan, same_keys(plan, current, todo), out_dir), todo, workers, progress)
+        write_marker(spare)
+        swap(spare, out_dir)
+    except OSError as exc:
+        raise os_problem(exc) from exc
+    return Published(rendered, spare, current.keys)
+
+
+def write_site(plan: Plan, out_dir: Path, current: Version | None = None, standby: Version | None = None,
+               workers: int = 1, progress: Progress | None = None) -> Published:
+    """Publish `plan` (every file's key, and its bytes on demand) as the whole content of out_dir.
+
+    `current` is the site kb last wrote (wherever it is) with its keys, `standby` the recorded
+    standby folder; either is None when unknown or untrusted (see the module docstring).
+    """
     out_dir = out_dir.resolve()
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         remove_leftovers(out_dir)
-        tmp = temporary_name(out_dir, TMP_TAG)
-        tmp.mkdir()
     except OSError as exc:
         raise os_problem(exc) from exc
-    try:
-        os.chmod(tmp, 0o755)
-        write_files(tmp, files, workers)
-        if before_swap is not None:
-            before_swap(tmp)
-        swap_in(tmp, out_dir, defer_cleanup=len(files) > DEFER_CLEANUP)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise os_problem(exc) from exc
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    if current is not None and current.folder == out_dir and out_dir.is_dir():
+        return sync_site(plan, current, standby, workers, progress)
+    return fresh_site(plan, out_dir, current, workers, progress)
