@@ -89,11 +89,53 @@ def search_lines(results: dict) -> list[str]:
     return lines
 
 
+PROFILE_SCENARIOS = (("clean", "clean build"), ("edit_one_note", "rebuild after editing one note"))
+
+
+def profile_lines(profile: dict) -> list[str]:
+    """The profiled builds' top functions, by cumulative and by own time, as plain lines."""
+    if "clean" not in profile:
+        return [f"profile not taken: {profile.get('skipped', 'not run')}"] if profile else []
+    lines = [f"profile ({profile['note']}):"]
+    for name, label in PROFILE_SCENARIOS:
+        run = profile[name]
+        lines.append(f"{label}: {run['wall_s']:.1f} s under the profiler, {run['rendered']} of {run['files']} "
+                     "files rendered")
+        for order, title in (("by_cumulative", "cumulative"), ("by_own", "own")):
+            lines.append(f"  top by {title} time (cumulative s / own s / calls / function):")
+            lines += [f"    {r['cumulative_s']:8.2f} {r['own_s']:8.2f} {r['calls']:>9} {r['function']}"
+                      for r in run[order]]
+    return lines
+
+
+def profile_markdown(results: dict) -> list[str]:
+    out = []
+    for size, entry in results["sizes"].items():
+        profile = entry.get("profile") or {}
+        if "clean" not in profile:
+            continue
+        out += [f"### Profile at {size} notes", "", f"In {profile['note']}.", ""]
+        for name, label in PROFILE_SCENARIOS:
+            run = profile[name]
+            out += [f"{label.capitalize()}: {run['wall_s']:.1f} s under the profiler, {run['rendered']} of "
+                    f"{run['files']} files rendered.", ""]
+            for order, title in (("by_cumulative", "cumulative"), ("by_own", "own")):
+                out += [f"Top by {title} time:", "", "| cumulative s | own s | calls | function |", "|---|---|---|---|"]
+                out += [f"| {r['cumulative_s']:.2f} | {r['own_s']:.2f} | {r['calls']} | `{r['function']}` |"
+                        for r in run[order]]
+                out.append("")
+    return out
+
+
 def text_table(results: dict) -> str:
     table = [HEADER, *rows(results)]
     widths = [max(len(r[i]) for r in table) for i in range(len(HEADER) - 1)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1] for r in table]
-    return "\n".join(lines + [""] + ratio_lines(results) + [""] + results.get("notes", []))
+    profiles = []
+    for size, entry in results["sizes"].items():
+        if entry.get("profile"):
+            profiles += [f"{size} notes:", *profile_lines(entry["profile"])]
+    return "\n".join(lines + [""] + ratio_lines(results) + [""] + results.get("notes", []) + [""] + profiles)
 
 
 def markdown(results: dict) -> str:
@@ -104,4 +146,5 @@ def markdown(results: dict) -> str:
     table = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     table += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows(results)]
     extra = [f"- {line}" for line in ratio_lines(results) + results.get("notes", [])]
-    return "\n".join([head, "", *table, "", *extra, "", f"Command: `{results['command']}`", ""])
+    return "\n".join([head, "", *table, "", *extra, "", *profile_markdown(results), f"Command: `{results['command']}`",
+                      ""])

@@ -1,11 +1,12 @@
 """Benchmark kb against Hugo and MkDocs on one synthetic corpus per size.
 
-    python bench/run.py --sizes 1000,10000 [--runs 3] [--with-100k] [--skip-peers]
+    python bench/run.py --sizes 1000,10000 [--runs 3] [--with-100k] [--skip-peers] [--profile 10000]
 
 For each size: generate the corpus (bench/corpus.py) under bench/work/n<size>/, time kb's
 clean build and rebuilds, then Hugo's and MkDocs's clean builds of the same records; print a
 table, write bench/results/<date>.json (after every size, so a long run keeps what it has) and
-bench/results/latest.md.
+bench/results/latest.md. At 10,000 notes (`--profile`) it also profiles a clean build and a
+one-note rebuild (bench/profile_build.py) and prints their top functions.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import generate  # noqa: E402
 from peers import hugo_command, hugo_site, hugo_version, mkdocs_site, mkdocs_venv  # noqa: E402
-from report import markdown, text_table  # noqa: E402
+from report import markdown, profile_lines, text_table  # noqa: E402
 from scenarios import KB_SCENARIOS, REPO, Limits, run_kb, run_peer, tool_env  # noqa: E402
 from search_bytes import measure_site  # noqa: E402
 
@@ -50,6 +51,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--slow", type=float, default=180, help="do not repeat a build whose first run took longer")
     parser.add_argument("--kb-scenarios", default=",".join(KB_SCENARIOS),
                         help=f"kb scenarios to time (default all: {','.join(KB_SCENARIOS)})")
+    parser.add_argument("--profile", default="10000",
+                        help="sizes at which to profile a clean build and a one-note rebuild ('' for none)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", type=Path, default=BENCH / "work")
     parser.add_argument("--results", type=Path, default=BENCH / "results")
@@ -89,6 +92,8 @@ def bench_size(n: int, args: argparse.Namespace, mkdocs_cmd: list[str] | None, p
     entry["kb"] = {k: v.as_dict() for k, v in run_kb(base / "kb", manifest, limits, log, wanted).items()}
     entry["search_fetch"] = search_fetch(base / "kb")
     entry["search_index"] = search_index_time(base / "kb")
+    if str(n) in args.profile.split(","):
+        entry["profile"] = profile_builds(base / "kb")
     if peers:
         entry["peers"] = run_peers(manifest, base, limits, mkdocs_cmd)
     entry["ratios"] = ratios(entry)
@@ -105,6 +110,18 @@ def search_index_time(project: Path) -> dict:
     log(f"  search index: {figures['clean']['index_s']} s in a clean build, "
         f"{figures['edit_one_note']['index_s']} s after editing one note "
         f"({figures['edit_one_note']['index_files_rewritten']} of {figures['edit_one_note']['index_files']} files)")
+    return figures
+
+
+def profile_builds(project: Path) -> dict:
+    """cProfile of a clean build and a one-note rebuild, in one process (bench/profile_build.py)."""
+    cmd = [sys.executable, str(BENCH / "profile_build.py"), str(project)]
+    done = subprocess.run(cmd, cwd=REPO, env=tool_env(), capture_output=True, text=True)
+    if done.returncode != 0:
+        return {"skipped": f"profile_build.py failed: {(done.stderr or done.stdout)[-300:]}"}
+    figures = json.loads(done.stdout)
+    for line in profile_lines(figures):
+        log(f"  {line}")
     return figures
 
 
