@@ -1,5 +1,5 @@
 """kb's search index inside real builds of a project: its share of a clean build and of the
-rebuild after editing one note, timed by the build's own progress reports (the "search index"
+rebuilds after editing one note and after adding one, timed by the build's own progress reports (the "search index"
 stage: postings computed, shard files chosen; writing them is part of the site's write stage).
 
     python bench/search_index_time.py PROJECT_DIR     # prints the figures as JSON
@@ -15,8 +15,12 @@ import sys
 import time
 from pathlib import Path
 
-from kb.build import build_site
-from kb.config import load_settings
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpus import new_native_note  # noqa: E402
+
+from kb.build import build_site  # noqa: E402
+from kb.config import load_settings  # noqa: E402
 
 
 def timed(project: Path, out: Path, clean: bool) -> dict:
@@ -39,22 +43,31 @@ def edit_one_note(project: Path) -> Path:
     return note
 
 
+def files_now(out: Path) -> dict[str, int]:
+    return {p.relative_to(out).as_posix(): p.stat().st_ino for p in (out / "search").rglob("*") if p.is_file()}
+
+
 def changed_files(before: dict[str, int], out: Path) -> int:
-    after = {p.relative_to(out).as_posix(): p.stat().st_ino for p in (out / "search").rglob("*") if p.is_file()}
-    return sum(before.get(name) != inode for name, inode in after.items())
+    return sum(before.get(name) != inode for name, inode in files_now(out).items())
+
+
+def rebuild(project: Path, out: Path, change) -> dict:
+    before = files_now(out)
+    change()
+    time.sleep(2.1)  # kb does not trust a note written in the last two seconds to its quick stamp
+    figures = timed(project, out, clean=False)
+    figures["index_files_rewritten"] = changed_files(before, out)
+    figures["index_files"] = len(before)
+    return figures
 
 
 def main(project: Path) -> dict:
     out = project / "site-search-time"
     clean = timed(project, out, clean=True)
-    before = {p.relative_to(out).as_posix(): p.stat().st_ino for p in (out / "search").rglob("*") if p.is_file()}
-    edit_one_note(project)
-    time.sleep(2.1)  # kb does not trust a note written in the last two seconds to its quick stamp
-    edit = timed(project, out, clean=False)
-    edit["index_files_rewritten"] = changed_files(before, out)
-    edit["index_files"] = len(before)
+    edit = rebuild(project, out, lambda: edit_one_note(project))
+    add = rebuild(project, out, lambda: new_native_note(project, int(time.time()) % 10_000))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"clean": clean, "edit_one_note": edit, "peak_rss_mb": round(peak)}
+    return {"clean": clean, "edit_one_note": edit, "add_one_note": add, "peak_rss_mb": round(peak)}
 
 
 if __name__ == "__main__":

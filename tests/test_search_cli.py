@@ -137,7 +137,7 @@ def test_tag_and_since_agree_with_the_site(tmp_path, monkeypatch):
     (tmp_path / "kb.yaml").write_text("tag_aliases:\n  LangugeModel: LanguageModel\n", encoding="utf-8")
     build_site(tmp_path, load_settings(tmp_path)[0], tmp_path / "site", search=True)
     site = IndexReader(tmp_path / "site")
-    shown = {site.record(d)["id"]: {"issue_date": site.record(d).get("date")} for d in range(site.meta["records"])}
+    shown = {site.record(d)["id"]: {"issue_date": site.record(d).get("date")} for d in site.numbers()}
     monkeypatch.chdir(tmp_path)
 
     def cli(*args) -> set[str]:

@@ -19,7 +19,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from kb.render.autolink import enable_linkify
-from kb.search import is_safe_url, markdown_parser, markdown_text, remember_text, tokens_text
+from kb.search import is_safe_url, markdown_parser, markdown_text
 from kb.text import slugify
 
 LIGHT_STYLE, DARK_STYLE = "default", "monokai"
@@ -127,7 +127,6 @@ def render_markdown(text: str | None, top_level: int = 3, id_prefix: str = "h") 
 def _render_markdown(text: str, top_level: int, id_prefix: str) -> str:
     md = parser()
     tokens = md.parse(text)
-    remember_text(text, tokens_text(tokens))  # the search text of this body, before links change
     for token in tokens:
         if token.type == "inline" and token.children:
             token.children = unsafe_links_to_text(token.children)

@@ -5,16 +5,19 @@ dependency-free ES module (templates/static/kb-search.js). Files below `search/`
     search/d/<n>.bin        unigram and bigram postings with the region of the first match  (grams.py)
     search/p/<n>.bin        trigram postings with positions                                  (grams.py)
     search/r/<g>.json       title, date, kind, tags, people, page of records g*4 .. g*4+3     (records.py)
+                            (a file per used group: record numbers are sparse)
     search/t/<id>.json      a record's people, tags and lead (headline, summary): excerpts     (records.py)
     search/b/<id>.json      a record's body, fetched only for an excerpt of a match there     (records.py)
 
-Records are numbered newest first (undated last, then by id), so "newest first" is record order
-and a page of results reads few `r/` files. The match rule, the regions and the order are
+Records are numbered newest first (undated last, then by id): day << bits | slot among that day's
+records, so "newest first" is number order, a page of results reads few `r/` files, and a record
+keeps its number when others are added or removed (records.record_numbers). The match rule, the regions and the order are
 kb.search's; `kb search` and the site agree on every query (tests/test_search_browser.py).
 
     search_outputs(records, previous) -> SearchIndex   (its .outputs go to the site like pages)
 
-An edit rewrites only the shard files whose postings it changes (kb.search_index.update).
+An edit, an added or a removed note rewrites only the shard files whose postings it changes
+(kb.search_index.update).
 """
 
 from kb.search_index.update import SearchIndex, search_outputs

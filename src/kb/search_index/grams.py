@@ -23,12 +23,12 @@ NUL) are not indexed: a query word never holds white space.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
 REGION_BITS = 26  # a region of one record may hold up to 64 M characters
-DOC_BITS = 10  # a batch holds up to 1,024 records (kb.search_index.update.BATCH)
 FNV_OFFSET, FNV_PRIME = 2166136261, 16777619
 
 
@@ -49,36 +49,42 @@ def fnv(columns: list[np.ndarray]) -> np.ndarray:
 
 def varints(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """LEB128 bytes of every value (< 2**35), and the byte offset where each value starts (plus the end)."""
-    values = values.astype(np.uint64)
+    values = values.astype(np.uint32 if values.max(initial=0) < 1 << 32 else np.uint64)
     sizes = np.ones(len(values), dtype=np.int64)
     for bits in (7, 14, 21, 28):
-        sizes += values >= np.uint64(1 << bits)
-    table = np.empty((len(values), 5), dtype=np.uint8)
-    for k in range(5):
-        low = ((values >> np.uint64(7 * k)) & np.uint64(0x7F)).astype(np.uint8)
-        table[:, k] = low | ((sizes > k + 1).astype(np.uint8) << np.uint8(7))
+        sizes += values >= (1 << bits)
     offsets = np.zeros(len(values) + 1, dtype=np.int64)
     np.cumsum(sizes, out=offsets[1:])
-    return table[np.arange(5) < sizes[:, None]], offsets
+    data = np.empty(int(offsets[-1]), dtype=np.uint8)
+    at, rest, size = offsets[:-1], values, sizes
+    for k in range(5):  # byte k of the values that have one (most values are a single byte)
+        longer = size > k + 1
+        data[at + k] = (rest & 0x7F).astype(np.uint8) | (longer.astype(np.uint8) << np.uint8(7))
+        if not longer.any():
+            break
+        at, rest, size = at[longer], rest[longer] >> 7, size[longer]
+    return data, offsets
 
 
 class Batch:
-    """The folded texts of a run of records, as code points with their record and virtual position."""
+    """The folded texts of a run of records, as code points with their row (the record's place in
+    the batch), record number and virtual position."""
 
-    def __init__(self, first_doc: int, regions: list[tuple[str, str, str, str]]) -> None:
-        self.first = first_doc
-        pieces, docs, bases = [], [], []
-        for doc, parts in enumerate(regions, first_doc):
+    def __init__(self, numbers: list[int], regions: list[tuple[str, str, str, str]]) -> None:
+        self.numbers = np.array(numbers, dtype=np.int64)
+        pieces, rows, bases = [], [], []
+        for row, parts in enumerate(regions):
             for region in (3, 2, 1, 0):  # body first: positions then ascend in text order
                 pieces.append(parts[region] + "\0")
-                docs.append(doc)
+                rows.append(row)
                 bases.append((3 - region) << REGION_BITS)
         text = "".join(pieces)
         self.cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
         lengths = np.array([len(p) for p in pieces], dtype=np.int64)
         piece = np.repeat(np.arange(len(pieces)), lengths)
         starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        self.doc = np.array(docs, dtype=np.int64)[piece]
+        self.row = np.array(rows, dtype=np.int64)[piece]
+        self.doc = self.numbers[self.row]
         self.pos = np.arange(len(self.cp), dtype=np.int64) - starts[piece] + np.array(bases, dtype=np.int64)[piece]
         self.ok = ~np.isin(self.cp, blank_code_points())
 
@@ -100,7 +106,7 @@ def group_starts(*keys: np.ndarray) -> np.ndarray:
 
 
 def split_by_shard(data: np.ndarray, offsets: np.ndarray, first_item: np.ndarray, shard: np.ndarray,
-                   shards: int) -> dict[int, bytes]:
+                   shards: int) -> Blocks:
     """Entries (item ranges starting at `first_item`, in key order) regrouped per shard."""
     byte_start = offsets[first_item]
     byte_end = np.append(byte_start[1:], offsets[-1])
@@ -108,10 +114,52 @@ def split_by_shard(data: np.ndarray, offsets: np.ndarray, first_item: np.ndarray
     lengths = (byte_end - byte_start)[order]
     gather = np.repeat(byte_start[order] - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
     blob = data[gather + np.arange(lengths.sum())]
-    bounds = np.searchsorted(shard[order], np.arange(shards + 1))
     ends = np.concatenate(([0], np.cumsum(lengths)))
-    return {s: blob[ends[bounds[s]]:ends[bounds[s + 1]]].tobytes()
-            for s in range(shards) if bounds[s + 1] > bounds[s]}
+    return Blocks(blob, ends[np.searchsorted(shard[order], np.arange(shards + 1))])
+
+
+@dataclass
+class Blocks:
+    """One batch's entries of one kind, shard after shard: shard s is blob[bounds[s]:bounds[s + 1]]."""
+
+    blob: np.ndarray
+    bounds: np.ndarray
+
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.bounds)
+
+    def block(self, shard: int) -> bytes:
+        return self.blob[self.bounds[shard]:self.bounds[shard + 1]].tobytes()
+
+    def hashes(self) -> np.ndarray:
+        """A 64-bit hash of each shard's block: the sum of its bytes (plus one) times odd weights
+        that depend on the byte's place in the block; equal blocks, equal hashes."""
+        lengths = self.lengths()
+        place = np.arange(len(self.blob), dtype=np.int64) - np.repeat(self.bounds[:-1], lengths)
+        with np.errstate(over="ignore"):
+            terms = (self.blob.astype(np.uint64) + np.uint64(1)) * place_weights(int(lengths.max(initial=0)))[place]
+        sums = np.add.reduceat(np.append(terms, np.uint64(0)), self.bounds[:-1])
+        return np.where(lengths > 0, sums, np.uint64(0)).astype(np.uint64)
+
+
+_WEIGHTS = np.zeros(0, dtype=np.uint64)
+
+
+def place_weights(length: int) -> np.ndarray:
+    """mix() of 0 .. length - 1 (kept: every block hashes with the same weights)."""
+    global _WEIGHTS
+    if len(_WEIGHTS) < length:
+        _WEIGHTS = mix(np.arange(max(length, 2 * len(_WEIGHTS)), dtype=np.uint64))
+    return _WEIGHTS
+
+
+def mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finalizer, made odd: a weight per place in a block."""
+    with np.errstate(over="ignore"):
+        z = (x + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return (z ^ (z >> np.uint64(31))) | np.uint64(1)
 
 
 def place(total: int, slots: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
@@ -121,23 +169,54 @@ def place(total: int, slots: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     return stream
 
 
-def doc_postings(batch: Batch, shards: int) -> dict[int, bytes]:
+def dense_ids(cp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct code points (ascending) and each character's index among them."""
+    present = np.zeros(int(cp.max(initial=0)) + 1, dtype=bool)
+    present[cp] = True
+    ids = np.flatnonzero(present)
+    lookup = np.cumsum(present, dtype=np.int32) - 1
+    return ids.astype(np.uint64), lookup[cp].astype(np.int64)
+
+
+def best_regions(gram: np.ndarray, local: np.ndarray, region: np.ndarray, grams: int, docs: int):
+    """(gram, record) pairs in that order, and the best (lowest) region of each: a table of
+    grams x records filled region by region, the best last (so repeated cells need no order)."""
+    table = np.full((grams, docs), 4, dtype=np.uint8)
+    for r in (3, 2, 1, 0):
+        at = region == r
+        table[gram[at], local[at]] = r
+    g, d = np.nonzero(table != 4)
+    return g, d, table[g, d].astype(np.int64)
+
+
+def bigram_ids(dense: np.ndarray, at: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each bigram at `at` as (first * count + second) over dense character ids: the distinct
+    ones (ascending, so in code point order) and each bigram's index among them."""
+    pair = dense[at] * count + dense[at + 1]
+    if count * count > 1 << 25:
+        distinct, inverse = np.unique(pair, return_inverse=True)
+        return distinct, inverse
+    present = np.zeros(count * count, dtype=bool)
+    present[pair] = True
+    lookup = np.cumsum(present, dtype=np.int32) - 1
+    return np.flatnonzero(present), lookup[pair].astype(np.int64)
+
+
+def doc_postings(batch: Batch, shards: int) -> Blocks:
     """The `d` entries of one batch, per shard."""
     uni, bi = batch.gram(1), batch.gram(2)
-    cp = batch.cp.astype(np.uint64)
-    at = np.concatenate((uni, bi))
-    key = np.concatenate(((np.uint64(1) << np.uint64(42)) | (cp[uni] << np.uint64(21)),
-                          (np.uint64(2) << np.uint64(42)) | (cp[bi] << np.uint64(21)) | cp[bi + 1]))
-    local = (batch.doc[at] - batch.first).astype(np.uint64)
-    region = (3 - (batch.pos[at] >> REGION_BITS)).astype(np.uint64)
-    # one sort of (n-gram, record, region) packed in 64 bits; the first row of each (n-gram, record)
-    # holds its best region
-    packed = np.unique((key << np.uint64(DOC_BITS + 2)) | (local << np.uint64(2)) | region)
-    pair = packed >> np.uint64(2)
-    packed = packed[np.concatenate(([True], pair[1:] != pair[:-1]))]
-    key = packed >> np.uint64(DOC_BITS + 2)
-    doc = ((packed >> np.uint64(2)) & np.uint64((1 << DOC_BITS) - 1)).astype(np.int64) + batch.first
-    best = (packed & np.uint64(3)).astype(np.int64)
+    ids, dense = dense_ids(batch.cp)
+    local = batch.row
+    region = 3 - (batch.pos >> REGION_BITS)
+    docs = len(batch.numbers)
+    g1, d1, r1 = best_regions(dense[uni], local[uni], region[uni], len(ids), docs)
+    pairs, inverse = bigram_ids(dense, bi, len(ids))
+    g2, d2, r2 = best_regions(inverse, local[bi], region[bi], len(pairs), docs)
+    first, second = ids[pairs // len(ids)], ids[pairs % len(ids)]
+    key = np.concatenate(((np.uint64(1) << np.uint64(42)) | (ids[g1] << np.uint64(21)),
+                          (np.uint64(2) << np.uint64(42)) | (first[g2] << np.uint64(21)) | second[g2]))
+    doc = batch.numbers[np.concatenate((d1, d2))]
+    best = np.concatenate((r1, r2))
     n = (key >> np.uint64(42)).astype(np.int64)
     c1 = (key >> np.uint64(21)) & np.uint64(0x1FFFFF)
     c2 = key & np.uint64(0x1FFFFF)
@@ -175,7 +254,7 @@ def trigram_order(batch: Batch, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     """Trigrams starting at `at` sorted by code points, then by position (`at` is in record and
     position order): sort keys and the order. Characters get dense ids so that trigram and row
     number pack into one 64-bit integer, which sorts much faster than a stable sort."""
-    ids, dense = np.unique(batch.cp, return_inverse=True)
+    ids, dense = dense_ids(batch.cp)
     bits = max(1, int(len(ids) - 1).bit_length())
     rows = max(1, int(len(at) - 1).bit_length()) if len(at) else 1
     dense = dense.astype(np.uint64)
@@ -189,7 +268,7 @@ def trigram_order(batch: Batch, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return key[order], order
 
 
-def position_postings(batch: Batch, shards: int) -> dict[int, bytes]:
+def position_postings(batch: Batch, shards: int) -> Blocks:
     """The `p` entries of one batch, per shard."""
     at = batch.gram(3)
     key = trigram_order(batch, at)
@@ -210,7 +289,7 @@ def position_postings(batch: Batch, shards: int) -> dict[int, bytes]:
     prev_pos[docs] = 0
     doc_of_run = doc[docs]
     prev_doc = np.concatenate(([0], doc_of_run[:-1]))
-    prev_doc[np.isin(docs, heads)] = 0
+    prev_doc[new_key[docs]] = 0
     per_doc = np.diff(np.append(docs, len(key)))
     docs_per_key = np.diff(np.append(np.searchsorted(docs, heads), len(docs)))
     h0 = start[heads]

@@ -92,6 +92,10 @@ class IndexReader:
             found = hits if found is None else {d: max(r, hits[d]) for d, r in found.items() if d in hits}
         return found or {}
 
+    def numbers(self) -> list[int]:
+        """Every record's number (each record has a kind), in record order."""
+        return sorted({doc for kind, _ in self.meta["kinds"] for doc in self.docs("\x01k" + kind)})
+
     def record(self, doc: int) -> dict:
         group = self.meta["group"]
         items = json.loads((self.site / "search" / "r" / f"{doc // group}.json").read_text(encoding="utf-8"))

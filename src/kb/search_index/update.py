@@ -1,16 +1,20 @@
 """Write the index, or update the previous one in place: only the shard files an edit touches change.
 
-Records are cut into batches of BATCH in record order; a shard file is its entries of batch 0,
-batch 1, ... then the facet entries. The build cache keeps, as JSON data (never code), each
-record's id and text digest and the length of every batch's block in every shard, so an edit
-recomputes the postings of its batch alone and splices them into the old shard files it touches;
-the other files keep their input key and are hard-linked from the previous site. When the record
-numbering changes (a record added, removed, or re-dated) every batch is recomputed.
+Records keep their numbers (kb.search_index.records.record_numbers: day and slot), and are cut
+into batches in record order where a record's id hashes to 0 (kb.search_index.update.batch_spans):
+both depend on the records themselves, not on how many come before them, so adding, removing,
+editing or re-dating a note changes the postings of its batch alone (rarely its neighbour's). A shard file is
+its entries of batch 0, batch 1, ... then the facet entries.
+
+The build cache keeps, as data (never code), each record's id, text digest and number, and for
+every batch the length and a 64-bit hash of its block in every shard (a sibling .npz file of
+plain integer arrays). An update recomputes the changed batches only; a shard file whose blocks
+(and facets) are the same is hard-linked from the previous site, the others are spliced from
+the old file's unchanged blocks and the new ones when written.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import multiprocessing
 import os
@@ -25,20 +29,22 @@ import numpy as np
 from kb.cache import code_digest, sha
 from kb.models import Record
 from kb.render import Output
-from kb.search_index.grams import Batch, doc_postings, position_postings, varints_of
+from kb.search_index.grams import Batch, Blocks, doc_postings, mix, position_postings, shard_of, varints_of
 from kb.search_index.records import (
     FORMAT,
     facet_keys,
     folded_regions,
-    group_files,
+    group_file,
     index_json,
+    record_groups,
+    record_numbers,
     record_order,
     text_digest,
     text_files,
 )
 from kb.write import die_with_parent
 
-BATCH = 128  # records per batch: an edit re-indexes its batch (64: +40 % postings bytes; 256: twice the work)
+BATCH = 128  # records per batch on average: an edit re-indexes its batch (64: +40 % postings bytes)
 WORKERS = min(2, os.cpu_count() or 1)
 KINDS = ("d", "p")
 
@@ -55,55 +61,76 @@ def shard_path(kind: str, shard: int) -> str:
     return f"search/{kind}/{shard}.bin"
 
 
+def batch_spans(ids: list[str]) -> list[tuple[int, int]]:
+    """Where each batch starts and ends in record order: a batch of at least BATCH / 2 records
+    ends before a record whose id's CRC-32 is 0 modulo BATCH / 2, and at 2 x BATCH records in
+    any case (content-defined, like rsync's chunks: a record added shifts no later boundary)."""
+    starts, half = [], max(1, BATCH // 2)
+    for i, record_id in enumerate(ids):
+        size = i - starts[-1] if starts else 0
+        if not starts or size >= 2 * BATCH or (size >= half and zlib.crc32(record_id.encode("utf-8")) % half == 0):
+            starts.append(i)
+    return list(zip(starts, [*starts[1:], len(ids)], strict=True))
+
+
+def tables_path(state_path: Path) -> Path:
+    return state_path.with_name(state_path.stem + "-tables.npz")
+
+
 @dataclass
 class IndexState:
-    """The previous index, as the cache keeps it (JSON; tables as base64 of little-endian int32)."""
+    """The previous index, as the cache keeps it: JSON, and the block tables in a sibling .npz file
+    (kind -> batches x shards x [length, hash], unsigned 64-bit)."""
 
     code: str
     shards: list[int]
-    docs: list[list[str]]  # [id, text digest] in record order
-    blocks: dict[str, str]  # kind -> (batch x shard) table of block lengths
-    sums: dict[str, str]  # kind -> (batch x shard) table of block CRC-32s
+    bits: int
+    docs: list[list]  # [id, text digest, number] in record order
+    spans: list[list[int]]  # each batch's [start, end] in docs
     facets: list[str]  # digest of each d shard's facet block ("" when none)
     keys: dict[str, str] = field(default_factory=dict)  # shard path -> key
+    token: str = ""
+    tables: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, path: Path | None) -> IndexState | None:
         try:
-            return cls(**json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError, AttributeError):
+            state = cls(**json.loads(path.read_text(encoding="utf-8")))
+            with np.load(tables_path(path), allow_pickle=False) as data:  # the zip checks each array's CRC-32
+                state.tables = {kind: data[kind] for kind in KINDS}
+                token = data["token"].tobytes().hex()
+        except (OSError, ValueError, TypeError, AttributeError, KeyError):
             return None
+        return state if token == state.token else None
 
     def save(self, path: Path) -> None:
+        """The tables, then the JSON: a token both hold tells they were written together."""
+        self.token = os.urandom(16).hex()
+        with open(tables_path(path).with_suffix(".tmp"), "wb") as handle:
+            np.savez(handle, token=np.frombuffer(bytes.fromhex(self.token), np.uint8), **self.tables)
+        tables_path(path).with_suffix(".tmp").replace(tables_path(path))
+        fields = {k: v for k, v in self.__dict__.items() if k != "tables"}
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.__dict__, separators=(",", ":")), encoding="utf-8")
+        tmp.write_text(json.dumps(fields, separators=(",", ":")), encoding="utf-8")
         tmp.replace(path)
 
-    def table(self, name: str, kind: str) -> np.ndarray:
-        data = np.frombuffer(base64.b64decode(getattr(self, name)[kind]), dtype="<i4")
-        return data.reshape(-1, self.shards[KINDS.index(kind)]).astype(np.int64)
+
+_JOB: tuple | None = None  # what forked workers read (never pickled)
 
 
-def encode_table(table: np.ndarray) -> str:
-    return base64.b64encode(table.astype("<i4").tobytes()).decode("ascii")
-
-
-_JOB: tuple[list[Record], tuple[int, int]] | None = None  # what forked workers read (never pickled)
-
-
-def postings_of(b: int) -> dict[str, dict[int, bytes]]:
+def postings_of(b: int) -> dict[str, Blocks]:
     """The `d` and `p` blocks of batch b of the records in _JOB."""
-    ordered, shards = _JOB
-    chunk = ordered[b * BATCH:(b + 1) * BATCH]
-    batch = Batch(b * BATCH, [folded_regions(r) for r in chunk])
+    ordered, numbers, spans, shards = _JOB
+    start, end = spans[b]
+    batch = Batch(numbers[start:end], [folded_regions(r) for r in ordered[start:end]])
     return {"d": doc_postings(batch, shards[0]), "p": position_postings(batch, shards[1])}
 
 
-def batch_postings(ordered: list[Record], shards: tuple[int, int], batches: list[int]) -> dict:
+def batch_postings(job: tuple, batches: list[int]) -> dict[int, dict[str, Blocks]]:
     """Postings of the given batches; several batches are shared between WORKERS forked processes
-    (they read the records from this process's memory and send back bytes)."""
+    (they read the records from this process's memory and send back arrays)."""
     global _JOB
-    _JOB = (ordered, shards)
+    _JOB = job
     try:
         if len(batches) < 2 or WORKERS < 2 or "fork" not in multiprocessing.get_all_start_methods():
             return {b: postings_of(b) for b in batches}
@@ -114,13 +141,11 @@ def batch_postings(ordered: list[Record], shards: tuple[int, int], batches: list
         _JOB = None
 
 
-def facet_blocks(ordered: list[Record], shards: int) -> dict[int, bytes]:
-    from kb.search_index.grams import shard_of
-
+def facet_blocks(ordered: list[Record], numbers: list[int], shards: int) -> dict[int, bytes]:
     postings: dict[str, list[int]] = {}
-    for doc, record in enumerate(ordered):
+    for number, record in zip(numbers, ordered, strict=True):
         for key in facet_keys(record):
-            postings.setdefault(key, []).append(doc)
+            postings.setdefault(key, []).append(number)
     blocks: dict[int, list[bytes]] = {}
     for key in sorted(postings):
         docs = postings[key]
@@ -130,88 +155,110 @@ def facet_blocks(ordered: list[Record], shards: int) -> dict[int, bytes]:
     return {s: b"".join(parts) for s, parts in blocks.items()}
 
 
+def block_sums(table: np.ndarray) -> np.ndarray:
+    """Per shard, an order-free sum of its non-empty blocks (length and hash) in `table`'s rows:
+    a block holds record numbers, so its place among the others follows from its content."""
+    with np.errstate(over="ignore"):
+        mixed = mix(table[:, :, 1] ^ (table[:, :, 0] << np.uint64(40)))
+        return np.where(table[:, :, 0] > 0, mixed, np.uint64(0)).sum(axis=0, dtype=np.uint64)
+
+
 class SearchIndex:
     """The index files of one build (its `outputs`) and the state to keep for the next."""
 
     def __init__(self, records: list[Record], old: IndexState | None, old_site: Path | None) -> None:
         self.ordered = record_order(records)
+        self.code = code_digest()
+        numbers, bits = record_numbers(self.ordered)
         self.shards = shard_counts(len(self.ordered))
-        self.digests = [text_digest(r) for r in self.ordered]
-        docs = [[r.id, d] for r, d in zip(self.ordered, self.digests, strict=True)]
-        self.batches = range((len(docs) + BATCH - 1) // BATCH)
-        usable = (old is not None and old_site is not None and old.code == code_digest()
-                  and old.shards == list(self.shards) and [d[0] for d in old.docs] == [d[0] for d in docs])
+        self.numbers = numbers
+        docs = [[r.id, text_digest(r), n] for r, n in zip(self.ordered, numbers, strict=True)]
+        self.spans = batch_spans([r.id for r in self.ordered])
+        usable = (old is not None and old_site is not None and old.code == self.code
+                  and old.shards == list(self.shards) and old.bits == bits)
         self.old, self.old_site = (old, old_site) if usable else (None, None)
-        self.changed = [b for b in self.batches if self.old is None
-                        or self.old.docs[b * BATCH:(b + 1) * BATCH] != docs[b * BATCH:(b + 1) * BATCH]]
-        self.new = batch_postings(self.ordered, self.shards, self.changed)
-        self.facets = facet_blocks(self.ordered, self.shards[0])
-        self.state = IndexState(code=code_digest(), shards=list(self.shards), docs=docs, blocks={}, sums={}, facets=[])
-        self.outputs = self.shard_outputs() + self.other_outputs()
+        members = [json.dumps(docs[a:b]) for a, b in self.spans]
+        old_rows = {json.dumps(old.docs[a:b]): row for row, (a, b) in enumerate(old.spans)} if self.old else {}
+        self.rows = [old_rows.get(m) for m in members]  # the old batch each batch equals, if any
+        self.changed = [b for b, row in enumerate(self.rows) if row is None]
+        self.removed = sorted(set(old_rows.values()) - set(self.rows))
+        self.new = batch_postings((self.ordered, numbers, self.spans, self.shards), self.changed)
+        self.facets = facet_blocks(self.ordered, numbers, self.shards[0])
+        self.state = IndexState(code=self.code, shards=list(self.shards), bits=bits, docs=docs,
+                                spans=[list(s) for s in self.spans], facets=[])
+        self.outputs = self.shard_outputs() + self.other_outputs(bits)
 
-    def tables(self, kind: str) -> tuple[np.ndarray, np.ndarray]:
-        """Block lengths and CRC-32s of every batch in every shard of this index."""
+    def table(self, kind: str) -> np.ndarray:
+        """Length and hash of every batch's block in every shard."""
         count = self.shards[KINDS.index(kind)]
-        lengths = self.old.table("blocks", kind) if self.old else np.zeros((len(self.batches), count), np.int64)
-        sums = self.old.table("sums", kind) if self.old else np.zeros((len(self.batches), count), np.int64)
-        lengths, sums = lengths.copy(), sums.copy()
-        for b in self.changed:
-            lengths[b] = 0
-            sums[b] = 0
-            for shard, block in self.new[b][kind].items():
-                lengths[b, shard], sums[b, shard] = len(block), zlib.crc32(block) >> 1  # fits an int32
-        return lengths, sums
+        table = np.zeros((len(self.spans), count, 2), dtype=np.uint64)
+        for b, row in enumerate(self.rows):
+            if row is not None:
+                table[b] = self.old.tables[kind][row]
+            else:
+                blocks = self.new[b][kind]
+                table[b, :, 0], table[b, :, 1] = blocks.lengths(), blocks.hashes()
+        return table
+
+    def touched(self, kind: str, table: np.ndarray) -> np.ndarray:
+        count = self.shards[KINDS.index(kind)]
+        if self.old is None:
+            return np.ones(count, dtype=bool)
+        old = self.old.tables[kind]
+        touched = block_sums(table[self.changed]) != block_sums(old[self.removed])
+        touched |= (table[self.changed, :, 0] > 0).sum(0) != (old[self.removed, :, 0] > 0).sum(0)
+        if kind == "d":
+            touched |= np.array(self.state.facets) != np.array(self.old.facets)
+        return touched
 
     def shard_outputs(self) -> list[Output]:
         outputs = []
         self.state.facets = [sha(self.facets[s]) if s in self.facets else "" for s in range(self.shards[0])]
-        for kind, count in zip(KINDS, self.shards, strict=True):
-            lengths, sums = self.tables(kind)
-            self.state.blocks[kind], self.state.sums[kind] = encode_table(lengths), encode_table(sums)
-            if self.old is None:
-                touched = np.ones(count, dtype=bool)
-            else:
-                touched = ((lengths != self.old.table("blocks", kind)) | (sums != self.old.table("sums", kind))).any(0)
-                if kind == "d":
-                    touched |= np.array(self.state.facets) != np.array(self.old.facets)
-            self.old_lengths = self.old.table("blocks", kind) if self.old else None
-            for shard in range(count):  # every shard, empty ones too: a browser never asks for a missing file
-                output = self.shard_output(kind, shard, bool(touched[shard]))
+        for kind in KINDS:
+            table = self.state.tables[kind] = self.table(kind)
+            touched = self.touched(kind, table)
+            for shard in range(len(touched)):  # every shard, empty ones too: a browser never asks for a missing file
+                path = shard_path(kind, shard)
+                if not touched[shard] and path in self.old.keys:
+                    output = Output(path, self.old.keys[path], self.reader(path))
+                else:
+                    facet = self.state.facets[shard] if kind == "d" else ""
+                    key = sha(path, facet, table[:, shard].tobytes().hex())
+                    output = Output(path, key, self.maker(kind, shard))
                 outputs.append(output)
-                self.state.keys[output.path] = output.key
+                self.state.keys[path] = output.key
         return outputs
 
-    def shard_output(self, kind: str, shard: int, touched: bool) -> Output:
-        path = shard_path(kind, shard)
-        if not touched and path in self.old.keys:
-            return Output(path, self.old.keys[path], self.reader(path))
-        data = self.shard_bytes(kind, shard)
-        return Output(path, sha(data), lambda: data)
+    def maker(self, kind: str, shard: int) -> Callable[[], bytes]:
+        return lambda: self.shard_bytes(kind, shard)
 
     def shard_bytes(self, kind: str, shard: int) -> bytes:
         old = self.old_blocks(kind, shard)
-        parts = [self.new[b][kind].get(shard, b"") if b in self.new else old[b] for b in self.batches]
+        parts = [old[row] if row is not None else self.new[b][kind].block(shard) for b, row in enumerate(self.rows)]
         return b"".join(parts) + (self.facets.get(shard, b"") if kind == "d" else b"")
 
     def old_blocks(self, kind: str, shard: int) -> dict[int, bytes]:
-        """The unchanged batches' blocks of an old shard file, cut at the lengths the cache kept."""
-        if self.old is None or len(self.changed) == len(self.batches):
+        """The old shard file cut into its batches' blocks (at the lengths the cache kept)."""
+        if self.old is None or not any(row is not None for row in self.rows):
             return {}
-        lengths = [int(n) for n in self.old_lengths[:, shard]]
-        data = (self.old_site / shard_path(kind, shard)).read_bytes() if any(lengths) else b""
-        starts = [sum(lengths[:b]) for b in self.batches]
-        return {b: data[starts[b]:starts[b] + lengths[b]] for b in self.batches}
+        lengths = self.old.tables[kind][:, shard, 0].astype(np.int64)
+        data = (self.old_site / shard_path(kind, shard)).read_bytes() if lengths.any() else b""
+        ends = np.cumsum(lengths)
+        return {row: data[ends[row] - lengths[row]:ends[row]] for row in range(len(lengths))}
 
     def reader(self, path: str) -> Callable[[], bytes]:
         return lambda: (self.old_site / path).read_bytes()
 
-    def other_outputs(self) -> list[Output]:
-        files = {"search/index.json": index_json(len(self.ordered), self.shards, self.ordered),
-                 **group_files(self.ordered)}
-        outputs = [Output(path, sha(data), lambda d=data: d) for path, data in files.items()]
-        code = code_digest()
-        outputs += [Output(path, sha(code, str(FORMAT), d), make)
-                    for r, d in zip(self.ordered, self.digests, strict=True)
+    def other_outputs(self, bits: int) -> list[Output]:
+        """index.json, the r/ groups and each record's t/ and b/ texts (made only when their records changed)."""
+        data = index_json(self.shards, self.ordered, bits)
+        outputs = [Output("search/index.json", sha(data), lambda: data)]
+        docs, code = self.state.docs, self.code
+        for path, places in record_groups(self.ordered, self.numbers).items():
+            key = sha(code, str(FORMAT), *(docs[i][1] for i in places))
+            outputs.append(Output(path, key, lambda p=places: group_file(self.ordered, p)))
+        outputs += [Output(path, f"{code[:16]}.{FORMAT}.{d[1]}", make)  # the record's text, as this kb cuts it
+                    for r, d in zip(self.ordered, docs, strict=True)
                     for path, make in text_files(r).items()]
         return outputs
 
