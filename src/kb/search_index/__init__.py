@@ -11,8 +11,8 @@ dependency-free ES module (templates/static/kb-search.js). Files below `search/`
 
 Records are numbered newest first (undated last, then by id): day << bits | slot among that day's
 records, so "newest first" is number order, a page of results reads few `r/` files, and a record
-keeps its number when others are added or removed (records.record_numbers). The match rule, the regions and the order are
-kb.search's; `kb search` and the site agree on every query (tests/test_search_browser.py).
+keeps its number when others are added or removed (records.record_numbers). The match rule, the
+regions and the order are kb.search's; `kb search` and the site agree on every query (tests/test_search_browser.py).
 
     search_outputs(records, previous) -> SearchIndex   (its .outputs go to the site like pages)
 
