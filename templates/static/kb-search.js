@@ -167,23 +167,23 @@ export function searchEngine(root) {
     return group[doc % info.group];
   }
 
-  // Results start .. start+n-1 of a search: what a result shows, and its excerpt.
+  // Results start .. start+n-1 of a search: what a result shows, and its excerpt. A record's r/ group
+  // and its excerpt text are both named by its number: they are fetched side by side.
   async function page(found, start, n) {
     const slice = found.docs.slice(start, start + n);
-    const items = await Promise.all(slice.map(record));
     const table = (await index()).fold;
-    return Promise.all(items.map(async (item, k) => {
-      const region = found.regions.get(slice[k]);
-      return { ...item, doc: slice[k], region, excerpt: excerpt(await texts(item.id, region), region, found.words, table) };
+    return Promise.all(slice.map(async (doc) => {
+      const region = found.regions.get(doc);
+      const [item, text] = await Promise.all([record(doc), texts(doc, region)]);
+      return { ...item, doc, region, excerpt: excerpt(text, region, found.words, table) };
     }));
   }
 
   // The regions an excerpt may come from: people and lead (t/), or the body (b/) for a match there.
-  async function texts(id, region) {
-    const name = encodeURIComponent(id);
-    const body = () => get(`search/b/${name}.json`, "json");
+  async function texts(doc, region) {
+    const body = () => get(`search/b/${doc}.json`, "json");
     if (region === 3) return { 3: await body() };
-    const [people, lead] = await get(`search/t/${name}.json`, "json");
+    const [people, lead] = await get(`search/t/${doc}.json`, "json");
     return region === 0 && !lead ? { 3: await body() } : { 1: people, 2: lead };
   }
 

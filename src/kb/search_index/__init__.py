@@ -6,8 +6,8 @@ dependency-free ES module (templates/static/kb-search.js). Files below `search/`
     search/p/<n>.bin        trigram postings with positions                                  (grams.py)
     search/r/<g>.json       title, date, kind, tags, people, page of records g*4 .. g*4+3     (records.py)
                             (a file per used group: record numbers are sparse)
-    search/t/<id>.json      a record's people, tags and lead (headline, summary): excerpts     (records.py)
-    search/b/<id>.json      a record's body, fetched only for an excerpt of a match there     (records.py)
+    search/t/<n>.json       record n's people, tags and lead (headline, summary): excerpts    (records.py)
+    search/b/<n>.json       record n's body, fetched only for an excerpt of a match there     (records.py)
 
 Records are numbered newest first (undated last, then by id): day << bits | slot among that day's
 records, so "newest first" is number order, a page of results reads few `r/` files, and a record

@@ -15,7 +15,7 @@ from kb.search import REGIONS, TEXT_FIELDS, record_page, search_regions
 from kb.text import fold
 
 GROUP = 4  # records per r/ file: a page of results spread over the record order reads little
-FORMAT = 2
+FORMAT = 3
 
 
 def record_order(records: list[Record]) -> list[Record]:
@@ -98,11 +98,12 @@ def group_file(ordered: list[Record], places: list[int]) -> bytes:
     return dump([shown(ordered[i]) for i in places])
 
 
-def text_files(record: Record) -> dict[str, Callable[[], bytes]]:
+def text_files(record: Record, number: int) -> dict[str, Callable[[], bytes]]:
     """Where a result's excerpt is cut from, made when written: `t/` people, tags and lead (headline,
-    summary), small and fetched for most results; `b/` the body, fetched only for a match there."""
-    return {f"search/t/{record.id}.json": lambda: dump(list(search_regions(record)[1:3])),
-            f"search/b/{record.id}.json": lambda: dump(search_regions(record)[3])}
+    summary), small and fetched for most results; `b/` the body, fetched only for a match there.
+    Named by record number, so a browser asks for them alongside the record's r/ group."""
+    return {f"search/t/{number}.json": lambda: dump(list(search_regions(record)[1:3])),
+            f"search/b/{number}.json": lambda: dump(search_regions(record)[3])}
 
 
 def year_of(record: Record) -> str | None:

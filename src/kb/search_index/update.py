@@ -259,7 +259,7 @@ class SearchIndex:
             outputs.append(Output(path, key, lambda p=places: group_file(self.ordered, p)))
         outputs += [Output(path, f"{code[:16]}.{FORMAT}.{d[1]}", make)  # the record's text, as this kb cuts it
                     for r, d in zip(self.ordered, docs, strict=True)
-                    for path, make in text_files(r).items()]
+                    for path, make in text_files(r, d[2]).items()]
         return outputs
 
 
