@@ -68,7 +68,7 @@ def recorded_keys(root: Path) -> dict[str, str]:
     return json.loads((root / ".kb-cache" / "site.json").read_text(encoding="utf-8"))["site"]["keys"]
 
 
-@pytest.mark.parametrize("search", [False])  # True once search2 lands its remember_text fix (BOARD 23:26)
+@pytest.mark.parametrize("search", [False, True])
 def test_an_edit_writes_only_the_files_whose_key_changed_and_the_old_site_becomes_the_standby(
         project, monkeypatch, search):
     """Before build i the standby holds build i-2's version (after the first build: a copy of it)."""
