@@ -65,6 +65,32 @@ def test_a_killed_build_always_leaves_a_complete_site_and_the_next_build_cleans_
     assert {f"records/killed-build-{n}/index.html" for n in range(len(KILL_AT))} <= set(result.files)
 
 
+def contents(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def test_a_build_killed_while_updating_the_standby_leaves_the_site_and_the_next_build_equals_a_clean_one(project):
+    """A template edit changes every page: kb is killed (SIGKILL) as soon as it has removed the
+    standby's marker, in the middle of rewriting the standby folder."""
+    site, marker = project / "site", project / ".site.standby" / "site" / MARKER
+    build_site(project, Settings(), site, search=False)
+    published = contents(site)
+    (project / "templates").mkdir()
+    (project / "templates" / "base.html").write_text(
+        '{% extends "theme/base.html" %}{% block title %}killed {{ super() }}{% endblock %}', encoding="utf-8")
+    assert marker.exists()
+    process = kb(project, "build", "--no-search")
+    while marker.exists() and process.poll() is None:
+        time.sleep(0.001)
+    process.send_signal(signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL  # killed, not finished
+    assert contents(site) == published and not marker.exists()
+    build_site(project, Settings(), site, search=False)
+    build_site(project, Settings(), project / "clean" / "site", search=False, clean=True, cache=False)
+    assert contents(site) == contents(project / "clean" / "site")
+    assert "killed" in (site / "index.html").read_text(encoding="utf-8")
+
+
 def test_any_build_removes_folders_of_a_dead_build_but_not_of_a_live_one(project):
     build_site(project, Settings(), project / "site", search=False)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
