@@ -153,7 +153,8 @@ def remove_leftovers(out_dir: Path, all_of_them: bool = False) -> None:
 
 
 def remove_later(path: Path) -> None:
-    """Remove a replaced site in a detached process: the build need not wait for 10,000 unlinks.
+    """Remove a replaced folder in a detached process at the lowest priority: the build need not
+    wait for 10,000 unlinks, and the next build is not slowed by them.
 
     Where fork is missing or fails, the folder is removed here and now. A removal cut short
     leaves a `.<site>.old-*` folder, which the next `kb build --clean` removes.
@@ -167,6 +168,7 @@ def remove_later(path: Path) -> None:
         try:
             if os.fork() == 0:
                 os.setsid()
+                os.nice(19)  # after the build: the next one (or a timed run) goes first
                 shutil.rmtree(path, ignore_errors=True)
         finally:
             os._exit(0)
