@@ -9,7 +9,7 @@ import hashlib
 import json
 import shutil
 import subprocess
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -17,7 +17,7 @@ from conftest import NOTES
 from kb import writers
 from kb.build import build_site
 from kb.config import load_settings
-from kb.write import MARKER
+from kb.write import MARKER, Version, write_site
 
 
 def tree(folder: Path) -> dict[str, str]:
@@ -158,3 +158,52 @@ def test_git_ignores_the_standby_wherever_it_ignores_the_site(project):
                             capture_output=True, text=True).stdout.splitlines()
     assert (project / ".site.standby" / "site" / "index.html").is_file()
     assert status and [line for line in status if "site" in line.split("/")[0]] == []
+
+
+class Files:
+    """A plan for kb.write.write_site: path -> bytes (the key is the bytes themselves)."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.files = files
+        self.keys = {path: hashlib.sha256(data).hexdigest() for path, data in sorted(files.items())}
+
+    def make(self, path: str) -> bytes:
+        return self.files[path]
+
+
+def test_versions_that_drop_and_bring_back_nested_folders_publish_exactly_their_files(tmp_path):
+    """write_site on its own, as kb.build calls it: each version's files and nothing else, empty
+    folders gone, and the standby always the version before."""
+    out, spare = tmp_path / "out" / "site", tmp_path / "out" / ".site.standby" / "site"
+    versions = [{"a/b/c/x.html": b"x1", "a/b/y.html": b"y1", "z.html": b"z1"},
+                {"z.html": b"z2"},
+                {"a/b/c/x.html": b"x3", "z.html": b"z2", "a/new/w.html": b"w3"},
+                {"a/b/c/x.html": b"x3", "a/b/y.html": b"y4"},
+                {"a": b"a file where a folder was"}]
+    current = standby = None
+    for n, files in enumerate(versions):
+        plan = Files(files)
+        published = write_site(plan, out, current, standby)
+        assert {p: out.joinpath(p).read_bytes() for p in tree(out) if p != MARKER} == files, n
+        folders = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_dir()}
+        assert folders == {str(PurePosixPath(p).parent) for p in files} - {"."} | {
+            str(parent) for p in files for parent in PurePosixPath(p).parents if str(parent) != "."}, n
+        if n:
+            assert {p: spare.joinpath(p).read_bytes() for p in tree(spare) if p != MARKER} == versions[n - 1], n
+        current, standby = Version(out, plan.keys), Version(spare, published.standby_keys)
+
+
+def test_a_planted_cache_naming_files_outside_the_site_is_not_trusted(project):
+    site = project / "site"
+    build(project, site)
+    build(project, site)
+    outside = project / "outside.txt"
+    outside.write_text("keep me")
+    state = project / ".kb-cache" / "site.json"
+    data = json.loads(state.read_text(encoding="utf-8"))
+    data["site"]["standby_differs"]["../../outside.txt"] = "planted"
+    state.write_text(json.dumps(data), encoding="utf-8")
+    edit_first_note(project, "追記: 細工されたキャッシュ。")
+    build(project, site)
+    assert outside.read_text() == "keep me"
+    assert tree(site) == clean_tree(project)

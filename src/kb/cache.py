@@ -397,9 +397,9 @@ class BuildCache:
         last = self.previous_site()
         if last is None:
             return None, None
-        site = Version(Path(last.site), last.keys)
+        site = Version.recorded(Path(last.site), last.keys)
         stamp = marker_stamp(Path(last.standby)) if last.standby else None
-        if stamp is None or stamp != last.standby_marker:
+        if site is None or stamp is None or stamp != last.standby_marker:
             return site, None
         keys = {**last.keys, **last.standby_differs}
-        return site, Version(Path(last.standby), {name: key for name, key in keys.items() if key is not None})
+        return site, Version.recorded(Path(last.standby), {name: key for name, key in keys.items() if key is not None})

@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.writers import LIBC, Job, Plan, Progress, WriteError, die_with_parent, place_all, replace_by_link
+from kb.writers import LIBC, Job, Plan, Progress, WriteError, die_with_parent, place_all, replace_by_link, safe_relative
 
 __all__ = ["MARKER", "Published", "Version", "WriteError", "check_target", "die_with_parent", "exchange",
            "remove_leftovers", "swap_in", "write_site"]
@@ -92,6 +92,16 @@ class Version:
 
     folder: Path
     keys: Mapping[str, str]
+
+    @classmethod
+    def recorded(cls, folder: Path, keys: Mapping[str, str]) -> Version | None:
+        """A version read from the cache (untrusted input): None if a name would lead outside the folder."""
+        try:
+            for name in keys:
+                safe_relative(name)
+        except WriteError:
+            return None
+        return cls(folder, keys)
 
 
 def differs(keys: Mapping[str, str], other: Mapping[str, str]) -> dict[str, str | None]:
@@ -283,9 +293,9 @@ def clone_site(current: Version, spare: Path) -> dict[str, str]:
 def remove_files(folder: Path, names: list[str]) -> None:
     """Files no longer produced, and the folders they leave empty."""
     for name in names:
-        (folder / name).unlink(missing_ok=True)
+        (folder / safe_relative(name)).unlink(missing_ok=True)
     for parent in sorted({(folder / name).parent for name in names}, key=lambda p: -len(p.parts)):
-        while parent != folder and not any(parent.iterdir()):
+        while parent != folder and parent.is_dir() and not any(parent.iterdir()):
             parent.rmdir()
             parent = parent.parent
 
