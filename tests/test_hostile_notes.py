@@ -14,6 +14,7 @@ from conftest import NOTES, SEEDS
 from kb.build import build_site
 from kb.cli import main
 from kb.config import Settings
+from kb.index import build_index
 from kb.models import Severity
 from kb.records import parse_notes
 
@@ -88,7 +89,9 @@ def test_scalars_in_lists_are_text_and_index_fields_are_ignored(project):
     parsed, _ = diagnostics(project, "x.md")
     [record] = [r for r in parsed.records if r.source.path == "notes/x.md"]
     assert record.tags == ["LLM", "2024"]
-    assert record.related == [] and record.date_inferred is False
+    assert "related" not in record.model_fields_set and not hasattr(record, "date_inferred")
+    linked = build_index(parsed.records, Settings()).by_id[record.id]
+    assert linked.related == [] and linked.date_inferred is False
 
 
 def test_a_day_past_the_month_says_so(project):

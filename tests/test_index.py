@@ -105,11 +105,10 @@ def test_lora_talk_mentions_lora_plus_from_the_listing(kb):
 def test_a_name_inside_a_longer_word_is_not_a_mention():
     lora = make("LoRA: Low-Rank Adaptation of Large Language Models")
     text = make("Other", summary="QLoRAとLongLoRAとSingLoRAの比較")
-    link_records(ids([lora, text]))
-    assert text.mentions == []
-    text.summary = "LoRA(低ランク適応)を使う"
-    link_records([lora, text])
-    assert text.mentions == [lora.id]
+    lora, text = ids([lora, text])
+    assert link_records([lora, text])[1].mentions == []
+    text = text.model_copy(update={"summary": "LoRA(低ランク適応)を使う"})
+    assert link_records([lora, text])[1].mentions == [lora.id]
 
 
 def test_mentions_are_symmetric_with_mentioned_by_and_never_self(kb):
@@ -151,8 +150,7 @@ def all_pages_records():
     for path in sorted(folder.glob("*.txt")):
         if path.name != "README.md":
             records += parse_source(read_source(path, folder.parent)).records
-    assign_ids(records)
-    return build_index(records, Settings())
+    return build_index(assign_ids(records), Settings())
 
 
 def test_all_same_as_pairs_in_seeds_and_external_pages_are_the_same_paper():
@@ -215,8 +213,7 @@ def make(title, **fields):
 
 
 def ids(records):
-    assign_ids(records)
-    return records
+    return assign_ids(records)
 
 
 def tokens(text):
@@ -253,11 +250,10 @@ def test_mentions_on_the_bundled_notes_match_the_hand_checked_list(kb):
 def test_a_name_spelled_by_its_capitals_needs_them():
     zero = make("ZeRO: DeepSpeedの紹介")
     text = make("Other", summary="Bをzeroで初期化し、Zero-/few-shot anomaly classification")
-    link_records(ids([zero, text]))
-    assert text.mentions == []
-    text.summary = "DeepSpeedのZeROで分散学習"
-    link_records([zero, text])
-    assert text.mentions == [zero.id]
+    zero, text = ids([zero, text])
+    assert link_records([zero, text])[1].mentions == []
+    text = text.model_copy(update={"summary": "DeepSpeedのZeROで分散学習"})
+    assert link_records([zero, text])[1].mentions == [zero.id]
 
 
 def test_own_link_is_the_labelled_page_never_a_post_or_a_related_paper():

@@ -1,7 +1,12 @@
 """The shared vocabulary of every stage: records, their sources, diagnostics.
 
-A format parser fills the fields it finds and leaves the others empty; it never
-invents a value. Text stays Markdown until rendering.
+Two record types mark the stage contract. A format parser yields `Record`s (frozen): the
+fields it found, the others empty; it never invents a value. The index stage yields
+`LinkedRecord`s (frozen too): the same fields as normalised for the whole site (canonical
+tags, an inferred month) plus what only the whole collection knows (INDEX_FIELDS: links,
+compute). Only the index stage makes a LinkedRecord, so nothing downstream can see a record
+that skipped it, and front matter can never set an index field. Text stays Markdown until
+rendering.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ class Diagnostic(BaseModel):
 class Section(BaseModel):
     """One heading and its body (Markdown), in note order."""
 
-    model_config = ConfigDict(defer_build=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     heading: str
     body: str = ""
@@ -53,7 +58,7 @@ class Section(BaseModel):
 class SourceSpan(BaseModel):
     """Where a record came from: path relative to the project root, format, lines (1-based)."""
 
-    model_config = ConfigDict(defer_build=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     path: str
     format: str
@@ -64,7 +69,7 @@ class SourceSpan(BaseModel):
 class Compute(BaseModel):
     """Hardware a paper reports: GPU model, count, time (filled by the index stage)."""
 
-    model_config = ConfigDict(defer_build=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     gpu: str
     count: int | None = None
@@ -74,9 +79,9 @@ class Compute(BaseModel):
 
 
 class Record(BaseModel):
-    """One paper, blog post, article or talk, as noted in one note file."""
+    """One paper, blog post, article or talk, as noted in one note file (what a parser found)."""
 
-    model_config = ConfigDict(defer_build=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str = ""
     title: str
@@ -87,7 +92,6 @@ class Record(BaseModel):
     url: str | None = None
     arxiv_id: str | None = None
     issue_date: dt.date | None = None
-    date_inferred: bool = False
     tags: list[str] = Field(default_factory=list)
     headline: str | None = None
     summary: str | None = None
@@ -104,12 +108,6 @@ class Record(BaseModel):
     meeting: str | None = None  # the study-group meeting a talk was given at: "2025-09-24 機械学習勉強会"
     sections: list[Section] = Field(default_factory=list)
     source: SourceSpan
-    # Filled by the index stage (issue: linking); empty straight out of a parser.
-    mentions: list[str] = Field(default_factory=list)
-    mentioned_by: list[str] = Field(default_factory=list)
-    same_as: list[str] = Field(default_factory=list)
-    related: list[str] = Field(default_factory=list)
-    compute: list[Compute] = Field(default_factory=list)
 
     @field_validator("title")
     @classmethod
@@ -145,6 +143,22 @@ class Record(BaseModel):
         if value is not None and not ARXIV_ID.fullmatch(value):
             raise ValueError(f"arxiv_id {value!r} is not like 2503.04504")
         return value
+
+
+class LinkedRecord(Record):
+    """A record as the index stage leaves it: normalised for the site, with its links (by id)."""
+
+    date_inferred: bool = False  # issue_date is the month of the arXiv id
+    mentions: list[str] = Field(default_factory=list)
+    mentioned_by: list[str] = Field(default_factory=list)
+    same_as: list[str] = Field(default_factory=list)
+    related: list[str] = Field(default_factory=list)
+    compute: list[Compute] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, record: Record, links: dict) -> LinkedRecord:
+        """The record with the index's values (already validated: nothing is parsed again)."""
+        return cls.model_construct(**{**dict(record), **links})
 
 
 class Residue(BaseModel):

@@ -41,15 +41,23 @@ def base_id(record: Record) -> str:
     return record.arxiv_id or slugify(record.title)
 
 
-def assign_ids(records: list[Record]) -> None:
-    """Give each record a unique id: the arXiv id or title slug, `-2`, `-3`... on collisions.
+def assign_ids(records: list[Record]) -> list[Record]:
+    """The records, each with a unique id: the arXiv id or title slug, `-2`, `-3`... on collisions.
 
     Colliding records are ordered by (source path, first line), so adding an unrelated
     note never renames an existing record.
     """
     taken: set[str] = set()
-    for record in sorted(records, key=lambda r: (r.source.path, r.source.line_start, r.title)):
-        record.id = first_free(record.id or base_id(record), taken)
+    ids: dict[int, str] = {}
+    for n, record in sorted(enumerate(records), key=lambda p: (p[1].source.path, p[1].source.line_start, p[1].title)):
+        ids[n] = first_free(record.id or base_id(record), taken)
+    return [record.model_copy(update={"id": ids[n]}) for n, record in enumerate(records)]
+
+
+def with_ids(notes: list[ParsedNote]) -> list[ParsedNote]:
+    """The notes with their records' unique ids (a copy of each note: cached notes stay as stored)."""
+    records = iter(assign_ids([record for note in notes for record in note.records]))
+    return [note.model_copy(update={"records": [next(records) for _ in note.records]}) for note in notes]
 
 
 def residue_diagnostics(note: ParsedNote) -> list[Diagnostic]:
@@ -74,10 +82,10 @@ def parse_notes(notes_dir: Path, root: Path, settings: Settings, cache: BuildCac
     sources, diagnostics = found or discover(notes_dir, root)
     diagnostics = list(diagnostics)
     notes, parsed = parse_sources(sources, settings, cache, progress)
+    notes = with_ids(notes)
     for note in notes:
         diagnostics.extend(note.diagnostics)
         diagnostics.extend(residue_diagnostics(note))
-    assign_ids([record for note in notes for record in note.records])
     return Parsed(notes=notes, sources=sources, diagnostics=diagnostics, parsed=parsed, reused=len(notes) - parsed)
 
 

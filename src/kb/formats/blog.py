@@ -234,9 +234,7 @@ def split_sections(body: list[tuple[int, str]]) -> list[Section]:
             if not sections:
                 sections.append((Section(heading="本文", line=number), []))
             sections[-1][1].append(text)
-    for section, lines in sections:
-        section.body = markdown(lines)
-    return [section for section, _ in sections]
+    return [section.model_copy(update={"body": markdown(lines)}) for section, lines in sections]
 
 
 def names_any(heading: str, words: tuple[str, ...]) -> bool:

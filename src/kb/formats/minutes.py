@@ -119,9 +119,9 @@ def split_sections(lines: list[tuple[int, str]], top: tuple[str, ...]) -> list[S
             continue
         if not sections:
             sections.append(Section(heading=MEMO, line=number))
-        sections[-1].body += (f"### {text.strip()}" if level == 3 else link_card(text.rstrip())) + "\n"
-    for section in sections:
-        section.body = re.sub(r"\n{3,}", "\n\n", section.body).strip("\n")
+        line = (f"### {text.strip()}" if level == 3 else link_card(text.rstrip())) + "\n"
+        sections[-1] = sections[-1].model_copy(update={"body": sections[-1].body + line})
+    sections = [s.model_copy(update={"body": re.sub(r"\n{3,}", "\n\n", s.body).strip("\n")}) for s in sections]
     return [s for s in sections if s.body or s.heading != MEMO]
 
 
@@ -191,7 +191,7 @@ def talk_summary(sections: list[Section]) -> str | None:
         return next((s.body for s in sections if s.heading in SUMMARY_HEADINGS and s.body), None)
     summary, rest = opening_lines(sections[0])
     if rest:
-        sections[0].body = rest
+        sections[0] = sections[0].model_copy(update={"body": rest})
     else:
         del sections[0]
     return summary or None
@@ -286,8 +286,7 @@ def parse(source: SourceFile) -> ParsedNote:
         note.records.append(main_record(source, main, date, toc))
     label = meeting_label(date, name)
     note.meta["title"] = label
-    for record in note.records:
-        record.meeting = label
+    note.records = [record.model_copy(update={"meeting": label}) for record in note.records]
     note.residue.extend(unclaimed(lines, talks, main))
     return note
 

@@ -80,12 +80,10 @@ def split_sections(body: str, first_line: int) -> tuple[str, list[Section]]:
         if match:
             sections.append(Section(heading=match.group(1), line=first_line + offset))
         elif sections:
-            sections[-1].body += line + "\n"
+            sections[-1] = sections[-1].model_copy(update={"body": sections[-1].body + line + "\n"})
         else:
             intro.append(line)
-    for section in sections:
-        section.body = section.body.strip("\n")
-    return "\n".join(intro).strip(), sections
+    return "\n".join(intro).strip(), [s.model_copy(update={"body": s.body.strip("\n")}) for s in sections]
 
 
 def _diagnostic(source: SourceFile, line: int, message: str, severity=Severity.ERROR, text="") -> Diagnostic:

@@ -1,51 +1,60 @@
-"""The index stage: records in, a read-only KnowledgeBase out (tags, dates, people, links).
+"""The index stage: parsed records in, one read-only KnowledgeBase out (tags, dates, people, links).
 
-`build_index` copies the records it is given and fills what the index knows: canonical
-tags, a month inferred from the arXiv id for an undated paper, and the link fields
-(same_as, mentions, mentioned_by, related, compute). The parsed records stay untouched.
+    build_index(records, settings, memo=None, notes=()) -> KnowledgeBase
+
+The parsed records (kb.models.Record, frozen) are never changed: each step returns values by
+record id, and the stage ends by making one frozen LinkedRecord per record. Order: a paper's
+own link from its text (url, arXiv id), a month inferred from the arXiv id for an undated
+paper, canonical tags, then the links (same paper, mentions, related, compute), each step
+reading what the ones before it settled.
 """
 
 from __future__ import annotations
 
 from kb.config import Settings
 from kb.index.compute import link_compute
-from kb.index.dates import build_date_index, infer_dates, newest_first
+from kb.index.dates import build_date_index, inferred_dates, newest_first
 from kb.index.groups import KnowledgeBase, group_by_author, group_by_meeting, group_by_venue
 from kb.index.mentions import link_mentions
-from kb.index.own_links import fill_own_links
+from kb.index.own_links import own_links
 from kb.index.related import link_related
 from kb.index.same_paper import link_same_papers
 from kb.index.tags import build_tag_index
-from kb.models import Record
+from kb.models import LinkedRecord, Record
 
 __all__ = ["KnowledgeBase", "build_index", "link_records"]
 
 
-def link_records(records: list[Record], memo: dict | None = None) -> None:
-    """Fill the link fields in dependency order: same paper, mentions, related, compute.
+def updated(records: list[Record], values: dict[str, dict]) -> list[Record]:
+    """The records with the values a step found (a frozen copy where it found any)."""
+    return [record.model_copy(update=values[record.id]) if record.id in values else record for record in records]
 
-    `memo` (from the build cache) lets mention detection skip text it has read before.
-    """
-    link_same_papers(records)
-    link_mentions(records, memo)
-    link_related(records)
-    link_compute(records)
+
+def link_records(records: list[Record], memo: dict | None = None) -> list[LinkedRecord]:
+    """The records with their link fields, in dependency order: same paper, mentions, related,
+    compute. `memo` (from the build cache) lets mention detection skip text it has read before."""
+    same_as = link_same_papers(records)
+    mentions, mentioned_by = link_mentions(records, same_as, memo)
+    related = link_related(records, same_as, mentions, mentioned_by)
+    compute = link_compute(records)
+    return [LinkedRecord.of(record, {
+        "date_inferred": getattr(record, "date_inferred", False), "same_as": same_as[record.id],
+        "mentions": mentions[record.id], "mentioned_by": mentioned_by[record.id], "related": related[record.id],
+        "compute": compute[record.id]}) for record in records]
 
 
 def build_index(records: list[Record], settings: Settings, memo: dict | None = None) -> KnowledgeBase:
-    # Shallow copies: the index only ever assigns fields (never mutates a parsed list in place).
-    records = [record.model_copy() for record in records]
-    fill_own_links(records)
-    infer_dates(records)
-    ordered = newest_first(records)  # first: every group below then lists its records newest first
-    tags = build_tag_index(ordered, settings.tag_aliases, settings.bookkeeping_tags)
-    link_records(ordered, memo)
+    records = updated(records, own_links(records))
+    records = [LinkedRecord.of(r, {}) for r in records]  # from here on, records may carry date_inferred
+    records = newest_first(updated(records, inferred_dates(records)))  # every group lists newest first
+    tags, canonical = build_tag_index(records, settings.tag_aliases, settings.bookkeeping_tags)
+    linked = link_records(updated(records, canonical), memo)
     return KnowledgeBase(
-        records=ordered,
-        by_id={record.id: record for record in ordered},
+        records=linked,
+        by_id={record.id: record for record in linked},
         tags=tags,
-        dates=build_date_index(ordered),
-        authors=group_by_author(ordered),
-        venues=group_by_venue(ordered),
-        meetings=group_by_meeting(ordered),
+        dates=build_date_index(linked),
+        authors=group_by_author(linked),
+        venues=group_by_venue(linked),
+        meetings=group_by_meeting(linked),
     )

@@ -85,9 +85,10 @@ def merge(entries: list[Compute]) -> list[Compute]:
         if seen is None:
             merged[entry.gpu] = entry
             continue
-        seen.count = seen.count if seen.count is not None else entry.count
-        seen.hours = max(filter(None, (seen.hours, entry.hours)), default=None)
-        seen.gpu_hours = max(filter(None, (seen.gpu_hours, entry.gpu_hours)), default=None)
+        merged[entry.gpu] = seen.model_copy(update={
+            "count": seen.count if seen.count is not None else entry.count,
+            "hours": max(filter(None, (seen.hours, entry.hours)), default=None),
+            "gpu_hours": max(filter(None, (seen.gpu_hours, entry.gpu_hours)), default=None)})
     return list(merged.values())
 
 
@@ -98,6 +99,6 @@ def extract_compute(costs: str | None) -> list[Compute]:
     return merge([entry for sentence in statements(text) for entry in entries_in(sentence)])
 
 
-def link_compute(records: list[Record]) -> None:
-    for record in records:
-        record.compute = extract_compute(record.costs)
+def link_compute(records: list[Record]) -> dict[str, list]:
+    """Each record's compute, from its costs text."""
+    return {record.id: extract_compute(record.costs) for record in records}

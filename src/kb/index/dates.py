@@ -48,13 +48,14 @@ def arxiv_month(arxiv_id: str | None) -> dt.date | None:
     return dt.date(year, month, 1) if 1 <= month <= 12 else None
 
 
-def infer_dates(records: list[Record]) -> None:
-    """Give an undated record with an arXiv id that id's month, marked `date_inferred`."""
+def inferred_dates(records: list[Record]) -> dict[str, dict]:
+    """For an undated record with an arXiv id: that id's month, marked `date_inferred`."""
+    found: dict[str, dict] = {}
     for record in records:
-        if record.issue_date is None:
-            month = arxiv_month(record.arxiv_id)
-            if month is not None:
-                record.issue_date, record.date_inferred = month, True
+        month = arxiv_month(record.arxiv_id) if record.issue_date is None else None
+        if month is not None:
+            found[record.id] = {"issue_date": month, "date_inferred": True}
+    return found
 
 
 def sort_key(record: Record) -> tuple:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
+from functools import lru_cache
 
 from kb.formats.listing import LINK_SECTION
 from kb.index.names import cased_tokens, names_of
@@ -53,7 +54,7 @@ class NameIndex:
 def joined(words) -> tuple[str, ...]:
     """Inner hyphens dropped, so `FlashAttention2` names `FlashAttention-2` (a trailing hyphen,
     `Zero-` of `Zero-/few-shot`, stays: that word goes on)."""
-    return tuple(_INNER_HYPHEN.sub("", word) for word in words)
+    return tuple(_INNER_HYPHEN.sub("", word) if "-" in word else word for word in words)
 
 
 def own_sections(record: Record) -> list:
@@ -72,7 +73,14 @@ def record_words(record: Record) -> tuple[tuple[str, ...], tuple[str, ...]]:
         cased.extend(cased_tokens(part))
         cased.append("\n")
     cased = joined(cased)
-    return tuple(fold(word) for word in cased), cased
+    return tuple(map(fold_word, cased)), cased
+
+
+@lru_cache(maxsize=1 << 18)
+def fold_word(word: str) -> str:
+    """kb.text.fold of one token: a note's words repeat, and folding each anew was a third of a
+    10,000-note build."""
+    return fold(word)
 
 
 def text_digest(record: Record) -> str:
@@ -93,8 +101,9 @@ def names_digest(index: NameIndex) -> str:
     return h.hexdigest()
 
 
-def link_mentions(records: list[Record], memo: dict[str, frozenset[str]] | None = None) -> None:
-    """Fill `mentions` and `mentioned_by` (sorted ids); never self, never the same paper.
+def link_mentions(records: list[Record], same_as: dict[str, list[str]],
+                  memo: dict[str, frozenset[str]] | None = None) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Each record's `mentions` and `mentioned_by` (sorted ids); never self, never the same paper.
 
     `memo` (kept by the build cache) maps (record text, every name) hashes to what find()
     returned, so a rebuild that changed no title re-reads only the changed records' text.
@@ -102,22 +111,26 @@ def link_mentions(records: list[Record], memo: dict[str, frozenset[str]] | None 
     index = NameIndex(records)
     names = names_digest(index) if memo is not None else ""
     used: dict[str, frozenset[str]] = {}
+    mentions: dict[str, list[str]] = {}
     mentioned_by: dict[str, set[str]] = defaultdict(set)
     for record in records:
-        excluded = {record.id, *record.same_as}
-        if memo is None:
-            found = index.find(record_words(record))
-        else:
-            key = names + text_digest(record)
-            found = memo.get(key)
-            if found is None:
-                found = frozenset(index.find(record_words(record)))
-            used[key] = found
-        record.mentions = sorted(found - excluded)
-        for other in record.mentions:
+        found = found_in(record, index, names, memo, used)
+        mentions[record.id] = sorted(found - {record.id, *same_as.get(record.id, ())})
+        for other in mentions[record.id]:
             mentioned_by[other].add(record.id)
-    for record in records:
-        record.mentioned_by = sorted(mentioned_by.get(record.id, ()))
     if memo is not None:
         memo.clear()
         memo.update(used)
+    return mentions, {record.id: sorted(mentioned_by.get(record.id, ())) for record in records}
+
+
+def found_in(record: Record, index: NameIndex, names: str, memo: dict | None, used: dict) -> frozenset[str]:
+    """The ids the record's text names (from the memo when its text and every name are unchanged)."""
+    if memo is None:
+        return frozenset(index.find(record_words(record)))
+    key = names + text_digest(record)
+    found = memo.get(key)
+    if found is None:
+        found = frozenset(index.find(record_words(record)))
+    used[key] = found
+    return found

@@ -66,12 +66,11 @@ def own_link(record: Record) -> str | None:
     return None
 
 
-def fill_own_links(records: list[Record]) -> None:
-    """Give each record without a `url` its own link from its text (and the arXiv id it carries)."""
+def own_links(records: list[Record]) -> dict[str, dict]:
+    """For each record without a `url`, its own link from its text (and the arXiv id it carries)."""
+    found: dict[str, dict] = {}
     for record in records:
-        if record.url:
-            continue
-        url = own_link(record)
+        url = None if record.url else own_link(record)
         if url:
-            record.url = url
-            record.arxiv_id = record.arxiv_id or arxiv_id_from_url(url)
+            found[record.id] = {"url": url, "arxiv_id": record.arxiv_id or arxiv_id_from_url(url)}
+    return found

@@ -50,21 +50,24 @@ def add_shared(scores: dict[str, float], record: Record, index: dict[str, list[s
                 scores[other] += gain
 
 
-def score_candidates(record: Record, tag_index, word_index) -> dict[str, float]:
+def score_candidates(record: Record, tag_index, word_index, mentioned: list[str]) -> dict[str, float]:
     scores: dict[str, float] = defaultdict(float)
     add_shared(scores, record, tag_index, tag_features, 1.0)
     add_shared(scores, record, word_index, word_features, WORD_WEIGHT)
-    for other in (*record.mentions, *record.mentioned_by):
+    for other in mentioned:
         scores[other] += MENTION_WEIGHT
     return scores
 
 
-def link_related(records: list[Record]) -> None:
-    """Fill `related` with up to LIMIT ids, best first; never self or the same paper."""
+def link_related(records: list[Record], same_as: dict[str, list[str]], mentions: dict[str, list[str]],
+                 mentioned_by: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Each record's `related`: up to LIMIT ids, best first; never self or the same paper."""
     tag_index = inverted(records, tag_features)
     word_index = inverted(records, word_features)
+    related: dict[str, list[str]] = {}
     for record in records:
-        scores = score_candidates(record, tag_index, word_index)
-        excluded = {record.id, *record.same_as}
+        scores = score_candidates(record, tag_index, word_index, [*mentions[record.id], *mentioned_by[record.id]])
+        excluded = {record.id, *same_as[record.id]}
         ranked = sorted((-score, other) for other, score in scores.items() if other not in excluded)
-        record.related = [other for _, other in ranked[:LIMIT]]
+        related[record.id] = [other for _, other in ranked[:LIMIT]]
+    return related

@@ -73,13 +73,10 @@ def same_paper_pairs(records: list[Record]) -> set[tuple[str, str]]:
     return pairs
 
 
-def link_same_papers(records: list[Record]) -> set[tuple[str, str]]:
-    """Fill `same_as` (sorted, symmetric) and return the pairs."""
-    pairs = same_paper_pairs(records)
+def link_same_papers(records: list[Record]) -> dict[str, list[str]]:
+    """Each record's `same_as`: sorted, symmetric."""
     linked: dict[str, set[str]] = defaultdict(set)
-    for a, b in pairs:
+    for a, b in same_paper_pairs(records):
         linked[a].add(b)
         linked[b].add(a)
-    for record in records:
-        record.same_as = sorted(linked.get(record.id, ()))
-    return pairs
+    return {record.id: sorted(linked.get(record.id, ())) for record in records}

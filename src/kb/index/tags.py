@@ -34,8 +34,9 @@ def mark_bookkeeping(groups: list[Group], bookkeeping: list[str]) -> list[Group]
     return [replace(g, bookkeeping=True) if g.key in keys else g for g in groups]
 
 
-def build_tag_index(records: list[Record], aliases: dict[str, str], bookkeeping: list[str] = ()) -> list[Group]:
-    """Tags with their records; each record's `tags` rewritten to canonical display names."""
+def build_tag_index(records: list[Record], aliases: dict[str, str],
+                    bookkeeping: list[str] = ()) -> tuple[list[Group], dict[str, dict]]:
+    """Tags with their records, and each record's `tags` as canonical display names."""
     members: dict[str, list[str]] = defaultdict(list)
     spellings: dict[str, Counter] = defaultdict(Counter)
     for record in records:
@@ -44,7 +45,7 @@ def build_tag_index(records: list[Record], aliases: dict[str, str], bookkeeping:
             spellings[tag_key(name)][name] += 1
             members[tag_key(name)].append(record.id)
     names = display_names(spellings)
-    for record in records:
-        canonical = [names[tag_key(resolve_alias(t.strip(), aliases))] for t in record.tags if t.strip()]
-        record.tags = list(dict.fromkeys(canonical))
-    return mark_bookkeeping(make_groups({k: v for k, v in members.items() if k}, names), list(bookkeeping))
+    canonical = {record.id: {"tags": list(dict.fromkeys(names[tag_key(resolve_alias(t.strip(), aliases))]
+                                                     for t in record.tags if t.strip()))} for record in records}
+    groups = mark_bookkeeping(make_groups({k: v for k, v in members.items() if k}, names), list(bookkeeping))
+    return groups, canonical
