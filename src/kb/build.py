@@ -72,13 +72,14 @@ class BuildResult:
         return [d for d in self.diagnostics if d.severity is Severity.ERROR]
 
 
-def make_site(parsed: Parsed, root: Path, notes_dir: Path, settings: Settings, memo: dict | None = None) -> Site:
+def make_site(parsed: Parsed, root: Path, notes_dir: Path, settings: Settings, memo: dict | None = None,
+              plain: dict | None = None) -> Site:
     from kb.index import build_index
     from kb.render import Site, make_notes
 
     kb = build_index(parsed.records, settings, memo)
     notes = make_notes(parsed.sources, parsed.notes, notes_prefix(notes_dir, root))
-    return Site(kb=kb, notes=notes, settings=settings)
+    return Site(kb=kb, notes=notes, settings=settings, plain=plain)
 
 
 def held_back(parsed: Parsed) -> tuple[str, ...]:
@@ -211,8 +212,9 @@ def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | 
         store.save()  # the notes parsed so far are kept: the next try re-parses only the fixed one
         return unpublished(parsed, out_dir, held, store.problems)
     parsed = without(parsed, held)
-    site = make_site(parsed, root, notes_dir, settings, store.mentions if cache else None)
-    outputs = plan_site(site, theme, {s.path: s.digest for s in parsed.sources}, store.plain if cache else None)
+    site = make_site(parsed, root, notes_dir, settings, store.mentions if cache else None,
+                     store.plain if cache else None)
+    outputs = plan_site(site, theme, {s.path: s.digest for s in parsed.sources})
     previous = store.previous_site()
     index = search_index(site, store, previous, progress) if search else None
     if index is not None:

@@ -32,10 +32,7 @@ from an empty cache and writes a fresh one.
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -91,54 +88,6 @@ def theme_digest(dirs: tuple[Path, ...]) -> str:
 
 def settings_digest(settings: BaseModel) -> str:
     return sha(settings.model_dump_json())
-
-
-# --- deterministic fingerprints of page inputs ---------------------------------------------------
-
-class Fingerprint:
-    """Stable text for a page's context: records and notes by digest, everything else by value.
-
-    `record_digest` and `note_digest` are supplied by the renderer (they know which
-    site-wide lookups a record's rendering depends on); they are memoised per object.
-    """
-
-    def __init__(self, record_digest, note_digest) -> None:
-        self._record_digest = record_digest
-        self._note_digest = note_digest
-        self._memo: dict[int, str] = {}
-        self._keep: list = []  # keeps memoised objects alive so their ids stay unique
-
-    def of(self, value) -> str:
-        return sha(json.dumps(value, default=self.encode, sort_keys=True, ensure_ascii=False,
-                              separators=(",", ":")))
-
-    def memo(self, obj, make) -> str:
-        found = self._memo.get(id(obj))
-        if found is None:
-            found = self._memo[id(obj)] = make(obj)
-            self._keep.append(obj)
-        return found
-
-    def encode(self, obj):
-        from kb.models import Record
-        from kb.render.site import NoteFile
-
-        if isinstance(obj, Record):
-            return "record:" + self.memo(obj, self._record_digest)
-        if isinstance(obj, NoteFile):
-            return "note:" + self.memo(obj, self._note_digest)
-        inputs = getattr(obj, "fingerprint_inputs", None)
-        if inputs is not None:
-            return {"lazy": inputs}
-        if isinstance(obj, BaseModel):
-            return {type(obj).__name__: obj.model_dump(mode="json")}
-        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-            return {type(obj).__name__: {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}}
-        if isinstance(obj, dt.date):
-            return obj.isoformat()
-        if isinstance(obj, (set, frozenset)):
-            return sorted(obj, key=repr)
-        raise TypeError(f"cannot fingerprint {type(obj).__name__} in a page context")
 
 
 # --- the cache on disk: versioned JSON, validated on load ----------------------------------------

@@ -24,6 +24,7 @@ from rapidfuzz import fuzz, process, utils
 from kb.index.tags import tag_key
 from kb.models import Record
 from kb.text import fold
+from kb.urls import url_for
 
 TEXT_FIELDS = ("headline", "summary", "problem", "approach", "results", "limitations", "technical",
                "costs", "references", "tweet", "comment")
@@ -45,7 +46,7 @@ class Hit:
 
 def record_page(record: Record) -> str:
     """The record's page, relative to the site root."""
-    return f"records/{record.id}/index.html"
+    return url_for("record", record.id)
 
 
 SAFE_URL = re.compile(r"^(https?://|mailto:)", re.IGNORECASE)

@@ -12,12 +12,9 @@ from __future__ import annotations
 
 from kb.index.dates import Year
 from kb.render.site import Site
+from kb.urls import url_for
 
 UNDATED = "undated"
-
-
-def year_page(year: int | str) -> str:
-    return f"archive/{year}/index.html"
 
 
 def year_neighbours(years: tuple[Year, ...], index: int) -> dict:
@@ -26,17 +23,35 @@ def year_neighbours(years: tuple[Year, ...], index: int) -> dict:
             "older": years[index + 1] if index + 1 < len(years) else None}
 
 
-def archive_pages(site: Site) -> list[tuple[str, str, dict]]:
-    """(site path, template, context) of every archive page; kb.render.pages makes them Pages."""
+def index_context(scope) -> dict:
+    dates = scope.dates()
+    return {"years": dates.years, "undated_count": len(dates.undated), "nav": "archive"}
+
+
+def year_context(scope, index: int) -> dict:
+    dates = scope.dates()
+    year = dates.years[index]
+    return {**index_context(scope), "year": year, "months": [(m, scope.items(m.record_ids)) for m in year.months],
+            **year_neighbours(dates.years, index)}
+
+
+def undated_context(scope) -> dict:
+    dates = scope.dates()
+    return {**index_context(scope), "year": None, "months": [], "records": scope.items(dates.undated),
+            "newer": dates.years[-1] if dates.years else None, "older": None}
+
+
+def archive_pages(site: Site) -> list:
+    """The archive's pages (kb.render.pages.Page): each reads the date index and its records' items."""
+    from kb.render.pages import items_of, page
+
     dates = site.kb.dates
-    ctx = {"years": dates.years, "undated_count": len(dates.undated), "nav": "archive"}
-    pages = [("archive/index.html", "archive.html", ctx)]
+    pages = [page(url_for("archive"), "archive.html", ["dates"], index_context)]
     for index, year in enumerate(dates.years):
-        months = [(m, site.listed(m.record_ids)) for m in year.months]
-        pages.append((year_page(year.year), "archive_year.html",
-                      {**ctx, "year": year, "months": months, **year_neighbours(dates.years, index)}))
+        ids = [i for m in year.months for i in m.record_ids]
+        pages.append(page(url_for("year", year.year), "archive_year.html", ["dates", *items_of(ids)], year_context,
+                          index=index))
     if dates.undated:
-        pages.append((year_page(UNDATED), "archive_year.html",
-                      {**ctx, "year": None, "months": [], "records": site.listed(dates.undated),
-                       "newer": dates.years[-1] if dates.years else None, "older": None}))
+        pages.append(page(url_for("year", UNDATED), "archive_year.html", ["dates", *items_of(dates.undated)],
+                          undated_context))
     return pages

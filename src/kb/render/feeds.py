@@ -15,13 +15,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 from xml.sax.saxutils import escape, quoteattr
 
-from kb.models import Record
-from kb.render.site import Site, tag_page
+from kb.models import LinkedRecord, Record
+from kb.render.site import Site
+
+if TYPE_CHECKING:
+    from kb.render.inputs import Scope
 from kb.render.summary import one_line
-from kb.search import record_page
+from kb.urls import group_url, url_for
 
 SCHEMA_PATH = "records.schema.json"
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -49,27 +54,38 @@ def newest(records: list[Record]) -> dt.date | None:
     return max((r.issue_date for r in records if r.issue_date), default=None)
 
 
-def atom_entry(record: Record, base: str) -> str:
+def atom_entry(record: Record, base: str, plain: dict | None) -> str:
     lines = [
         f"<title>{xml_text(record.title)}</title>",
         f"<id>{xml_text('urn:kb:record:' + record.id)}</id>",
-        f'<link rel="alternate" type="text/html" href={xml_attr(absolute_url(base, record_page(record)))}/>',
+        f'<link rel="alternate" type="text/html" href={xml_attr(absolute_url(base, url_for("record", record.id)))}/>',
         f"<updated>{timestamp(record.issue_date)}</updated>",
         *(f"<author><name>{xml_text(a)}</name></author>" for a in record.authors),
         *(f"<category term={xml_attr(t)}/>" for t in record.tags),
-        f"<summary>{xml_text(one_line(record))}</summary>",
+        f"<summary>{xml_text(one_line(record, plain))}</summary>",
     ]
     return "  <entry>\n" + "".join(f"    {line}\n" for line in lines) + "  </entry>\n"
 
 
-def atom_feed(site: Site, feed_path: str, page_path: str, title: str, records: list[Record], feed_id: str) -> bytes:
-    """An Atom feed of the dated `records` (already newest first), for the page at `page_path`.
+@dataclass(frozen=True)
+class Feed:
+    """One Atom feed: its path, the page it is the feed of, its title and id."""
 
-    `<updated>` is the newest record's date (the site's newest when none here has one)."""
+    path: str
+    page: str
+    title: str
+    id: str
+
+
+def atom_feed(site: Site | Scope, feed: Feed, records: list[Record], latest: dt.date | None) -> bytes:
+    """An Atom feed of the dated `records` (already newest first).
+
+    `<updated>` is the newest record's date (`latest`, the site's newest, when none here has one)."""
     base = site.base_url or ""
+    feed_path, page_path, title, feed_id = feed.path, feed.page, feed.title, feed.id
     dated = [r for r in records if r.issue_date]
-    updated = newest(dated) or newest(site.kb.records) or dt.date(2000, 1, 1)
-    entries = "".join(atom_entry(r, base) for r in dated)
+    updated = newest(dated) or latest or dt.date(2000, 1, 1)
+    entries = "".join(atom_entry(r, base, site.plain) for r in dated)
     text = (f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" '
             f'xml:lang={xml_attr(site.settings.language)}>\n  <title>{xml_text(title)}</title>\n'
             f"  <id>{xml_text(feed_id)}</id>\n  <updated>{timestamp(updated)}</updated>\n"
@@ -84,13 +100,12 @@ def page_dates(site: Site) -> dict[str, dt.date | None]:
     """When each page last changed, as far as the records say: a record's page its date, a tag,
     author, venue, note, meeting or archive-year page its newest record's (None: no record there is dated)."""
     kb = site.kb
-    dates: dict[str, dt.date | None] = {record_page(r): r.issue_date for r in kb.records}
-    groups = [(tag_page(g.slug), g.record_ids) for g in kb.tags]
-    groups += [(f"{kind}/{g.slug}/index.html", g.record_ids)
-               for kind, found in (("authors", kb.authors), ("venues", kb.venues)) for g in found]
+    dates: dict[str, dt.date | None] = {url_for("record", r.id): r.issue_date for r in kb.records}
+    groups = [(group_url(kind, g.slug), g.record_ids) for kind in ("tags", "authors", "venues")
+              for g in site.groups(kind)]
     groups += [(note.page, note.record_ids) for note in site.notes]
     groups += [(site.meeting_page(g.name), g.record_ids) for g in kb.meetings]
-    groups += [(f"archive/{y.year}/index.html", [i for m in y.months for i in m.record_ids]) for y in kb.dates.years]
+    groups += [(url_for("year", y.year), [i for m in y.months for i in m.record_ids]) for y in kb.dates.years]
     for path, ids in groups:
         dates[path] = newest(site.records_of(ids))
     return dates
@@ -110,14 +125,14 @@ def sitemap(site: Site, pages: list[str]) -> bytes:
     return text.encode("utf-8")
 
 
-def record_json(record: Record) -> dict:
-    return {"id": record.id, "title": record.title, "url": record_page(record), "kind": record.kind,
+def record_json(record: LinkedRecord, plain: dict | None) -> dict:
+    return {"id": record.id, "title": record.title, "url": url_for("record", record.id), "kind": record.kind,
             "authors": record.authors, "tags": record.tags,
             "issue_date": record.issue_date.isoformat() if record.issue_date else None,
-            "date_inferred": record.date_inferred, "summary": one_line(record)}
+            "date_inferred": record.date_inferred, "summary": one_line(record, plain)}
 
 
-def records_json(records: list[Record]) -> bytes:
+def records_json(records: list[LinkedRecord], plain: dict | None = None) -> bytes:
     """Every record, newest first (the knowledge base's order), keys sorted, with its JSON Schema named."""
-    data = {"$schema": SCHEMA_PATH, "records": [record_json(r) for r in records]}
+    data = {"$schema": SCHEMA_PATH, "records": [record_json(r, plain) for r in records]}
     return (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")

@@ -103,11 +103,11 @@ def shift_headings(tokens: list[Token], top_level: int, id_prefix: str) -> None:
 
 
 # Rendered bodies by (text, level, prefix): the same text (a section shared by several
-# records, a summary shown on two pages) is parsed once per process. Bounded by the build.
+# records, a summary shown on two pages) is parsed once per process. Memos of pure functions,
+# bounded; they never change an output.
 _RENDERED: dict[tuple[str, int, str], str] = {}
 _PLAIN: dict[tuple[str, int], str] = {}
 MEMO_LIMIT = 50_000
-_STORE: dict[str, str] | None = None
 
 
 def render_markdown(text: str | None, top_level: int = 3, id_prefix: str = "h") -> str:
@@ -134,29 +134,25 @@ def _render_markdown(text: str, top_level: int, id_prefix: str) -> str:
     return md.renderer.render(tokens, md.options, {})
 
 
-def plain_text(text: str | None, limit: int = 200) -> str:
-    """The words of a Markdown body on one line, cut to `limit` characters (for meta descriptions)."""
+def plain_text(text: str | None, limit: int = 200, store: dict[str, str] | None = None) -> str:
+    """The words of a Markdown body on one line, cut to `limit` characters (for meta descriptions).
+
+    `store` (text hash -> words; the build cache persists it) spares a rebuild parsing again."""
     if not text:
         return ""
     key = (text, limit)
     words = _PLAIN.get(key)
     if words is None:
-        stored = hashlib.sha1(f"{limit}\x00{text}".encode()).hexdigest() if _STORE is not None else ""
-        words = _STORE.get(stored) if _STORE is not None else None
+        stored = hashlib.sha1(f"{limit}\x00{text}".encode()).hexdigest() if store is not None else ""
+        words = store.get(stored) if store is not None else None
         if words is None:
             words = _plain_text(text, limit)
-            if _STORE is not None:
-                _STORE[stored] = words
+            if store is not None:
+                store[stored] = words
         if len(_PLAIN) >= MEMO_LIMIT:
             _PLAIN.clear()
         _PLAIN[key] = words
     return words
-
-
-def use_plain_store(store: dict[str, str] | None) -> None:
-    """Keep one-line texts in `store` too (text hash -> text): the build cache persists it."""
-    global _STORE
-    _STORE = store
 
 
 def _plain_text(text: str, limit: int) -> str:

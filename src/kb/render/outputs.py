@@ -3,36 +3,39 @@
     render_site(site, theme) -> dict[str, bytes]
     plan_site(site, theme, ...) -> list[Output]   (path, input key, a function making the bytes)
 
-`plan_site` is what the incremental build uses: every output file comes with a key, a hash
-of everything it is made from (kb code, settings, templates, the page's own data with
-records and notes by digest), so an unchanged file need not be made again.
+Every output declares what it reads (kb.render.inputs names: `record:<id>`, `item:<id>`,
+`group:tags:<key>`...), and its key is the hash of kb's code, the settings, its templates (the
+template and every template it extends, includes or imports) and the digests of those inputs.
+An output whose key equals the previous build's is not made again. Its bytes are made from a
+Scope holding only the declared inputs, so an output cannot read what it did not declare.
 
-Pages come from kb.render.pages (what exists, with what context), the Jinja templates from
-kb.render.templates (the project's templates/ over the built-in theme), and the feeds,
-sitemap, records.json and BibTeX from kb.render.feeds / kb.render.bibtex.
+Pages come from kb.render.pages (what exists, with what inputs and context), the Jinja
+templates from kb.render.templates (the project's templates/ over the built-in theme), and the
+feeds, sitemap, records.json and BibTeX from kb.render.feeds / kb.render.bibtex.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
 from pathlib import Path
 
 from jinja2 import Environment, TemplateError
 from markupsafe import Markup
 
-from kb.cache import Fingerprint, code_digest, settings_digest, sha, theme_digest
-from kb.models import Record
-from kb.render import markdown
-from kb.render.bibtex import bibtex_file, citation_keys
-from kb.render.feeds import SCHEMA_PATH, absolute_url, atom_feed, records_json, sitemap
+from kb.cache import code_digest, settings_digest, sha
+from kb.models import LinkedRecord
+from kb.render.bibtex import bibtex_file
+from kb.render.feeds import SCHEMA_PATH, Feed, absolute_url, atom_feed, records_json, sitemap
+from kb.render.inputs import Digests, Scope
 from kb.render.markdown import is_safe_url, pygments_css, render_markdown
-from kb.render.pages import LazyContext, Page, html_pages
-from kb.render.site import NoteFile, Site, make_notes, root_prefix, tag_page
-from kb.render.summary import noted_line, one_line
-from kb.render.templates import Theme
+from kb.render.pages import Page, html_pages
+from kb.render.site import NoteFile, Site, make_notes, root_prefix
+from kb.render.templates import TemplateDigests, Theme
+from kb.render.views import Item
+from kb.urls import group_url, url_for
 
 __all__ = ["NoteFile", "Output", "RenderError", "Site", "Theme", "make_notes", "plan_site", "render_site"]
 
@@ -42,21 +45,18 @@ KIND_LABELS = {"paper": "論文", "blog": "ブログ", "article": "記事", "tal
 
 def template_globals(site: Site) -> dict:
     return {
-        "site": site.settings, "kind_labels": KIND_LABELS, "base_url": site.base_url,
-        "record_url": lambda r: site.record_page(r), "tag_slug": site.tag_slug,
-        "author_slug": site.author_slug, "venue_slug": site.venue_slug, "is_safe_url": is_safe_url,
-        "note_of": site.note_of, "one_line": one_line, "noted_line": noted_line, "topic_tags": site.topic_tags,
-        "feeds": wants_feeds(site),
+        "site": site.settings, "kind_labels": KIND_LABELS, "base_url": site.base_url, "url_for": url_for,
+        "group_url": group_url, "is_safe_url": is_safe_url, "feeds": wants_feeds(site),
         "absolute_url": lambda path: absolute_url(site.base_url or "", path),
     }
 
 
-def record_item(env: Environment) -> Callable[[Record, str], Markup]:
+def record_item(env: Environment) -> Callable[[Item, str], Markup]:
     """A record's list entry, rendered once per page depth: a tag, author, venue and the archive
     list the same record, and at 10,000 notes re-rendering it for each list was a fifth of a build."""
     items: dict[tuple[str, str], Markup] = {}
 
-    def item(record: Record, root: str) -> Markup:
+    def item(record: Item, root: str) -> Markup:
         key = (record.id, root)
         if key not in items:
             items[key] = Markup(env.get_template("partials/record_item.html").render(r=record, root=root))
@@ -76,8 +76,8 @@ class RenderError(Exception):
     """A template could not render a page (a user's edited template, usually)."""
 
 
-def render_page(env: Environment, page: Page) -> bytes:
-    context = page.context.build() if isinstance(page.context, LazyContext) else page.context
+def render_page(env: Environment, site: Site, page: Page) -> bytes:
+    context = page.context(Scope(site, page.inputs, page.path))
     try:
         html = env.get_template(page.template).render(root=root_prefix(page.path), page_path=page.path, **context)
     except TemplateError as exc:
@@ -120,44 +120,61 @@ class Output:
     make: Callable[[], bytes]
 
 
-def record_digest(site: Site, keys: dict[str, str], note_digest) -> Callable[[Record], str]:
-    """A record as a page sees it: its fields, plus the site-wide names its links use."""
-    def digest(record: Record) -> str:
-        note = site.note_of(record)
-        extras = {"tags": [site.tag_slug(t) for t in record.tags],
-                  "authors": [site.author_slug(a) for a in record.authors],
-                  "venue": site.venue_slug(record.venue), "note": note_digest(note) if note else None,
-                  "bib": keys.get(record.id)}
-        return sha(record.model_dump_json(), json.dumps(extras, sort_keys=True, ensure_ascii=False))
-    return digest
-
-
-def note_digest(text_digests: dict[str, str]) -> Callable[[NoteFile], str]:
-    def digest(note: NoteFile) -> str:
-        text = text_digests.get(note.path) or sha(note.text)
-        return sha(json.dumps([note.path, note.slug, note.format, text, note.date and note.date.isoformat(),
-                               list(note.record_ids)], sort_keys=True, ensure_ascii=False))
-    return digest
-
-
-def fingerprint(site: Site, keys: dict[str, str], text_digests: dict[str, str] | None = None) -> Fingerprint:
-    notes = note_digest(text_digests or {})
-    return Fingerprint(record_digest(site, keys, notes), notes)
-
-
-def tag_outputs(site: Site, keys: dict[str, str], key) -> list[Output]:
+def tag_outputs(site: Site, key) -> list[Output]:
+    """Each tag's BibTeX file, and its Atom feed when the site has an address."""
     outputs: list[Output] = []
     for group in site.kb.tags:
-        folder = tag_page(group.slug).rsplit("/", 1)[0]
-        records = site.records_of(group.record_ids)
-        title = f"{site.settings.title}: {group.name}"
+        folder = url_for("tag", group.slug).rsplit("/", 1)[0]
+        members = [f"record:{i}" for i in group.record_ids]
+        inputs = [f"group:tags:{group.key}", *members]
         if wants_feeds(site):
-            outputs.append(Output(f"{folder}/feed.xml", key(f"{folder}/feed.xml", [group, records, site.kb.records]),
-                                  lambda f=folder, t=title, r=records, g=group: atom_feed(
-                                      site, f"{f}/feed.xml", f"{f}/index.html", t, r, f"urn:kb:tag:{g.slug}")))
-        outputs.append(Output(f"{folder}/references.bib", key(f"{folder}/references.bib", records),
-                              lambda r=records: bibtex_file(r, keys).encode("utf-8")))
+            feed = Feed(f"{folder}/feed.xml", f"{folder}/index.html", f"{site.settings.title}: {group.name}",
+                        f"urn:kb:tag:{group.slug}")
+            outputs.append(output(site, feed.path, key(feed.path, [*inputs, "latest"]), tag_feed, feed=feed,
+                                  group=group.key))
+        path = f"{folder}/references.bib"
+        outputs.append(output(site, path, key(path, inputs), tag_bibtex, group=group.key))
     return outputs
+
+
+def output(site: Site, path: str, key_and_inputs: tuple[str, frozenset[str]], make, **keys) -> Output:
+    """An Output whose bytes are `make(scope, **keys)`, the scope holding only its declared inputs."""
+    key, inputs = key_and_inputs
+    return Output(path, key, partial(make_data, site, path, inputs, partial(make, **keys)))
+
+
+def make_data(site: Site, path: str, inputs: frozenset[str], make) -> bytes:
+    return make(Scope(site, inputs, path))
+
+
+def tag_records(scope: Scope, group: str) -> list[LinkedRecord]:
+    return [scope.record(i) for i in scope.group("tags", group).record_ids]
+
+
+def tag_feed(scope: Scope, feed: Feed, group: str) -> bytes:
+    return atom_feed(scope, feed, tag_records(scope, group), scope.latest())
+
+
+def tag_bibtex(scope: Scope, group: str) -> bytes:
+    records = tag_records(scope, group)
+    return bibtex_file(records, {r.id: scope.facts(r).bib_key for r in records}).encode("utf-8")
+
+
+def site_feed(scope: Scope) -> bytes:
+    feed = Feed("feed.xml", "index.html", scope.settings.title, "urn:kb:site")
+    return atom_feed(scope, feed, scope.records(), scope.site().latest)
+
+
+def site_bibtex(scope: Scope) -> bytes:
+    return bibtex_file(scope.records(), scope.site().citation_keys).encode("utf-8")
+
+
+def site_records(scope: Scope) -> bytes:
+    return records_json(scope.records(), scope.site().plain)
+
+
+def site_map(scope: Scope, pages: tuple[str, ...]) -> bytes:
+    return sitemap(scope.site(), scope.pages(pages))
 
 
 def wants_feeds(site: Site) -> bool:
@@ -165,20 +182,17 @@ def wants_feeds(site: Site) -> bool:
     return site.base_url is not None
 
 
-def data_outputs(site: Site, keys: dict[str, str], pages: list[str], key) -> list[Output]:
-    records: list[Record] = site.kb.records
+def data_outputs(site: Site, pages: list[str], key) -> list[Output]:
     outputs = [
-        Output("records.json", key("records.json", records), lambda: records_json(records)),
+        output(site, "records.json", key("records.json", ["records"]), site_records),
         Output(SCHEMA_PATH, sha("schema", records_schema()), records_schema),
-        Output("records.bib", key("records.bib", records), lambda: bibtex_file(records, keys).encode("utf-8")),
-        *tag_outputs(site, keys, key),
+        output(site, "records.bib", key("records.bib", ["records"]), site_bibtex),
+        *tag_outputs(site, key),
     ]
     if wants_feeds(site):
-        outputs += [
-            Output("feed.xml", key("feed.xml", records),
-                   lambda: atom_feed(site, "feed.xml", "index.html", site.settings.title, records, "urn:kb:site")),
-            Output("sitemap.xml", key("sitemap.xml", [sorted(pages), records]), lambda: sitemap(site, pages)),
-        ]
+        outputs += [output(site, "feed.xml", key("feed.xml", ["records"]), site_feed),
+                    output(site, "sitemap.xml", key("sitemap.xml", ["records", "pages"]), site_map,
+                           pages=tuple(sorted(pages)))]
     return outputs
 
 
@@ -193,26 +207,26 @@ def static_files(theme: Theme) -> dict[str, bytes]:
     return files
 
 
-def plan_site(site: Site, theme: Theme, text_digests: dict[str, str] | None = None,
-              plain: dict[str, str] | None = None) -> list[Output]:
+def plan_site(site: Site, theme: Theme, text_digests: dict[str, str] | None = None) -> list[Output]:
     """Every file of the site, sorted by path, each with its input key; nothing rendered yet.
 
-    `plain` (text hash -> one-line text) lets feeds skip re-parsing Markdown they saw before.
+    `text_digests` (note path -> digest of its bytes, from discovery) spares hashing note texts again.
     """
-    markdown.use_plain_store(plain)
     env = environment(site, theme)
-    keys = citation_keys(site.kb.records)
-    base = sha(code_digest(), settings_digest(site.settings), theme_digest(theme.dirs))
-    prints = fingerprint(site, keys, text_digests)
+    base = sha(code_digest(), settings_digest(site.settings))
+    templates = TemplateDigests(env)
+    pages = html_pages(site)
+    digests = Digests(site, text_digests, (p.path for p in pages))
 
-    def key(path: str, data) -> str:
-        return sha(base, path, prints.of(data))
+    def key(path: str, inputs, template: str | None = None) -> tuple[str, frozenset[str]]:
+        names = sorted(set(inputs))
+        found = sha(base, path, templates[template] if template else "", *(f"{n}={digests[n]}" for n in names))
+        return found, frozenset(names)
 
-    pages = html_pages(site, keys)
-    outputs = [Output(page.path, key(page.path, [page.template, page.context]),
-                      lambda p=page: render_page(env, p)) for page in pages]
-    outputs += data_outputs(site, keys, [p.path for p in pages], key)
-    outputs += [Output(path, sha("static", data), lambda d=data: d) for path, data in static_files(theme).items()]
+    outputs = [Output(p.path, key(p.path, p.inputs, p.template)[0], partial(render_page, env, site, p))
+               for p in pages]
+    outputs += data_outputs(site, [p.path for p in pages], key)
+    outputs += [Output(path, sha("static", data), partial(bytes, data)) for path, data in static_files(theme).items()]
     return sorted(outputs, key=lambda o: o.path)
 
 

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
 
 from markupsafe import Markup
 
 from kb.index.groups import Group
-from kb.models import Record
+from kb.models import LinkedRecord, Record
 from kb.render.archive import archive_pages
 from kb.render.bibtex import bibtex_entry
 from kb.render.chart import records_per_month_svg
+from kb.render.inputs import NEWEST, Scope
 from kb.render.markdown import render_markdown
 from kb.render.paper_links import paper_links, title_searches
-from kb.render.site import Site, tag_page
+from kb.render.site import Site
 from kb.render.summary import one_line
-from kb.search import record_page
+from kb.render.views import Item
 from kb.text import first_free, slugify
+from kb.urls import group_url, url_for
 
-NEWEST = 20
 BOX_LIMIT = 20  # records shown in a link box; the rest are on the box's own page
 FIELDS = (("problem", "課題"), ("approach", "手法"), ("results", "結果"), ("limitations", "限界"),
           ("technical", "技術的な詳細"), ("costs", "コスト"), ("references", "参考文献"), ("comment", "コメント"))
@@ -30,9 +32,23 @@ LINKS = (("mentions", "この記録が言及しているもの"), ("mentioned_by
 
 @dataclass(frozen=True)
 class Page:
+    """One HTML page: where it goes, its template, the names of what it reads (kb.render.inputs),
+    and the function making its context from a Scope holding only those."""
+
     path: str
     template: str
-    context: dict = field(default_factory=dict)
+    inputs: frozenset[str]
+    context: Callable[[Scope], dict]
+
+
+def page(at: str, template: str, inputs: Iterable[str], context: Callable[..., dict], **keys) -> Page:
+    """A Page whose context is `context(scope, **keys)`: a module-level function given keys, never
+    the site, so all it can read is what the scope hands out."""
+    return Page(at, template, frozenset(inputs), partial(context, **keys))
+
+
+def items_of(ids: Iterable[str]) -> list[str]:
+    return [f"item:{i}" for i in ids]
 
 
 @dataclass(frozen=True)
@@ -73,7 +89,7 @@ def section_blocks(record: Record, taken: set[str]) -> list[Block]:
     return blocks
 
 
-def link_ids(record: Record) -> dict[str, list[str]]:
+def link_ids(record: LinkedRecord) -> dict[str, list[str]]:
     """Each link box's ids, a record in one box only: same paper, then mentions, then mentioned
     by, then related (the strongest tie wins)."""
     seen: set[str] = {record.id}
@@ -84,20 +100,15 @@ def link_ids(record: Record) -> dict[str, list[str]]:
     return boxes
 
 
-def link_groups(site: Site, record: Record) -> list[tuple[str, str, list[Record]]]:
-    """(key, heading, records) of each non-empty link box, in the page's order, each record once."""
+def link_groups(scope: Scope, record: LinkedRecord) -> list[tuple[str, str, list[Item]]]:
+    """(key, heading, items) of each non-empty link box, in the page's order, each record once."""
     boxes = link_ids(record)
-    groups = [(name, label, site.records_of(boxes[name])) for name, label in LINKS]
+    groups = [(name, label, scope.items(boxes[name])) for name, label in LINKS]
     return [g for g in groups if g[2]]
 
 
-def links_page(record: Record, key: str) -> str:
-    """The page listing every record of one of a record's link boxes (when it has more than BOX_LIMIT)."""
-    return f"records/{record.id}/{key}/index.html"
-
-
-def description(record: Record, settings_description: str) -> str:
-    return one_line(record) or settings_description
+def description(record: Record, settings_description: str, plain: dict | None = None) -> str:
+    return one_line(record, plain) or settings_description
 
 
 def is_long(record: Record) -> bool:
@@ -107,64 +118,51 @@ def is_long(record: Record) -> bool:
     return len(texts) >= 3 and sum(len(t) for t in texts) >= 1500
 
 
-def record_context(site: Site, record: Record, keys: dict[str, str]) -> dict:
+def record_context(scope: Scope, record_id: str) -> dict:
+    record = scope.record(record_id)
+    facts = scope.facts(record)
     fields = field_blocks(record)
     sections = section_blocks(record, {b.id for b in fields})
     summary = Markup(render_markdown(record.summary, 3, "summary"))
     tweet = Markup(render_markdown(record.tweet, 3, "tweet"))
     return {
-        "record": record, "fields": fields, "sections": sections, "summary_html": summary, "tweet_html": tweet,
-        "links": link_groups(site, record), "box_limit": BOX_LIMIT, "links_page": links_page,
+        "record": record, "facts": facts, "fields": fields, "sections": sections, "summary_html": summary,
+        "tweet_html": tweet, "links": link_groups(scope, record), "box_limit": BOX_LIMIT,
         "paper_links": paper_links(record), "title_searches": title_searches(record),
-        "meeting_page": site.meeting_page(record.meeting),
-        "topic_tags": site.topic_tags(record), "filing_tags": site.filing_tags(record),
-        "source_link": site.source_link(record),
-        "bibtex": bibtex_entry(record, keys[record.id]) if record.id in keys else None,
-        "description": description(record, site.settings.description), "og_type": "article",
-        "long": is_long(record), **site.neighbours(record),
+        "bibtex": bibtex_entry(record, facts.bib_key) if facts.bib_key else None,
+        "description": description(record, scope.settings.description, scope.plain), "og_type": "article",
+        "long": is_long(record), **scope.neighbours(record_id),
         "code_css": any("<pre" in html for html in [*(b.html for b in fields + sections), summary, tweet]),
     }
 
 
-class LazyContext(Mapping):
-    """A page context built only when the page is rendered (an unchanged page never is).
-
-    `fingerprint_inputs` must name everything `build` reads (the build cache hashes it to
-    decide whether the page changed); the record digest covers the record's own fields.
-    """
-
-    def __init__(self, build, inputs: dict) -> None:
-        self.build, self.fingerprint_inputs = build, inputs
-
-    def __getitem__(self, key):
-        return self.build()[key]
-
-    def __iter__(self):
-        return iter(self.build())
-
-    def __len__(self) -> int:
-        return len(self.build())
+def record_inputs(site: Site, record: LinkedRecord) -> list[str]:
+    near = site.neighbours(record)
+    boxed = [i for ids in link_ids(record).values() for i in ids if i in site.kb.by_id]
+    return [f"record:{record.id}", f"order:{record.id}", *items_of(boxed),
+            *items_of(r.id for r in near.values() if r)]
 
 
-def record_pages(site: Site, keys: dict[str, str]) -> list[Page]:
-    def lazy(record: Record) -> LazyContext:
-        inputs = {"record": record, "links": link_groups(site, record), "source_link": site.source_link(record),
-                  "meeting_page": site.meeting_page(record.meeting), "filing": site.filing_tags(record),
-                  "bib_key": keys.get(record.id), "description": site.settings.description,
-                  **site.neighbours(record)}
-        return LazyContext(lambda: record_context(site, record, keys), inputs)
+def record_pages(site: Site) -> list[Page]:
+    return [page(url_for("record", r.id), "record.html", record_inputs(site, r), record_context, record_id=r.id)
+            for r in site.kb.records]
 
-    return [Page(record_page(r), "record.html", lazy(r)) for r in site.kb.records]
+
+def box_context(scope: Scope, record_id: str, key: str, label: str) -> dict:
+    record = scope.record(record_id)
+    return {"record": record, "label": label, "records": scope.items(link_ids(record)[key])}
 
 
 def link_box_pages(site: Site) -> list[Page]:
     """A page per link box longer than BOX_LIMIT: the box's every record."""
     pages: list[Page] = []
     for record in site.kb.records:
-        for key, label, items in link_groups(site, record):
-            if len(items) > BOX_LIMIT:
-                pages.append(Page(links_page(record, key), "record_links.html",
-                                  {"record": record, "label": label, "records": items}))
+        for key, ids in link_ids(record).items():
+            ids = [i for i in ids if i in site.kb.by_id]
+            if len(ids) > BOX_LIMIT:
+                pages.append(page(url_for("links", record.id, key), "record_links.html",
+                                  [f"record:{record.id}", *items_of(ids)], box_context, record_id=record.id,
+                                  key=key, label=dict(LINKS)[key]))
     return pages
 
 
@@ -175,78 +173,111 @@ def cloud_size(count: int, peak: int) -> int:
     return 1 + round(4 * math.log(count) / math.log(peak))
 
 
-def home_page(site: Site) -> Page:
-    kb = site.kb
-    topics = [g for g in kb.tags if not g.bookkeeping]
+def home_context(scope: Scope) -> dict:
+    newest, counts = scope.newest()
+    topics = [g for g in scope.groups("tags") if not g.bookkeeping]
     peak = max((g.count for g in topics), default=1)
-    counts = {"records": len(kb.records), "notes": len(site.notes), "tags": len(kb.tags),
-              "authors": len(kb.authors), "venues": len(kb.venues)}
+    return {"newest": newest, "counts": counts, "chart": records_per_month_svg(scope.dates()),
+            "cloud": [(g, cloud_size(g.count, peak)) for g in topics], "nav": "home"}
+
+
+def home_page(site: Site) -> Page:
     # kb.records is in newest_first order already: its head is the home page's list
-    return Page("index.html", "index.html", {
-        "newest": kb.records[:NEWEST], "counts": counts, "chart": records_per_month_svg(kb.dates),
-        "cloud": [(g, cloud_size(g.count, peak)) for g in topics], "nav": "home"})
+    newest = items_of(r.id for r in site.kb.records[:NEWEST])
+    return page(url_for("home"), "index.html", ["newest", "groups:tags", "dates", *newest], home_context)
+
+
+def tags_context(scope: Scope) -> dict:
+    tags = scope.groups("tags")
+    return {"tags": [g for g in tags if not g.bookkeeping], "by_count": sorted(tags, key=lambda g: (-g.count, g.name)),
+            "filing": [g for g in tags if g.bookkeeping], "nav": "tags"}
+
+
+def group_context(scope: Scope, kind: str, key: str, label: str = "") -> dict:
+    group = scope.group(kind, key)
+    return {"group": group, "records": scope.items(group.record_ids), "nav": kind, "kind": kind, "label": label}
+
+
+def group_inputs(kind: str, group: Group) -> list[str]:
+    return [f"group:{kind}:{group.key}", *items_of(group.record_ids)]
 
 
 def tag_pages(site: Site) -> list[Page]:
-    by_count = sorted(site.kb.tags, key=lambda g: (-g.count, g.name))
-    pages = [Page("tags/index.html", "tags.html", {
-        "tags": [g for g in site.kb.tags if not g.bookkeeping], "by_count": by_count,
-        "filing": [g for g in site.kb.tags if g.bookkeeping], "nav": "tags"})]
-    for group in site.kb.tags:
-        pages.append(Page(tag_page(group.slug), "tag.html", {
-            "group": group, "records": site.listed(group.record_ids), "nav": "tags"}))
+    pages = [page(url_for("tags"), "tags.html", ["groups:tags"], tags_context)]
+    pages += [page(url_for("tag", g.slug), "tag.html", group_inputs("tags", g), group_context, kind="tags", key=g.key)
+              for g in site.kb.tags]
     return pages
 
 
-def archive_index_and_years(site: Site) -> list[Page]:
-    return [Page(path, template, context) for path, template, context in archive_pages(site)]
+def notes_context(scope: Scope) -> dict:
+    return {"notes": scope.notes(), "nav": "notes"}
+
+
+def note_context(scope: Scope, path: str) -> dict:
+    note = scope.note(path)
+    return {"note": note, "records": scope.items(note.record_ids), "nav": "notes"}
 
 
 def note_pages(site: Site) -> list[Page]:
-    return [Page(note.page, "note.html", {"note": note, "records": site.records_of(note.record_ids), "nav": "notes"})
-            for note in site.notes]
+    pages = [page(url_for("notes"), "notes.html", ["notes"], notes_context)]
+    pages += [page(n.page, "note.html", [f"note:{n.path}", *items_of(n.record_ids)], note_context, path=n.path)
+              for n in site.notes]
+    return pages
 
 
-def notes_index(site: Site) -> Page:
-    return Page("notes/index.html", "notes.html", {"notes": site.notes, "nav": "notes"})
+def compute_context(scope: Scope) -> dict:
+    return {"rows": [(r, c) for r in scope.with_compute() for c in r.compute], "nav": "compute"}
 
 
 def compute_page(site: Site) -> Page:
-    rows = [(r, c) for r in site.listed(r.id for r in site.kb.records if r.compute) for c in r.compute]
-    return Page("compute/index.html", "compute.html", {"rows": rows, "nav": "compute"})
+    return page(url_for("compute"), "compute.html", ["compute", *items_of(site.with_compute)], compute_context)
 
 
-def group_pages(site: Site, kind: str, groups: list[Group], label: str) -> list[Page]:
-    ctx = {"kind": kind, "label": label, "nav": kind}
-    pages = [Page(f"{kind}/index.html", "groups.html", {**ctx, "groups": groups})]
-    for group in groups:
-        pages.append(Page(f"{kind}/{group.slug}/index.html", "group.html",
-                          {**ctx, "group": group, "records": site.listed(group.record_ids)}))
+def groups_context(scope: Scope, kind: str, label: str) -> dict:
+    return {"kind": kind, "label": label, "nav": kind, "groups": scope.groups(kind)}
+
+
+def group_pages(site: Site, kind: str, label: str) -> list[Page]:
+    pages = [page(url_for(kind), "groups.html", [f"groups:{kind}"], groups_context, kind=kind, label=label)]
+    pages += [page(group_url(kind, g.slug), "group.html", group_inputs(kind, g), group_context, kind=kind,
+                   key=g.key, label=label) for g in site.groups(kind)]
     return pages
+
+
+def meetings_context(scope: Scope) -> dict:
+    return {"meetings": [(g, scope.items(g.record_ids)) for g in scope.groups("meetings")], "nav": "meetings"}
+
+
+def meeting_context(scope: Scope, key: str, note: str | None) -> dict:
+    context = group_context(scope, "meetings", key)
+    return {**context, "note": scope.note(note) if note else None}
 
 
 def meeting_pages(site: Site) -> list[Page]:
     """The meetings index (newest first) and a page per meeting: its talks and main topic in the
     order of the minutes, with presenters and kinds, and the minutes note."""
     meetings = site.kb.meetings
-    pages = [Page("meetings/index.html", "meetings.html", {
-        "meetings": [(g, site.records_of(g.record_ids)) for g in meetings], "nav": "meetings"})]
+    every = [i for g in meetings for i in g.record_ids]
+    pages = [page(url_for("meetings"), "meetings.html", ["groups:meetings", *items_of(every)], meetings_context)]
     for group in meetings:
-        records = site.records_of(group.record_ids)
-        pages.append(Page(site.meeting_page(group.name), "meeting.html", {
-            "group": group, "records": records, "note": site.note_of(records[0]) if records else None,
-            "nav": "meetings"}))
+        first = site.kb.by_id.get(group.record_ids[0]) if group.record_ids else None
+        note = site.note_of(first) if first else None
+        inputs = group_inputs("meetings", group) + ([f"note:{note.path}"] if note else [])
+        pages.append(page(group_url("meetings", group.slug), "meeting.html", inputs, meeting_context, key=group.key,
+                          note=note.path if note else None))
     return pages
 
 
-def html_pages(site: Site, keys: dict[str, str]) -> list[Page]:
+def plain_context(scope: Scope, nav: str | None = None) -> dict:
+    return {"nav": nav} if nav else {}
+
+
+def html_pages(site: Site) -> list[Page]:
     """Every HTML page of the site, in a fixed order."""
     return [
-        home_page(site), *record_pages(site, keys), *link_box_pages(site), *tag_pages(site),
-        *archive_index_and_years(site),
-        notes_index(site), *note_pages(site), compute_page(site),
-        *group_pages(site, "authors", site.kb.authors, "著者"),
-        *group_pages(site, "venues", site.kb.venues, "会議・掲載先"), *meeting_pages(site),
-        Page("search/index.html", "search.html", {"nav": "search"}),
-        Page("404.html", "404.html", {}),
+        home_page(site), *record_pages(site), *link_box_pages(site), *tag_pages(site), *archive_pages(site),
+        *note_pages(site), compute_page(site),
+        *group_pages(site, "authors", "著者"), *group_pages(site, "venues", "会議・掲載先"), *meeting_pages(site),
+        page(url_for("search"), "search.html", [], plain_context, nav="search"),
+        page(url_for("404"), "404.html", [], plain_context),
     ]

@@ -20,10 +20,12 @@ from kb.config import Settings
 from kb.discover import SourceFile
 from kb.index import KnowledgeBase
 from kb.index.dates import newest_first
-from kb.index.groups import unique_slugs
+from kb.index.groups import Group, unique_slugs
 from kb.models import ParsedNote, Record
-from kb.search import record_page
+from kb.render.summary import noted_line
+from kb.render.views import Facts, Item, Link
 from kb.text import fold
+from kb.urls import url_for
 
 PLACEHOLDER_HOST = "example.invalid"
 
@@ -31,14 +33,6 @@ PLACEHOLDER_HOST = "example.invalid"
 def root_prefix(page: str) -> str:
     """The way back to the site root from a page: '' at the root, '../../' two folders down."""
     return "../" * page.count("/")
-
-
-def tag_page(slug: str) -> str:
-    return f"tags/{slug}/index.html"
-
-
-def note_page(slug: str) -> str:
-    return f"notes/{slug}/index.html"
 
 
 def group_key(name: str) -> str:
@@ -90,7 +84,7 @@ class NoteFile:
 
     @property
     def page(self) -> str:
-        return note_page(self.slug)
+        return url_for("note", self.slug)
 
     @property
     def lines(self) -> list[str]:
@@ -153,6 +147,7 @@ class Site:
     kb: KnowledgeBase
     notes: list[NoteFile]
     settings: Settings
+    plain: dict[str, str] | None = None  # one-line texts by text hash, kept by the build cache
 
     def records_of(self, ids) -> list[Record]:
         return [self.kb.by_id[i] for i in ids if i in self.kb.by_id]
@@ -200,7 +195,7 @@ class Site:
     def meeting_page(self, name: str | None) -> str | None:
         """The meeting's page (meetings/<slug>/index.html), relative to the site root."""
         slug = self.meeting_slugs.get(name) if name else None
-        return f"meetings/{slug}/index.html" if slug else None
+        return url_for("meeting", slug) if slug else None
 
     @cached_property
     def bookkeeping_tags(self) -> frozenset[str]:
@@ -227,5 +222,62 @@ class Site:
     def base_url(self) -> str | None:
         return absolute_base(self.settings)
 
-    def record_page(self, record: Record) -> str:
-        return record_page(record)
+    def groups(self, kind: str) -> list[Group]:
+        """Every group of a kind: tags, authors, venues or meetings."""
+        return {"tags": self.kb.tags, "authors": self.kb.authors, "venues": self.kb.venues,
+                "meetings": self.kb.meetings}[kind]
+
+    @cached_property
+    def groups_by_key(self) -> dict[tuple[str, str], Group]:
+        return {(kind, g.key): g for kind in ("tags", "authors", "venues", "meetings") for g in self.groups(kind)}
+
+    def group(self, kind: str, key: str) -> Group:
+        return self.groups_by_key[(kind, key)]
+
+    @cached_property
+    def counts(self) -> dict[str, int]:
+        kb = self.kb
+        return {"records": len(kb.records), "notes": len(self.notes), "tags": len(kb.tags),
+                "authors": len(kb.authors), "venues": len(kb.venues)}
+
+    @cached_property
+    def with_compute(self) -> list[str]:
+        """The ids of records that report compute, newest first."""
+        return [r.id for r in self.kb.records if r.compute]
+
+    @cached_property
+    def latest(self) -> dt.date | None:
+        """The newest issue date of any record."""
+        return max((r.issue_date for r in self.kb.records if r.issue_date), default=None)
+
+    @cached_property
+    def citation_keys(self) -> dict[str, str]:
+        from kb.render.bibtex import citation_keys
+
+        return citation_keys(self.kb.records)
+
+    def tag_link(self, name: str) -> Link:
+        slug = self.tag_slug(name)
+        return Link(name, url_for("tag", slug) if slug else None)
+
+    def facts(self, record: Record) -> Facts:
+        """What the record's own page prints about it from the rest of the site."""
+        authors = tuple(Link(a, url_for("author", s) if (s := self.author_slug(a)) else None) for a in record.authors)
+        venue = record.venue and self.venue_slug(record.venue)
+        return Facts(topic_tags=tuple(map(self.tag_link, self.topic_tags(record))),
+                     filing_tags=tuple(map(self.tag_link, self.filing_tags(record))), authors=authors,
+                     venue=Link(record.venue, url_for("venue", venue) if venue else None) if record.venue else None,
+                     meeting_page=self.meeting_page(record.meeting), source_link=self.source_link(record),
+                     bib_key=self.citation_keys.get(record.id))
+
+    @cached_property
+    def items(self) -> dict[str, Item]:
+        """Every record's list entry, made once per build."""
+        return {r.id: self.item_of(r) for r in self.kb.records}
+
+    def item_of(self, record: Record) -> Item:
+        return Item(id=record.id, page=url_for("record", record.id), title=record.title, kind=record.kind,
+                    issue_date=record.issue_date, date_inferred=record.date_inferred,
+                    tags=tuple(map(self.tag_link, self.topic_tags(record))), presenter=record.presenter,
+                    venue=record.venue, line=noted_line(record, self.plain), source=record.source,
+                    compute=tuple(record.compute))

@@ -20,17 +20,17 @@ KIND_NOUNS = {"paper": "論文", "blog": "ブログ記事", "article": "記事",
               "other": "資料"}
 
 
-def one_line(record: Record) -> str:
+def one_line(record: Record, store: dict[str, str] | None = None) -> str:
     """The record's summary as plain text on one line, at most LIMIT characters, never empty."""
-    return noted_line(record) or plain_text(f"{record.title}（{KIND_NOUNS[record.kind]}）", LIMIT)
+    return noted_line(record, store) or plain_text(f"{record.title}（{KIND_NOUNS[record.kind]}）", LIMIT, store)
 
 
-def noted_line(record: Record) -> str:
+def noted_line(record: Record, store: dict[str, str] | None = None) -> str:
     """`one_line` from the record's own text only: empty when the note says nothing beyond the
     title (a record list then shows no line rather than the title again)."""
     texts = [getattr(record, name) for name in ORDER] + [section.body for section in record.sections]
     for text in texts:
-        line = " ".join(URL.sub(" ", plain_text(text, 10 * LIMIT)).split())[:LIMIT]
+        line = " ".join(URL.sub(" ", plain_text(text, 10 * LIMIT, store)).split())[:LIMIT]
         if line.strip(" :：、。"):
             return line
     return ""

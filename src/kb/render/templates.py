@@ -9,11 +9,12 @@ Static assets follow the same rule: `templates/static/<name>` replaces the theme
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined, TemplateError, meta
 from jinja2.bccache import Bucket, BytecodeCache
 
 THEME_PREFIX = "theme"
@@ -60,6 +61,60 @@ class Theme:
         ])
         return Environment(loader=loader, autoescape=True, undefined=StrictUndefined, bytecode_cache=COMPILED,
                            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+# Rendered from Python by a template global (kb.render.outputs.record_item), not by a tag a
+# template's source shows: every page depends on it.
+ALWAYS = ("partials/record_item.html",)
+
+
+class TemplateDigests:
+    """A digest per template of its own source and of every template it extends, includes or
+    imports (found in its syntax tree), so editing one template re-renders only the pages that use it.
+    A template naming another through a variable (which no tree can follow) depends on them all."""
+
+    def __init__(self, env: Environment) -> None:
+        self.env = env
+        self.known: dict[str, str] = {}
+
+    def __getitem__(self, name: str) -> str:
+        found = self.known.get(name)
+        if found is None:
+            h = hashlib.sha256()
+            for used in sorted(self.closure(name)):
+                h.update(used.encode() + b"\x00" + self.source(used).encode() + b"\x00")
+            found = self.known[name] = h.hexdigest()
+        return found
+
+    def source(self, name: str) -> str:
+        return self.env.loader.get_source(self.env, name)[0]
+
+    def references(self, name: str) -> set[str] | None:
+        """The templates `name` names, None when it cannot be told (a broken template is reported
+        with its file and line when a page renders it, kb.render.outputs.render_page)."""
+        try:
+            found = meta.find_referenced_templates(self.env.parse(self.source(name)))
+        except TemplateError:
+            return None
+        names = set()
+        for ref in found:
+            if ref is None:
+                return None
+            names.add(ref)
+        return names
+
+    def closure(self, name: str) -> set[str]:
+        seen, todo = set(), [name, *ALWAYS]
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            refs = self.references(current)
+            if refs is None:
+                return set(self.env.list_templates(filter_func=lambda n: n.endswith((".html", ".xml"))))
+            todo.extend(refs)
+        return seen
 
 
 class CompiledTemplates(BytecodeCache):

@@ -1,0 +1,204 @@
+"""What each output reads, by name, and one digest per name: the build's dependency graph.
+
+Every output (kb.render.outputs.Output) declares the names of its inputs; its key is the hash
+of those names' digests (with kb's code, the settings and its templates), so an output whose
+declared inputs are all unchanged is not made again. Its bytes are made from a `Scope` that
+hands out only what was declared: reading anything else raises UndeclaredInput, so a page
+that forgets an input fails in every build instead of going stale.
+
+    record:<id>          a record as its own page shows it: every field and link (by id), and
+                         the site's facts about it (kb.render.views.Facts)
+    item:<id>            a record as a list shows it (kb.render.views.Item)
+    order:<id>           the records just newer and just older than it (previous / next)
+    group:<kind>:<key>   one group (kind: tags, authors, venues, meetings): name, slug, members
+    groups:<kind>        every group of that kind: names, slugs, counts
+    note:<path>          a note file as its page shows it (text, format, date, title, records)
+    notes                every note's path, slug, format, date, title and number of records
+    dates                the date index: years, months and their records, the undated
+    newest               the home page's newest records and the counts it shows
+    compute              the records that report compute, in list order
+    latest               the newest issue date of the site (a feed's <updated> fallback)
+    records              every record (records.json, records.bib, feed.xml, sitemap.xml)
+    pages                every HTML page's path (sitemap.xml)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable
+
+from pydantic import BaseModel
+
+from kb.index.groups import Group
+from kb.models import LinkedRecord
+from kb.render.site import NoteFile, Site
+from kb.render.views import Item
+
+NEWEST = 20  # records on the home page
+GROUP_KINDS = ("tags", "authors", "venues", "meetings")
+
+
+class UndeclaredInput(Exception):
+    """An output read something it did not declare (a bug in kb.render.pages, never in a note)."""
+
+
+def encode(value):
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"cannot digest {type(value).__name__}")
+
+
+def digest(*values) -> str:
+    text = json.dumps(values, default=encode, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def group_view(group: Group) -> tuple:
+    return (group.key, group.name, group.slug, group.record_ids, group.bookkeeping)
+
+
+class Digests:
+    """The digest of every input name of one build, each computed once, on first use."""
+
+    def __init__(self, site: Site, text_digests: dict[str, str] | None = None, pages: Iterable[str] = ()) -> None:
+        self.site, self.text_digests, self.pages = site, text_digests or {}, tuple(pages)
+        self.known: dict[str, str] = {}
+
+    def __getitem__(self, name: str) -> str:
+        found = self.known.get(name)
+        if found is None:
+            kind, _, key = name.partition(":")
+            found = self.known[name] = getattr(self, "of_" + kind)(key)
+        return found
+
+    def of_record(self, key: str) -> str:
+        record = self.site.kb.by_id[key]
+        return digest(record.model_dump_json(), self.site.facts(record), self.of_note_text(record.source.path))
+
+    def of_item(self, key: str) -> str:
+        return digest(self.site.items[key])
+
+    def of_order(self, key: str) -> str:
+        near = self.site.neighbours(self.site.kb.by_id[key])
+        return digest([r.id if r else None for r in (near["newer"], near["older"])])
+
+    def of_group(self, key: str) -> str:
+        kind, _, group_key = key.partition(":")
+        return digest(group_view(self.site.group(kind, group_key)))
+
+    def of_groups(self, kind: str) -> str:
+        return digest([group_view(g) for g in self.site.groups(kind)])
+
+    def of_note(self, path: str) -> str:
+        note = self.site.notes_by_path[path]
+        return digest(note.path, note.slug, note.format, self.of_note_text(path), note.date, note.record_ids,
+                      note.title)
+
+    def of_note_text(self, path: str) -> str:
+        note = self.site.notes_by_path.get(path)
+        return self.text_digests.get(path) or (digest(note.text) if note else "")
+
+    def of_notes(self, _: str) -> str:
+        return digest([(n.path, n.slug, n.format, n.date, n.title, len(n.record_ids)) for n in self.site.notes])
+
+    def of_dates(self, _: str) -> str:
+        return digest(self.site.kb.dates)
+
+    def of_newest(self, _: str) -> str:
+        return digest([r.id for r in self.site.kb.records[:NEWEST]], self.site.counts)
+
+    def of_compute(self, _: str) -> str:
+        return digest(self.site.with_compute)
+
+    def of_latest(self, _: str) -> str:
+        return digest(self.site.latest)
+
+    def of_records(self, _: str) -> str:
+        return digest([self[f"record:{r.id}"] for r in self.site.kb.records])
+
+    def of_pages(self, _: str) -> str:
+        return digest(sorted(self.pages))
+
+
+class Scope:
+    """The part of the site an output declared: everything else raises UndeclaredInput."""
+
+    def __init__(self, site: Site, inputs: frozenset[str], path: str) -> None:
+        self._site, self.inputs, self.path = site, inputs, path
+        self.settings, self.plain, self.base_url = site.settings, site.plain, site.base_url
+
+    def need(self, name: str) -> None:
+        if name not in self.inputs:
+            raise UndeclaredInput(f"{self.path} reads {name} but does not declare it")
+
+    def record(self, record_id: str) -> LinkedRecord:
+        self.need(f"record:{record_id}")
+        return self._site.kb.by_id[record_id]
+
+    def facts(self, record: LinkedRecord):
+        self.need(f"record:{record.id}")
+        return self._site.facts(record)
+
+    def items(self, ids: Iterable[str]) -> list[Item]:
+        found = []
+        for record_id in ids:
+            self.need(f"item:{record_id}")
+            found.append(self._site.items[record_id])
+        return found
+
+    def neighbours(self, record_id: str) -> dict[str, Item | None]:
+        self.need(f"order:{record_id}")
+        near = self._site.neighbours(self._site.kb.by_id[record_id])
+        return {side: self.items([r.id])[0] if r else None for side, r in near.items()}
+
+    def group(self, kind: str, key: str) -> Group:
+        self.need(f"group:{kind}:{key}")
+        return self._site.group(kind, key)
+
+    def groups(self, kind: str) -> list[Group]:
+        self.need(f"groups:{kind}")
+        return self._site.groups(kind)
+
+    def note(self, path: str) -> NoteFile:
+        self.need(f"note:{path}")
+        return self._site.notes_by_path[path]
+
+    def notes(self) -> list[NoteFile]:
+        self.need("notes")
+        return self._site.notes
+
+    def dates(self):
+        self.need("dates")
+        return self._site.kb.dates
+
+    def newest(self) -> tuple[list[Item], dict]:
+        self.need("newest")
+        return self.items(r.id for r in self._site.kb.records[:NEWEST]), self._site.counts
+
+    def with_compute(self) -> list[Item]:
+        self.need("compute")
+        return self.items(self._site.with_compute)
+
+    def latest(self) -> dt.date | None:
+        self.need("latest")
+        return self._site.latest
+
+    def records(self) -> list[LinkedRecord]:
+        self.need("records")
+        return self._site.kb.records
+
+    def site(self) -> Site:
+        """The whole site, for outputs that declared every record (site-wide feeds and data)."""
+        self.need("records")
+        return self._site
+
+    def pages(self, pages: Iterable[str]) -> list[str]:
+        self.need("pages")
+        return list(pages)

@@ -1,0 +1,52 @@
+"""What a page may show of a record: the whole record with its site facts, or its list entry.
+
+    Facts   the site's facts about one record that its page prints: links to its tags,
+            authors, venue, meeting and note line, its citation key (kb.render.site.Site.facts)
+    Item    a record as every list shows it: title, kind, date, topic tags, one line
+            (kb.render.site.Site.item)
+
+A list page is given Items, never records, so it cannot show (or silently depend on) a field
+its declared inputs do not cover (kb.render.inputs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from kb.models import Compute, SourceSpan
+
+
+@dataclass(frozen=True)
+class Link:
+    """A name and its page (None when the name has no page)."""
+
+    name: str
+    page: str | None
+
+
+@dataclass(frozen=True)
+class Facts:
+    topic_tags: tuple[Link, ...]
+    filing_tags: tuple[Link, ...]
+    authors: tuple[Link, ...]
+    venue: Link | None
+    meeting_page: str | None
+    source_link: str | None
+    bib_key: str | None
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    page: str
+    title: str
+    kind: str
+    issue_date: dt.date | None
+    date_inferred: bool
+    tags: tuple[Link, ...]  # topic tags only (bookkeeping labels are not a list's business)
+    presenter: str | None
+    venue: str | None
+    line: str  # the one-line summary (kb.render.summary.noted_line), "" when the record has none
+    source: SourceSpan
+    compute: tuple[Compute, ...]

@@ -1,0 +1,52 @@
+"""Where every page of the site lives: one `url_for`, used by Python and by the templates.
+
+    url_for("record", "2503.04504")          -> "records/2503.04504/index.html"
+    url_for("links", record_id, "mentions")  -> "records/<id>/mentions/index.html"
+    url_for("tag", slug) / ("author", slug) / ("venue", slug) / ("meeting", slug) / ("note", slug)
+    url_for("year", 2025) / ("year", "undated")
+    url_for("home") / ("tags") / ("authors") / ("venues") / ("meetings") / ("notes") / ("archive")
+            / ("compute") / ("search") / ("404")
+
+A path is relative to the site root; a page links to it through its own `root` prefix
+("../../"), so the site works under any sub-path and from file://. Slugs come from the index
+stage (kb.index.groups.unique_slugs, kb.text.slugify): Unicode kept, capped in bytes, stable.
+"""
+
+from __future__ import annotations
+
+PATHS = {
+    "home": "index.html",
+    "record": "records/{}/index.html",
+    "links": "records/{}/{}/index.html",
+    "tags": "tags/index.html",
+    "tag": "tags/{}/index.html",
+    "authors": "authors/index.html",
+    "author": "authors/{}/index.html",
+    "venues": "venues/index.html",
+    "venue": "venues/{}/index.html",
+    "meetings": "meetings/index.html",
+    "meeting": "meetings/{}/index.html",
+    "notes": "notes/index.html",
+    "note": "notes/{}/index.html",
+    "archive": "archive/index.html",
+    "year": "archive/{}/index.html",
+    "compute": "compute/index.html",
+    "search": "search/index.html",
+    "404": "404.html",
+}
+
+
+def url_for(kind: str, *keys: object) -> str:
+    """The site path of the page of that kind and key(s); a wrong kind or key count is a bug."""
+    pattern = PATHS[kind]
+    if pattern.count("{}") != len(keys):
+        raise ValueError(f"url_for({kind!r}) takes {pattern.count('{}')} key(s), got {len(keys)}")
+    return pattern.format(*keys)
+
+
+GROUP_PAGE = {"tags": "tag", "authors": "author", "venues": "venue", "meetings": "meeting"}
+
+
+def group_url(kind: str, slug: str) -> str:
+    """A group's own page: url_for("tag", slug) for kind "tags", and so on."""
+    return url_for(GROUP_PAGE[kind], slug)
