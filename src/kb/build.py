@@ -62,6 +62,8 @@ class BuildResult:
     search: str = "off"  # "ran" (every batch indexed), "updated" (only changed batches) or "off"
     published: bool = True  # False: a note had an error, nothing was written (see the module's rule)
     held_back: tuple[str, ...] = ()  # notes with an error, left out of the site (or keeping it from publishing)
+    made: tuple[str, ...] = ()  # files whose inputs changed since the last build (the others are as they were)
+    reads: dict[str, dict[str, str]] | None = None  # with trace: each output's declared inputs and their digests
 
     @property
     def pages(self) -> int:
@@ -114,6 +116,11 @@ class Planned:
 
     def make(self, path: str) -> bytes:
         return self.outputs[path].make()
+
+    def changed_since(self, previous: SiteState | None) -> tuple[str, ...]:
+        """The paths whose key differs from the previous build's: what this build makes anew."""
+        old = previous.keys if previous else {}
+        return tuple(path for path, key in self.keys.items() if old.get(path) != key)
 
 
 def build_id(settings: Settings, theme: Theme, prefix: str, found, search: str | None) -> str:
@@ -177,7 +184,7 @@ def write_progress(progress: Progress | None) -> Callable[[int, int], None] | No
 
 def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | None = None,
                search: bool = True, clean: bool = False, cache: bool = True,
-               keep_going: bool = False, progress: Progress | None = None) -> BuildResult:
+               keep_going: bool = False, progress: Progress | None = None, trace: bool = False) -> BuildResult:
     """Build the site of the project at `root` into `out_dir` (replaced as a whole, atomically).
 
     A note with an error keeps the build from publishing, or with `keep_going` is left out
@@ -185,6 +192,7 @@ def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | 
 
     With `cache` (the default), `.kb-cache/` at the root makes a rebuild re-parse only changed
     notes and re-render only files whose inputs changed; `clean` ignores and rewrites it.
+    `trace` keeps each output's declared inputs in the result (tests of the dependency graph).
     """
     notes_dir = notes_dir or root / settings.notes_dir
     check_target(out_dir, notes_dir, root, clean)
@@ -225,7 +233,8 @@ def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | 
     result = BuildResult(out_dir=out_dir, files=tuple(files.keys), records=len(site.kb.records), notes=len(site.notes),
                          diagnostics=tuple(parsed.diagnostics) + tuple(store.problems), parsed=parsed.parsed,
                          rendered=published.rendered, reused=len(files.keys) - published.rendered, search=searched,
-                         held_back=held)
+                         held_back=held, made=files.changed_since(previous),
+                         reads={o.path: dict(o.reads) for o in outputs} if trace else None)
     if cache:
         site_dir = out_dir.resolve()
         store.last = SiteState(site=str(site_dir), marker=marker_stamp(site_dir), build_id=this_build, stamp=stamp,

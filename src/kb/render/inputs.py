@@ -9,6 +9,8 @@ that forgets an input fails in every build instead of going stale.
     record:<id>          a record as its own page shows it: every field and link (by id), and
                          the site's facts about it (kb.render.views.Facts)
     item:<id>            a record as a list shows it (kb.render.views.Item)
+    entry:<id>           a record as records.json and the Atom feeds show it (kb.render.feeds.record_json)
+    cite:<id>            a record as BibTeX shows it: its citation key and the fields an entry reads
     order:<id>           the records just newer and just older than it (previous / next)
     group:<kind>:<key>   one group (kind: tags, authors, venues, meetings): name, slug, members
     groups:<kind>        every group of that kind: names, slugs, counts
@@ -18,7 +20,8 @@ that forgets an input fails in every build instead of going stale.
     newest               the home page's newest records and the counts it shows
     compute              the records that report compute, in list order
     latest               the newest issue date of the site (a feed's <updated> fallback)
-    records              every record (records.json, records.bib, feed.xml, sitemap.xml)
+    ids                  every record's id, in list order (the site-wide files list them all)
+    records              every record, whole (sitemap.xml)
     pages                every HTML page's path (sitemap.xml)
 """
 
@@ -80,7 +83,19 @@ class Digests:
 
     def of_record(self, key: str) -> str:
         record = self.site.kb.by_id[key]
-        return digest(record.model_dump_json(), self.site.facts(record), self.of_note_text(record.source.path))
+        return digest(record.model_dump_json(), self.site.facts(record))
+
+    def of_entry(self, key: str) -> str:
+        from kb.render.feeds import record_json
+
+        return digest(record_json(self.site.kb.by_id[key], self.site.plain))
+
+    def of_cite(self, key: str) -> str:
+        from kb.formats.listing import has_more_authors
+
+        r = self.site.kb.by_id[key]
+        return digest(self.site.citation_keys.get(key), r.kind, r.title, r.authors, r.venue, r.year, r.issue_date,
+                      r.url, r.arxiv_id, has_more_authors(r))
 
     def of_item(self, key: str) -> str:
         return digest(self.site.items[key])
@@ -119,6 +134,9 @@ class Digests:
 
     def of_latest(self, _: str) -> str:
         return digest(self.site.latest)
+
+    def of_ids(self, _: str) -> str:
+        return digest([r.id for r in self.site.kb.records])
 
     def of_records(self, _: str) -> str:
         return digest([self[f"record:{r.id}"] for r in self.site.kb.records])
@@ -193,6 +211,16 @@ class Scope:
     def records(self) -> list[LinkedRecord]:
         self.need("records")
         return self._site.kb.records
+
+    def entries(self, ids: Iterable[str]) -> list[LinkedRecord]:
+        """Records, for what records.json and the feeds show of them (entry:<id>)."""
+        return [self._site.kb.by_id[i] for i in ids if self.need(f"entry:{i}") is None]
+
+    def cited(self, ids: Iterable[str]) -> tuple[list[LinkedRecord], dict[str, str]]:
+        """Records and their citation keys, for BibTeX (cite:<id>)."""
+        records = [self._site.kb.by_id[i] for i in ids if self.need(f"cite:{i}") is None]
+        keys = self._site.citation_keys
+        return records, {r.id: keys[r.id] for r in records if r.id in keys}
 
     def site(self) -> Site:
         """The whole site, for outputs that declared every record (site-wide feeds and data)."""

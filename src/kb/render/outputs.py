@@ -16,8 +16,8 @@ feeds, sitemap, records.json and BibTeX from kb.render.feeds / kb.render.bibtex.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import partial
 from importlib import resources
 from pathlib import Path
@@ -26,7 +26,6 @@ from jinja2 import Environment, TemplateError
 from markupsafe import Markup
 
 from kb.cache import code_digest, settings_digest, sha
-from kb.models import LinkedRecord
 from kb.render.bibtex import bibtex_file
 from kb.render.feeds import SCHEMA_PATH, Feed, absolute_url, atom_feed, records_json, sitemap
 from kb.render.inputs import Digests, Scope
@@ -72,6 +71,9 @@ def environment(site: Site, theme: Theme) -> Environment:
     return env
 
 
+GLOBAL_READS = ("path", "code", "settings", "template")  # in every key, beside the declared inputs
+
+
 class RenderError(Exception):
     """A template could not render a page (a user's edited template, usually)."""
 
@@ -113,11 +115,13 @@ def shown_path(path: str) -> str:
 
 @dataclass(frozen=True)
 class Output:
-    """One file of the site: where it goes, the hash of its inputs, and how to make its bytes."""
+    """One file of the site: where it goes, the hash of its inputs, how to make its bytes, and
+    (for pages and data files) the digest of each input it declared, by name."""
 
     path: str
     key: str
     make: Callable[[], bytes]
+    reads: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
 def tag_outputs(site: Site, key) -> list[Output]:
@@ -125,52 +129,48 @@ def tag_outputs(site: Site, key) -> list[Output]:
     outputs: list[Output] = []
     for group in site.kb.tags:
         folder = url_for("tag", group.slug).rsplit("/", 1)[0]
-        members = [f"record:{i}" for i in group.record_ids]
-        inputs = [f"group:tags:{group.key}", *members]
+        own = f"group:tags:{group.key}"
         if wants_feeds(site):
             feed = Feed(f"{folder}/feed.xml", f"{folder}/index.html", f"{site.settings.title}: {group.name}",
                         f"urn:kb:tag:{group.slug}")
-            outputs.append(output(site, feed.path, key(feed.path, [*inputs, "latest"]), tag_feed, feed=feed,
-                                  group=group.key))
+            inputs = [own, "latest", *(f"entry:{i}" for i in group.record_ids)]
+            outputs.append(output(site, feed.path, key(feed.path, inputs), tag_feed, feed=feed, group=group.key))
         path = f"{folder}/references.bib"
+        inputs = [own, *(f"cite:{i}" for i in group.record_ids)]
         outputs.append(output(site, path, key(path, inputs), tag_bibtex, group=group.key))
     return outputs
 
 
-def output(site: Site, path: str, key_and_inputs: tuple[str, frozenset[str]], make, **keys) -> Output:
+def output(site: Site, path: str, reads: dict[str, str], make, **keys) -> Output:
     """An Output whose bytes are `make(scope, **keys)`, the scope holding only its declared inputs."""
-    key, inputs = key_and_inputs
-    return Output(path, key, partial(make_data, site, path, inputs, partial(make, **keys)))
+    inputs = frozenset(name for name in reads if name not in GLOBAL_READS)
+    return Output(path, sha(*(f"{n}={d}" for n, d in reads.items())),
+                  partial(make_data, site, path, inputs, partial(make, **keys)), reads)
 
 
 def make_data(site: Site, path: str, inputs: frozenset[str], make) -> bytes:
     return make(Scope(site, inputs, path))
 
 
-def tag_records(scope: Scope, group: str) -> list[LinkedRecord]:
-    return [scope.record(i) for i in scope.group("tags", group).record_ids]
-
-
 def tag_feed(scope: Scope, feed: Feed, group: str) -> bytes:
-    return atom_feed(scope, feed, tag_records(scope, group), scope.latest())
+    return atom_feed(scope, feed, scope.entries(scope.group("tags", group).record_ids), scope.latest())
 
 
 def tag_bibtex(scope: Scope, group: str) -> bytes:
-    records = tag_records(scope, group)
-    return bibtex_file(records, {r.id: scope.facts(r).bib_key for r in records}).encode("utf-8")
+    return bibtex_file(*scope.cited(scope.group("tags", group).record_ids)).encode("utf-8")
 
 
-def site_feed(scope: Scope) -> bytes:
+def site_feed(scope: Scope, ids: tuple[str, ...]) -> bytes:
     feed = Feed("feed.xml", "index.html", scope.settings.title, "urn:kb:site")
-    return atom_feed(scope, feed, scope.records(), scope.site().latest)
+    return atom_feed(scope, feed, scope.entries(ids), scope.latest())
 
 
-def site_bibtex(scope: Scope) -> bytes:
-    return bibtex_file(scope.records(), scope.site().citation_keys).encode("utf-8")
+def site_bibtex(scope: Scope, ids: tuple[str, ...]) -> bytes:
+    return bibtex_file(*scope.cited(ids)).encode("utf-8")
 
 
-def site_records(scope: Scope) -> bytes:
-    return records_json(scope.records(), scope.site().plain)
+def site_records(scope: Scope, ids: tuple[str, ...]) -> bytes:
+    return records_json(scope.entries(ids), scope.plain)
 
 
 def site_map(scope: Scope, pages: tuple[str, ...]) -> bytes:
@@ -183,14 +183,19 @@ def wants_feeds(site: Site) -> bool:
 
 
 def data_outputs(site: Site, pages: list[str], key) -> list[Output]:
+    """records.json, records.bib, each tag's BibTeX (and with base_url the Atom feeds, sitemap.xml).
+    The site-wide files read every record, but only as they show it: an edit to a record's
+    body text rewrites neither the site's BibTeX nor records.json."""
+    ids = tuple(r.id for r in site.kb.records)
+    entries, cites = [f"entry:{i}" for i in ids], [f"cite:{i}" for i in ids]
     outputs = [
-        output(site, "records.json", key("records.json", ["records"]), site_records),
+        output(site, "records.json", key("records.json", ["ids", *entries]), site_records, ids=ids),
         Output(SCHEMA_PATH, sha("schema", records_schema()), records_schema),
-        output(site, "records.bib", key("records.bib", ["records"]), site_bibtex),
+        output(site, "records.bib", key("records.bib", ["ids", *cites]), site_bibtex, ids=ids),
         *tag_outputs(site, key),
     ]
     if wants_feeds(site):
-        outputs += [output(site, "feed.xml", key("feed.xml", ["records"]), site_feed),
+        outputs += [output(site, "feed.xml", key("feed.xml", ["ids", "latest", *entries]), site_feed, ids=ids),
                     output(site, "sitemap.xml", key("sitemap.xml", ["records", "pages"]), site_map,
                            pages=tuple(sorted(pages)))]
     return outputs
@@ -213,18 +218,21 @@ def plan_site(site: Site, theme: Theme, text_digests: dict[str, str] | None = No
     `text_digests` (note path -> digest of its bytes, from discovery) spares hashing note texts again.
     """
     env = environment(site, theme)
-    base = sha(code_digest(), settings_digest(site.settings))
+    base = {"code": code_digest(), "settings": settings_digest(site.settings)}
     templates = TemplateDigests(env)
     pages = html_pages(site)
     digests = Digests(site, text_digests, (p.path for p in pages))
 
-    def key(path: str, inputs, template: str | None = None) -> tuple[str, frozenset[str]]:
-        names = sorted(set(inputs))
-        found = sha(base, path, templates[template] if template else "", *(f"{n}={digests[n]}" for n in names))
-        return found, frozenset(names)
+    def key(path: str, inputs, template: str | None = None) -> dict[str, str]:
+        """Everything the output at `path` reads, by name: its key is the hash of this."""
+        own = {"path": path, **base, "template": templates[template] if template else ""}
+        return own | {name: digests[name] for name in sorted(set(inputs))}
 
-    outputs = [Output(p.path, key(p.path, p.inputs, p.template)[0], partial(render_page, env, site, p))
-               for p in pages]
+    outputs = []
+    for p in pages:
+        reads = key(p.path, p.inputs, p.template)
+        outputs.append(Output(p.path, sha(*(f"{n}={d}" for n, d in reads.items())),
+                              partial(render_page, env, site, p), reads))
     outputs += data_outputs(site, [p.path for p in pages], key)
     outputs += [Output(path, sha("static", data), partial(bytes, data)) for path, data in static_files(theme).items()]
     return sorted(outputs, key=lambda o: o.path)
