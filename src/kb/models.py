@@ -160,7 +160,8 @@ class LinkedRecord(Record):
         """The record with the index's values (already validated: nothing is parsed again). Every
         field is given: pydantic's model_construct inspects each default factory it has to call,
         which made this 100 times slower."""
-        empty = {"date_inferred": False, "mentions": [], "mentioned_by": [], "same_as": [], "related": [], "compute": []}
+        empty = {"date_inferred": False, "mentions": [], "mentioned_by": [], "same_as": [], "related": [],
+                 "compute": []}
         return cls.model_construct(**{**empty, **dict(record), **links})
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from functools import lru_cache
 
 from kb.index.names import tokens
 from kb.index.tags import tag_key
@@ -24,12 +25,23 @@ WORD_WEIGHT = 0.5
 STOP_WORDS = frozenset("a an and are as at by for from in is of on or the to via with without using".split())
 
 
-def tag_features(record: Record) -> set[str]:
-    return {"#" + tag_key(tag) for tag in record.tags}
+def tag_features(record: Record) -> frozenset[str]:
+    return tag_set(tuple(record.tags))
 
 
-def word_features(record: Record) -> set[str]:
-    return {w for w in tokens(record.title) if len(w) > 3 and w.isascii() and w not in STOP_WORDS}
+def word_features(record: Record) -> frozenset[str]:
+    return title_words(record.title)
+
+
+@lru_cache(maxsize=1 << 16)
+def tag_set(tags: tuple[str, ...]) -> frozenset[str]:
+    """Features are asked for twice per record (index, then scores): computed once per process."""
+    return frozenset("#" + tag_key(tag) for tag in tags)
+
+
+@lru_cache(maxsize=1 << 16)
+def title_words(title: str) -> frozenset[str]:
+    return frozenset(w for w in tokens(title) if len(w) > 3 and w.isascii() and w not in STOP_WORDS)
 
 
 def inverted(records: list[Record], features) -> dict[str, list[str]]:
@@ -42,7 +54,9 @@ def inverted(records: list[Record], features) -> dict[str, list[str]]:
 
 
 def add_shared(scores: dict[str, float], record: Record, index: dict[str, list[str]], features, weight: float):
-    for feature in features(record):
+    """Adds each shared feature's gain, features in sorted order: float sums in set order would
+    depend on the process's string hash seed, and a near tie could then rank differently."""
+    for feature in sorted(features(record)):
         ids = index.get(feature)
         if ids:
             gain = weight / math.log(1 + len(ids))

@@ -77,6 +77,7 @@ def ascii_words(text: str) -> list[str]:
     return _WORD.findall(folded)
 
 
+@lru_cache(maxsize=1 << 16)
 def family_name(name: str) -> str:
     """The last name as BibTeX splits `First Last`, `Last, First` and `First von Last`."""
     person = Person(" ".join(name.replace("{", "").replace("}", "").split()))

@@ -60,6 +60,10 @@ def encode(value):
 
 def digest(*values) -> str:
     text = json.dumps(values, default=encode, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return text_digest(text)
+
+
+def text_digest(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
@@ -82,8 +86,8 @@ class Digests:
         return found
 
     def of_record(self, key: str) -> str:
-        record = self.site.kb.by_id[key]
-        return digest(record.model_dump_json(), self.site.facts(record))
+        record = self.site.kb.by_id[key]  # a frozen dataclass's repr shows every field, in order
+        return text_digest(record.model_dump_json() + repr(self.site.facts(record)))
 
     def of_entry(self, key: str) -> str:
         from kb.render.feeds import record_json
@@ -98,7 +102,7 @@ class Digests:
                       r.url, r.arxiv_id, has_more_authors(r))
 
     def of_item(self, key: str) -> str:
-        return digest(self.site.items[key])
+        return text_digest(repr(self.site.items[key]))
 
     def of_order(self, key: str) -> str:
         near = self.site.neighbours(self.site.kb.by_id[key])
