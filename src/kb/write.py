@@ -62,6 +62,11 @@ def check_target(out_dir: Path, notes_dir: Path, root: Path, clean: bool) -> Non
                          "choose another --out or pass --clean to replace it")
 
 
+def is_inside_name(name: str) -> bool:
+    """A relative path that stays inside its folder (what safe_relative accepts, checked as text)."""
+    return bool(name) and not name.startswith("/") and ".." not in name.split("/") and "\x00" not in name
+
+
 def os_problem(exc: OSError) -> WriteError:
     where = f" {exc.filename}" if exc.filename else ""
     return WriteError(f"cannot write{where}: {exc.strerror or exc}")
@@ -96,12 +101,7 @@ class Version:
     @classmethod
     def recorded(cls, folder: Path, keys: Mapping[str, str]) -> Version | None:
         """A version read from the cache (untrusted input): None if a name would lead outside the folder."""
-        try:
-            for name in keys:
-                safe_relative(name)
-        except WriteError:
-            return None
-        return cls(folder, keys)
+        return cls(folder, keys) if all(map(is_inside_name, keys)) else None
 
 
 def differs(keys: Mapping[str, str], other: Mapping[str, str]) -> dict[str, str | None]:
