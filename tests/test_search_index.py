@@ -7,11 +7,18 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from conftest import NOTES
+from conftest import NOTES, ROOT
 from kb.build import build_site
-from kb.config import load_settings
+from kb.config import Settings, load_settings
+from kb.index import build_index
+from kb.records import parse_notes
+from kb.search import search_regions
+from kb.search_index.folding import folded_code_points
 from kb.search_index.read import IndexReader
+from kb.text import fold
 
 ADDED = """---
 title: "鰻重と検索インデックス"
@@ -32,6 +39,12 @@ def tree(folder: Path) -> dict[str, str]:
 
 def shards(site: Path) -> dict[str, str]:
     return {p: d for p, d in tree(site).items() if p.startswith(("search/d/", "search/p/"))}
+
+
+@pytest.fixture(scope="module")
+def records_of_notes():
+    settings = Settings()
+    return build_index(parse_notes(NOTES, ROOT, settings).records, settings).records
 
 
 @pytest.fixture
@@ -71,3 +84,22 @@ def test_a_lost_tables_file_means_a_clean_index_not_a_wrong_one(project):
     assert build(project, "site").search == "ran"
     build(project, "clean", clean=True, cache=False)
     assert tree(project.parent / "site") == tree(project.parent / "clean")
+
+
+TRICKY = "ｶﾞｷﾞﾊﾟﾌｧｲﾝﾁｭｰﾆﾝｸﾞＡＢＣａｂｃABCßẞﬁ①㍿か\u3099\u309a\u1100\u1161\u11a8é\u0301\U0001d400😀 \t\n"
+
+
+@given(st.lists(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=20)
+                | st.text(alphabet=TRICKY, max_size=20), max_size=6))
+def test_batch_folding_is_kb_fold(pieces):
+    """The index folds a batch with a table where it can: always what kb.text.fold gives."""
+    cp, lengths = folded_code_points(pieces)
+    assert cp.tobytes().decode("utf-32-le") == "".join(fold(p) for p in pieces)
+    assert lengths.tolist() == [len(fold(p)) for p in pieces]
+
+
+def test_batch_folding_of_the_bundled_notes(records_of_notes):
+    regions = [part + "\0" for r in records_of_notes for part in search_regions(r)]
+    cp, _ = folded_code_points(regions)
+    assert cp.tobytes().decode("utf-32-le") == "".join(fold(p) for p in regions)
+    assert any(fold(p) != p for p in regions)  # the notes hold text that folding changes

@@ -28,6 +28,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from kb.search_index.folding import folded_code_points
+
 REGION_BITS = 26  # a region of one record may hold up to 64 M characters
 FNV_OFFSET, FNV_PRIME = 2166136261, 16777619
 
@@ -67,8 +69,9 @@ def varints(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class Batch:
-    """The folded texts of a run of records, as code points with their row (the record's place in
-    the batch), record number and virtual position."""
+    """The texts of a run of records (each record's four regions, kb.search.search_regions), folded
+    into code points with their row (the record's place in the batch), record number and virtual
+    position."""
 
     def __init__(self, numbers: list[int], regions: list[tuple[str, str, str, str]]) -> None:
         self.numbers = np.array(numbers, dtype=np.int64)
@@ -78,9 +81,7 @@ class Batch:
                 pieces.append(parts[region] + "\0")
                 rows.append(row)
                 bases.append((3 - region) << REGION_BITS)
-        text = "".join(pieces)
-        self.cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-        lengths = np.array([len(p) for p in pieces], dtype=np.int64)
+        self.cp, lengths = folded_code_points(pieces)
         piece = np.repeat(np.arange(len(pieces)), lengths)
         starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
         self.row = np.array(rows, dtype=np.int64)[piece]

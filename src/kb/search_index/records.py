@@ -12,7 +12,6 @@ from functools import lru_cache
 
 from kb.models import Record
 from kb.search import REGIONS, TEXT_FIELDS, record_page, search_regions
-from kb.text import fold
 
 GROUP = 4  # records per r/ file: a page of results spread over the record order reads little
 FORMAT = 3
@@ -62,10 +61,6 @@ def text_digest(record: Record) -> str:
     shape = [v is None for v in values] + [len(each) for each in lists] + [len(t) for t in texts]
     joined = repr(shape) + "".join(texts)
     return hashlib.sha1(joined.encode("utf-8", "surrogatepass"), usedforsecurity=False).hexdigest()
-
-
-def folded_regions(record: Record) -> tuple[str, str, str, str]:
-    return tuple(fold(text) for text in search_regions(record))
 
 
 def dump(value) -> bytes:

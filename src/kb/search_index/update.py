@@ -29,11 +29,12 @@ import numpy as np
 from kb.cache import code_digest, sha
 from kb.models import Record
 from kb.render import Output
+from kb.search import search_regions
+from kb.search_index.folding import fold_tables
 from kb.search_index.grams import Batch, Blocks, doc_postings, mix, position_postings, shard_of, varints_of
 from kb.search_index.records import (
     FORMAT,
     facet_keys,
-    folded_regions,
     group_file,
     index_json,
     record_groups,
@@ -122,7 +123,7 @@ def postings_of(b: int) -> dict[str, Blocks]:
     """The `d` and `p` blocks of batch b of the records in _JOB."""
     ordered, numbers, spans, shards = _JOB
     start, end = spans[b]
-    batch = Batch(numbers[start:end], [folded_regions(r) for r in ordered[start:end]])
+    batch = Batch(numbers[start:end], [search_regions(r) for r in ordered[start:end]])
     return {"d": doc_postings(batch, shards[0]), "p": position_postings(batch, shards[1])}
 
 
@@ -131,6 +132,7 @@ def batch_postings(job: tuple, batches: list[int]) -> dict[int, dict[str, Blocks
     (they read the records from this process's memory and send back arrays)."""
     global _JOB
     _JOB = job
+    fold_tables()  # made once, before the workers fork
     try:
         if len(batches) < 2 or WORKERS < 2 or "fork" not in multiprocessing.get_all_start_methods():
             return {b: postings_of(b) for b in batches}
