@@ -19,7 +19,7 @@ import json
 import multiprocessing
 import os
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +43,7 @@ from kb.search_index.records import (
     text_digest,
     text_files,
 )
+from kb.search_index.spill import SpilledBlocks
 from kb.write import die_with_parent
 
 BATCH = 128  # records per batch on average: an edit re-indexes its batch (64: +40 % postings bytes)
@@ -127,18 +128,19 @@ def postings_of(b: int) -> dict[str, Blocks]:
     return {"d": doc_postings(batch, shards[0]), "p": position_postings(batch, shards[1])}
 
 
-def batch_postings(job: tuple, batches: list[int]) -> dict[int, dict[str, Blocks]]:
-    """Postings of the given batches; several batches are shared between WORKERS forked processes
-    (they read the records from this process's memory and send back arrays)."""
+def batch_postings(job: tuple, batches: list[int]) -> Iterator[tuple[int, dict[str, Blocks]]]:
+    """Postings of the given batches, in order, as they come; several batches are shared between
+    WORKERS forked processes (they read the records from this process's memory and send back arrays)."""
     global _JOB
     _JOB = job
     fold_tables()  # made once, before the workers fork
     try:
         if len(batches) < 2 or WORKERS < 2 or "fork" not in multiprocessing.get_all_start_methods():
-            return {b: postings_of(b) for b in batches}
+            yield from ((b, postings_of(b)) for b in batches)
+            return
         with ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("fork"),
                                  initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
-            return dict(zip(batches, pool.map(postings_of, batches), strict=True))
+            yield from zip(batches, pool.map(postings_of, batches), strict=True)
     finally:
         _JOB = None
 
@@ -184,23 +186,30 @@ class SearchIndex:
         self.rows = [old_rows.get(m) for m in members]  # the old batch each batch equals, if any
         self.changed = [b for b, row in enumerate(self.rows) if row is None]
         self.removed = sorted(set(old_rows.values()) - set(self.rows))
-        self.new = batch_postings((self.ordered, numbers, self.spans, self.shards), self.changed)
-        self.facets = facet_blocks(self.ordered, numbers, self.shards[0])
         self.state = IndexState(code=self.code, shards=list(self.shards), bits=bits, docs=docs,
                                 spans=[list(s) for s in self.spans], facets=[])
+        self.new = self.compute(numbers)
+        self.facets = facet_blocks(self.ordered, numbers, self.shards[0])
         self.outputs = self.shard_outputs() + self.other_outputs(bits)
 
-    def table(self, kind: str) -> np.ndarray:
-        """Length and hash of every batch's block in every shard."""
-        count = self.shards[KINDS.index(kind)]
-        table = np.zeros((len(self.spans), count, 2), dtype=np.uint64)
+    def compute(self, numbers: list[int]) -> dict[str, SpilledBlocks]:
+        """The changed batches' postings, spilled to a file as they come (their lengths and hashes
+        go to the state's tables, which take the unchanged batches' rows from the old ones)."""
+        tables = {kind: np.zeros((len(self.spans), count, 2), dtype=np.uint64)
+                  for kind, count in zip(KINDS, self.shards, strict=True)}
         for b, row in enumerate(self.rows):
-            if row is not None:
-                table[b] = self.old.tables[kind][row]
-            else:
-                blocks = self.new[b][kind]
-                table[b, :, 0], table[b, :, 1] = blocks.lengths(), blocks.hashes()
-        return table
+            for kind in KINDS if row is not None else ():
+                tables[kind][b] = self.old.tables[kind][row]
+        spills = {kind: SpilledBlocks(count) for kind, count in zip(KINDS, self.shards, strict=True)}
+        for b, postings in batch_postings((self.ordered, numbers, self.spans, self.shards), self.changed):
+            for kind in KINDS:
+                blocks = postings[kind]
+                tables[kind][b, :, 0], tables[kind][b, :, 1] = blocks.lengths(), blocks.hashes()
+                spills[kind].add(blocks)
+        self.state.tables = tables
+        for spill in spills.values():
+            spill.regroup()
+        return spills
 
     def touched(self, kind: str, table: np.ndarray) -> np.ndarray:
         count = self.shards[KINDS.index(kind)]
@@ -217,7 +226,7 @@ class SearchIndex:
         outputs = []
         self.state.facets = [sha(self.facets[s]) if s in self.facets else "" for s in range(self.shards[0])]
         for kind in KINDS:
-            table = self.state.tables[kind] = self.table(kind)
+            table = self.state.tables[kind]
             touched = self.touched(kind, table)
             for shard in range(len(touched)):  # every shard, empty ones too: a browser never asks for a missing file
                 path = shard_path(kind, shard)
@@ -235,9 +244,11 @@ class SearchIndex:
         return lambda: self.shard_bytes(kind, shard)
 
     def shard_bytes(self, kind: str, shard: int) -> bytes:
-        old = self.old_blocks(kind, shard)
-        parts = [old[row] if row is not None else self.new[b][kind].block(shard) for b, row in enumerate(self.rows)]
-        return b"".join(parts) + (self.facets.get(shard, b"") if kind == "d" else b"")
+        facets = self.facets.get(shard, b"") if kind == "d" else b""
+        if len(self.changed) == len(self.rows):  # every block is new: they lie in the spill in order
+            return self.new[kind].shard(shard) + facets
+        old, new = self.old_blocks(kind, shard), iter(self.new[kind].blocks(shard))
+        return b"".join(old[row] if row is not None else next(new) for row in self.rows) + facets
 
     def old_blocks(self, kind: str, shard: int) -> dict[int, bytes]:
         """The old shard file cut into its batches' blocks (at the lengths the cache kept)."""
