@@ -265,3 +265,25 @@ def test_own_link_is_the_labelled_page_never_a_post_or_a_related_paper():
     assert own_link(make("Other", comment="参考論文: https://arxiv.org/abs/2401.00002")) is None
     assert own_link(make("GPT4All", comment="ローカルで動く。\nhttps://gpt4all.io/index.html")) == (
         "https://gpt4all.io/index.html")
+
+
+def test_mentions_from_the_memo_equal_a_fresh_reading_when_names_come_and_go(parsed):
+    """kb.cache.MentionMemo: a rebuild reads a text again only for a new name whose first word
+    it contains. Adding a paper named vLLM must still find it in the six texts read before that
+    write vLLM, and removing it must drop those mentions."""
+    from kb.cache import MentionMemo
+
+    memo = MentionMemo()
+    build_index(parsed.records, Settings(), memo)
+    vllm = make("vLLM: Easy, Fast, and Cheap LLM Serving")
+    grown = assign_ids(parsed.records + [vllm])
+    with_memo = build_index(grown, Settings(), memo)
+    fresh = build_index(grown, Settings())
+    assert [(r.mentions, r.mentioned_by) for r in with_memo.records] == \
+           [(r.mentions, r.mentioned_by) for r in fresh.records]
+    new_id = grown[-1].id
+    naming = sorted(r.title for r in with_memo.records if new_id in r.mentions)
+    assert len(naming) == len(with_memo.by_id[new_id].mentioned_by) == 6, naming
+    back = build_index(parsed.records, Settings(), memo)
+    assert not any(new_id in r.mentions for r in back.records)
+    assert [r.mentions for r in back.records] == [r.mentions for r in build_index(parsed.records, Settings()).records]

@@ -29,7 +29,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kb.cache import BuildCache, SavedResult, SiteState, code_digest, marker_stamp, settings_digest, sha, theme_digest
+from kb.cache import (
+    BuildCache,
+    MentionMemo,
+    SavedResult,
+    SiteState,
+    code_digest,
+    marker_stamp,
+    settings_digest,
+    sha,
+    theme_digest,
+)
 from kb.config import Settings
 from kb.discover import discover, files_stamp, relative_name
 from kb.models import Diagnostic, Severity
@@ -74,7 +84,7 @@ class BuildResult:
         return [d for d in self.diagnostics if d.severity is Severity.ERROR]
 
 
-def make_site(parsed: Parsed, root: Path, notes_dir: Path, settings: Settings, memo: dict | None = None,
+def make_site(parsed: Parsed, root: Path, notes_dir: Path, settings: Settings, memo: MentionMemo | None = None,
               plain: dict | None = None) -> Site:
     from kb.index import build_index
     from kb.render import Site, make_notes

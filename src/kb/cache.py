@@ -19,9 +19,9 @@ Other modules keep their own data here with `read_data(path, Model)` / `write_da
   the site with the keys of the version it holds (as differences from the site's). A rebuild
   brings the standby folder up to date by rendering only files whose key changed (kb.write);
   with nothing changed at all it returns at once.
-- **mentions found** (`mentions.json`): what each record's text names, by hashes of the
-  text and of every record name, so a rebuild that changed no title re-reads only the
-  changed records (kb.index.mentions).
+- **mentions found** (`mentions.json`): the names each record's text matched, by a hash of
+  the text, and the names they were matched against, so a rebuild re-reads only changed texts
+  and the texts that contain the first word of a new name (kb.index.mentions.MentionMemo).
 - **plain-text summaries** (`plain.json`): the one-line texts feeds show, by text hash, so
   a site-wide feed is rewritten without re-parsing every record's Markdown.
 
@@ -46,7 +46,7 @@ from kb.models import Diagnostic, ParsedNote
 from kb.write import Version, marker_stamp
 
 CACHE_DIR = ".kb-cache"
-FORMAT = "kb-cache-3"  # bump whenever a stored model changes shape
+FORMAT = "kb-cache-4"  # bump whenever a stored model changes shape
 MAX_BYTES = 4 << 30  # a cache file larger than this is not read (treated as foreign)
 TMP_PREFIX = ".tmp-"  # a file being written; a killed build leaves these, the next one removes them
 GITIGNORE = "*\n"
@@ -190,8 +190,20 @@ class PlainFile(Stored):
     plain: dict[str, str]
 
 
+@dataclass
+class MentionMemo:
+    """What each record text named, kept by the build cache between builds: per text digest the
+    entries it matched, and the entries (names) they were matched against. A rebuild reads a
+    record's text again only when the text changed, or when a name was added whose first word
+    the text contains; names that went away are dropped from the stored matches."""
+
+    matches: dict[str, frozenset[str]] = field(default_factory=dict)
+    names: frozenset[str] = frozenset()
+
+
 class MentionsFile(Stored):
-    mentions: dict[str, frozenset[str]]
+    matches: dict[str, frozenset[str]]  # record text digest -> name entries it matched (kb.index.mentions)
+    names: frozenset[str]  # the name entries those were matched against
 
 
 class NoteLine(BaseModel):
@@ -260,7 +272,7 @@ class BuildCache:
     folder: Path | None
     notes: dict[str, NoteEntry] = field(default_factory=dict)
     plain: dict[str, str] = field(default_factory=dict)
-    mentions: dict[str, frozenset[str]] = field(default_factory=dict)
+    mentions: MentionMemo = field(default_factory=MentionMemo)
     last: SiteState | None = None
     fresh: bool = False
     problems: list[Diagnostic] = field(default_factory=list)  # cache files discarded, and why
@@ -292,7 +304,7 @@ class BuildCache:
         plain = self.read("plain.json", lambda path: read_data(path, PlainFile))
         self.plain = dict(plain.plain) if plain else {}
         mentions = self.read("mentions.json", lambda path: read_data(path, MentionsFile))
-        self.mentions = dict(mentions.mentions) if mentions else {}
+        self.mentions = MentionMemo(dict(mentions.matches), mentions.names) if mentions else MentionMemo()
         for name in LEGACY:
             if (self.folder / name).exists():
                 self.problems.append(Diagnostic(path=f"{CACHE_DIR}/{name}", message="cache file ignored and "
@@ -311,7 +323,8 @@ class BuildCache:
                 (self.folder / name).unlink(missing_ok=True)
             write_notes(self.folder / "notes.jsonl", self.notes)
             write_data(self.folder / "plain.json", PlainFile(format=FORMAT, plain=self.plain))
-            write_data(self.folder / "mentions.json", MentionsFile(format=FORMAT, mentions=self.mentions))
+            write_data(self.folder / "mentions.json", MentionsFile(format=FORMAT, matches=self.mentions.matches,
+                                                                   names=self.mentions.names))
             if self.last is not None:
                 write_data(self.folder / "site.json", SiteFile(format=FORMAT, site=self.last))
         except OSError:

@@ -1,6 +1,6 @@
 """The index stage: parsed records in, one read-only KnowledgeBase out (tags, dates, people, links).
 
-    build_index(records, settings, memo=None, notes=()) -> KnowledgeBase
+    build_index(records, settings, memo=None) -> KnowledgeBase
 
 The parsed records (kb.models.Record, frozen) are never changed: each step returns values by
 record id, and the stage ends by making one frozen LinkedRecord per record. Order: a paper's
@@ -11,6 +11,7 @@ reading what the ones before it settled.
 
 from __future__ import annotations
 
+from kb.cache import MentionMemo
 from kb.config import Settings
 from kb.index.compute import link_compute
 from kb.index.dates import build_date_index, inferred_dates, newest_first
@@ -30,7 +31,7 @@ def updated(records: list[Record], values: dict[str, dict]) -> list[Record]:
     return [record.model_copy(update=values[record.id]) if record.id in values else record for record in records]
 
 
-def link_records(records: list[Record], memo: dict | None = None) -> list[LinkedRecord]:
+def link_records(records: list[Record], memo: MentionMemo | None = None) -> list[LinkedRecord]:
     """The records with their link fields, in dependency order: same paper, mentions, related,
     compute. `memo` (from the build cache) lets mention detection skip text it has read before."""
     same_as = link_same_papers(records)
@@ -43,7 +44,7 @@ def link_records(records: list[Record], memo: dict | None = None) -> list[Linked
         "compute": compute[record.id]}) for record in records]
 
 
-def build_index(records: list[Record], settings: Settings, memo: dict | None = None) -> KnowledgeBase:
+def build_index(records: list[Record], settings: Settings, memo: MentionMemo | None = None) -> KnowledgeBase:
     records = updated(records, own_links(records))
     records = [LinkedRecord.of(r, {}) for r in records]  # from here on, records may carry date_inferred
     records = newest_first(updated(records, inferred_dates(records)))  # every group lists newest first

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections import defaultdict
 from functools import lru_cache
 
+from kb.cache import MentionMemo
 from kb.formats.listing import LINK_SECTION
 from kb.index.names import cased_tokens, names_of
 from kb.models import Record
@@ -34,10 +36,17 @@ class NameIndex:
                 self.ids[words].add((record.id, joined(name.cased) if name.cased else None))
                 self.lengths[words[0]].add(len(words))
 
-    def find(self, text: tuple[tuple[str, ...], tuple[str, ...]]) -> set[str]:
-        """Ids of every record whose name occurs in the text as a whole token run.
+    def entries(self) -> frozenset[str]:
+        """Every (name, record, capitals) entry, as entry_key strings."""
+        return frozenset(entry_key(words, record_id, spelled) for words, found in self.ids.items()
+                         for record_id, spelled in found)
 
-        `text` is (folded tokens, the same tokens with their capitals), from `record_words`."""
+    def find(self, text: tuple[tuple[str, ...], tuple[str, ...]]) -> set[str]:
+        """The entries (entry_key) of every name that occurs in the text as a whole token run.
+
+        `text` is (folded tokens, the same tokens with their capitals), from `record_words`.
+        Each entry is found or not on its own, whatever the other names: so a stored result stays
+        right for every name that did not change (MentionMemo)."""
         words, cased = text
         found: set[str] = set()
         lengths, ids = self.lengths, self.ids
@@ -45,9 +54,10 @@ class NameIndex:
             return found
         for start in [i for i, word in enumerate(words) if word in lengths]:
             for length in lengths[words[start]]:
-                for record_id, spelled in ids.get(words[start:start + length], ()):
+                name = words[start:start + length]
+                for record_id, spelled in ids.get(name, ()):
                     if spelled is None or cased[start:start + length] == spelled:
-                        found.add(record_id)
+                        found.add(entry_key(name, record_id, spelled))
         return found
 
 
@@ -63,13 +73,17 @@ def own_sections(record: Record) -> list:
     return [section for section in record.sections if section.heading != LINK_SECTION]
 
 
+def text_parts(record: Record) -> list[str]:
+    """The record's own text (title excluded), field by field."""
+    parts = [getattr(record, name) or "" for name in TEXT_FIELDS]
+    return parts + [f"{section.heading}\n{section.body}" for section in own_sections(record)]
+
+
 def record_words(record: Record) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Tokens of the record's own text (title excluded), fields separated by a blank token:
     (folded, with capitals)."""
-    parts = [getattr(record, name) or "" for name in TEXT_FIELDS]
-    parts += [f"{section.heading}\n{section.body}" for section in own_sections(record)]
     cased: list[str] = []
-    for part in parts:
+    for part in text_parts(record):
         cased.extend(cased_tokens(part))
         cased.append("\n")
     forms = list(map(word_forms, cased))
@@ -94,44 +108,63 @@ def text_digest(record: Record) -> str:
     return h.hexdigest()
 
 
-def names_digest(index: NameIndex) -> str:
-    h = hashlib.blake2b(digest_size=20)
-    for name in sorted(index.ids):
-        spelled = sorted(f"{record_id}\x1e{' '.join(cased or ())}" for record_id, cased in index.ids[name])
-        h.update("\x1f".join(name).encode() + b"\x00" + "\x1f".join(spelled).encode() + b"\x01")
-    return h.hexdigest()
+def entry_key(words: tuple[str, ...], record_id: str, spelled: tuple[str, ...] | None) -> str:
+    return "\x1f".join(words) + "\x1e" + record_id + "\x1e" + ("\x1f".join(spelled) if spelled else "")
+
+
+def entry_id(key: str) -> str:
+    return key.split("\x1e")[1]
+
+
+def entry_first_word(key: str) -> str:
+    return key.split("\x1e")[0].split("\x1f")[0]
 
 
 def link_mentions(records: list[Record], same_as: dict[str, list[str]],
-                  memo: dict[str, frozenset[str]] | None = None) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """Each record's `mentions` and `mentioned_by` (sorted ids); never self, never the same paper.
-
-    `memo` (kept by the build cache) maps (record text, every name) hashes to what find()
-    returned, so a rebuild that changed no title re-reads only the changed records' text.
-    """
-    index = NameIndex(records)
-    names = names_digest(index) if memo is not None else ""
-    used: dict[str, frozenset[str]] = {}
+                  memo: MentionMemo | None = None) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Each record's `mentions` and `mentioned_by` (sorted ids); never self, never the same paper."""
+    reader = MatchReader(NameIndex(records), memo)
     mentions: dict[str, list[str]] = {}
     mentioned_by: dict[str, set[str]] = defaultdict(set)
     for record in records:
-        found = found_in(record, index, names, memo, used)
+        found = {entry_id(key) for key in reader.matches(record)}
         mentions[record.id] = sorted(found - {record.id, *same_as.get(record.id, ())})
         for other in mentions[record.id]:
             mentioned_by[other].add(record.id)
-    if memo is not None:
-        memo.clear()
-        memo.update(used)
+    reader.remember()
     return mentions, {record.id: sorted(mentioned_by.get(record.id, ())) for record in records}
 
 
-def found_in(record: Record, index: NameIndex, names: str, memo: dict | None, used: dict) -> frozenset[str]:
-    """The ids the record's text names (from the memo when its text and every name are unchanged)."""
-    if memo is None:
-        return frozenset(index.find(record_words(record)))
-    key = names + text_digest(record)
-    found = memo.get(key)
-    if found is None:
-        found = frozenset(index.find(record_words(record)))
-    used[key] = found
-    return found
+class MatchReader:
+    """The entries each record's text matches, from the memo where they are still right."""
+
+    def __init__(self, index: NameIndex, memo: MentionMemo | None) -> None:
+        self.index, self.memo = index, memo
+        self.used: dict[str, frozenset[str]] = {}
+        self.names = index.entries() if memo is not None else frozenset()
+        self.removed = memo.names - self.names if memo is not None else frozenset()
+        added = self.names - memo.names if memo is not None else frozenset()
+        self.added_words = {entry_first_word(key) for key in added}
+
+    def matches(self, record: Record) -> frozenset[str]:
+        if self.memo is None:
+            return frozenset(self.index.find(record_words(record)))
+        key = text_digest(record)
+        known = self.memo.matches.get(key)
+        if known is None or (self.added_words and may_contain(record, self.added_words)):
+            found = frozenset(self.index.find(record_words(record)))
+        else:
+            found = known - self.removed
+        self.used[key] = found
+        return found
+
+    def remember(self) -> None:
+        if self.memo is not None:
+            self.memo.matches, self.memo.names = self.used, self.names
+
+
+def may_contain(record: Record, words: set[str]) -> bool:
+    """False only when no token of the record's text can be one of `words`: every token of
+    record_words, hyphen-joined and folded, is a substring of the whole text treated the same way."""
+    text = fold(_INNER_HYPHEN.sub("", unicodedata.normalize("NFKC", "\n".join(text_parts(record)))))
+    return any(word in text for word in words)
