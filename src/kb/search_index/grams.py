@@ -50,21 +50,26 @@ def fnv(columns: list[np.ndarray]) -> np.ndarray:
 
 
 def varints(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """LEB128 bytes of every value (< 2**35), and the byte offset where each value starts (plus the end)."""
+    """LEB128 bytes of every value (< 2**35), and the byte offset where each value starts (plus the end).
+    Most values take one byte: only the others go through the loop."""
     values = values.astype(np.uint32 if values.max(initial=0) < 1 << 32 else np.uint64)
+    big = np.flatnonzero(values >= 0x80)
+    rest = values[big]
     sizes = np.ones(len(values), dtype=np.int64)
-    for bits in (7, 14, 21, 28):
-        sizes += values >= (1 << bits)
+    sizes[big] = 2 + sum((rest >= (1 << bits)).astype(np.int64) for bits in (14, 21, 28))
     offsets = np.zeros(len(values) + 1, dtype=np.int64)
     np.cumsum(sizes, out=offsets[1:])
     data = np.empty(int(offsets[-1]), dtype=np.uint8)
-    at, rest, size = offsets[:-1], values, sizes
-    for k in range(5):  # byte k of the values that have one (most values are a single byte)
-        longer = size > k + 1
-        data[at + k] = (rest & 0x7F).astype(np.uint8) | (longer.astype(np.uint8) << np.uint8(7))
-        if not longer.any():
+    data[offsets[:-1]] = (values & 0x7F).astype(np.uint8)
+    at, size = offsets[big], sizes[big]
+    data[at] |= 0x80
+    for k in range(1, 5):  # byte k of the values that have one
+        rest = rest >> 7
+        data[at + k] = (rest & 0x7F).astype(np.uint8) | ((size > k + 1).astype(np.uint8) << np.uint8(7))
+        longer = np.flatnonzero(size > k + 1)
+        if not len(longer):
             break
-        at, rest, size = at[longer], rest[longer] >> 7, size[longer]
+        at, rest, size = at[longer], rest[longer], size[longer]
     return data, offsets
 
 
