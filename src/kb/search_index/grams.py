@@ -78,7 +78,7 @@ class Batch:
     into code points with their row (the record's place in the batch), record number and virtual
     position."""
 
-    def __init__(self, numbers: list[int], regions: list[tuple[str, str, str, str]]) -> None:
+    def __init__(self, numbers: list[int], regions: list[tuple[str, str, str, str]], tables: bool = True) -> None:
         self.numbers = np.array(numbers, dtype=np.int64)
         pieces, rows, bases = [], [], []
         for row, parts in enumerate(regions):
@@ -86,7 +86,7 @@ class Batch:
                 pieces.append(parts[region] + "\0")
                 rows.append(row)
                 bases.append((3 - region) << REGION_BITS)
-        self.cp, lengths = folded_code_points(pieces)
+        self.cp, lengths = folded_code_points(pieces, tables)
         piece = np.repeat(np.arange(len(pieces)), lengths)
         starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
         self.row = np.array(rows, dtype=np.int64)[piece]

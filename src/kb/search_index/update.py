@@ -122,9 +122,9 @@ _JOB: tuple | None = None  # what forked workers read (never pickled)
 
 def postings_of(b: int) -> dict[str, Blocks]:
     """The `d` and `p` blocks of batch b of the records in _JOB."""
-    ordered, numbers, spans, shards = _JOB
+    ordered, numbers, spans, shards, tables = _JOB
     start, end = spans[b]
-    batch = Batch(numbers[start:end], [search_regions(r) for r in ordered[start:end]])
+    batch = Batch(numbers[start:end], [search_regions(r) for r in ordered[start:end]], tables)
     return {"d": doc_postings(batch, shards[0]), "p": position_postings(batch, shards[1])}
 
 
@@ -132,8 +132,9 @@ def batch_postings(job: tuple, batches: list[int]) -> Iterator[tuple[int, dict[s
     """Postings of the given batches, in order, as they come; several batches are shared between
     WORKERS forked processes (they read the records from this process's memory and send back arrays)."""
     global _JOB
-    _JOB = job
-    fold_tables()  # made once, before the workers fork
+    _JOB = (*job, len(batches) > 1)
+    if len(batches) > 1:
+        fold_tables()  # made once, before the workers fork
     try:
         if len(batches) < 2 or WORKERS < 2 or "fork" not in multiprocessing.get_all_start_methods():
             yield from ((b, postings_of(b)) for b in batches)
