@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,14 @@ SEEDS = {
     "blog_no_date": "003_ed31778f23d8584c.txt",
     "listing": "004_92a03f46596b4115.txt",
 }
+
+
+def settled_names(folder: Path, timeout: float = 20) -> list[str]:
+    """The names in folder once kb's background removals (`.<site>.old-*` folders) are done."""
+    deadline = time.monotonic() + timeout
+    while any(".old-" in p.name for p in folder.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return sorted(p.name for p in folder.iterdir())
 
 
 def load_seed(name: str) -> tuple[SourceFile, ParsedNote]:

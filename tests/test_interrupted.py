@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NOTES
+from conftest import NOTES, settled_names
 from kb.build import build_site
 from kb.config import Settings
 from kb.write import MARKER, exchange, swap_in
@@ -59,7 +59,7 @@ def test_a_killed_build_always_leaves_a_complete_site_and_the_next_build_cleans_
     assert interrupted  # some kills did land while a new site was being written
     result = build_site(project, Settings(), project / "site", search=False, clean=True)
     assert not result.errors
-    leftovers = [p.name for p in project.iterdir() if p.name.startswith(".site.")]
+    leftovers = [name for name in settled_names(project) if name.startswith(".site.")]
     cache_temp = [p.name for p in (project / ".kb-cache").iterdir() if p.name.startswith(".tmp-")]
     assert leftovers == [".site.standby"] and cache_temp == []  # the standby is the previous version, kept
     assert {f"records/killed-build-{n}/index.html" for n in range(len(KILL_AT))} <= set(result.files)

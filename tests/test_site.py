@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from click.testing import CliRunner
 
-from conftest import NOTES, ROOT, SEEDS
+from conftest import NOTES, ROOT, SEEDS, settled_names
 from kb import write, writers
 from kb.build import build_site
 from kb.cli import main
@@ -323,7 +323,7 @@ def test_failed_build_leaves_previous_site_intact(evil_project, monkeypatch):
         with pytest.raises(WriteError, match="simulated"):  # a filesystem error is a message, never a traceback
             build_site(evil_project, Settings(), out, search=False, clean=clean)
         assert tree(out) == before
-        assert sorted(p.name for p in out.parent.iterdir()) == [".site.standby", "site"]
+        assert settled_names(out.parent) == [".site.standby", "site"]
 
 
 def test_failure_in_search_index_leaves_previous_site_intact(evil_project, monkeypatch):

@@ -3,11 +3,12 @@
 Two folders take turns: `site/` (the published site) and its standby folder beside it,
 `.site.standby/site`, which holds the previous version. A build brings the standby folder up to
 the new version (writes the files whose key differs from the standby's, hard-links those
-unchanged since the current site, removes files no longer produced; kb.writers), then swaps the
-two in one atomic rename-exchange (Linux renameat2 RENAME_EXCHANGE): `site/` is a complete real
-folder at every instant, and the old site becomes the standby. Editing one note touches the few
-files that depend on it, not every file of the site. Where the exchange is not available, two
-renames do it (with a moment without the folder).
+unchanged since the current site, moves files no longer produced or replaced into a trash
+folder removed in the background; kb.writers), then swaps the two in one atomic rename-exchange
+(Linux renameat2 RENAME_EXCHANGE): `site/` is a complete real folder at every instant, and the
+old site becomes the standby. Editing one note touches the few files that depend on it, not
+every file of the site. Where the exchange is not available, renames do it (with a moment
+without the folder).
 
 The standby folder is trusted only while its marker file is the one recorded with its keys
 (kb.cache.SiteState): a build removes that marker before it changes anything in the folder, so
@@ -33,7 +34,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.writers import LIBC, Job, Plan, Progress, WriteError, die_with_parent, place_all, replace_by_link, safe_relative
+from kb.writers import (
+    LIBC,
+    Job,
+    Plan,
+    Progress,
+    WriteError,
+    die_with_parent,
+    discard,
+    place_all,
+    replace_by_link,
+    safe_relative,
+)
 
 __all__ = ["MARKER", "Published", "Version", "WriteError", "check_target", "die_with_parent", "exchange",
            "remove_leftovers", "swap_in", "write_site"]
@@ -290,10 +302,10 @@ def clone_site(current: Version, spare: Path) -> dict[str, str]:
     return {name: key for name, key in current.keys.items() if replace_by_link(current.folder / name, spare / name)}
 
 
-def remove_files(folder: Path, names: list[str]) -> None:
-    """Files no longer produced, and the folders they leave empty."""
+def remove_files(folder: Path, names: list[str], trash: Path) -> None:
+    """Files no longer produced (into the trash), and the folders they leave empty."""
     for name in names:
-        (folder / safe_relative(name)).unlink(missing_ok=True)
+        discard(folder / safe_relative(name), trash)
     for parent in sorted({(folder / name).parent for name in names}, key=lambda p: -len(p.parts)):
         while parent != folder and parent.is_dir() and not any(parent.iterdir()):
             parent.rmdir()
@@ -302,19 +314,33 @@ def remove_files(folder: Path, names: list[str]) -> None:
 
 def sync_site(plan: Plan, current: Version, standby: Version | None, workers: int,
               progress: Progress | None) -> Published:
-    """Bring the standby folder up to the plan (only files whose key differs), then swap it in."""
+    """Bring the standby folder up to the plan (only files whose key differs), then swap it in.
+    Replaced files go to a trash folder removed in the background once the swap is done."""
     out_dir, spare = current.folder, standby_folder(current.folder)
+    trash = None
     try:
         held = standby.keys if standby is not None and standby.folder == spare else clone_site(current, spare)
         (spare / MARKER).unlink(missing_ok=True)  # from here on, the standby's recorded keys are void
-        remove_files(spare, [name for name in held if name not in plan.keys])
+        trash = new_folder(out_dir)
+        remove_files(spare, [name for name in held if name not in plan.keys], trash)
         todo = [name for name, key in plan.keys.items() if held.get(name) != key]
-        rendered = place_all(Job(spare, plan, same_keys(plan, current, todo), out_dir), todo, workers, progress)
+        job = Job(spare, plan, same_keys(plan, current, todo), out_dir, trash=trash)
+        rendered = place_all(job, todo, workers, progress)
         write_marker(spare)
         swap(spare, out_dir)
     except OSError as exc:
         raise os_problem(exc) from exc
+    finally:
+        if trash is not None:
+            empty_trash(trash, out_dir)
     return Published(rendered, spare, current.keys)
+
+
+def empty_trash(trash: Path, out_dir: Path) -> None:
+    if any(trash.iterdir()):
+        remove_folders(put_aside(trash, out_dir), later=True)
+    else:
+        trash.rmdir()
 
 
 def write_site(plan: Plan, out_dir: Path, current: Version | None = None, standby: Version | None = None,
