@@ -75,9 +75,11 @@ def die_with_parent(parent: int) -> None:
 
 
 def link_or_copy(source: Path, target: Path) -> None:
+    """A hard link, or a copy where links are not possible (another device, a file system
+    without them); never a copy into an existing target (it may be shared with the live site)."""
     try:
         os.link(source, target)
-    except FileNotFoundError:
+    except (FileNotFoundError, FileExistsError):
         raise
     except OSError:
         shutil.copyfile(source, target)
