@@ -116,8 +116,8 @@ def entry_id(key: str) -> str:
     return key.split("\x1e")[1]
 
 
-def entry_first_word(key: str) -> str:
-    return key.split("\x1e")[0].split("\x1f")[0]
+def entry_words(key: str) -> tuple[str, ...]:
+    return tuple(key.split("\x1e")[0].split("\x1f"))
 
 
 def link_mentions(records: list[Record], same_as: dict[str, list[str]],
@@ -144,14 +144,16 @@ class MatchReader:
         self.names = index.entries() if memo is not None else frozenset()
         self.removed = memo.names - self.names if memo is not None else frozenset()
         added = self.names - memo.names if memo is not None else frozenset()
-        self.added_words = {entry_first_word(key) for key in added}
+        found = sorted({entry_words(key) for key in added})
+        self.added = [word_patterns(words) for words in found]
+        self.ascii = all(word.isascii() for words in found for word in words)
 
     def matches(self, record: Record) -> frozenset[str]:
         if self.memo is None:
             return frozenset(self.index.find(record_words(record)))
         key = text_digest(record)
         known = self.memo.matches.get(key)
-        if known is None or (self.added_words and may_contain(record, self.added_words)):
+        if known is None or (self.added and may_contain(record, self.added, self.ascii)):
             found = frozenset(self.index.find(record_words(record)))
         else:
             found = known - self.removed
@@ -163,8 +165,43 @@ class MatchReader:
             self.memo.matches, self.memo.names = self.used, self.names
 
 
-def may_contain(record: Record, words: set[str]) -> bool:
-    """False only when no token of the record's text can be one of `words`: every token of
-    record_words, hyphen-joined and folded, is a substring of the whole text treated the same way."""
-    text = fold(_INNER_HYPHEN.sub("", unicodedata.normalize("NFKC", "\n".join(text_parts(record)))))
-    return any(word in text for word in words)
+def word_patterns(words: tuple[str, ...]) -> list[tuple[str, re.Pattern | None]]:
+    """A test per word of a name: the word, and for an ASCII word a search for it as a whole word."""
+    return [(w, re.compile(f"(?<![0-9a-z]){re.escape(w)}(?![0-9a-z])") if w.isascii() else None) for w in words]
+
+
+def holds(text: str, word: str, whole: re.Pattern | None) -> bool:
+    return word in text and (whole is None or whole.search(text) is not None)
+
+
+def may_contain(record: Record, names: list[list[tuple[str, re.Pattern | None]]], ascii_names: bool) -> bool:
+    """False only when the record's text cannot hold any of the names: a name's every token,
+    hyphen-joined and folded, is then in the whole text treated the same way, an ASCII one
+    between non-alphanumerics (the token rule, kb.index.names). For ASCII names and a text with
+    no character that NFKC turns into ASCII (full-width letters, ligatures...), case folding alone
+    gives the same ASCII at a fraction of the cost."""
+    raw = "\n".join(text_parts(record))
+    if ascii_names and ascii_lookalikes().isdisjoint(raw):
+        text = _INNER_HYPHEN.sub("", raw).lower()  # no İ or K here: lower() adds no ASCII
+    else:
+        text = fold(_INNER_HYPHEN.sub("", unicodedata.normalize("NFKC", raw)))
+    return any(all(holds(text, word, whole) for word, whole in words) for words in names)
+
+
+TOKEN_ASCII = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'.+-")
+
+
+@lru_cache(maxsize=1)
+def ascii_lookalikes() -> frozenset[str]:
+    """Characters that can put into a folded token an ASCII letter, digit or the punctuation a
+    token holds (' . + -) without being ASCII: those NFKC or case folding turn into one (ＬｏＲＡ,
+    ﬁ, ①, 𝐀, ß, ．...) and combining marks (which NFKC composes with an ASCII letter before
+    them). Full-width brackets and colons, which only ever end a token, are not among them."""
+    return frozenset(chr(code) for code in range(0x80, 0x20000)
+                     if not 0xD800 <= code < 0xE000 and shows_ascii(chr(code)))
+
+
+def shows_ascii(char: str) -> bool:
+    if unicodedata.combining(char):
+        return True
+    return not TOKEN_ASCII.isdisjoint(unicodedata.normalize("NFKC", char) + char.casefold())
