@@ -248,7 +248,7 @@ def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | 
     if cache:
         site_dir = out_dir.resolve()
         store.last = SiteState(site=str(site_dir), marker=marker_stamp(site_dir), build_id=this_build, stamp=stamp,
-                               keys=files.keys, pagefind=exe, **published.standby_fields(files.keys),
+                               keys=files.keys, search=exe, **published.standby_fields(files.keys),
                                result=SavedResult(files=result.files, records=result.records, notes=result.notes,
                                                   diagnostics=tuple(parsed.diagnostics)))
         store.prune_plain(len(site.kb.records))

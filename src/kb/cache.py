@@ -174,7 +174,7 @@ class SiteState(BaseModel):
     marker: tuple[int, int, int]  # (st_dev, st_ino, st_mtime_ns) of the site's marker file
     build_id: str
     keys: dict[str, str]  # site path -> input key
-    pagefind: str | None  # the Pagefind executable that indexed the site, if any
+    search: str | None  # the search indexer that indexed the site ("kb.search_index"), None without search
     result: SavedResult | None = None  # for a build that changes nothing
     stamp: str | None = None  # build inputs by file name, size and time (kb.build.quick_stamp)
     standby: str | None = None  # the standby folder beside the site, holding another version (kb.write)
