@@ -103,13 +103,20 @@ def bench_size(n: int, args: argparse.Namespace, mkdocs_cmd: list[str] | None, p
     return entry
 
 
-def search_index_time(project: Path) -> dict:
-    """kb's search index alone, inside a clean build and the rebuild after editing one note."""
-    cmd = [sys.executable, str(BENCH / "search_index_time.py"), str(project)]
+def script_figures(script: str, project: Path) -> dict:
+    """The JSON a bench/ script prints about a project, or why it gave none."""
+    cmd = [sys.executable, str(BENCH / script), str(project)]
     done = subprocess.run(cmd, cwd=REPO, env=tool_env(), capture_output=True, text=True)
     if done.returncode != 0:
-        return {"skipped": f"search_index_time.py failed: {(done.stderr or done.stdout)[-300:]}"}
-    figures = json.loads(done.stdout)
+        return {"skipped": f"{script} failed: {(done.stderr or done.stdout)[-300:]}"}
+    return json.loads(done.stdout)
+
+
+def search_index_time(project: Path) -> dict:
+    """kb's search index alone, inside a clean build and the rebuild after editing one note."""
+    figures = script_figures("search_index_time.py", project)
+    if "skipped" in figures:
+        return figures
     edit, add = figures["edit_one_note"], figures["add_one_note"]
     log(f"  search index: {figures['clean']['index_s']} s in a clean build, {edit['index_s']} s after editing one "
         f"note ({edit['index_files_rewritten']} of {edit['index_files']} files), {add['index_s']} s after adding one "
@@ -119,11 +126,7 @@ def search_index_time(project: Path) -> dict:
 
 def profile_builds(project: Path) -> dict:
     """cProfile of a clean build and a one-note rebuild, in one process (bench/profile_build.py)."""
-    cmd = [sys.executable, str(BENCH / "profile_build.py"), str(project)]
-    done = subprocess.run(cmd, cwd=REPO, env=tool_env(), capture_output=True, text=True)
-    if done.returncode != 0:
-        return {"skipped": f"profile_build.py failed: {(done.stderr or done.stdout)[-300:]}"}
-    figures = json.loads(done.stdout)
+    figures = script_figures("profile_build.py", project)
     for line in profile_lines(figures):
         log(f"  {line}")
     return figures

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sys
@@ -25,6 +26,12 @@ SEEDS = {
     "listing": "004_92a03f46596b4115.txt",
 }
 
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """Every file below folder, by its path, as a SHA-256 of its bytes (to compare two builds)."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 def settled_names(folder: Path, timeout: float = 20) -> list[str]:
     """The names in folder once kb's background removals (`.<site>.old-*` folders) are done."""

@@ -7,7 +7,6 @@ first build writes `.kb-cache/.gitignore` so a notes repository cannot commit a 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import shutil
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NOTES, SEEDS
+from conftest import NOTES, SEEDS, tree
 from kb.build import build_site
 from kb.cache import CACHE_DIR, FORMAT, BuildCache
 from kb.config import Settings
@@ -31,11 +30,6 @@ class Planted:
 
     def __reduce__(self):
         return (os.system, (f"touch {self.marker}",))
-
-
-def tree(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture()

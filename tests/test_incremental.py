@@ -3,12 +3,13 @@
 The property test starts from a copy of the real notes plus a native note, applies a random
 sequence of edits (note text, new note, rename, delete, a template override, kb.yaml's
 title) and after each one compares an incremental build with a clean build (`clean=True`,
-which ignores the cache) into another folder: same paths, same bytes.
+which ignores the cache) into another folder: same paths, same bytes; it also checks the
+dependency graph: what was re-rendered is exactly what had a declared input change, and
+covers every file whose bytes changed.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import time
@@ -18,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import NOTES
+from conftest import NOTES, tree
 from kb.build import build_site
 from kb.config import load_settings
 from kb.render.templates import builtin_theme_dir
@@ -41,11 +42,6 @@ print({n})
 """
 
 
-def tree(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 def make_project(base: Path) -> Path:
     root = base / "project"
     shutil.copytree(NOTES, root / "notes")
@@ -53,9 +49,10 @@ def make_project(base: Path) -> Path:
     return root
 
 
-def build(root: Path, out: str, clean: bool = False, search: bool = False):
+def build(root: Path, out: str, clean: bool = False, search: bool = False, trace: bool = False):
     """keep_going: a random edit may break a note, which both builds then leave out (kb.build's rule)."""
-    return build_site(root, load_settings(root)[0], root.parent / out, search=search, clean=clean, keep_going=True)
+    return build_site(root, load_settings(root)[0], root.parent / out, search=search, clean=clean, keep_going=True,
+                      trace=trace)
 
 
 def note_files(root: Path) -> list[Path]:
@@ -118,22 +115,37 @@ def base(tmp_path_factory) -> Path:
 @settings(max_examples=10, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(st.tuples(st.sampled_from(sorted(OPERATIONS)), st.integers(0, 1000)), min_size=1, max_size=3))
 def test_incremental_build_equals_clean_build(base, ops, monkeypatch):
-    """Edits, additions, renames, deletions and template edits, in random order: every
-    incremental build equals a clean build. Quick stamps are trusted at once (no settle time),
-    so the no-read path is taken whenever a step changed nothing it can see."""
+    """Edits, additions, renames, deletions, template and kb.yaml edits, in random order: every
+    incremental build equals a clean build, and re-renders exactly the outputs whose declared
+    inputs changed (kb.render.inputs):
+    - soundness: every output whose bytes differ from the previous build's was re-rendered;
+    - precision: every re-rendered output had an input (or its code, settings, templates) whose
+      digest changed, and none whose inputs all kept their digests was re-rendered.
+    Quick stamps are trusted at once (no settle time), so the no-read path is taken whenever a
+    step changed nothing it can see."""
     monkeypatch.setattr("kb.discover.SETTLE_NS", 0)
     work = base / "case"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     root = make_project(work)
-    build(root, "site")  # fills the cache
+    reads = build(root, "site", trace=True).reads  # fills the cache
     for name, pick in ops:
+        before = tree(root.parent / "site")
         OPERATIONS[name](root, pick)
-        incremental = build(root, "site")
+        incremental = build(root, "site", trace=True)
         build_site(root, load_settings(root)[0], root.parent / "clean", search=False, clean=True, cache=False,
                    keep_going=True)
-        assert tree(root.parent / "site") == tree(root.parent / "clean"), (name, pick)
-        assert set(incremental.files) | {".kb-site"} == set(tree(root.parent / "clean"))
+        after = tree(root.parent / "clean")
+        assert tree(root.parent / "site") == after, (name, pick)
+        assert set(incremental.files) | {".kb-site"} == set(after)
+        differ = {path for path in after if before.get(path) != after[path]} - {".kb-site"}
+        assert not differ - set(incremental.made), f"{name} {pick}: stale {sorted(differ - set(incremental.made))[:5]}"
+        if incremental.reads is None:  # nothing the build reads changed: it made nothing
+            assert incremental.made == () and not differ
+            continue
+        changed = {path for path, now in incremental.reads.items() if reads.get(path) != now}
+        assert set(incremental.made) == changed, (name, pick, sorted(set(incremental.made) ^ changed)[:5])
+        reads = incremental.reads
 
 
 # --- the work a rebuild does ---------------------------------------------------------------------

@@ -13,16 +13,11 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from conftest import NOTES, settled_names
+from conftest import NOTES, settled_names, tree
 from kb import writers
 from kb.build import build_site
 from kb.config import load_settings
 from kb.write import MARKER, Version, write_site
-
-
-def tree(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture()
