@@ -282,7 +282,7 @@ def build_once(options: BuildOptions, clean: bool = False) -> int:
 def with_site_address(project: Project) -> tuple[Project, str | None]:
     """The project with its site's address when it can be known (kb.yaml, else GitHub Actions),
     and a line saying what was decided (None when kb.yaml sets it)."""
-    from kb.render.site import with_base_url
+    from kb.urls import with_base_url
 
     settings, note = with_base_url(project.settings, os.environ)
     return replace(project, settings=settings), note

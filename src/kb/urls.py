@@ -14,6 +14,12 @@ stage (kb.index.groups.unique_slugs, kb.text.slugify): Unicode kept, capped in b
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kb.config import Settings
+
 PATHS = {
     "home": "index.html",
     "record": "records/{}/index.html",
@@ -50,3 +56,38 @@ GROUP_PAGE = {"tags": "tag", "authors": "author", "venues": "venue", "meetings":
 def group_url(kind: str, slug: str) -> str:
     """A group's own page: url_for("tag", slug) for kind "tags", and so on."""
     return url_for(GROUP_PAGE[kind], slug)
+
+
+# --- the site's own address (feeds and the sitemap need it absolute) ---------------------------
+
+PLACEHOLDER_HOST = "example.invalid"
+
+
+def absolute_base(settings: Settings) -> str | None:
+    """kb.yaml's base_url, or None while it is unset (the built-in placeholder)."""
+    base = (settings.base_url or "").strip()
+    if not base or PLACEHOLDER_HOST in base:
+        return None
+    return base if base.endswith("/") else base + "/"
+
+
+def github_pages_url(env: Mapping[str, str]) -> str | None:
+    """The GitHub Pages address of the repository a GitHub Actions run builds, else None:
+    `OWNER/REPO` -> https://owner.github.io/REPO/, `OWNER/OWNER.github.io` -> https://owner.github.io/."""
+    owner, _, repo = env.get("GITHUB_REPOSITORY", "").partition("/")
+    if env.get("GITHUB_ACTIONS") != "true" or not owner or not repo:
+        return None
+    host = f"{owner.lower()}.github.io"
+    return f"https://{host}/" if repo.lower() == host else f"https://{host}/{repo}/"
+
+
+def with_base_url(settings: Settings, env: Mapping[str, str]) -> tuple[Settings, str | None]:
+    """Settings whose base_url is known when it can be: kb.yaml's, else GitHub Pages' in GitHub
+    Actions. The message says what was decided (None when kb.yaml sets it)."""
+    if absolute_base(settings):
+        return settings, None
+    inferred = github_pages_url(env)
+    if inferred:
+        return settings.model_copy(update={"base_url": inferred}), f"base_url not set in kb.yaml: using {inferred}"
+    return settings, ("base_url is not set in kb.yaml: feed.xml and sitemap.xml need the site's absolute address, "
+                      "so they were not written (set base_url: https://USER.github.io/REPO/)")

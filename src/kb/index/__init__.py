@@ -31,25 +31,27 @@ def updated(records: list[Record], values: dict[str, dict]) -> list[Record]:
     return [record.model_copy(update=values[record.id]) if record.id in values else record for record in records]
 
 
-def link_records(records: list[Record], memo: MentionMemo | None = None) -> list[LinkedRecord]:
+def link_records(records: list[Record], memo: MentionMemo | None = None,
+                 inferred: frozenset[str] = frozenset()) -> list[LinkedRecord]:
     """The records with their link fields, in dependency order: same paper, mentions, related,
-    compute. `memo` (from the build cache) lets mention detection skip text it has read before."""
+    compute. `memo` (from the build cache) lets mention detection skip text it has read before;
+    `inferred` are the ids whose issue date the index inferred."""
     same_as = link_same_papers(records)
     mentions, mentioned_by = link_mentions(records, same_as, memo)
     related = link_related(records, same_as, mentions, mentioned_by)
     compute = link_compute(records)
     return [LinkedRecord.of(record, {
-        "date_inferred": getattr(record, "date_inferred", False), "same_as": same_as[record.id],
+        "date_inferred": record.id in inferred, "same_as": same_as[record.id],
         "mentions": mentions[record.id], "mentioned_by": mentioned_by[record.id], "related": related[record.id],
         "compute": compute[record.id]}) for record in records]
 
 
 def build_index(records: list[Record], settings: Settings, memo: MentionMemo | None = None) -> KnowledgeBase:
     records = updated(records, own_links(records))
-    records = [LinkedRecord.of(r, {}) for r in records]  # from here on, records may carry date_inferred
-    records = newest_first(updated(records, inferred_dates(records)))  # every group lists newest first
+    dates = inferred_dates(records)  # {id: {"issue_date": month}}: marked date_inferred when linked
+    records = newest_first(updated(records, dates))  # first: every group below then lists its records newest first
     tags, canonical = build_tag_index(records, settings.tag_aliases, settings.bookkeeping_tags)
-    linked = link_records(updated(records, canonical), memo)
+    linked = link_records(updated(records, canonical), memo, frozenset(dates))
     return KnowledgeBase(
         records=linked,
         by_id={record.id: record for record in linked},

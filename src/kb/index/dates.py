@@ -49,12 +49,12 @@ def arxiv_month(arxiv_id: str | None) -> dt.date | None:
 
 
 def inferred_dates(records: list[Record]) -> dict[str, dict]:
-    """For an undated record with an arXiv id: that id's month, marked `date_inferred`."""
+    """For an undated record with an arXiv id: that id's month (the index marks it `date_inferred`)."""
     found: dict[str, dict] = {}
     for record in records:
         month = arxiv_month(record.arxiv_id) if record.issue_date is None else None
         if month is not None:
-            found[record.id] = {"issue_date": month, "date_inferred": True}
+            found[record.id] = {"issue_date": month}
     return found
 
 

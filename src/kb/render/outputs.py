@@ -32,7 +32,7 @@ from kb.render.inputs import Digests, Scope
 from kb.render.markdown import is_safe_url, pygments_css, render_markdown
 from kb.render.pages import Page, html_pages
 from kb.render.site import NoteFile, Site, make_notes, root_prefix
-from kb.render.templates import TemplateDigests, Theme
+from kb.render.templates import RenderError, TemplateDigests, Theme
 from kb.render.views import Item
 from kb.urls import group_url, url_for
 
@@ -72,10 +72,6 @@ def environment(site: Site, theme: Theme) -> Environment:
 
 
 GLOBAL_READS = ("path", "code", "settings", "template")  # in every key, beside the declared inputs
-
-
-class RenderError(Exception):
-    """A template could not render a page (a user's edited template, usually)."""
 
 
 def render_page(env: Environment, site: Site, page: Page) -> bytes:

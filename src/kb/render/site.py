@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import PurePosixPath
@@ -25,9 +24,7 @@ from kb.models import ParsedNote, Record
 from kb.render.summary import noted_line
 from kb.render.views import Facts, Item, Link
 from kb.text import fold
-from kb.urls import url_for
-
-PLACEHOLDER_HOST = "example.invalid"
+from kb.urls import absolute_base, url_for
 
 
 def root_prefix(page: str) -> str:
@@ -38,36 +35,6 @@ def root_prefix(page: str) -> str:
 def group_key(name: str) -> str:
     """The key kb.index.groups files an author or venue name under."""
     return " ".join(fold(name).split())
-
-
-def absolute_base(settings: Settings) -> str | None:
-    """kb.yaml's base_url, or None while it is unset (the built-in placeholder)."""
-    base = (settings.base_url or "").strip()
-    if not base or PLACEHOLDER_HOST in base:
-        return None
-    return base if base.endswith("/") else base + "/"
-
-
-def github_pages_url(env: Mapping[str, str]) -> str | None:
-    """The GitHub Pages address of the repository a GitHub Actions run builds, else None:
-    `OWNER/REPO` -> https://owner.github.io/REPO/, `OWNER/OWNER.github.io` -> https://owner.github.io/."""
-    owner, _, repo = env.get("GITHUB_REPOSITORY", "").partition("/")
-    if env.get("GITHUB_ACTIONS") != "true" or not owner or not repo:
-        return None
-    host = f"{owner.lower()}.github.io"
-    return f"https://{host}/" if repo.lower() == host else f"https://{host}/{repo}/"
-
-
-def with_base_url(settings: Settings, env: Mapping[str, str]) -> tuple[Settings, str | None]:
-    """Settings whose base_url is known when it can be: kb.yaml's, else GitHub Pages' in GitHub
-    Actions. The message says what was decided (None when kb.yaml sets it)."""
-    if absolute_base(settings):
-        return settings, None
-    inferred = github_pages_url(env)
-    if inferred:
-        return settings.model_copy(update={"base_url": inferred}), f"base_url not set in kb.yaml: using {inferred}"
-    return settings, ("base_url is not set in kb.yaml: feed.xml and sitemap.xml need the site's absolute address, "
-                      "so they were not written (set base_url: https://USER.github.io/REPO/)")
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,11 @@ class Theme:
                            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
+class RenderError(Exception):
+    """A template could not render a page (a user's edited template, usually); here,
+    not with the page machinery, so a build that renders nothing never imports it."""
+
+
 # Rendered from Python by a template global (kb.render.outputs.record_item), not by a tag a
 # template's source shows: every page depends on it.
 ALWAYS = ("partials/record_item.html",)
