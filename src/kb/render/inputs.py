@@ -168,12 +168,15 @@ class Scope:
         self.need(f"record:{record.id}")
         return self._site.facts(record)
 
-    def items(self, ids: Iterable[str]) -> list[Item]:
-        found = []
+    def declared(self, kind: str, ids: Iterable[str]) -> list[str]:
+        """The ids, each checked to be declared as `kind:<id>`."""
+        ids = list(ids)
         for record_id in ids:
-            self.need(f"item:{record_id}")
-            found.append(self._site.items[record_id])
-        return found
+            self.need(f"{kind}:{record_id}")
+        return ids
+
+    def items(self, ids: Iterable[str]) -> list[Item]:
+        return [self._site.items[i] for i in self.declared("item", ids)]
 
     def neighbours(self, record_id: str) -> dict[str, Item | None]:
         self.need(f"order:{record_id}")
@@ -218,11 +221,11 @@ class Scope:
 
     def entries(self, ids: Iterable[str]) -> list[LinkedRecord]:
         """Records, for what records.json and the feeds show of them (entry:<id>)."""
-        return [self._site.kb.by_id[i] for i in ids if self.need(f"entry:{i}") is None]
+        return [self._site.kb.by_id[i] for i in self.declared("entry", ids)]
 
     def cited(self, ids: Iterable[str]) -> tuple[list[LinkedRecord], dict[str, str]]:
         """Records and their citation keys, for BibTeX (cite:<id>)."""
-        records = [self._site.kb.by_id[i] for i in ids if self.need(f"cite:{i}") is None]
+        records = [self._site.kb.by_id[i] for i in self.declared("cite", ids)]
         keys = self._site.citation_keys
         return records, {r.id: keys[r.id] for r in records if r.id in keys}
 

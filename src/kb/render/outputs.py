@@ -120,7 +120,7 @@ class Output:
     reads: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
-def tag_outputs(site: Site, key) -> list[Output]:
+def tag_outputs(site: Site, reads_of) -> list[Output]:
     """Each tag's BibTeX file, and its Atom feed when the site has an address."""
     outputs: list[Output] = []
     for group in site.kb.tags:
@@ -130,17 +130,22 @@ def tag_outputs(site: Site, key) -> list[Output]:
             feed = Feed(f"{folder}/feed.xml", f"{folder}/index.html", f"{site.settings.title}: {group.name}",
                         f"urn:kb:tag:{group.slug}")
             inputs = [own, "latest", *(f"entry:{i}" for i in group.record_ids)]
-            outputs.append(output(site, feed.path, key(feed.path, inputs), tag_feed, feed=feed, group=group.key))
+            outputs.append(output(site, feed.path, reads_of(feed.path, inputs), tag_feed, feed=feed, group=group.key))
         path = f"{folder}/references.bib"
         inputs = [own, *(f"cite:{i}" for i in group.record_ids)]
-        outputs.append(output(site, path, key(path, inputs), tag_bibtex, group=group.key))
+        outputs.append(output(site, path, reads_of(path, inputs), tag_bibtex, group=group.key))
     return outputs
+
+
+def key_of(reads: Mapping[str, str]) -> str:
+    """An output's key: the hash of everything it reads, by name."""
+    return sha(*(f"{name}={digest}" for name, digest in reads.items()))
 
 
 def output(site: Site, path: str, reads: dict[str, str], make, **keys) -> Output:
     """An Output whose bytes are `make(scope, **keys)`, the scope holding only its declared inputs."""
     inputs = frozenset(name for name in reads if name not in GLOBAL_READS)
-    return Output(path, sha(*(f"{n}={d}" for n, d in reads.items())),
+    return Output(path, key_of(reads),
                   partial(make_data, site, path, inputs, partial(make, **keys)), reads)
 
 
@@ -178,21 +183,21 @@ def wants_feeds(site: Site) -> bool:
     return site.base_url is not None
 
 
-def data_outputs(site: Site, pages: list[str], key) -> list[Output]:
+def data_outputs(site: Site, pages: list[str], reads_of) -> list[Output]:
     """records.json, records.bib, each tag's BibTeX (and with base_url the Atom feeds, sitemap.xml).
     The site-wide files read every record, but only as they show it: an edit to a record's
     body text rewrites neither the site's BibTeX nor records.json."""
     ids = tuple(r.id for r in site.kb.records)
     entries, cites = [f"entry:{i}" for i in ids], [f"cite:{i}" for i in ids]
     outputs = [
-        output(site, "records.json", key("records.json", ["ids", *entries]), site_records, ids=ids),
+        output(site, "records.json", reads_of("records.json", ["ids", *entries]), site_records, ids=ids),
         Output(SCHEMA_PATH, sha("schema", records_schema()), records_schema),
-        output(site, "records.bib", key("records.bib", ["ids", *cites]), site_bibtex, ids=ids),
-        *tag_outputs(site, key),
+        output(site, "records.bib", reads_of("records.bib", ["ids", *cites]), site_bibtex, ids=ids),
+        *tag_outputs(site, reads_of),
     ]
     if wants_feeds(site):
-        outputs += [output(site, "feed.xml", key("feed.xml", ["ids", "latest", *entries]), site_feed, ids=ids),
-                    output(site, "sitemap.xml", key("sitemap.xml", ["records", "pages"]), site_map,
+        outputs += [output(site, "feed.xml", reads_of("feed.xml", ["ids", "latest", *entries]), site_feed, ids=ids),
+                    output(site, "sitemap.xml", reads_of("sitemap.xml", ["records", "pages"]), site_map,
                            pages=tuple(sorted(pages)))]
     return outputs
 
@@ -219,17 +224,16 @@ def plan_site(site: Site, theme: Theme, text_digests: dict[str, str] | None = No
     pages = html_pages(site)
     digests = Digests(site, text_digests, (p.path for p in pages))
 
-    def key(path: str, inputs, template: str | None = None) -> dict[str, str]:
+    def reads_of(path: str, inputs, template: str | None = None) -> dict[str, str]:
         """Everything the output at `path` reads, by name: its key is the hash of this."""
         own = {"path": path, **base, "template": templates[template] if template else ""}
         return own | {name: digests[name] for name in sorted(set(inputs))}
 
     outputs = []
     for p in pages:
-        reads = key(p.path, p.inputs, p.template)
-        outputs.append(Output(p.path, sha(*(f"{n}={d}" for n, d in reads.items())),
-                              partial(render_page, env, site, p), reads))
-    outputs += data_outputs(site, [p.path for p in pages], key)
+        reads = reads_of(p.path, p.inputs, p.template)
+        outputs.append(Output(p.path, key_of(reads), partial(render_page, env, site, p), reads))
+    outputs += data_outputs(site, [p.path for p in pages], reads_of)
     outputs += [Output(path, sha("static", data), partial(bytes, data)) for path, data in static_files(theme).items()]
     return sorted(outputs, key=lambda o: o.path)
 

@@ -138,7 +138,7 @@ def record_context(scope: Scope, record_id: str) -> dict:
 
 def record_inputs(site: Site, record: LinkedRecord) -> list[str]:
     near = site.neighbours(record)
-    boxed = [i for ids in link_ids(record).values() for i in ids if i in site.kb.by_id]
+    boxed = [i for ids in link_ids(record).values() for i in ids]
     return [f"record:{record.id}", f"order:{record.id}", *items_of(boxed),
             *items_of(r.id for r in near.values() if r)]
 
@@ -158,7 +158,6 @@ def link_box_pages(site: Site) -> list[Page]:
     pages: list[Page] = []
     for record in site.kb.records:
         for key, ids in link_ids(record).items():
-            ids = [i for i in ids if i in site.kb.by_id]
             if len(ids) > BOX_LIMIT:
                 pages.append(page(url_for("links", record.id, key), "record_links.html",
                                   [f"record:{record.id}", *items_of(ids)], box_context, record_id=record.id,
