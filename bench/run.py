@@ -73,7 +73,7 @@ def machine(mkdocs: str | None) -> dict:
                 if line.startswith("MemTotal")), 0) if Path("/proc/meminfo").exists() else 0
     git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
     return {"cpus": os.cpu_count(), "mem_gb": round(mem / 2**20, 1), "platform": platform.platform(),
-            "python": platform.python_version(), "kb": metadata.version("kb"), "git": git.stdout.strip() or "?",
+            "python": platform.python_version(), "kb": metadata.version("ronbun-kb"), "git": git.stdout.strip() or "?",
             "loadavg": " ".join(f"{x:.2f}" for x in os.getloadavg()), "hugo": hugo_version(), "mkdocs": mkdocs}
 
 

@@ -66,10 +66,12 @@ def test_init_workflow_installs_kb_and_builds_without_node(project):
     workflow = yaml.safe_load((project / ".github" / "workflows" / "pages.yml").read_text(encoding="utf-8"))
     steps = workflow["jobs"]["build"]["steps"]
     runs = [step["run"] for step in steps if "run" in step]
-    assert runs == ["pip install -r requirements.txt", "kb build"]
+    assert runs[1:] == ["pip install -r requirements.txt", "kb build"]
+    assert "OWNER/REPO" in runs[0] and "exit 1" in runs[0]  # refuses to install while requirements.txt is unfilled
     assert {"path": "site"} == next(s["with"] for s in steps if s.get("uses", "").startswith("actions/upload-pages"))
     assert not any("node" in step.get("uses", "") for step in steps)
-    assert (project / "requirements.txt").read_text(encoding="utf-8").splitlines()[-1] == "kb==0.1.0"
+    assert (project / "requirements.txt").read_text(encoding="utf-8").splitlines()[-1] == (
+        "ronbun-kb @ git+https://github.com/OWNER/REPO@v0.2.0")  # an editable install: CI cannot install a folder
 
 
 def test_init_keeps_an_existing_gitignore_and_never_overwrites(tmp_path):

@@ -43,7 +43,7 @@ def site(tmp_path_factory) -> Path:
     source = work / "source"  # a copy: building in the repository would leave build/ and *.egg-info in it
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*NOT_SHIPPED))
     run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work / "dist"), str(source)], work)
-    wheel = next((work / "dist").glob("kb-*.whl"))
+    wheel = next((work / "dist").glob("ronbun_kb-*.whl"))
     venv = work / "venv"
     run([sys.executable, "-m", "venv", str(venv)], work)
     share_dependencies(venv)

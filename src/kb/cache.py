@@ -42,6 +42,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from kb import DISTRIBUTION
 from kb.models import Diagnostic, ParsedNote
 from kb.write import Version, marker_stamp
 
@@ -66,7 +67,7 @@ def code_digest() -> str:
     """The kb version and every source file of the package (so a changed kb never reuses a cache)."""
     package = Path(__file__).resolve().parent
     try:
-        version = metadata.version("kb")
+        version = metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:
         version = "unknown"
     h = hashlib.sha256(f"{FORMAT}\x00{version}\x00".encode())

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from kb import DISTRIBUTION
 from kb.config import Settings, load_settings
 from kb.console import echo, format_diagnostic, print_diagnostics, say
 from kb.models import RECORD_KINDS, Diagnostic, Severity
@@ -63,7 +64,7 @@ notes_option = click.option("--notes", "notes", type=click.Path(file_okay=False)
 
 
 @click.group(epilog=EXIT_CODES)
-@click.version_option(package_name="kb")
+@click.version_option(package_name=DISTRIBUTION)
 def main() -> None:
     """kb: paper notes in, typed records and a static site out.
 

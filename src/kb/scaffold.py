@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from kb import DISTRIBUTION
 from kb.text import ARXIV_ID, arxiv_id_from_url, slugify
 
 STANDARD_SECTIONS = ("summary", "problem", "approach", "results", "limitations", "comment")
@@ -94,6 +95,8 @@ jobs:
       - uses: actions/checkout@v4
       - uses: actions/setup-python@v5
         with: { python-version: "3.12" }
+      - name: requirements.txt names where kb comes from
+        run: if grep -n "OWNER/REPO" requirements.txt; then echo "::error file=requirements.txt::replace OWNER/REPO with the repository your kb comes from (see the comment in requirements.txt)"; exit 1; fi
       - run: pip install -r requirements.txt
       - run: kb build   # a note with an error: exit 1, nothing is published
       - uses: actions/upload-pages-artifact@v3
@@ -112,23 +115,32 @@ class Refused(Exception):
     """kb init or kb new would overwrite a file."""
 
 
+PLACEHOLDER = "git+https://github.com/OWNER/REPO"  # the workflow refuses to run while this is in requirements.txt
+
+
 def install_spec() -> str:
-    """How CI can install the kb that runs now: its git URL and commit when it came from one,
-    else its name and version."""
+    """How CI can install exactly the kb that runs now: its git URL and commit when pip installed it
+    from one, its name and version when it came from a package index, else a git URL to fill in
+    (a wheel file or a local folder cannot be installed on a CI machine). Never the bare name
+    `kb`: on PyPI that is an unrelated project, which `kb==0.1.0` would install."""
     try:
-        dist = metadata.distribution("kb")
+        dist = metadata.distribution(DISTRIBUTION)
     except metadata.PackageNotFoundError:
-        return "kb"
+        return f"{DISTRIBUTION} @ {PLACEHOLDER}"
     direct = json.loads(dist.read_text("direct_url.json") or "{}")
     vcs = direct.get("vcs_info")
     if vcs and direct.get("url"):
-        return f"kb @ git+{direct['url']}@{vcs['commit_id']}"
-    return f"kb=={dist.version}"
+        return f"{DISTRIBUTION} @ git+{direct['url']}@{vcs['commit_id']}"
+    if not direct:  # from a package index
+        return f"{DISTRIBUTION}=={dist.version}"
+    return f"{DISTRIBUTION} @ {PLACEHOLDER}@v{dist.version}"
 
 
 def requirements() -> str:
-    return ("# What CI installs (.github/workflows/pages.yml). If kb is not on your package index,\n"
-            "# name where it lives instead, e.g.  kb @ git+https://github.com/OWNER/kb@TAG\n"
+    return (f"# What CI installs (.github/workflows/pages.yml): kb, whose package is named {DISTRIBUTION}.\n"
+            "# Never plain `kb` here: that name on PyPI is an unrelated project.\n"
+            "# If the line below says OWNER/REPO, name the repository (and tag or commit) your kb comes from,\n"
+            f"# e.g.  {DISTRIBUTION} @ git+https://github.com/you/kb@v0.2.0\n"
             f"{install_spec()}\n")
 
 
