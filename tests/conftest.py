@@ -58,6 +58,14 @@ def external_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def kb_wheel(tmp_path_factory) -> Path:
+    """A wheel of this repository (ronbun_kb-*.whl), built once per test session."""
+    from wheels import build_wheel
+
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
+
+
+@pytest.fixture(scope="session")
 def minutes() -> tuple[SourceFile, ParsedNote]:
     return load_seed("minutes")
 

@@ -35,8 +35,8 @@ def test_what_the_readme_commands_make_is_ignored_by_git():
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
-    made = [".venv/", "site/", ".kb-cache/", "src/ronbun_kb.egg-info/", "node_modules/", ".pytest_cache/", ".hypothesis/",
-            "test-artifacts/", "bench/work/"]
+    made = [".venv/", "site/", ".kb-cache/", "src/ronbun_kb.egg-info/", "node_modules/", ".pytest_cache/",
+            ".hypothesis/", "test-artifacts/", "bench/work/"]
     done = subprocess.run(["git", "-C", str(ROOT), "check-ignore", "--no-index", *made], capture_output=True, text=True)
     assert done.stdout.split() == made
     for block in shell_blocks((ROOT / "README.md").read_text(encoding="utf-8"))[:2]:

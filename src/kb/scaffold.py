@@ -96,7 +96,10 @@ jobs:
       - uses: actions/setup-python@v5
         with: { python-version: "3.12" }
       - name: requirements.txt names where kb comes from
-        run: if grep -n "OWNER/REPO" requirements.txt; then echo "::error file=requirements.txt::replace OWNER/REPO with the repository your kb comes from (see the comment in requirements.txt)"; exit 1; fi
+        run: >-
+          if grep -n "^[^#]*OWNER/REPO" requirements.txt; then
+          echo "::error file=requirements.txt::replace OWNER/REPO with the repository your kb comes from
+          (see the comment in requirements.txt)"; exit 1; fi
       - run: pip install -r requirements.txt
       - run: kb build   # a note with an error: exit 1, nothing is published
       - uses: actions/upload-pages-artifact@v3
