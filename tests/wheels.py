@@ -30,18 +30,23 @@ def build_wheel(work: Path) -> Path:
     return next((work / "dist").glob("ronbun_kb-*.whl"))
 
 
-def share_dependencies(venv: Path) -> None:
-    """kb's dependencies come from the environment running the tests (no download, no network): a
-    folder of links to everything in its site-packages but this repository's own kb (its editable
-    install, which pip would otherwise count as installed), named in a .pth file of the new venv."""
-    site_packages = next((venv / "lib").glob("python*/site-packages"))
-    shared = venv / "test-dependencies"
+def dependency_folder(shared: Path) -> Path:
+    """A folder of links to everything in the test environment's site-packages but this repository's
+    own kb (its editable install, which pip would otherwise count as installed): kb's dependencies
+    for a new environment, with no download and no network."""
     shared.mkdir()
     for folder in (Path(p) for p in sys.path if p.endswith("site-packages")):
         for entry in folder.iterdir():
             own = entry.name.startswith(("ronbun_kb", "__editable__", "kb")) or entry.suffix == ".pth"
             if not own and not (shared / entry.name).exists():
                 (shared / entry.name).symlink_to(entry)
+    return shared
+
+
+def share_dependencies(venv: Path) -> None:
+    """The new venv reads kb's dependencies from a dependency_folder (named in a .pth file)."""
+    site_packages = next((venv / "lib").glob("python*/site-packages"))
+    shared = dependency_folder(venv / "test-dependencies")
     (site_packages / "test-dependencies.pth").write_text(f"{shared}\n", encoding="utf-8")
 
 
