@@ -160,7 +160,7 @@ def test_paper_record_has_arxiv_links_and_bibtex(site):
 
 def test_records_json_feed_and_sitemap(site):
     records = json.loads(read(site, "records.json"))["records"]
-    assert set(records[0]) == {"id", "title", "url", "kind", "authors", "tags", "issue_date", "date_inferred",
+    assert set(records[0]) == {"id", "title", "url", "kind", "authors", "et_al", "tags", "issue_date", "date_inferred",
                                "summary"}
     assert all((site / r["url"]).is_file() for r in records)
     dates = [r["issue_date"] for r in records if r["issue_date"]]

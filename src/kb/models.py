@@ -87,6 +87,7 @@ class Record(BaseModel):
     title: str
     kind: str = "paper"
     authors: list[str] = Field(default_factory=list)
+    et_al: bool = False  # the note cuts the author list short (`Chenwei Lou+`): pages say ほか, BibTeX "and others"
     venue: str | None = None
     year: int | None = None
     url: str | None = None

@@ -23,6 +23,7 @@ from rapidfuzz import fuzz, process, utils
 
 from kb.index.tags import tag_key
 from kb.models import Record
+from kb.render.cjk_breaks import cjk_breaks
 from kb.text import fold
 from kb.urls import url_for
 
@@ -62,7 +63,7 @@ def is_safe_url(url: str | None) -> bool:
 def markdown_parser(**options) -> MarkdownIt:
     """The one Markdown dialect of kb: CommonMark + tables, raw HTML as text, safe links only.
     The renderer adds its highlighter; the tokens are the same, so pages and search agree."""
-    md = MarkdownIt("commonmark", {"html": False, **options}).enable("table")
+    md = MarkdownIt("commonmark", {"html": False, **options}).enable("table").use(cjk_breaks)
     md.validateLink = is_safe_url
     return md
 

@@ -34,6 +34,7 @@ from kb.models import Diagnostic, ParsedNote, Record, Residue, Section, Severity
 from kb.text import arxiv_id_from_url
 
 NAME = "blog"
+KEEPS_LINES = True  # a copied page: each line of a field was a line (a block) of the page
 DESCRIPTION = "blog-style introduction of one paper (紹介論文, この論文を一言でまとめると, plain headings)"
 INTRO_MARK = "紹介論文"
 SUMMARY_MARK = "この論文を一言でまとめると"

@@ -10,7 +10,7 @@ One record per entry. The page prints entries twice (two layouts) and scanning
 same link text are merged: union of tags, the fullest Summary and Comment.
 
 Link text `[Paper Note] Title, First Author+, N_A, arXiv'25` is split into title,
-authors (a trailing `+` means "et al.": the name is kept without it), venue (`N_A` is a
+authors (a trailing `+` means "et al.": the name is kept without it, `et_al` set), venue (`N_A` is a
 placeholder, dropped) and year. The raw link text, whitespace collapsed, is kept as the
 record's 「元の掲載情報」 section (`link_text(record)`), so nothing the split drops is lost.
 `[Paper Note]` marks a paper, the `#Article` tag an article.
@@ -31,6 +31,7 @@ from kb.models import Diagnostic, ParsedNote, Record, Residue, Section, Severity
 from kb.text import URL, arxiv_id_from_url, fold
 
 NAME = "listing"
+KEEPS_LINES = True  # a copied page: each line of a field was a line (a block) of the page
 DESCRIPTION = "paper-notes tag page copied from a browser (#tags, Issue Date:, title, Summary, Comment)"
 COVERAGE_MARKERS = re.compile(r"^\s*more\s*$|</?h2>")
 LINK_SECTION = "元の掲載情報"
@@ -69,6 +70,7 @@ class LinkParts:
     authors: list[str] = field(default_factory=list)
     venue: str | None = None
     year: int | None = None
+    et_al: bool = False
 
 
 def detect(text: str) -> float:
@@ -192,18 +194,13 @@ def split_link(link: str, pivot: int) -> LinkParts:
         title_end -= 1  # `Title, Riiid AI Research, Lee+`
     et_al = _ET_AL.match(parts[index])
     author = et_al.group("name").strip() if et_al else parts[index]
-    return LinkParts(title=", ".join(parts[:title_end]), authors=[author], venue=venue, year=year)
+    return LinkParts(title=", ".join(parts[:title_end]), authors=[author], venue=venue, year=year,
+                     et_al=et_al is not None)
 
 
 def link_text(record: Record) -> str | None:
     """The entry's raw link text (title, authors, venue as printed), or None."""
     return next((s.body for s in record.sections if s.heading == LINK_SECTION), None)
-
-
-def has_more_authors(record: Record) -> bool:
-    """True when the link text marks the author list as cut short (`Name+`: et al.)."""
-    text = link_text(record) or ""
-    return any(_ET_AL.match(p.strip()) for p in _PART_SPLIT.split(text))
 
 
 def fullest(texts: list[str | None]) -> str | None:
@@ -243,7 +240,8 @@ def record_fields(entry: Entry, page_tag: str | None) -> dict:
     kind = "article" if any(fold(t) == "article" for t in tags) else "paper"
     url = own_url(first.link, comment)
     return {
-        "title": parts.title, "kind": kind, "authors": parts.authors, "venue": parts.venue, "year": parts.year,
+        "title": parts.title, "kind": kind, "authors": parts.authors, "et_al": parts.et_al, "venue": parts.venue,
+        "year": parts.year,
         "issue_date": dt.date.fromisoformat(first.date), "tags": tags, "url": url,
         "arxiv_id": arxiv_id_from_url(url), "summary": fullest([o.summary for o in entry.occurrences]),
         "comment": comment,

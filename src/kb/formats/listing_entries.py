@@ -13,7 +13,9 @@ Tags may end the previous line (glued `#NLP#LanguageModel` in older pages). A li
 repeats an earlier line (the page's second copy of its entries) adds nothing new, so its
 continuation text is skipped: the first copy already gave it to the right entry, however
 out of order the second copy prints it. `</div>` closes the entry before it; a `more`
-button line belongs to no entry.
+button line belongs to no entry. Other markup the copy caught (a stray `</span>`, an empty
+code span "``" whose code the page had eaten) is taken out of the text and reported as an
+orphan of its line, so nothing is lost and the page shows no markup.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ TAG_RUN_END = re.compile(rf"{_TAG}(?:\s*{_TAG})*\s*$")
 TAG_LINE = re.compile(rf"\s*{_TAG}(?:\s*{_TAG})*\s*")
 LABEL = re.compile(r"(?:(?<=\s)|^)(Summary|Comment)(?!(?:ary|aries|ator|ators|s|ed|ing)\b)(?=\S|\s*\.\.\.|\s*$)")
 CLOSE_TAG = re.compile(r"\s*</div>\s*")
+STRAY_MARKUP = re.compile(
+    r"</?(?:span|p|a|br|li|ul|ol|em|strong|b|i|h[1-6]|section|article|button)(?:\s[^<>]*)?/?>"
+    r"|(?<!`)``(?!`)(?!.*(?<!`)``(?!`))", re.IGNORECASE)
 MORE_BUTTON = "more"
 MIN_REPEAT_CHARS = 12
 MIN_PREFIX_REPEAT = 30
@@ -229,9 +234,17 @@ class Scanner:
         following = next((t for t in self.lines[index + 1 :] if t.strip()), "")
         return is_tag_line(following) or following.lstrip().startswith("Issue Date:")
 
+    def without_markup(self, piece: str, index: int) -> str:
+        """The piece less stray markup (STRAY_MARKUP), each one an orphan of its line."""
+        found = [m.group(0) for m in STRAY_MARKUP.finditer(piece)]
+        if not found:
+            return piece
+        self.scan.orphans.extend((index + 1, markup) for markup in found)
+        return STRAY_MARKUP.sub("", piece)
+
     def fill(self, occurrence: Occurrence, rest: str, index: int) -> None:
         """The text after a date (or the line after a lone date): link, Summary, Comment."""
-        rest, closed = close_tag(rest)
+        rest, closed = close_tag(self.without_markup(rest, index))
         if not rest.strip():
             occurrence.closed = occurrence.closed or closed
             return
@@ -243,7 +256,7 @@ class Scanner:
 
     def continue_entry(self, occurrence: Occurrence, piece: str, index: int) -> None:
         """A later line of an entry: its Summary or Comment line, or more of its comment."""
-        piece, closed = close_tag(piece)
+        piece, closed = close_tag(self.without_markup(piece, index))
         text = piece.strip()
         label = LABEL.match(text)
         if label and label.group(1) == "Summary" and occurrence.summary is None and occurrence.comment is None:

@@ -31,6 +31,7 @@ from kb.discover import SourceFile
 from kb.models import Diagnostic, ParsedNote, Record, Residue, Section, Severity, SourceSpan
 
 NAME = "minutes"
+KEEPS_LINES = True  # a copied page: each line of a field was a line (a block) of the page
 DESCRIPTION = "study-group minutes (date line, @presenter talks, メインTOPIC)"
 _DATE_LINE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\s*(.*)$")
 _PRESENTER = re.compile(r"^@\s*(\S.*)$")

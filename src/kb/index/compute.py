@@ -1,8 +1,11 @@
 """Compute, structured: GPU model, count and time from a record's `costs` text.
 
 Only statements count: a sentence that guesses (例えば, 推測, 可能性, e.g. ...) or says
-nothing is stated (明記されていません ...) gives no entry. Entries of one GPU model in one
-record merge: the first count wins, times take the largest figure given.
+nothing is stated (明記されていません ...) gives no entry. Each statement (a line, a list
+item) is a run of its own: two runs on the same hardware with different descriptions (SFT
+and the profile generator, each on 4 A100s) stay two. Mentions of one GPU model within one
+statement merge (the first count wins, times take the largest figure given), and a mention
+that states nothing but the model (no count, no time) joins the record's run of that model.
 """
 
 from __future__ import annotations
@@ -78,18 +81,25 @@ def entries_in(sentence: str) -> list[Compute]:
                     hours=hours, gpu_hours=gpu_hours, text=sentence) for m in _GPU.finditer(sentence)]
 
 
+def states_figures(entry: Compute) -> bool:
+    return (entry.count, entry.hours, entry.gpu_hours) != (None, None, None)
+
+
 def merge(entries: list[Compute]) -> list[Compute]:
-    merged: dict[str, Compute] = {}
+    """One run per (GPU model, statement); a bare mention of a model another run states figures for is dropped."""
+    merged: dict[tuple[str, str], Compute] = {}
     for entry in entries:
-        seen = merged.get(entry.gpu)
+        key = (entry.gpu, entry.text)
+        seen = merged.get(key)
         if seen is None:
-            merged[entry.gpu] = entry
+            merged[key] = entry
             continue
-        merged[entry.gpu] = seen.model_copy(update={
+        merged[key] = seen.model_copy(update={
             "count": seen.count if seen.count is not None else entry.count,
             "hours": max(filter(None, (seen.hours, entry.hours)), default=None),
             "gpu_hours": max(filter(None, (seen.gpu_hours, entry.gpu_hours)), default=None)})
-    return list(merged.values())
+    stated = {gpu for (gpu, _), run in merged.items() if states_figures(run)}
+    return [run for (gpu, _), run in merged.items() if states_figures(run) or gpu not in stated]
 
 
 def extract_compute(costs: str | None) -> list[Compute]:

@@ -123,10 +123,8 @@ def entry_type(record: Record) -> str:
 
 
 def author_field(record: Record) -> str:
-    from kb.formats.listing import has_more_authors
-
     names = [latex(name) for name in record.authors]
-    return " and ".join(names + (["others"] if has_more_authors(record) else []))
+    return " and ".join(names + (["others"] if record.et_al else []))
 
 
 def record_url(record: Record) -> str | None:

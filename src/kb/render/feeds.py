@@ -127,7 +127,7 @@ def sitemap(site: Site, pages: list[str]) -> bytes:
 
 def record_json(record: LinkedRecord, plain: dict | None) -> dict:
     return {"id": record.id, "title": record.title, "url": url_for("record", record.id), "kind": record.kind,
-            "authors": record.authors, "tags": record.tags,
+            "authors": record.authors, "et_al": record.et_al, "tags": record.tags,
             "issue_date": record.issue_date.isoformat() if record.issue_date else None,
             "date_inferred": record.date_inferred, "summary": one_line(record, plain)}
 

@@ -95,11 +95,9 @@ class Digests:
         return digest(record_json(self.site.kb.by_id[key], self.site.plain))
 
     def of_cite(self, key: str) -> str:
-        from kb.formats.listing import has_more_authors
-
         r = self.site.kb.by_id[key]
         return digest(self.site.citation_keys.get(key), r.kind, r.title, r.authors, r.venue, r.year, r.issue_date,
-                      r.url, r.arxiv_id, has_more_authors(r))
+                      r.url, r.arxiv_id, r.et_al)
 
     def of_item(self, key: str) -> str:
         return text_digest(repr(self.site.items[key]))

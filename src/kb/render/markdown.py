@@ -8,6 +8,7 @@ and get ids (prefixed, so two bodies on one page never clash).
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import lru_cache
 from html import escape
 
@@ -19,10 +20,13 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from kb.render.autolink import enable_linkify
-from kb.search import is_safe_url, markdown_parser, markdown_text
-from kb.text import slugify
+from kb.render.cjk_breaks import is_cjk
+from kb.search import is_safe_url, markdown_parser, markdown_text, tokens_text
+from kb.text import URL, slugify
 
 LIGHT_STYLE, DARK_STYLE = "default", "monokai"
+SENTENCE_END = frozenset("。．.！？!?」』）)…:：")
+LABEL_ONLY = re.compile(r"[:：]$")
 
 
 def highlight_code(code: str, lang: str, _attrs: str) -> str:
@@ -102,31 +106,39 @@ def shift_headings(tokens: list[Token], top_level: int, id_prefix: str) -> None:
             token.attrSet("id", f"{id_prefix}-{i}-{slugify(tokens[i + 1].content)}")
 
 
-# Rendered bodies by (text, level, prefix): the same text (a section shared by several
+def keeps_lines(format_name: str) -> bool:
+    """True for a format whose fields are copied page text, each line a line of the page
+    (the format module's KEEPS_LINES): rendered with a line break for every newline."""
+    from kb.formats import FORMATS
+
+    return bool(getattr(FORMATS.get(format_name), "KEEPS_LINES", False))
+
+
+# Rendered bodies by (text, level, prefix, lines kept): the same text (a section shared by several
 # records, a summary shown on two pages) is parsed once per process. Memos of pure functions,
 # bounded; they never change an output.
-_RENDERED: dict[tuple[str, int, str], str] = {}
-_PLAIN: dict[tuple[str, int], str] = {}
+_RENDERED: dict[tuple[str, int, str, bool], str] = {}
+_PLAIN: dict[tuple[str, int, bool], str] = {}
 MEMO_LIMIT = 50_000
 
 
-def render_markdown(text: str | None, top_level: int = 3, id_prefix: str = "h") -> str:
-    """Safe HTML for a Markdown body."""
+def render_markdown(text: str | None, top_level: int = 3, id_prefix: str = "h", keep_lines: bool = False) -> str:
+    """Safe HTML for a Markdown body; `keep_lines`: every newline a line break (copied page text)."""
     if not text:
         return ""
-    key = (text, top_level, id_prefix)
+    key = (text, top_level, id_prefix, keep_lines)
     html = _RENDERED.get(key)
     if html is None:
-        html = _render_markdown(text, top_level, id_prefix)
+        html = _render_markdown(text, top_level, id_prefix, keep_lines)
         if len(_RENDERED) >= MEMO_LIMIT:
             _RENDERED.clear()
         _RENDERED[key] = html
     return html
 
 
-def _render_markdown(text: str, top_level: int, id_prefix: str) -> str:
+def _render_markdown(text: str, top_level: int, id_prefix: str, keep_lines: bool) -> str:
     md = parser()
-    tokens = md.parse(text)
+    tokens = md.parse(text, {"keep_lines": keep_lines})
     for token in tokens:
         if token.type == "inline" and token.children:
             token.children = unsafe_links_to_text(token.children)
@@ -134,19 +146,21 @@ def _render_markdown(text: str, top_level: int, id_prefix: str) -> str:
     return md.renderer.render(tokens, md.options, {})
 
 
-def plain_text(text: str | None, limit: int = 200, store: dict[str, str] | None = None) -> str:
-    """The words of a Markdown body on one line, cut to `limit` characters (for meta descriptions).
+def plain_text(text: str | None, limit: int = 200, store: dict[str, str] | None = None,
+               keep_lines: bool = False) -> str:
+    """The words of a Markdown body on one line, cut to `limit` characters (for meta descriptions),
+    addresses left out; its lines (blocks, line breaks) joined by `join_lines`.
 
     `store` (text hash -> words; the build cache persists it) spares a rebuild parsing again."""
     if not text:
         return ""
-    key = (text, limit)
+    key = (text, limit, keep_lines)
     words = _PLAIN.get(key)
     if words is None:
-        stored = hashlib.sha1(f"{limit}\x00{text}".encode()).hexdigest() if store is not None else ""
+        stored = hashlib.sha1(f"{limit}\x00{keep_lines:d}\x00{text}".encode()).hexdigest() if store is not None else ""
         words = store.get(stored) if store is not None else None
         if words is None:
-            words = _plain_text(text, limit)
+            words = _plain_text(text, limit, keep_lines)
             if store is not None:
                 store[stored] = words
         if len(_PLAIN) >= MEMO_LIMIT:
@@ -155,9 +169,31 @@ def plain_text(text: str | None, limit: int = 200, store: dict[str, str] | None 
     return words
 
 
-def _plain_text(text: str, limit: int) -> str:
-    words = " ".join(markdown_text(text).split())
+def _plain_text(text: str, limit: int, keep_lines: bool) -> str:
+    words = markdown_text(text) if not keep_lines else tokens_text(parser().parse(text, {"keep_lines": True}))
+    lines = [" ".join(URL.sub(" ", line).split()) for line in words.split("\n")]
+    words = join_lines([line for line in lines if line.strip(" :：、。・-")])
     return words if len(words) <= limit else words[: limit - 1].rstrip() + "…"
+
+
+def join_lines(lines: list[str]) -> str:
+    """Lines on one line: a line that ends a sentence is followed by a space (or nothing in
+    Japanese); a line that does not (a heading, a label, an item) ends with 「。」 first, so two
+    headings never read as one (「…公式ブログ。データが…」, not 「…公式ブログ 論文の…」).
+    A label whose value was an address (「論文のプロジェクトリンク:」) says nothing: left out."""
+    out = ""
+    for line in (line for line in lines if not LABEL_ONLY.search(line)):
+        if out:
+            out += separator(out[-1], line[0])
+        out += line
+    return out
+
+
+def separator(last: str, first: str) -> str:
+    if last in SENTENCE_END:
+        return "" if is_cjk(last) and is_cjk(first) else " "
+    return "。" if is_cjk(last) else ". " if last.isalnum() else " "
+
 
 
 def pygments_css() -> str:

@@ -15,7 +15,7 @@ from kb.render.archive import archive_pages
 from kb.render.bibtex import bibtex_entry
 from kb.render.chart import records_per_month_svg
 from kb.render.inputs import NEWEST, Scope
-from kb.render.markdown import render_markdown
+from kb.render.markdown import keeps_lines, render_markdown
 from kb.render.paper_links import paper_links, title_searches
 from kb.render.site import Site
 from kb.render.summary import one_line
@@ -60,8 +60,13 @@ class Block:
     html: Markup
 
 
+def rendered(record: Record, text: str | None, prefix: str) -> Markup:
+    """A field or section of the record as HTML (a copied page's lines kept, kb.render.markdown.keeps_lines)."""
+    return Markup(render_markdown(text, 3, prefix, keeps_lines(record.source.format)))
+
+
 def field_blocks(record: Record) -> list[Block]:
-    return [Block(name, label, Markup(render_markdown(getattr(record, name), 3, name)))
+    return [Block(name, label, rendered(record, getattr(record, name), name))
             for name, label in FIELDS if getattr(record, name)]
 
 
@@ -85,7 +90,7 @@ def section_blocks(record: Record, taken: set[str]) -> list[Block]:
         if is_folded(section.body, shown):
             continue
         anchor = first_free("s-" + slugify(section.heading), taken)
-        blocks.append(Block(anchor, section.heading, Markup(render_markdown(section.body, 3, anchor))))
+        blocks.append(Block(anchor, section.heading, rendered(record, section.body, anchor)))
     return blocks
 
 
@@ -123,8 +128,8 @@ def record_context(scope: Scope, record_id: str) -> dict:
     facts = scope.facts(record)
     fields = field_blocks(record)
     sections = section_blocks(record, {b.id for b in fields})
-    summary = Markup(render_markdown(record.summary, 3, "summary"))
-    tweet = Markup(render_markdown(record.tweet, 3, "tweet"))
+    summary = rendered(record, record.summary, "summary")
+    tweet = rendered(record, record.tweet, "tweet")
     return {
         "record": record, "facts": facts, "fields": fields, "sections": sections, "summary_html": summary,
         "tweet_html": tweet, "links": link_groups(scope, record), "box_limit": BOX_LIMIT,
@@ -224,8 +229,16 @@ def note_pages(site: Site) -> list[Page]:
     return pages
 
 
+def runs_of(item: Item) -> list[tuple[list, str]]:
+    """A record's runs for the compute table: the GPUs of one statement together, with its text."""
+    runs: dict[str, list] = {}
+    for run in item.compute:
+        runs.setdefault(run.text, []).append(run)
+    return [(gpus, text) for text, gpus in runs.items()]
+
+
 def compute_context(scope: Scope) -> dict:
-    return {"rows": [(r, c) for r in scope.with_compute() for c in r.compute], "nav": "compute"}
+    return {"rows": [(r, runs_of(r)) for r in scope.with_compute()], "nav": "compute"}
 
 
 def compute_page(site: Site) -> Page:

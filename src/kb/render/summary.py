@@ -9,8 +9,7 @@ so no list entry, feed entry or description is ever empty.
 from __future__ import annotations
 
 from kb.models import Record
-from kb.render.markdown import plain_text
-from kb.text import URL
+from kb.render.markdown import keeps_lines, plain_text
 
 ORDER = ("headline", "summary", "tweet", "problem", "approach", "results", "comment")
 LIMIT = 200
@@ -29,8 +28,9 @@ def noted_line(record: Record, store: dict[str, str] | None = None) -> str:
     """`one_line` from the record's own text only: empty when the note says nothing beyond the
     title (a record list then shows no line rather than the title again)."""
     texts = [getattr(record, name) for name in ORDER] + [section.body for section in record.sections]
+    keep_lines = keeps_lines(record.source.format)
     for text in texts:
-        line = " ".join(URL.sub(" ", plain_text(text, 10 * LIMIT, store)).split())[:LIMIT]
+        line = plain_text(text, 10 * LIMIT, store, keep_lines)[:LIMIT]
         if line.strip(" :：、。"):
             return line
     return ""
