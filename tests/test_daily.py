@@ -205,8 +205,9 @@ def test_an_error_in_kb_yaml_publishes_nothing(project):
 # --- what kb build prints ----------------------------------------------------------------------------
 
 def noisy_project(root: Path) -> None:
-    """The listing seed (a real warning: the copied page is cut off) plus a note with 25 unknown
-    keys and a broken note: 27 diagnostics."""
+    """The listing seed (three real warnings: the copied page is cut off, and the stray `` and
+    </span> of its lines 215-216 are residue) plus a note with 25 unknown keys and a broken note:
+    29 diagnostics."""
     shutil.copy(NOTES / SEEDS["listing"], root / "notes")
     keys = "\n".join(f"extra_{n}: {n}" for n in range(25))
     (root / "notes" / "keys.md").write_text(f"---\ntitle: Many keys\n{keys}\n---\n本文\n", encoding="utf-8")
@@ -222,7 +223,7 @@ def test_build_prints_diagnostics_grouped_by_file_first_20(project):
     assert "notes/keys.md (25 warnings)" in lines
     shown = [line for line in lines if line.startswith("  notes/")]
     assert len(shown) == 20
-    assert "... and 7 more (kb check lists them all; so does kb build --verbose)" in lines
+    assert "... and 9 more (kb check lists them all; so does kb build --verbose)" in lines
     assert "\x1b[" not in result.output  # not a terminal: no colours
 
 
