@@ -19,6 +19,7 @@ from kb.formats.listing import link_text
 from kb.index import build_index
 from kb.records import parse_notes
 from kb.render.markdown import render_markdown
+from kb.text import ARXIV_ID
 
 CJK = "[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]"
 SOFT_BREAK = re.compile(f"{CJK}[ \t]*\n\\s*{CJK}")  # a newline in HTML text: Chromium shows a space
@@ -111,7 +112,7 @@ def test_adacot_items_stay_on_their_lines(site):
 
 def test_every_author_list_cut_short_says_hoka(pages, records):
     # note 004: 115 link texts end their author with "+" (`grep -c "+, " notes/004_*`), e.g. line 210
-    # 「AdaCoT: …, Chenwei Lou+, arXiv'25」; Shazeer's "Fast Transformer Decoding" (line 98) has no "+"
+    # 「AdaCoT: …, Chenwei Lou+, arXiv'25」; Shazeer's "Fast Transformer Decoding" (line 485) has no "+"
     listed = [r for r in parsed_records() if r.source.format == "listing"]
     cut = [r for r in listed if re.search(r"\+\s*(?:[(（][^)）]*[)）])?\s*,", link_text(r) or "")]
     assert len(cut) > 100 and all(r.et_al for r in cut)
@@ -170,3 +171,84 @@ def test_one_line_summaries_never_join_two_lines(records):
     assert diffusion["summary"] == ("CMUが発表した論文の公式ブログ。データが制限されているときだと、"
                                     "拡散モデルと自己回帰モデルどっちがいいの?という疑問に対する研究")
     assert SEEDS["minutes"] == "000_7ec92ae646da1197.txt"
+
+
+def test_meeting_page_labels_the_topic_and_names_its_minutes(site):
+    html = (site / "meetings" / "2025-09-24-機械学習勉強会" / "index.html").read_text(encoding="utf-8")
+    # note 000 line 1: 「2025-09-24 機械学習勉強会」; lines 3-6: @Shun Ito's talk, summed up as 「LoRAの派生系をまとめて紹介している記事」
+    assert ">2025-09-24 機械学習勉強会 の議事録</a>" in html and "000_7ec92ae646da1197.txt</a>" not in html
+    assert '<p class="record-line">LoRAの派生系をまとめて紹介している記事</p>' in html
+    assert html.count('class="record-line"') == 4  # every talk and the main topic has its line
+    assert '<span class="presenter">メインTOPIC' not in html and '<span class="topic-label">メイントピック</span>' in html
+
+
+def test_tag_pages_leave_out_their_own_tag_and_group_by_year(site, pages):
+    tag_pages = [p for p in pages if p.startswith("tags/") and p.count("/") == 2]
+    assert len(tag_pages) > 100
+    for path in tag_pages:
+        html = (site / path).read_text(encoding="utf-8")
+        own = f'href="../../{path}"'
+        assert own not in html, path
+    html = (site / "tags/languagemodel/index.html").read_text(encoding="utf-8")
+    years = re.findall(r'<h2 id="y-(\d{4}|undated)">', html)
+    assert years == sorted(years, reverse=True) and "2025" in years  # note 004 line 7: Jet-Nemotron, 2025-08-26
+    assert all(f'href="#y-{year}"' in html for year in years)  # the jump list
+    sections = re.split(r'<h2 id="y-', html)[1:]
+    for section in sections:
+        year = section[:4]
+        assert all(d.startswith(year) for d in re.findall(r'<time datetime="([\d-]+)"', section)), year
+
+
+def test_notes_list_is_titled_by_content_with_japanese_formats(site):
+    html = (site / "notes" / "index.html").read_text(encoding="utf-8")
+    titles = re.findall(r'<a class="record-title" href="[^"]+">([^<]+)</a>', html)
+    # 000 line 1; 001 line 1 (# AnyAnomaly: …); 002 line 1 (the post's title); 003 lines 2-3 (its paper); 004 line 1
+    assert titles == ["2025-09-24 機械学習勉強会", "AnyAnomaly: Zero-Shot Customizable Video Anomaly Detection with LVLM",
+                      "爆速&amp;流暢!拡散モデル新解釈:Conv &amp; R2FT",
+                      "Finish First, Perfect Later: Test-Time Token-Level Cross-Validation for Diffusion Large Language Models",
+                      "EfficiencyImprovement"]
+    assert re.findall(r'<span class="kind">([^<]+)</span>', html) == ["議事録", "8問要約", "ブログ紹介", "ブログ紹介", "タグページ"]
+
+
+def test_no_format_name_in_english_on_any_page(pages):
+    english = re.compile(r"\b(?:minutes|summaries|listing|native) 形式|（(?:minutes|summaries|blog|listing|native)）")
+    assert [path for path, page in pages.items() if english.search("".join(page.texts))] == []
+
+
+def test_every_record_with_an_arxiv_id_has_a_year():
+    kb = build_index(parsed_records(), load_settings(ROOT)[0])
+    with_id = [r for r in kb.records if r.arxiv_id]
+    assert len(with_id) > 20 and [r.id for r in with_id if r.year is None] == []
+    # note 001 line 3: [View Paper](http://arxiv.org/abs/2503.04504v1); the note gives no year: 2025, inferred
+    anomaly = kb.by_id["2503.04504"]
+    assert (anomaly.year, anomaly.year_inferred) == (2025, True)
+    # note 004 line 210: AdaCoT, arXiv'25: the note's own year, not inferred
+    adacot = kb.by_id[ADACOT]
+    assert (adacot.year, adacot.year_inferred) == (2025, False)
+    assert all(ARXIV_ID.fullmatch(r.arxiv_id) for r in with_id)
+
+
+def test_link_text_section_leaves_out_the_title(site):
+    # note 004 line 7: 「[Paper Note] Jet-Nemotron: …, Yuxian Gu+, arXiv'25」; line 210 AdaCoT has no [Paper Note]
+    jet = (site / "records/jet-nemotron-efficient-language-model-with-post-neural-architecture-search/index.html")
+    assert "<p>[Paper Note] Yuxian Gu+, arXiv'25</p>" in jet.read_text(encoding="utf-8").replace("&#x27;", "'")
+    adacot = (site / "records" / ADACOT / "index.html").read_text(encoding="utf-8").replace("&#x27;", "'")
+    assert "<p>Chenwei Lou+, arXiv'25</p>" in adacot
+
+
+def test_related_records_say_why():
+    kb = build_index(parsed_records(), load_settings(ROOT)[0])
+    for record in kb.records:
+        assert len(record.related_reasons) == len(record.related)
+        assert all(reason.startswith("共通: ") and len(reason) > len("共通: ") for reason in record.related_reasons)
+    # note 004 lines 7 and 210: TokenSkip and AdaCoT both have "Chain-of-Thought" in their titles
+    adacot = kb.by_id[ADACOT]
+    skip = next(r.id for r in kb.records if r.title.startswith("TokenSkip"))
+    assert skip in adacot.related
+    assert '語 "chain-of-thought"' in adacot.related_reasons[adacot.related.index(skip)]
+
+
+def test_emoji_have_a_font():
+    css = (ROOT / "templates" / "static" / "style.css").read_text(encoding="utf-8")
+    font = re.search(r"--font:([^;]+);", css).group(1)
+    assert all(name in font for name in ('"Apple Color Emoji"', '"Segoe UI Emoji"', '"Noto Color Emoji"'))

@@ -67,3 +67,38 @@ def test_compute_table_fits_its_box(page, server):
     assert row.locator(".runs li").count() == 4
     assert row.locator(".figures").all_inner_texts() == ["A100 × 4 台 · 48 時間", "H20 × 2 台 · 120 時間",
                                                          "RTX 3090 × 2 台 · 72 時間", "A100 × 4 台 · 48 時間"]
+
+
+# The home chart: the shortest bar's height in CSS pixels, and each year label's box against
+# the label strip's (a label cut off or hidden is not whole).
+CHART = """() => {
+  const bars = [...document.querySelectorAll('.chart .bar')].map(b => b.getBoundingClientRect().height);
+  const strip = document.querySelector('.chart-years').getBoundingClientRect();
+  const labels = [...document.querySelectorAll('.chart-years span')]
+    .filter(s => getComputedStyle(s).display !== 'none')
+    .map(s => { const r = s.getBoundingClientRect(); return {text: s.textContent, left: r.left, right: r.right}; });
+  return {shortest: Math.min(...bars), bars: bars.length, strip: {left: strip.left, right: strip.right}, labels};
+}"""
+
+
+def test_home_chart_is_legible(page, server):
+    page.goto(server + "index.html")
+    chart = page.evaluate(CHART)
+    assert chart["bars"] > 20
+    assert chart["shortest"] >= 5  # a month with one record is a bar a reader sees
+    labels = chart["labels"]
+    assert len(labels) >= 3 and all(len(label["text"]) == 4 for label in labels)
+    outside = [label for label in labels
+               if label["left"] < chart["strip"]["left"] - 0.5 or label["right"] > chart["strip"]["right"] + 0.5]
+    assert outside == []
+    overlapping = [(a["text"], b["text"]) for a, b in zip(labels, labels[1:]) if b["left"] < a["right"]]
+    assert overlapping == []
+
+
+def test_tag_page_entries_leave_out_the_tag(page, server):
+    page.goto(server + "tags/languagemodel/index.html")
+    # 93 records carry #LanguageModel (the page's own count); none shows the tag again
+    assert page.locator("main .record-list > li").count() == 93
+    assert page.locator("main .record-list a.tag", has_text="LanguageModel").count() == 0
+    jumps = page.locator("nav.year-jump a").all_inner_texts()
+    assert jumps[0] == "2025 年" and jumps == [h for h in page.locator("main section h2").all_inner_texts()]

@@ -17,7 +17,8 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 RECORD_KINDS = ("paper", "blog", "article", "talk", "repository", "other")
-INDEX_FIELDS = ("date_inferred", "mentions", "mentioned_by", "same_as", "related", "compute")  # filled when linking
+INDEX_FIELDS = ("date_inferred", "year_inferred", "mentions", "mentioned_by", "same_as", "related", "related_reasons",
+                "compute")  # filled when linking
 
 
 class Severity(StrEnum):
@@ -150,10 +151,12 @@ class LinkedRecord(Record):
     """A record as the index stage leaves it: normalised for the site, with its links (by id)."""
 
     date_inferred: bool = False  # issue_date is the month of the arXiv id
+    year_inferred: bool = False  # year is the arXiv id's or the issue date's (the note gave none)
     mentions: list[str] = Field(default_factory=list)
     mentioned_by: list[str] = Field(default_factory=list)
     same_as: list[str] = Field(default_factory=list)
     related: list[str] = Field(default_factory=list)
+    related_reasons: list[str] = Field(default_factory=list)  # why each related record is (共通: タグ 量子化, 語 "kv cache")
     compute: list[Compute] = Field(default_factory=list)
 
     @classmethod
@@ -161,7 +164,7 @@ class LinkedRecord(Record):
         """The record with the index's values (already validated: nothing is parsed again). Every
         field is given: pydantic's model_construct inspects each default factory it has to call,
         which made this 100 times slower."""
-        empty = {"date_inferred": False, "mentions": [], "mentioned_by": [], "same_as": [], "related": [],
+        empty = {"date_inferred": False, "year_inferred": False, "mentions": [], "mentioned_by": [], "same_as": [], "related": [], "related_reasons": [],
                  "compute": []}
         return cls.model_construct(**{**empty, **dict(record), **links})
 

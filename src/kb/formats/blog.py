@@ -340,5 +340,6 @@ def build(source: SourceFile, post: Post, title: str, body_start: int, end: int)
     span = SourceSpan(path=source.path, format=NAME, line_start=first + 1, line_end=max(end, first + 1))
     record = Record(title=title, kind="paper", sections=sections, source=span, **fields)
     residue = [Residue(line=i + 1, text=lines[i]) for i in sorted(post.residue)]
-    return ParsedNote(path=source.path, format=NAME, meta=post.meta, records=[record],
+    meta = {**post.meta, "title": post.fields.get("headline") or title}  # the post's own title names the note
+    return ParsedNote(path=source.path, format=NAME, meta=meta, records=[record],
                       diagnostics=post.diagnostics, residue=residue)

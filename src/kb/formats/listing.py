@@ -279,7 +279,7 @@ def parse(source: SourceFile) -> ParsedNote:
     found = scan(source.lines)
     note = ParsedNote(path=source.path, format=NAME)
     if found.heading:
-        note.meta["tag"] = found.heading
+        note.meta["tag"] = note.meta["title"] = found.heading  # the page's heading names the note
     entries = merge(found.occurrences)
     for entry in entries:
         made = build(source, entry, found.heading)

@@ -58,6 +58,19 @@ def inferred_dates(records: list[Record]) -> dict[str, dict]:
     return found
 
 
+def inferred_years(records: list[Record]) -> dict[str, dict]:
+    """For a record without a year: its arXiv id's year (2502.18968 -> 2025), else its issue date's
+    (the note's date, or the month inferred from the arXiv id); the index marks it `year_inferred`."""
+    found: dict[str, dict] = {}
+    for record in records:
+        if record.year is not None:
+            continue
+        month = arxiv_month(record.arxiv_id) or record.issue_date
+        if month is not None:
+            found[record.id] = {"year": month.year}
+    return found
+
+
 def sort_key(record: Record) -> tuple:
     """Newest first; undated after every dated record; then title and id for stability."""
     date = record.issue_date or dt.date.min

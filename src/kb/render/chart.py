@@ -9,6 +9,8 @@ from markupsafe import Markup, escape
 from kb.index.dates import DateIndex
 
 WIDTH, HEIGHT, PAD_BOTTOM, PAD_TOP = 720, 140, 2, 8
+MIN_BAR = 10  # a month with records is at least this tall (of HEIGHT): one record stays visible on a phone
+LABEL_ROOM = "2.6em"  # a year label's width: the last one is moved in so it is never cut off
 MAJOR_LABELS = 6  # at most this many year labels stay on a phone; the rest are "minor"
 
 
@@ -29,7 +31,7 @@ def monthly_counts(dates: DateIndex) -> list[tuple[int, int, int]]:
 
 
 def bar(i: int, step: float, year: int, month: int, count: int, peak: int) -> str:
-    height = (HEIGHT - PAD_BOTTOM - PAD_TOP) * count / peak
+    height = max(MIN_BAR, (HEIGHT - PAD_BOTTOM - PAD_TOP) * count / peak)
     y = HEIGHT - PAD_BOTTOM - height
     label = f"{year}年{month}月: {count}件"
     return (f'<rect class="bar" x="{i * step + step * 0.1:.2f}" y="{y:.2f}" width="{step * 0.8:.2f}" '
@@ -45,8 +47,8 @@ def year_labels(series: list[tuple[int, int, int]], step: float) -> str:
     shown = [(i, year) for i, (year, month, _) in enumerate(series) if month == 1 or (i == 0 and month <= 7)]
     every = max(1, math.ceil(len(shown) / MAJOR_LABELS))
     minor = ' class="minor"'
-    spans = [f'<span{"" if n % every == 0 else minor} style="left:{100 * i * step / WIDTH:.2f}%">{year}</span>'
-             for n, (i, year) in enumerate(shown)]
+    spans = [f'<span{"" if n % every == 0 else minor} style="left:min({100 * i * step / WIDTH:.2f}%, '
+             f'calc(100% - {LABEL_ROOM}))">{year}</span>' for n, (i, year) in enumerate(shown)]
     return f'<div class="chart-years" aria-hidden="true">{"".join(spans)}</div>'
 
 
@@ -61,6 +63,7 @@ def records_per_month_svg(dates: DateIndex) -> Markup:
     summary = f"{first[0]}年{first[1]}月から{last[0]}年{last[1]}月までの月別記録数（計{total}件、最多{peak}件）"
     parts = [bar(i, step, y, m, c, peak) for i, (y, m, c) in enumerate(series) if c]
     axis = f'<line class="axis-line" x1="0" x2="{WIDTH}" y1="{HEIGHT - PAD_BOTTOM}" y2="{HEIGHT - PAD_BOTTOM}"/>'
-    return Markup(f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="chart-title" '
+    return Markup(f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" preserveAspectRatio="none" role="img" '
+                  f'aria-labelledby="chart-title" '
                   f'xmlns="http://www.w3.org/2000/svg"><title id="chart-title">{escape(summary)}</title>'
                   f'{axis}{"".join(parts)}</svg>{year_labels(series, step)}')

@@ -42,23 +42,27 @@ KIND_LABELS = {"paper": "論文", "blog": "ブログ", "article": "記事", "tal
                "other": "その他"}
 
 
+FORMAT_LABELS = {"minutes": "議事録", "summaries": "8問要約", "blog": "ブログ紹介", "listing": "タグページ", "native": "ノート"}
+
+
 def template_globals(site: Site) -> dict:
     return {
-        "site": site.settings, "kind_labels": KIND_LABELS, "base_url": site.base_url, "url_for": url_for,
+        "site": site.settings, "kind_labels": KIND_LABELS, "format_labels": FORMAT_LABELS, "base_url": site.base_url, "url_for": url_for,
         "group_url": group_url, "is_safe_url": is_safe_url, "feeds": wants_feeds(site),
         "absolute_url": lambda path: absolute_url(site.base_url or "", path),
     }
 
 
-def record_item(env: Environment) -> Callable[[Item, str], Markup]:
+def record_item(env: Environment) -> Callable[..., Markup]:
     """A record's list entry, rendered once per page depth: a tag, author, venue and the archive
-    list the same record, and at 10,000 notes re-rendering it for each list was a fifth of a build."""
-    items: dict[tuple[str, str], Markup] = {}
+    list the same record, and at 10,000 notes re-rendering it for each list was a fifth of a build.
+    `omit` is the page the list is on: a tag page leaves out its own tag (the entry made once per tag)."""
+    items: dict[tuple[str, str, str], Markup] = {}
 
-    def item(record: Item, root: str) -> Markup:
-        key = (record.id, root)
+    def item(record: Item, root: str, omit: str = "") -> Markup:
+        key = (record.id, root, omit)
         if key not in items:
-            items[key] = Markup(env.get_template("partials/record_item.html").render(r=record, root=root))
+            items[key] = Markup(env.get_template("partials/record_item.html").render(r=record, root=root, omit=omit))
         return items[key]
     return item
 

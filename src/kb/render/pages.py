@@ -9,6 +9,7 @@ from functools import partial
 
 from markupsafe import Markup
 
+from kb.formats.listing import LINK_SECTION
 from kb.index.groups import Group
 from kb.models import LinkedRecord, Record
 from kb.render.archive import archive_pages
@@ -82,6 +83,15 @@ def is_folded(section_body: str, shown: list[str]) -> bool:
     return bool(body) and any(body == text or body in text for text in shown)
 
 
+def shown_body(record: Record, section) -> str:
+    """A section's text as its page shows it: a tag page's raw link text (元の掲載情報) without the
+    title the page has just shown (`[Paper Note] Title, Chenwei Lou+, arXiv'25` -> `[Paper Note] Chenwei Lou+, arXiv'25`)."""
+    if section.heading != LINK_SECTION or record.title not in section.body:
+        return section.body
+    head, _, tail = section.body.partition(record.title)
+    return " ".join(f"{head.strip()} {tail.lstrip(' ,')}".split())
+
+
 def section_blocks(record: Record, taken: set[str]) -> list[Block]:
     """Sections whose text is not already shown as a field, with unique anchors."""
     shown = shown_texts(record)
@@ -90,7 +100,7 @@ def section_blocks(record: Record, taken: set[str]) -> list[Block]:
         if is_folded(section.body, shown):
             continue
         anchor = first_free("s-" + slugify(section.heading), taken)
-        blocks.append(Block(anchor, section.heading, rendered(record, section.body, anchor)))
+        blocks.append(Block(anchor, section.heading, rendered(record, shown_body(record, section), anchor)))
     return blocks
 
 
@@ -133,6 +143,7 @@ def record_context(scope: Scope, record_id: str) -> dict:
     return {
         "record": record, "facts": facts, "fields": fields, "sections": sections, "summary_html": summary,
         "tweet_html": tweet, "links": link_groups(scope, record), "box_limit": BOX_LIMIT,
+        "reasons": dict(zip(record.related, record.related_reasons, strict=True)),
         "paper_links": paper_links(record), "title_searches": title_searches(record),
         "bibtex": bibtex_entry(record, facts.bib_key) if facts.bib_key else None,
         "description": description(record, scope.settings.description, scope.plain), "og_type": "article",
@@ -202,13 +213,26 @@ def group_context(scope: Scope, kind: str, key: str, label: str = "") -> dict:
     return {"group": group, "records": scope.items(group.record_ids), "nav": kind, "kind": kind, "label": label}
 
 
+def by_year(items: list[Item]) -> list[tuple[int | None, list[Item]]]:
+    """The items (newest first, undated last) under their years: (year or None, items)."""
+    years: dict[int | None, list[Item]] = {}
+    for item in items:
+        years.setdefault(item.issue_date.year if item.issue_date else None, []).append(item)
+    return list(years.items())
+
+
+def tag_context(scope: Scope, key: str) -> dict:
+    context = group_context(scope, "tags", key)
+    return {**context, "years": by_year(context["records"])}
+
+
 def group_inputs(kind: str, group: Group) -> list[str]:
     return [f"group:{kind}:{group.key}", *items_of(group.record_ids)]
 
 
 def tag_pages(site: Site) -> list[Page]:
     pages = [page(url_for("tags"), "tags.html", ["groups:tags"], tags_context)]
-    pages += [page(url_for("tag", g.slug), "tag.html", group_inputs("tags", g), group_context, kind="tags", key=g.key)
+    pages += [page(url_for("tag", g.slug), "tag.html", group_inputs("tags", g), tag_context, key=g.key)
               for g in site.kb.tags]
     return pages
 

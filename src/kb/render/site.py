@@ -47,7 +47,7 @@ class NoteFile:
     text: str
     date: dt.date | None
     record_ids: tuple[str, ...]
-    title: str | None = None  # what the note is, when it says: the minutes' meeting (2025-09-24 機械学習勉強会)
+    title: str | None = None  # what the note is: the minutes' meeting, a page's title or its first record's title
 
     @property
     def page(self) -> str:
@@ -97,7 +97,7 @@ def make_note(source: SourceFile, note: ParsedNote | None, slug: str) -> NoteFil
     records = note.records if note else []
     return NoteFile(path=source.path, slug=slug, format=note.format if note else "", text=source.text,
                     date=note_date(note, records) if note else None, record_ids=tuple(r.id for r in records),
-                    title=note.meta.get("title") if note else None)
+                    title=(note.meta.get("title") or (records[0].title if records else None)) if note else None)
 
 
 def make_notes(sources: list[SourceFile], notes: list[ParsedNote], prefix: str) -> list[NoteFile]:
