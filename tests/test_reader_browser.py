@@ -91,7 +91,7 @@ def test_home_chart_is_legible(page, server):
     outside = [label for label in labels
                if label["left"] < chart["strip"]["left"] - 0.5 or label["right"] > chart["strip"]["right"] + 0.5]
     assert outside == []
-    overlapping = [(a["text"], b["text"]) for a, b in zip(labels, labels[1:]) if b["left"] < a["right"]]
+    overlapping = [(a["text"], b["text"]) for a, b in zip(labels, labels[1:], strict=False) if b["left"] < a["right"]]
     assert overlapping == []
 
 

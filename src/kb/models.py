@@ -156,7 +156,7 @@ class LinkedRecord(Record):
     mentioned_by: list[str] = Field(default_factory=list)
     same_as: list[str] = Field(default_factory=list)
     related: list[str] = Field(default_factory=list)
-    related_reasons: list[str] = Field(default_factory=list)  # why each related record is (共通: タグ 量子化, 語 "kv cache")
+    related_reasons: list[str] = Field(default_factory=list)  # why each related one is: 共通: タグ 量子化
     compute: list[Compute] = Field(default_factory=list)
 
     @classmethod
@@ -164,7 +164,8 @@ class LinkedRecord(Record):
         """The record with the index's values (already validated: nothing is parsed again). Every
         field is given: pydantic's model_construct inspects each default factory it has to call,
         which made this 100 times slower."""
-        empty = {"date_inferred": False, "year_inferred": False, "mentions": [], "mentioned_by": [], "same_as": [], "related": [], "related_reasons": [],
+        empty = {"date_inferred": False, "year_inferred": False, "mentions": [], "mentioned_by": [], "same_as": [],
+                 "related": [], "related_reasons": [],
                  "compute": []}
         return cls.model_construct(**{**empty, **dict(record), **links})
 

@@ -43,7 +43,8 @@ def link_records(records: list[Record], memo: MentionMemo | None = None,
     compute = link_compute(records)
     return [LinkedRecord.of(record, {
         "date_inferred": record.id in inferred, "year_inferred": record.id in years, "same_as": same_as[record.id],
-        "mentions": mentions[record.id], "mentioned_by": mentioned_by[record.id], "related": related[record.id], "related_reasons": reasons[record.id],
+        "mentions": mentions[record.id], "mentioned_by": mentioned_by[record.id], "related": related[record.id],
+        "related_reasons": reasons[record.id],
         "compute": compute[record.id]}) for record in records]
 
 

@@ -74,7 +74,7 @@ def text_terms(texts: tuple[str, ...]) -> frozenset[str]:
         for run in re.split(r"[^A-Za-z0-9.\- ]+", text):
             words = [w.lower() for w in _ASCII_WORD.findall(run)]
             terms.update(w for w in words if len(w) >= 3 and w not in STOP_WORDS)
-            terms.update(f"{a} {b}" for a, b in zip(words, words[1:])
+            terms.update(f"{a} {b}" for a, b in zip(words, words[1:], strict=False)
                          if a not in STOP_WORDS and b not in STOP_WORDS and len(a) + len(b) >= 4)
         terms.update(_KATAKANA.findall(text))
         terms.update(_KANJI.findall(text))

@@ -42,12 +42,14 @@ KIND_LABELS = {"paper": "論文", "blog": "ブログ", "article": "記事", "tal
                "other": "その他"}
 
 
-FORMAT_LABELS = {"minutes": "議事録", "summaries": "8問要約", "blog": "ブログ紹介", "listing": "タグページ", "native": "ノート"}
+FORMAT_LABELS = {"minutes": "議事録", "summaries": "8問要約", "blog": "ブログ紹介", "listing": "タグページ",
+                 "native": "ノート"}
 
 
 def template_globals(site: Site) -> dict:
     return {
-        "site": site.settings, "kind_labels": KIND_LABELS, "format_labels": FORMAT_LABELS, "base_url": site.base_url, "url_for": url_for,
+        "site": site.settings, "kind_labels": KIND_LABELS, "format_labels": FORMAT_LABELS, "base_url": site.base_url,
+        "url_for": url_for,
         "group_url": group_url, "is_safe_url": is_safe_url, "feeds": wants_feeds(site),
         "absolute_url": lambda path: absolute_url(site.base_url or "", path),
     }

@@ -85,7 +85,7 @@ def is_folded(section_body: str, shown: list[str]) -> bool:
 
 def shown_body(record: Record, section) -> str:
     """A section's text as its page shows it: a tag page's raw link text (元の掲載情報) without the
-    title the page has just shown (`[Paper Note] Title, Chenwei Lou+, arXiv'25` -> `[Paper Note] Chenwei Lou+, arXiv'25`)."""
+    title the page has just shown (`[Paper Note] Title, Lou+, arXiv'25` -> `[Paper Note] Lou+, arXiv'25`)."""
     if section.heading != LINK_SECTION or record.title not in section.body:
         return section.body
     head, _, tail = section.body.partition(record.title)
