@@ -110,7 +110,7 @@ def test_note_page_has_line_anchors_and_records(site):
     html = read(site, MINUTES_NOTE)
     source = (NOTES / SEEDS["minutes"]).read_text(encoding="utf-8")
     assert html.count('class="line" id="L') == len(source.split("\n"))
-    assert 'id="L103"' in html and "minutes" in html
+    assert 'id="L103"' in html and "議事録" in html  # the format, named in Japanese
     assert f'href="../../{MAIN_PAGE}"' in html
     assert '<time datetime="2025-09-24">' in html
 

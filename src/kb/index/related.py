@@ -20,6 +20,7 @@ A reason names what the two share, strongest first: 「共通: タグ 量子化,
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections import Counter, defaultdict
@@ -48,7 +49,7 @@ _ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
 _KATAKANA = re.compile(r"[ァ-ヺー]{5,}")  # shorter ones are mostly everyday words (テスト, クエリ)
 _KANJI = re.compile(r"[\u4e00-\u9fff]{3,}")  # 量子化, 強化学習; two kanji are mostly generic (特定, 最適, 研究)
 TERM_FIELDS = ("title", "headline", "summary")
-TEXT_LIMIT = 2000  # characters of a field read for terms: the lead says what a record is about
+TEXT_LIMIT = 1000  # characters of a field read for terms: the lead says what a record is about
 
 
 def tag_features(record: Record) -> frozenset[str]:
@@ -61,11 +62,23 @@ def tag_set(tags: tuple[str, ...]) -> frozenset[str]:
     return frozenset("#" + tag_key(tag) for tag in tags)
 
 
+# Terms by a digest of the texts they come from: asked for several times per record and build,
+# and again by every rebuild of a long-running `kb serve`. Bounded; a memo never changes a result.
+_TERMS: dict[bytes, frozenset[str]] = {}
+MEMO_LIMIT = 50_000
+
+
 def term_features(record: Record) -> frozenset[str]:
-    return text_terms(tuple((getattr(record, name) or "")[:TEXT_LIMIT] for name in TERM_FIELDS))
+    texts = tuple((getattr(record, name) or "")[:TEXT_LIMIT] for name in TERM_FIELDS)
+    key = hashlib.blake2b("\x00".join(texts).encode(), digest_size=16).digest()
+    terms = _TERMS.get(key)
+    if terms is None:
+        if len(_TERMS) >= MEMO_LIMIT:
+            _TERMS.clear()
+        terms = _TERMS[key] = text_terms(texts)
+    return terms
 
 
-@lru_cache(maxsize=1 << 16)
 def text_terms(texts: tuple[str, ...]) -> frozenset[str]:
     """Content terms: ASCII words (not stop words, 3+ letters) and adjacent pairs of them,
     katakana words of 5+ characters, kanji compounds of 3+ characters."""
