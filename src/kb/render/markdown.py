@@ -21,7 +21,7 @@ from pygments.util import ClassNotFound
 
 from kb.render.autolink import enable_linkify
 from kb.render.cjk_breaks import is_cjk
-from kb.search import is_safe_url, markdown_parser, markdown_text, tokens_text
+from kb.search import is_safe_url, markdown_parser, tokens_text
 from kb.text import URL, slugify
 
 LIGHT_STYLE, DARK_STYLE = "default", "monokai"
@@ -170,10 +170,20 @@ def plain_text(text: str | None, limit: int = 200, store: dict[str, str] | None 
 
 
 def _plain_text(text: str, limit: int, keep_lines: bool) -> str:
-    words = markdown_text(text) if not keep_lines else tokens_text(parser().parse(text, {"keep_lines": True}))
-    lines = [" ".join(URL.sub(" ", line).split()) for line in words.split("\n")]
+    lines = [" ".join(URL.sub(" ", line).split()) for line in text_lines(text, keep_lines).split("\n")]
     words = join_lines([line for line in lines if line.strip(" :：、。・-")])
     return words if len(words) <= limit else words[: limit - 1].rstrip() + "…"
+
+
+def text_lines(text: str, keep_lines: bool) -> str:
+    """The words of a body, a newline after each block and line break; a soft break left in
+    prose (between two English words) is a space: it never ends a line."""
+    tokens = parser().parse(text, {"keep_lines": keep_lines})
+    for token in tokens:
+        for child in token.children or []:
+            if child.type == "softbreak":
+                child.type, child.content = "text", " "
+    return tokens_text(tokens)
 
 
 def join_lines(lines: list[str]) -> str:
