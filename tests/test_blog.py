@@ -114,7 +114,8 @@ def test_header_gives_headline_date_and_category(post):
     assert record.headline == "爆速&流暢!拡散モデル新解釈:Conv & R2FT"
     assert record.issue_date == dt.date(2025, 9, 21)
     # the post's title (note 002 line 1) names the note in the notes list
-    assert note.meta == {"category": "論文要約", "date": "2025.09.21", "title": "爆速&流暢!拡散モデル新解釈:Conv & R2FT"}
+    assert note.meta == {"category": "論文要約", "date": "2025.09.21",
+                         "title": "爆速&流暢!拡散モデル新解釈:Conv & R2FT"}
     assert record.tags == []
 
 
