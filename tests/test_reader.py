@@ -124,6 +124,18 @@ def test_every_author_list_cut_short_says_hoka(pages, records):
     assert records[ADACOT]["et_al"] is True
 
 
+def test_kb_export_carries_et_al_and_the_inferred_year(monkeypatch):
+    from click.testing import CliRunner
+
+    from kb.cli import main
+
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(main, ["export", "--notes", str(NOTES)])
+    exported = {r["id"]: r for r in map(json.loads, result.output.splitlines())}
+    assert exported[ADACOT]["et_al"] is True  # note 004 line 210: Chenwei Lou+
+    assert (exported["2503.04504"]["year"], exported["2503.04504"]["year_inferred"]) == (2025, True)
+
+
 def test_bibtex_keeps_and_others(site):
     bib = (site / "records.bib").read_text(encoding="utf-8")
     assert "author = {Chenwei Lou and others}" in bib

@@ -102,3 +102,29 @@ def test_tag_page_entries_leave_out_the_tag(page, server):
     assert page.locator("main .record-list a.tag", has_text="LanguageModel").count() == 0
     jumps = page.locator("nav.year-jump a").all_inner_texts()
     assert jumps[0] == "2025 年" and jumps == [h for h in page.locator("main section h2").all_inner_texts()]
+
+
+@pytest.fixture(scope="module")
+def small_site(tmp_path_factory) -> Path:
+    """A knowledge base of two notes, a year apart: the chart's last year label starts 12/13 of the way in."""
+    root = tmp_path_factory.mktemp("small")
+    (root / "notes").mkdir()
+    for day in ("2024-01-15", "2025-01-15"):
+        (root / "notes" / f"{day}.md").write_text(
+            f"---\ntitle: ノート {day}\nissue_date: {day}\n---\n## summary\n{day} の記録。\n", encoding="utf-8")
+    out = root / "site"
+    build_site(root, load_settings(root)[0], out, root / "notes", search=False)
+    return out
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_small_chart_keeps_its_last_year_label_whole(browser, small_site, width):
+    from search_bytes import served
+
+    with served(small_site) as url:
+        page = open_page(browser, url, width=width)
+        page.goto(url + "index.html")
+        chart = page.evaluate(CHART)
+        page.context.close()
+    assert [label["text"] for label in chart["labels"]] == ["2024", "2025"]
+    assert chart["labels"][-1]["right"] <= chart["strip"]["right"] + 0.5
