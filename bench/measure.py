@@ -5,6 +5,8 @@ wrapper's `getrusage(RUSAGE_CHILDREN)` covers exactly that command and everythin
 for. Note what ru_maxrss means: the peak resident set of the *largest single process* in the
 tree (e.g. kb's Python or the Pagefind it runs), not the sum of processes alive at once.
 Wall time is `time.perf_counter()` around the child, inside the wrapper (no interpreter start-up).
+The memory target is the peak of the summed proportional set size (PSS) of the whole tree,
+sampled every 50 ms with psutil (`memory_full_info().pss`): shared pages counted once in all.
 """
 
 from __future__ import annotations
@@ -20,14 +22,41 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 WRAPPER = r"""
-import json, resource, subprocess, sys, time
+import json, resource, subprocess, sys, tempfile, threading, time
+import psutil
+
+def tree_pss(pid):
+    try:
+        top = psutil.Process(pid)
+        procs = [top, *top.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for proc in procs:
+        try:
+            total += proc.memory_full_info().pss
+        except psutil.Error:
+            pass
+    return total
+
+peak = [0]
+err = tempfile.TemporaryFile()
 start = time.perf_counter()
-done = subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+child = subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=err)
+def sample():
+    while child.poll() is None:
+        peak[0] = max(peak[0], tree_pss(child.pid))
+        time.sleep(0.05)
+sampler = threading.Thread(target=sample, daemon=True)
+sampler.start()
+rc = child.wait()
 wall = time.perf_counter() - start
+sampler.join()
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+err.seek(0)
 with open(sys.argv[1], "w") as out:
-    json.dump({"wall": wall, "maxrss_kb": usage.ru_maxrss, "rc": done.returncode, "cpu": usage.ru_utime
-               + usage.ru_stime, "stderr": done.stderr[-1500:].decode("utf-8", "replace")}, out)
+    json.dump({"wall": wall, "maxrss_kb": usage.ru_maxrss, "pss_peak_kb": peak[0] // 1024, "rc": rc,
+               "cpu": usage.ru_utime + usage.ru_stime, "stderr": err.read()[-1500:].decode("utf-8", "replace")}, out)
 """
 
 
@@ -37,6 +66,7 @@ class Run:
     maxrss_kb: int
     rc: int
     cpu: float = 0.0
+    pss_peak_kb: int = 0  # the peak of the summed proportional set size of the process tree (psutil, every 50 ms)
     stderr: str = ""
 
 
@@ -79,8 +109,13 @@ class Result:
     def peak_mb(self) -> float | None:
         return max(r.maxrss_kb for r in self.runs) / 1024 if self.runs else None
 
+    @property
+    def peak_pss_mb(self) -> float | None:
+        return max(r.pss_peak_kb for r in self.runs) / 1024 if self.runs else None
+
     def as_dict(self) -> dict:
         return {"median_s": self.median, "walls_s": [r.wall for r in self.runs], "peak_rss_mb": self.peak_mb,
+                "peak_pss_mb": self.peak_pss_mb,
                 "ok": self.ok, "rc": [r.rc for r in self.runs], "cpu_s": [r.cpu for r in self.runs],
                 "out_bytes": self.out_bytes, "out_files": self.out_files, "note": self.note,
                 "stderr": next((r.stderr for r in self.runs if r.rc != 0), "")}

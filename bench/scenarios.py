@@ -142,7 +142,8 @@ def run_group(project: Path, manifest: Manifest, limits: Limits, log: Callable[[
         prepare()
         run = measure(cmd, cwd=project, env=env, timeout=limits.timeout)
         results[name].runs.append(run)
-        log(f"  kb {name:15s} run {i + 1}: {run.wall:8.2f} s  {run.maxrss_kb / 1024:7.0f} MB  rc={run.rc}")
+        log(f"  kb {name:15s} run {i + 1}: {run.wall:8.2f} s  {run.maxrss_kb / 1024:7.0f} MB  "
+            f"PSS {run.pss_peak_kb / 1024:7.0f} MB  rc={run.rc}")
         if run.rc == 0 and name in OUTPUTS:
             results[name].out_bytes, results[name].out_files = tree_size(project / OUTPUTS[name])
 

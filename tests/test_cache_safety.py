@@ -1,8 +1,10 @@
-"""The build cache holds data, never code (issue: hostile input, row 1).
+"""The build state holds data, never code, and cannot lie (issues: hostile input rows 1-3, one build state).
 
-A crafted pickle that would create a file when unpickled, planted under every name the old
-cache used and as garbage over the JSON files, is never run and never changes the output; the
-first build writes `.kb-cache/.gitignore` so a notes repository cannot commit a cache.
+Whatever is found in `.kb-cache/state.sqlite3` (random bytes, a truncated file, an unrelated
+SQLite file, a newer schema, planted triggers and views, values of the wrong type, a forged title
+in a stored parse result, a state copied from another user) is discarded with exactly one
+warning, and the site comes out byte-identical to a clean build. Pickles planted under the old
+cache's names are never read.
 """
 
 from __future__ import annotations
@@ -10,16 +12,19 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from conftest import NOTES, SEEDS, tree
 from kb.build import build_site
-from kb.cache import CACHE_DIR, FORMAT, BuildCache
+from kb.cache import CACHE_DIR, STATE_FILE
 from kb.config import Settings
+from kb.store import key_folder, mac, state_key
 
 NOTE = SEEDS["minutes"]
+WHERE = f"{CACHE_DIR}/{STATE_FILE}"
 
 
 class Planted:
@@ -33,21 +38,159 @@ class Planted:
 
 
 @pytest.fixture()
-def project(tmp_path) -> Path:
+def project(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
     root = tmp_path / "project"
     shutil.copytree(NOTES, root / "notes")
     return root
 
 
-def build(root: Path, out: str, clean: bool = False):
-    return build_site(root, Settings(), root.parent / out, search=False, clean=clean)
+def build(root: Path, out: str, clean: bool = False, search: bool = False):
+    return build_site(root, Settings(), root.parent / out, search=search, clean=clean)
 
 
-def test_first_build_makes_the_cache_ignored_by_git(project):
+def state_warnings(result) -> list[str]:
+    return [d.message for d in result.diagnostics if d.path == WHERE]
+
+
+def edit_note(root: Path) -> None:
+    with (root / "notes" / NOTE).open("a", encoding="utf-8") as handle:
+        handle.write("\n追記\n")  # a change, so the build reads the stored notes
+
+
+def same_as_clean(root: Path, search: bool = False) -> bool:
+    build(root, "clean", clean=True, search=search)
+    return tree(root.parent / "site") == tree(root.parent / "clean")
+
+
+def sql(root: Path, *statements: str, params=()) -> None:
+    conn = sqlite3.connect(root / CACHE_DIR / STATE_FILE, isolation_level=None)
+    for statement in statements:
+        conn.execute(statement, params)
+    conn.close()
+
+
+def test_first_build_makes_the_state_ignored_by_git(project):
     build(project, "site")
     assert (project / CACHE_DIR / ".gitignore").read_text() == "*\n"
-    assert {p.name for p in (project / CACHE_DIR).iterdir()} >= {"notes.jsonl", "site.json", "plain.json"}
-    assert not list((project / CACHE_DIR).glob("*.pickle"))
+    assert sorted(p.name for p in (project / CACHE_DIR).iterdir()) == [".gitignore", "README", "lock", STATE_FILE]
+    assert (key_folder() / "state-key").stat().st_mode & 0o777 == 0o600
+
+
+def unrelated(path: Path) -> None:
+    path.unlink()
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (path TEXT, title TEXT)")
+    conn.commit()
+    conn.close()
+
+
+def newer_schema(path: Path) -> None:
+    sql(path.parents[1], "PRAGMA user_version = 2")
+
+
+def planted_trigger(path: Path) -> None:
+    sql(path.parents[1], "CREATE TABLE log (x)",
+        "CREATE TRIGGER spy AFTER INSERT ON entry BEGIN INSERT INTO log VALUES (new.name); END")
+
+
+def planted_view(path: Path) -> None:
+    sql(path.parents[1], "CREATE VIEW shown AS SELECT name FROM entry")
+
+
+def truncated(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def random_bytes(path: Path) -> None:
+    path.write_bytes(os.urandom(4096))
+
+
+def wrong_type_with_a_valid_mac(path: Path) -> None:
+    """A value kb's key authenticates but of the wrong shape (records as a number)."""
+    conn = sqlite3.connect(path)
+    [(name, value)] = conn.execute("SELECT name, value FROM entry WHERE kind = 'note' AND name LIKE ?",
+                                   (f"%{NOTE}",)).fetchall()
+    value = value.replace(b'"records":[', b'"records":7,"x":[', 1)
+    conn.execute("UPDATE entry SET value = ?, mac = ? WHERE kind = 'note' AND name = ?",
+                 (value, mac(state_key(key_folder()), "note", name, value), name))
+    conn.commit()
+    conn.close()
+
+
+def text_instead_of_bytes(path: Path) -> None:
+    sql(path.parents[1], "UPDATE entry SET value = CAST(value AS TEXT) WHERE kind = 'site'")
+
+
+TAMPERINGS = [random_bytes, truncated, unrelated, newer_schema, planted_trigger, planted_view,
+              wrong_type_with_a_valid_mac, text_instead_of_bytes]
+
+
+@pytest.mark.parametrize("tamper", TAMPERINGS, ids=[t.__name__ for t in TAMPERINGS])
+def test_a_tampered_state_gives_one_warning_and_a_clean_site(project, tamper):
+    build(project, "site")
+    edit_note(project)
+    tamper(project / CACHE_DIR / STATE_FILE)
+    result = build(project, "site")
+    [warning] = state_warnings(result)
+    assert warning.startswith("build state discarded and rebuilt: ")
+    assert result.published and result.parsed == result.notes == 5  # nothing taken from the state
+    assert same_as_clean(project)
+    again = build(project, "site")  # the rewritten state serves the next build, without a warning
+    assert state_warnings(again) == [] and again.rendered == 0
+
+
+def test_a_forged_title_in_a_stored_parse_result_is_never_published(project):
+    """Issue 19 row 3: a title changed inside the stored note, its key left as it was."""
+    build(project, "site")
+    conn = sqlite3.connect(project / CACHE_DIR / STATE_FILE)
+    [(name, value)] = conn.execute("SELECT name, value FROM entry WHERE kind = 'note' AND name LIKE ?",
+                                   (f"%{SEEDS['blog']}",)).fetchall()
+    title = b'"title":"'
+    at = value.index(title) + len(title)
+    conn.execute("UPDATE entry SET value = ? WHERE kind = 'note' AND name = ?",
+                 (value[:at] + "偽造されたタイトル".encode() + value[value.index(b'"', at):], name))
+    conn.commit()
+    conn.close()
+    edit_note(project)
+    result = build(project, "site")
+    assert len(state_warnings(result)) == 1
+    assert not any("偽造" in p.read_text(encoding="utf-8", errors="replace")
+                   for p in (project.parent / "site").rglob("*") if p.is_file())
+    assert same_as_clean(project)
+
+
+def test_a_state_written_by_another_user_is_rebuilt_not_trusted(project, tmp_path, monkeypatch):
+    """A state copied, committed or restored in CI: another key made it."""
+    build(project, "site")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-user"))
+    edit_note(project)
+    result = build(project, "site")
+    assert [w.split(": ", 1)[1] for w in state_warnings(result)] == [
+        "StateProblem: an entry was not written by this user's kb (a copied or edited state)"]
+    assert result.parsed == 5
+    assert same_as_clean(project)
+
+
+def test_a_failed_state_write_leaves_the_previous_state_whole(project, monkeypatch):
+    """The state is written in one transaction: a failure halfway keeps the last one."""
+    build(project, "site")
+    edit_note(project)
+
+    def half(self, changes):
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.execute("DELETE FROM entry")
+        raise KeyboardInterrupt  # killed between two statements
+
+    monkeypatch.setattr("kb.store.Store.write", half)
+    with pytest.raises(KeyboardInterrupt):
+        build(project, "site")
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(project.parent / "user-cache"))
+    result = build(project, "site")
+    assert state_warnings(result) == [] and result.parsed == 1
+    assert same_as_clean(project)
 
 
 @pytest.mark.parametrize("when", ["before the first build", "after a build"])
@@ -61,44 +204,28 @@ def test_a_planted_pickle_never_runs_and_never_changes_the_output(project, when)
     for name in ("site.pickle", "notes.pickle", "mentions.pickle", "plain.pickle", "site.json", "notes.jsonl",
                  "plain.json", "mentions.json"):
         (cache / name).write_bytes(payload)
-    result = build(project, "site")
-    assert not marker.exists()
-    build(project, "clean", clean=True)
-    assert tree(project.parent / "site") == tree(project.parent / "clean")
-    discarded = {d.path for d in result.diagnostics if "cache file" in d.message}
-    assert {f"{CACHE_DIR}/site.json", f"{CACHE_DIR}/notes.jsonl", f"{CACHE_DIR}/site.pickle"} <= discarded
-    assert not list(cache.glob("*.pickle"))  # removed by the build that ignored them
-    assert build(project, "site").rendered == 0  # and the rewritten cache serves the next build
-    assert not marker.exists()
-
-
-@pytest.mark.parametrize("garbage", [b"", b"\x00" * 100, b'{"format": "kb-cache-1"}', b"[1, 2, 3]",
-                                     f'{{"format": "{FORMAT}", "site": {{"site": 1}}}}'.encode()])
-def test_garbage_in_the_site_record_is_discarded_with_a_warning(project, garbage):
-    (project / CACHE_DIR).mkdir()
-    (project / CACHE_DIR / "site.json").write_bytes(garbage)
-    cache = BuildCache.load(project)
-    assert cache.last is None
-    [problem] = cache.problems
-    assert problem.path == ".kb-cache/site.json" and "discarded" in problem.message
-
-
-def test_a_stored_note_of_the_wrong_shape_is_discarded(project):
     build(project, "site")
-    notes = project / CACHE_DIR / "notes.jsonl"
-    lines = notes.read_bytes().split(b"\n")
-    lines[2] = lines[2].replace(b'"records":[', b'"records":[{"evil":1},', 1)
-    notes.write_bytes(b"\n".join(lines))
-    with (project / "notes" / NOTE).open("a", encoding="utf-8") as handle:
-        handle.write("\n追記\n")  # a change, so the build reads the stored notes
-    result = build(project, "site")
-    assert result.parsed == result.notes == 5  # nothing taken from the tampered file
-    assert any(d.path == ".kb-cache/notes.jsonl" and "line 3" in d.message for d in result.diagnostics)
+    assert not marker.exists()
+    assert same_as_clean(project)
+    assert sorted(p.name for p in cache.iterdir()) == [".gitignore", "README", "lock", STATE_FILE]
+    assert not marker.exists()
+
+
+def test_a_changed_search_state_file_is_not_used(project):
+    build(project, "site", search=True)
+    state = project / CACHE_DIR / "search-index.json"
+    state.write_text(state.read_text(encoding="utf-8").replace('"spans":[[0,', '"spans":[[1,', 1), encoding="utf-8")
+    edit_note(project)
+    result = build(project, "site", search=True)
+    assert state_warnings(result) == ["search index state discarded and rebuilt: its files changed since kb "
+                                      "wrote them"]
+    assert result.search == "ran"
+    assert same_as_clean(project, search=True)
 
 
 def test_temporary_files_of_a_killed_build_are_removed_even_by_clean(project):
     build(project, "site")
-    leftover = project / CACHE_DIR / ".tmp-12345-notes.jsonl"
+    leftover = project / CACHE_DIR / f".tmp-12345-{STATE_FILE}"
     leftover.write_bytes(b"half written")
     build(project, "site", clean=True)
     assert not leftover.exists()

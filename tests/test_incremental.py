@@ -177,7 +177,7 @@ def test_no_change_rebuild_reads_no_note_when_file_stamps_match(project, monkeyp
     def no_reading(*_args):
         raise AssertionError("a no-change rebuild read the notes")
 
-    monkeypatch.setattr("kb.build.discover", no_reading)
+    monkeypatch.setattr("kb.build.discover_since", no_reading)
     again = build(project, "site")
     assert again.files == first.files and (again.parsed, again.rendered) == (0, 0)
 

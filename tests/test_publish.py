@@ -6,7 +6,6 @@ standby whose update was cut short is never trusted again."""
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import subprocess
 from pathlib import Path, PurePosixPath
@@ -16,6 +15,7 @@ import pytest
 from conftest import NOTES, settled_names, tree
 from kb import writers
 from kb.build import build_site
+from kb.cache import BuildCache
 from kb.config import load_settings
 from kb.write import MARKER, Version, write_site
 
@@ -60,7 +60,7 @@ def count_placed(monkeypatch, here: bool = True) -> list[str]:
 
 
 def recorded_keys(root: Path) -> dict[str, str]:
-    return json.loads((root / ".kb-cache" / "site.json").read_text(encoding="utf-8"))["site"]["keys"]
+    return BuildCache.load(root).last.keys
 
 
 @pytest.mark.parametrize("search", [False, True])
@@ -185,7 +185,8 @@ def test_versions_that_drop_and_bring_back_nested_folders_publish_exactly_their_
             str(parent) for p in files for parent in PurePosixPath(p).parents if str(parent) != "."}, n
         if n:
             assert {p: spare.joinpath(p).read_bytes() for p in tree(spare) if p != MARKER} == versions[n - 1], n
-        current, standby = Version(out, plan.keys), Version(spare, published.standby_keys)
+        current = Version(out, plan.keys, published.listing)
+        standby = Version(spare, published.standby_keys, published.standby_listing)
 
 
 def test_a_planted_cache_naming_files_outside_the_site_is_not_trusted(project):
@@ -194,10 +195,9 @@ def test_a_planted_cache_naming_files_outside_the_site_is_not_trusted(project):
     build(project, site)
     outside = project / "outside.txt"
     outside.write_text("keep me")
-    state = project / ".kb-cache" / "site.json"
-    data = json.loads(state.read_text(encoding="utf-8"))
-    data["site"]["standby_differs"]["../../outside.txt"] = "planted"
-    state.write_text(json.dumps(data), encoding="utf-8")
+    state = BuildCache.load(project)  # written with kb's own key: the names are checked all the same
+    state.last.standby_differs["../../outside.txt"] = "planted"
+    state.store.write({("site", ""): state.last.model_dump_json().encode()})
     edit_first_note(project, "追記: 細工されたキャッシュ。")
     build(project, site)
     assert outside.read_text() == "keep me"

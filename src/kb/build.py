@@ -25,26 +25,18 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kb.cache import (
-    BuildCache,
-    MentionMemo,
-    SavedResult,
-    SiteState,
-    code_digest,
-    marker_stamp,
-    settings_digest,
-    sha,
-    theme_digest,
-)
+from kb.cache import CACHE_DIR, BuildCache, MentionMemo, SavedResult, SiteState, prepare_folder
 from kb.config import Settings
-from kb.discover import discover, files_stamp, relative_name
+from kb.digests import code_digest, settings_digest, sha, theme_digest
+from kb.discover import Seen, discover_since, files_stamp, relative_name
+from kb.lock import LOCK_NAME, build_locks
 from kb.models import Diagnostic, Severity
 from kb.render.templates import Theme
-from kb.write import check_target, remove_leftovers, write_site
+from kb.write import check_target, marker_stamp, remove_leftovers, standby_folder, write_site
 
 if TYPE_CHECKING:  # the parse, index and render stages are imported when a build needs them:
     from kb.records import Parsed  # a no-change rebuild never does
@@ -53,10 +45,6 @@ if TYPE_CHECKING:  # the parse, index and render stages are imported when a buil
 Progress = Callable[[str, int, int], None]  # (stage, done, total), e.g. kb.console.Progress
 WORKERS = min(2, os.cpu_count() or 1)  # processes that render and write (kb.writers.place_all)
 SEARCH_STATE = "search-index.json"  # in .kb-cache: the previous index, as data (kb.search_index.update)
-
-
-class BuildError(Exception):
-    """The build could not finish; the previous site (if any) is untouched."""
 
 
 @dataclass(frozen=True)
@@ -159,11 +147,11 @@ def unchanged(last: SiteState | None, stamp: str | None = None, build: str | Non
     return (build is not None and last.build_id == build) or (stamp is not None and last.stamp == stamp)
 
 
-def reused(saved: SavedResult, out_dir: Path, exe: str | None, problems: list[Diagnostic]) -> BuildResult:
-    """The last build's result, for a build that changed nothing (plus any cache file discarded)."""
-    return BuildResult(out_dir=out_dir, files=saved.files, records=saved.records, notes=saved.notes,
+def reused(saved: SavedResult, req: Request, problems: list[Diagnostic]) -> BuildResult:
+    """The last build's result, for a build that changed nothing (plus the state discarded, if it was)."""
+    return BuildResult(out_dir=req.out_dir, files=saved.files, records=saved.records, notes=saved.notes,
                        diagnostics=saved.diagnostics + tuple(problems), reused=len(saved.files),
-                       search="reused" if exe else "off")
+                       search="reused" if req.exe else "off")
 
 
 def search_index(site: Site, store: BuildCache, previous: SiteState | None, progress: Progress | None = None):
@@ -172,8 +160,11 @@ def search_index(site: Site, store: BuildCache, previous: SiteState | None, prog
 
     if progress:
         progress("search index", 0, 1)
+    from kb.search_index.update import tables_path
+
     state = store.folder / SEARCH_STATE if store.folder else None
-    index = search_outputs(site.kb.records, state if previous else None,
+    usable = state is not None and previous is not None and store.search_state(state, tables_path(state))
+    index = search_outputs(site.kb.records, state if usable else None,
                            Path(previous.site) if previous else None, previous.keys if previous else None)
     if progress:
         progress("search index", 1, 1)
@@ -181,78 +172,170 @@ def search_index(site: Site, store: BuildCache, previous: SiteState | None, prog
 
 
 def save_search_state(index, store: BuildCache) -> None:
+    """The search index's state files, their digest kept in the build state (written next)."""
+    from kb.search_index.update import tables_path
+
     if store.folder is not None:
+        path = store.folder / SEARCH_STATE
         try:
-            index.state.save(store.folder / SEARCH_STATE)
+            store.folder.mkdir(exist_ok=True)
+            index.state.save(path)
         except OSError:
-            pass  # a cache that cannot be written only makes the next build slower
+            return  # a state that cannot be written only makes the next build slower
+        store.remember_search_state(path, tables_path(path))
 
 
 def write_progress(progress: Progress | None) -> Callable[[int, int], None] | None:
     return None if progress is None else lambda done, total: progress("writing pages", done, total)
 
 
+def lock_paths(root: Path, out_dir: Path, cache: bool) -> list[Path]:
+    """The output folder's lock (the holder of its standby folder) and, with the build state, the project's."""
+    paths = [standby_folder(out_dir.resolve()).parent]
+    if cache:
+        try:
+            prepare_folder(root / CACHE_DIR)
+        except OSError:
+            pass  # a read-only project: no state is kept, and the lock is not taken (kb.lock)
+        paths.append(root / CACHE_DIR / LOCK_NAME)
+    return paths
+
+
+@dataclass(frozen=True)
+class Request:
+    """One build: the project, where its site goes, and how to build it (see build_site)."""
+
+    root: Path
+    settings: Settings
+    out_dir: Path
+    notes_dir: Path
+    search: bool = True
+    clean: bool = False
+    cache: bool = True
+    keep_going: bool = False
+    progress: Progress | None = None
+    trace: bool = False
+
+    @property
+    def exe(self) -> str | None:
+        """The search indexer, remembered with the site: a build with search differs."""
+        return "kb.search_index" if self.search else None
+
+
+@dataclass
+class Memory:
+    """What a long-running process (`kb serve`) keeps between its builds: the build state as the
+    last build left it (never read from disk again) and what discovery read, by file stat."""
+
+    state: BuildCache | None = None
+    seen: Seen = field(default_factory=dict)
+
+
 def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | None = None,
                search: bool = True, clean: bool = False, cache: bool = True,
-               keep_going: bool = False, progress: Progress | None = None, trace: bool = False) -> BuildResult:
+               keep_going: bool = False, progress: Progress | None = None, trace: bool = False,
+               wait: bool = True, waiting: Callable[[str], None] | None = None,
+               memory: Memory | None = None) -> BuildResult:
     """Build the site of the project at `root` into `out_dir` (replaced as a whole, atomically).
 
     A note with an error keeps the build from publishing, or with `keep_going` is left out
     (the rule in this module's docstring). `progress(stage, done, total)` hears how far it got.
+    One build at a time: it holds the project's and the output folder's locks (kb.lock;
+    `wait=False` raises BuildBusy instead of waiting, `waiting` hears that it waits).
 
-    With `cache` (the default), `.kb-cache/` at the root makes a rebuild re-parse only changed
-    notes and re-render only files whose inputs changed; `clean` ignores and rewrites it.
+    With `cache` (the default), the build state in `.kb-cache/` makes a rebuild re-parse only
+    changed notes and re-render only files whose inputs changed; `clean` ignores and rewrites it;
+    `memory` keeps it in memory for the next build of the same process instead.
     `trace` keeps each output's declared inputs in the result (tests of the dependency graph).
     """
-    notes_dir = notes_dir or root / settings.notes_dir
-    check_target(out_dir, notes_dir, root, clean)
-    exe = "kb.search_index" if search else None  # remembered with the site: a build with search differs
-    remove_leftovers(out_dir, all_of_them=clean)  # what killed builds left (--clean: every temporary folder)
-    store = BuildCache.load(root, fresh=clean) if cache else BuildCache.disabled()
-    theme = Theme.for_project(root)
-    stamp = quick_stamp(settings, theme, notes_dir, root, exe) if cache else None
-    last = store.previous_site(out_dir.resolve())
+    request = Request(root, settings, out_dir, notes_dir or root / settings.notes_dir, search, clean, cache,
+                      keep_going, progress, trace)
+    check_target(out_dir, request.notes_dir, root, clean)
+    with build_locks(lock_paths(root, out_dir, cache), wait, waiting):
+        remove_leftovers(out_dir, all_of_them=clean)  # what killed builds left (--clean: every temporary folder)
+        return pipeline(request, memory if memory is not None else Memory())
+
+
+def pipeline(req: Request, memory: Memory) -> BuildResult:
+    """load, (nothing changed?), discover, (nothing changed?), parse, link, plan, search, publish, save."""
+    state = load_state(req, memory)
+    theme = Theme.for_project(req.root)
+    stamp = quick_stamp(req.settings, theme, req.notes_dir, req.root, req.exe) if req.cache else None
+    last = state.previous_site(req.out_dir.resolve())
     if unchanged(last, stamp=stamp):
-        return reused(last.result, out_dir, exe, store.problems)
-    found = discover(notes_dir, root)
-    this_build = build_id(settings, theme, notes_prefix(notes_dir, root), found, exe)
+        return reused(last.result, req, state.problems)
+    found, memory.seen = discover_since(req.notes_dir, req.root, memory.seen)
+    this_build = build_id(req.settings, theme, notes_prefix(req.notes_dir, req.root), found, req.exe)
     if unchanged(last, build=this_build):  # same content, touched files: remember the new stamp
-        store.remember_stamp(stamp)
-        return reused(last.result, out_dir, exe, store.problems)
+        state.remember_stamp(stamp)
+        return reused(last.result, req, state.problems)
+    parsed = parse_stage(req, state, found)
+    held = held_back(parsed)
+    if held and not req.keep_going:
+        state.save()  # the notes parsed so far are kept: the next try re-parses only the fixed one
+        return unpublished(parsed, req.out_dir, held, state.problems)
+    site = link_stage(req, state, without(parsed, held))
+    outputs = plan_stage(site, theme, parsed)
+    previous = state.previous_site()
+    index = search_index(site, state, previous, req.progress) if req.search else None
+    files = Planned(sorted(outputs + (index.outputs if index else []), key=lambda o: o.path))
+    published = write_site(files, req.out_dir, *state.versions(), workers=WORKERS,
+                           progress=write_progress(req.progress))
+    result = built(req, parsed, site, files, published, index, previous, state.problems, held)
+    if req.cache:
+        save_stage(req, state, result, parsed, files, published, index, this_build, stamp)
+    return result
+
+
+def load_state(req: Request, memory: Memory) -> BuildCache:
+    """The build state: the one in memory when there is one, else the store's (kb.cache)."""
+    if not req.cache:
+        return BuildCache.disabled()
+    if memory.state is None or req.clean:
+        memory.state = BuildCache.load(req.root, fresh=req.clean)
+    else:
+        memory.state.problems = []
+    return memory.state
+
+
+def parse_stage(req: Request, state: BuildCache, found) -> Parsed:
     from kb.records import parse_notes
+
+    state.load_data()
+    return parse_notes(req.notes_dir, req.root, req.settings, state if req.cache else None, found=found,
+                       progress=req.progress)
+
+
+def link_stage(req: Request, state: BuildCache, parsed: Parsed) -> Site:
+    return make_site(parsed, req.root, req.notes_dir, req.settings, state.mentions if req.cache else None,
+                     state.plain if req.cache else None)
+
+
+def plan_stage(site: Site, theme: Theme, parsed: Parsed) -> list[Output]:
     from kb.render import plan_site
 
-    store.load_data()
-    parsed = parse_notes(notes_dir, root, settings, store if cache else None, found=found,
-                         progress=progress)
-    held = held_back(parsed)
-    if held and not keep_going:
-        store.save()  # the notes parsed so far are kept: the next try re-parses only the fixed one
-        return unpublished(parsed, out_dir, held, store.problems)
-    parsed = without(parsed, held)
-    site = make_site(parsed, root, notes_dir, settings, store.mentions if cache else None,
-                     store.plain if cache else None)
-    outputs = plan_site(site, theme, {s.path: s.digest for s in parsed.sources})
-    previous = store.previous_site()
-    index = search_index(site, store, previous, progress) if search else None
-    if index is not None:
-        outputs = sorted(outputs + index.outputs, key=lambda o: o.path)
-    files = Planned(outputs)
-    published = write_site(files, out_dir, *store.versions(), workers=WORKERS, progress=write_progress(progress))
+    return plan_site(site, theme, {s.path: s.digest for s in parsed.sources})
+
+
+def built(req: Request, parsed: Parsed, site: Site, files: Planned, published, index, previous: SiteState | None,
+          problems: list[Diagnostic], held: tuple[str, ...]) -> BuildResult:
     searched = "off" if index is None else "updated" if index.old else "ran"
-    result = BuildResult(out_dir=out_dir, files=tuple(files.keys), records=len(site.kb.records), notes=len(site.notes),
-                         diagnostics=tuple(parsed.diagnostics) + tuple(store.problems), parsed=parsed.parsed,
-                         rendered=published.rendered, reused=len(files.keys) - published.rendered, search=searched,
-                         held_back=held, made=files.changed_since(previous),
-                         reads={o.path: dict(o.reads) for o in outputs} if trace else None)
-    if cache:
-        site_dir = out_dir.resolve()
-        store.last = SiteState(site=str(site_dir), marker=marker_stamp(site_dir), build_id=this_build, stamp=stamp,
-                               keys=files.keys, search=exe, **published.standby_fields(files.keys),
-                               result=SavedResult(files=result.files, records=result.records, notes=result.notes,
-                                                  diagnostics=tuple(parsed.diagnostics)))
-        store.prune_plain(len(site.kb.records))
-        store.save()
-        if index is not None:
-            save_search_state(index, store)
-    return result
+    return BuildResult(out_dir=req.out_dir, files=tuple(files.keys), records=len(site.kb.records),
+                       notes=len(site.notes), diagnostics=tuple(parsed.diagnostics) + tuple(problems),
+                       parsed=parsed.parsed, rendered=published.rendered, reused=len(files.keys) - published.rendered,
+                       search=searched, held_back=held, made=files.changed_since(previous),
+                       reads={p: dict(o.reads) for p, o in files.outputs.items()} if req.trace else None)
+
+
+def save_stage(req: Request, state: BuildCache, result: BuildResult, parsed: Parsed, files: Planned, published,
+               index, this_build: str, stamp: str | None) -> None:
+    """What this build leaves for the next: the site it wrote, the search state, in one transaction."""
+    site_dir = req.out_dir.resolve()
+    state.last = SiteState(site=str(site_dir), marker=marker_stamp(site_dir), build_id=this_build, stamp=stamp,
+                           keys=files.keys, search=req.exe, **published.standby_fields(files.keys),
+                           result=SavedResult(files=result.files, records=result.records, notes=result.notes,
+                                              diagnostics=tuple(parsed.diagnostics)))
+    state.prune_plain(result.records)
+    if index is not None:
+        save_search_state(index, state)
+    state.save()

@@ -1,150 +1,57 @@
-"""The incremental build cache: `.kb-cache/` at the project root (safe to delete at any time).
+"""The build state: everything a build remembers, in one store (kb.store), read in slices.
 
-It holds data only, never code: JSON files validated by pydantic models on load (no pickle).
-Each file starts with the cache format (`FORMAT`); a file that is missing, of another format,
-truncated, too large or not exactly the expected shape is discarded with a warning (it never
-changes the output, only makes that build slower) and written afresh. The first build writes
-`.kb-cache/.gitignore` (`*`) so a notes repository never commits, or ships, a cache.
+`.kb-cache/state.sqlite3` at the project root (safe to delete at any time; `kb build --clean`
+ignores it and writes it afresh). It holds data only, never code, each entry authenticated
+(kb.store) and validated by a pydantic model on load. Anything unexpected (a tampered, truncated,
+planted, copied or older state, a value of the wrong type) discards the whole state with one
+warning: that build is as slow as a clean one, and its output the same, byte for byte.
 
-Other modules keep their own data here with `read_data(path, Model)` / `write_data(path, model)`
-(`BuildCache.folder` is the folder). It holds, each keyed by content hashes, never by times:
+Its entries, each keyed by content hashes, never by times:
 
-- **parsed notes** (`notes.jsonl`): per note path, the parse result, keyed by
-  sha256(cache format + kb code digest + the note's forced format + path + file bytes). A
-  rebuild re-parses only notes whose key changed. Entries are stored as JSON right after
-  parsing (before ids are assigned), so every build starts from the same objects.
-- **the last site** (`site.json`): where it was written, a key per output file (a hash of
-  everything that page was rendered from: kb code, settings, templates and the page's own
-  data, serialised deterministically), the build's result, and the standby folder beside
-  the site with the keys of the version it holds (as differences from the site's). A rebuild
-  brings the standby folder up to date by rendering only files whose key changed (kb.write);
-  with nothing changed at all it returns at once.
-- **mentions found** (`mentions.json`): the names each record's text matched, by a hash of
-  the text, and the names they were matched against, so a rebuild re-reads only changed texts
-  and the texts that contain the first word of a new name (kb.index.mentions.MentionMemo).
-- **plain-text summaries** (`plain.json`): the one-line texts feeds show, by text hash, so
-  a site-wide feed is rewritten without re-parsing every record's Markdown.
+- `note/<path>`: the note's parse result (before ids are assigned), keyed by
+  sha256(kb code digest + the note's forced format + path + file bytes). A rebuild re-parses
+  only notes whose key changed.
+- `site/`: the last site (kb.cache.SiteState): where it was written, its marker, a key per output
+  file, the build's result, and the standby folder with the keys of the version it holds.
+- `mentions/`: the names each record text matched, by text hash (kb.index.mentions).
+- `plain/`: the one-line texts feeds show, by text hash.
+- `search/files`: the digest of the search index's state files kept beside it (kb.search_index),
+  so a state file changed by anything but kb is not used.
 
-The kb code digest covers the package version and its source files, so a new kb never
-reads an old cache. Anything unreadable is treated as empty. `kb build --clean` starts
-from an empty cache and writes a fresh one.
+A build reads the small site entry first (a no-change rebuild reads nothing else), the rest
+once it must parse, and writes only the entries that changed, in one transaction at its end.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
-from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from kb import DISTRIBUTION
+from kb.digests import code_digest, settings_digest, sha, theme_digest
 from kb.models import Diagnostic, ParsedNote
+from kb.store import Store, key_folder, state_key
 from kb.write import Version, marker_stamp
 
+__all__ = ["CACHE_DIR", "BuildCache", "MentionMemo", "SavedResult", "SiteState", "code_digest",
+           "settings_digest", "sha", "theme_digest"]
+
 CACHE_DIR = ".kb-cache"
-FORMAT = "kb-cache-4"  # bump whenever a stored model changes shape
-MAX_BYTES = 4 << 30  # a cache file larger than this is not read (treated as foreign)
+STATE_FILE = "state.sqlite3"
 TMP_PREFIX = ".tmp-"  # a file being written; a killed build leaves these, the next one removes them
-GITIGNORE = "*\n"
-M = TypeVar("M", bound=BaseModel)
-
-
-def sha(*parts: str | bytes) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part.encode("utf-8") if isinstance(part, str) else part)
-        h.update(b"\x00")
-    return h.hexdigest()
-
-
-@lru_cache(maxsize=1)
-def code_digest() -> str:
-    """The kb version and every source file of the package (so a changed kb never reuses a cache)."""
-    package = Path(__file__).resolve().parent
-    try:
-        version = metadata.version(DISTRIBUTION)
-    except metadata.PackageNotFoundError:
-        version = "unknown"
-    h = hashlib.sha256(f"{FORMAT}\x00{version}\x00".encode())
-    for path in sorted(package.rglob("*.py")):
-        h.update(path.relative_to(package).as_posix().encode() + b"\x00" + path.read_bytes() + b"\x00")
-    return h.hexdigest()
-
-
-def theme_digest(dirs: tuple[Path, ...]) -> str:
-    """Every file of the template folders, in lookup order (any template edit changes it)."""
-    h = hashlib.sha256()
-    for folder in dirs:
-        h.update(str(folder).encode() + b"\x01")
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                h.update(path.relative_to(folder).as_posix().encode() + b"\x00" + path.read_bytes() + b"\x00")
-    return h.hexdigest()
-
-
-def settings_digest(settings: BaseModel) -> str:
-    return sha(settings.model_dump_json())
-
-
-# --- the cache on disk: versioned JSON, validated on load ----------------------------------------
-
-class Stored(BaseModel):
-    """The envelope of every cache file: the format, then the data."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    format: Literal[FORMAT]
-
-
-class CacheProblem(Exception):
-    """A cache file that is not exactly what this kb writes (the reason is its text)."""
-
-
-def read_data(path: Path, model: type[M]) -> M | None:
-    """The model stored at path; None when the file is missing. Raises CacheProblem for any
-    other surprise (too large, not JSON, another format, fields missing or extra)."""
-    try:
-        if path.stat().st_size > MAX_BYTES:
-            raise CacheProblem(f"larger than {MAX_BYTES >> 30} GB")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise CacheProblem(f"cannot read it: {exc.strerror}") from exc
-    try:
-        return model.model_validate_json(data)
-    except ValidationError as exc:
-        raise CacheProblem(f"not a {FORMAT} file ({exc.error_count()} problems, first: "
-                           f"{exc.errors()[0]['msg']})") from None
-
-
-def write_bytes_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary name beside path, then rename over it (readers see old or new)."""
-    tmp = path.with_name(f"{TMP_PREFIX}{os.getpid()}-{path.name}")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def write_data(path: Path, value: BaseModel) -> None:
-    write_bytes_atomically(path, value.model_dump_json().encode("utf-8"))
+LEGACY = ("notes.jsonl", "site.json", "plain.json", "mentions.json", "notes.pickle", "site.pickle",
+          "mentions.pickle", "plain.pickle")  # older kb's cache files: never read, removed
+README = "kb build's incremental state (SQLite, data only); safe to delete (kb build --clean ignores it)\n"
 
 
 def prepare_folder(folder: Path) -> None:
     """Create the cache folder with its README and a .gitignore that ignores everything in it."""
     folder.mkdir(exist_ok=True)
-    for name, text in ((".gitignore", GITIGNORE), ("README", "kb build's incremental cache (JSON data); "
-                                                                "safe to delete (kb build --clean ignores it)\n")):
+    for name, text in ((".gitignore", "*\n"), ("README", README)):
         if not (folder / name).exists():
-            write_bytes_atomically(folder / name, text.encode())
+            (folder / name).write_text(text, encoding="utf-8")
 
 
 def remove_temporary(folder: Path | None) -> None:
@@ -175,25 +82,32 @@ class SiteState(BaseModel):
     marker: tuple[int, int, int]  # (st_dev, st_ino, st_mtime_ns) of the site's marker file
     build_id: str
     keys: dict[str, str]  # site path -> input key
+    listing: str | None = None  # digest of every entry of the site folder (kb.write.listing_digest)
     search: str | None  # the search indexer that indexed the site ("kb.search_index"), None without search
     result: SavedResult | None = None  # for a build that changes nothing
     stamp: str | None = None  # build inputs by file name, size and time (kb.build.quick_stamp)
     standby: str | None = None  # the standby folder beside the site, holding another version (kb.write)
     standby_marker: tuple[int, int, int] | None = None  # its marker file's stamp when that version was complete
     standby_differs: dict[str, str | None] = {}  # its keys where they differ from `keys` (None: no such file)
+    standby_listing: str | None = None  # digest of every entry of the standby (kb.write.listing_digest)
 
 
-class SiteFile(Stored):
-    site: SiteState
+class PlainData(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
-
-class PlainFile(Stored):
     plain: dict[str, str]
+
+
+class MentionsData(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    matches: dict[str, frozenset[str]]  # record text digest -> name entries it matched (kb.index.mentions)
+    names: frozenset[str]  # the name entries those were matched against
 
 
 @dataclass
 class MentionMemo:
-    """What each record text named, kept by the build cache between builds: per text digest the
+    """What each record text named, kept by the build state between builds: per text digest the
     entries it matched, and the entries (names) they were matched against. A rebuild reads a
     record's text again only when the text changed, or when a name was added whose first word
     the text contains; names that went away are dropped from the stored matches."""
@@ -202,13 +116,8 @@ class MentionMemo:
     names: frozenset[str] = frozenset()
 
 
-class MentionsFile(Stored):
-    matches: dict[str, frozenset[str]]  # record text digest -> name entries it matched (kb.index.mentions)
-    names: frozenset[str]  # the name entries those were matched against
-
-
 class NoteLine(BaseModel):
-    """One line of notes.jsonl: a note's path, its parse key and its parse result (before ids)."""
+    """A stored note: its path, its parse key and its parse result (before ids)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -219,11 +128,12 @@ class NoteLine(BaseModel):
 
 @dataclass
 class NoteEntry:
-    """A stored parse result: its key, its JSON line, and (once loaded) a fresh ParsedNote."""
+    """A stored parse result: its key, its JSON, and (once loaded) a fresh ParsedNote."""
 
     key: str
     line: bytes
     note: ParsedNote | None = None
+    stored: bool = False  # exactly as the state holds it (not written again)
 
     @classmethod
     def of(cls, path: str, key: str, note: ParsedNote) -> NoteEntry:
@@ -235,110 +145,141 @@ class NoteEntry:
         return note if note is not None else NoteLine.model_validate_json(self.line).note
 
 
-NOTES_HEADER = Stored(format=FORMAT).model_dump_json().encode()
+def stored_note(path: str, value: bytes) -> NoteEntry:
+    line = NoteLine.model_validate_json(value)
+    if line.path != path:
+        raise ValueError(f"the entry of {path} holds {line.path}")
+    return NoteEntry(line.key, value, line.note, stored=True)
 
 
-def read_notes(path: Path) -> dict[str, NoteEntry]:
-    """notes.jsonl: a header line with the format, then one NoteLine per note."""
+def files_digest(*paths: Path) -> str | None:
+    """The digest of files' bytes (None when one is missing)."""
+    h = hashlib.sha256()
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise CacheProblem(f"larger than {MAX_BYTES >> 30} GB")
-        lines = path.read_bytes().split(b"\n")
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        raise CacheProblem(f"cannot read it: {exc.strerror}") from exc
-    if lines[0] != NOTES_HEADER:
-        raise CacheProblem(f"not a {FORMAT} file (first line {lines[0][:40]!r})")
-    entries: dict[str, NoteEntry] = {}
-    for number, line in enumerate(lines[1:], 2):
-        if line:
-            try:
-                item = NoteLine.model_validate_json(line)
-            except ValidationError as exc:
-                raise CacheProblem(f"line {number} is not a stored note ({exc.errors()[0]['msg']})") from None
-            entries[item.path] = NoteEntry(item.key, line, item.note)
-    return entries
-
-
-def write_notes(path: Path, entries: dict[str, NoteEntry]) -> None:
-    write_bytes_atomically(path, b"\n".join([NOTES_HEADER, *(e.line for e in entries.values())]) + b"\n")
-
-
-LEGACY = ("notes.pickle", "site.pickle", "mentions.pickle", "plain.pickle")
+        for path in paths:
+            h.update(path.read_bytes() + b"\x00")
+    except OSError:
+        return None
+    return h.hexdigest()
 
 
 @dataclass
 class BuildCache:
+    """The state of the last build, as this build reads and changes it (see the module docstring)."""
+
     folder: Path | None
     notes: dict[str, NoteEntry] = field(default_factory=dict)
     plain: dict[str, str] = field(default_factory=dict)
     mentions: MentionMemo = field(default_factory=MentionMemo)
     last: SiteState | None = None
+    search_files: str | None = None  # digest of the search state files (kb.build.search_state)
     fresh: bool = False
-    problems: list[Diagnostic] = field(default_factory=list)  # cache files discarded, and why
+    problems: list[Diagnostic] = field(default_factory=list)  # the state discarded, and why
+    store: Store | None = None
+    held: dict[tuple[str, str], bytes] = field(default_factory=dict)  # single entries as stored
+    stored_notes: frozenset[str] = frozenset()
+    loaded: bool = False  # load_data has run: a state kept in memory (kb serve) is not read again
 
     @classmethod
     def load(cls, root: Path, fresh: bool = False) -> BuildCache:
-        """Only the small last-site record; `load_data` reads the rest once a build needs it."""
-        cache = cls(root / CACHE_DIR)
-        cache.fresh = fresh
+        """Only the small last-site entry; `load_data` reads the rest once a build needs it."""
+        cache = cls(root / CACHE_DIR, fresh=fresh)
         remove_temporary(cache.folder)
+        path = cache.folder / STATE_FILE
+        key = state_key(key_folder())
+        cache.store = Store(path, key)
         if not fresh:
-            site = cache.read("site.json", lambda path: read_data(path, SiteFile))
-            cache.last = site.site if site else None
+            cache.guard(lambda: cache.open(path, key))
         return cache
-
-    def read(self, name: str, reader):
-        """What reader finds in the named file; a file it refuses is reported and treated as empty."""
-        try:
-            return reader(self.folder / name)
-        except CacheProblem as exc:
-            self.problems.append(Diagnostic(path=f"{CACHE_DIR}/{name}", message=f"cache file discarded and "
-                                            f"rebuilt: {exc}"))
-            return None
-
-    def load_data(self) -> None:
-        if self.folder is None or self.fresh:
-            return
-        self.notes = self.read("notes.jsonl", read_notes) or {}
-        plain = self.read("plain.json", lambda path: read_data(path, PlainFile))
-        self.plain = dict(plain.plain) if plain else {}
-        mentions = self.read("mentions.json", lambda path: read_data(path, MentionsFile))
-        self.mentions = MentionMemo(dict(mentions.matches), mentions.names) if mentions else MentionMemo()
-        for name in LEGACY:
-            if (self.folder / name).exists():
-                self.problems.append(Diagnostic(path=f"{CACHE_DIR}/{name}", message="cache file ignored and "
-                                                "removed: kb's cache holds JSON data, never pickles"))
 
     @classmethod
     def disabled(cls) -> BuildCache:
         return cls(None)
 
+    def open(self, path: Path, key: bytes) -> None:
+        self.store = Store.open(path, key)
+        site = self.entry("site", "")
+        self.last = SiteState.model_validate_json(site) if site is not None else None
+
+    def entry(self, kind: str, name: str) -> bytes | None:
+        value = self.store.get(kind, name)
+        if value is not None:
+            self.held[(kind, name)] = value
+        return value
+
+    def guard(self, read) -> None:
+        """Run a read of the state; any failure discards the whole state with one warning."""
+        try:
+            read()
+        except Exception as exc:  # noqa: BLE001 (any surprise in stored data: never a traceback)
+            self.discard(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+
+    def discard(self, reason: str) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = Store(self.store.path, self.store.key)
+        self.notes, self.plain, self.mentions, self.last, self.search_files = {}, {}, MentionMemo(), None, None
+        self.held, self.stored_notes = {}, frozenset()
+        self.problems.append(Diagnostic(path=f"{CACHE_DIR}/{STATE_FILE}",
+                                        message=f"build state discarded and rebuilt: {reason}"))
+
+    def load_data(self) -> None:
+        if self.folder is None or self.fresh or self.store is None or self.loaded:
+            return
+        self.loaded = True
+        self.guard(self.read_data)
+
+    def read_data(self) -> None:
+        self.store.verify()
+        self.notes = {path: stored_note(path, value) for path, value in self.store.items("note")}
+        self.stored_notes = frozenset(self.notes)
+        plain = self.entry("plain", "")
+        self.plain = dict(PlainData.model_validate_json(plain).plain) if plain is not None else {}
+        mentions = self.entry("mentions", "")
+        data = MentionsData.model_validate_json(mentions) if mentions is not None else None
+        self.mentions = MentionMemo(dict(data.matches), data.names) if data else MentionMemo()
+        search = self.entry("search", "files")
+        self.search_files = search.decode("ascii") if search is not None else None
+
+    def changes(self) -> dict[tuple[str, str], bytes | None]:
+        """The entries that differ from what the state holds (None: an entry to remove)."""
+        changes: dict[tuple[str, str], bytes | None] = {
+            ("note", path): entry.line for path, entry in self.notes.items() if not entry.stored}
+        changes.update({("note", path): None for path in self.stored_notes - self.notes.keys()})
+        single = {("plain", ""): PlainData(plain=self.plain).model_dump_json().encode(),
+                  ("mentions", ""): MentionsData(matches=self.mentions.matches,
+                                                 names=self.mentions.names).model_dump_json().encode(),
+                  ("site", ""): self.last.model_dump_json().encode() if self.last else None,
+                  ("search", "files"): self.search_files.encode("ascii") if self.search_files else None}
+        changes.update({key: value for key, value in single.items() if self.held.get(key) != value})
+        return changes
+
     def save(self) -> None:
-        if self.folder is None:
+        """Write what changed in one transaction; a state that cannot be written only makes the next
+        build slower."""
+        if self.folder is None or self.store is None:
             return
         try:
             prepare_folder(self.folder)
             for name in LEGACY:
                 (self.folder / name).unlink(missing_ok=True)
-            write_notes(self.folder / "notes.jsonl", self.notes)
-            write_data(self.folder / "plain.json", PlainFile(format=FORMAT, plain=self.plain))
-            write_data(self.folder / "mentions.json", MentionsFile(format=FORMAT, matches=self.mentions.matches,
-                                                                   names=self.mentions.names))
-            if self.last is not None:
-                write_data(self.folder / "site.json", SiteFile(format=FORMAT, site=self.last))
-        except OSError:
-            pass  # a cache that cannot be written only makes the next build slower
+            changes = self.changes()
+            self.store.write(changes)
+        except Exception:  # noqa: BLE001 (a full disk, a folder made read-only: never a traceback)
+            return
+        self.held.update({key: value for key, value in changes.items() if key[0] != "note" and value is not None})
+        for path in self.notes:
+            self.notes[path].stored = True
+        self.stored_notes = frozenset(self.notes)
 
     def remember_stamp(self, stamp: str | None) -> None:
-        """Keep a new quick stamp for an unchanged site (only the small site record is rewritten)."""
+        """Keep a new quick stamp for an unchanged site (only the small site entry is rewritten)."""
         if self.folder is None or self.last is None or stamp is None or self.last.stamp == stamp:
             return
         self.last.stamp = stamp
         try:
-            write_data(self.folder / "site.json", SiteFile(format=FORMAT, site=self.last))
-        except OSError:
+            self.store.write({("site", ""): self.last.model_dump_json().encode()})
+        except Exception:  # noqa: BLE001 (as in save)
             pass
 
     def prune_plain(self, records: int) -> None:
@@ -360,9 +301,23 @@ class BuildCache:
         last = self.previous_site()
         if last is None:
             return None, None
-        site = Version.recorded(Path(last.site), last.keys)
+        site = Version.recorded(Path(last.site), last.keys, last.listing)
         stamp = marker_stamp(Path(last.standby)) if last.standby else None
         if site is None or stamp is None or stamp != last.standby_marker:
             return site, None
         keys = {**last.keys, **last.standby_differs}
-        return site, Version.recorded(Path(last.standby), {name: key for name, key in keys.items() if key is not None})
+        return site, Version.recorded(Path(last.standby), {name: key for name, key in keys.items() if key is not None},
+                                      last.standby_listing)
+
+    def search_state(self, *files: Path) -> bool:
+        """Whether the search state files are the ones this state recorded (one warning when not)."""
+        if self.search_files is None:
+            return False
+        if files_digest(*files) == self.search_files:
+            return True
+        self.problems.append(Diagnostic(path=f"{CACHE_DIR}/{STATE_FILE}", message="search index state discarded "
+                                        "and rebuilt: its files changed since kb wrote them"))
+        return False
+
+    def remember_search_state(self, *files: Path) -> None:
+        self.search_files = files_digest(*files)

@@ -16,6 +16,7 @@ import click
 from kb import DISTRIBUTION
 from kb.config import Settings, load_settings
 from kb.console import echo, format_diagnostic, print_diagnostics, say
+from kb.errors import KbError
 from kb.models import RECORD_KINDS, Diagnostic, Severity
 from kb.project import Project, build_project
 
@@ -56,14 +57,31 @@ Exit codes:
      exits 1 on warnings; kb new and kb init exit 1 rather than overwrite a file
   2  wrong usage: an unknown option, a notes folder that is not there
   3  the build could not finish (a template error, an output folder kb must not replace,
-     the search index failed): the previous site is untouched
+     the search index failed, another build running under --no-wait): the previous site
+     is untouched
 """
+
+
+def failure(exc: KbError) -> click.ClickException:
+    """kb's exceptions as click shows them: the message, and the exit status of their kind
+    (kb.errors); the one place where an exception becomes an exit status."""
+    shown = click.ClickException(str(exc))
+    shown.exit_code = exc.exit_code
+    return shown
+
+
+class KbGroup(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KbError as exc:
+            raise failure(exc) from exc
 
 notes_option = click.option("--notes", "notes", type=click.Path(file_okay=False), default=None,
                             help="notes folder (default: notes/ or kb.yaml's notes_dir)")
 
 
-@click.group(epilog=EXIT_CODES)
+@click.group(cls=KbGroup, epilog=EXIT_CODES)
 @click.version_option(package_name=DISTRIBUTION)
 def main() -> None:
     """kb: paper notes in, typed records and a static site out.
@@ -219,15 +237,16 @@ def search_command(query: str, notes: str | None, tag: str | None, since, limit:
 @click.option("--clean", is_flag=True, help="replace --out even if kb did not write it; remove stale temp folders")
 @click.option("--keep-going", is_flag=True, help="publish the site without the notes that have errors (still exit 1)")
 @click.option("--watch", is_flag=True, help="then rebuild when a note, template or kb.yaml changes (Ctrl-C stops)")
+@click.option("--no-wait", is_flag=True, help="exit 3 at once when another build of the project or folder runs")
 @click.option("-q", "--quiet", is_flag=True, help="print errors only")
 @click.option("-v", "--verbose", is_flag=True, help="print every diagnostic and what the build reused")
 def build_command(out: str | None, notes: str | None, no_search: bool, clean: bool, keep_going: bool,
-                  watch: bool, quiet: bool, verbose: bool) -> None:
+                  watch: bool, no_wait: bool, quiet: bool, verbose: bool) -> None:
     """Render the static site (atomically replaces --out).
 
     A note with an error leaves the previous site as it was (exit 1) unless --keep-going.
     """
-    options = BuildOptions(out, notes, not no_search, keep_going, quiet, verbose)
+    options = BuildOptions(out, notes, not no_search, keep_going, quiet, verbose, not no_wait)
     if not watch:
         sys.exit(build_once(options, clean))
     build_and_go_on(options, clean)
@@ -247,6 +266,8 @@ def build_and_go_on(options: BuildOptions, clean: bool) -> None:
     """One build for --watch: a broken template or a full disk is reported, and watching goes on."""
     try:
         build_once(options, clean)
+    except KbError as exc:
+        failure(exc).show()
     except click.ClickException as exc:
         exc.show()
 
@@ -259,6 +280,7 @@ class BuildOptions:
     keep_going: bool = False
     quiet: bool = False
     verbose: bool = False
+    wait: bool = True
 
 
 def build_once(options: BuildOptions, clean: bool = False) -> int:
@@ -269,7 +291,8 @@ def build_once(options: BuildOptions, clean: bool = False) -> int:
     project, address_note = with_site_address(project)
     progress = Progress() if wants_progress() and not options.quiet else None
     try:
-        result = build_project(project, options.search, clean, options.keep_going, progress)
+        result = build_project(project, options.search, clean, options.keep_going, progress, options.wait,
+                               lambda message: click.echo(message, err=True))
     finally:
         if progress:
             progress.close()

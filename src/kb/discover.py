@@ -166,14 +166,28 @@ def outside_notes(name: str) -> Diagnostic:
                       "notes folder (notes are read only from inside it)")
 
 
+Seen = dict[str, tuple[tuple[int, int, int, int], SourceFile | Diagnostic]]  # name -> (stat, what was read)
+
+
 def discover(notes_dir: Path, root: Path) -> tuple[list[SourceFile], list[Diagnostic]]:
     """Every readable note below notes_dir, plus an error for each unreadable one (and for each
     link that leads outside notes_dir: such a file is never read) and control-character warnings."""
+    return discover_since(notes_dir, root, {})[0]
+
+
+def discover_since(notes_dir: Path, root: Path,
+                   seen: Seen) -> tuple[tuple[list[SourceFile], list[Diagnostic]], Seen]:
+    """discover(), reading again only the files whose size, times or inode differ from what `seen`
+    (the previous call's second result, kept in memory by `kb serve`) recorded; a file is recorded
+    only once it is older than SETTLE_NS, so a write in the same clock tick is never missed."""
     sources: list[SourceFile] = []
     problems: list[Diagnostic] = []
+    now: Seen = {}
+    settled = time.time_ns() - SETTLE_NS
     real_root, real_notes = root.resolve(), notes_dir.resolve()
     real_dirs: dict[Path, Path] = {}  # relative_name without resolving every file: each folder once
-    for path in list_note_files(notes_dir):
+    for entry, st in note_files_with_stats(notes_dir):
+        path = Path(entry)
         folder = real_dirs.get(path.parent)
         if folder is None:
             folder = real_dirs[path.parent] = path.parent.resolve()
@@ -185,10 +199,14 @@ def discover(notes_dir: Path, root: Path) -> tuple[list[SourceFile], list[Diagno
         if path.is_symlink() and not path.resolve().is_relative_to(real_notes):
             problems.append(outside_notes(name))
             continue
-        result = read_source(path, root, name)
+        stamp = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        known = seen.get(name)
+        result = known[1] if known is not None and known[0] == stamp else read_source(path, root, name)
+        if st.st_mtime_ns < settled and st.st_ctime_ns < settled:
+            now[name] = (stamp, result)
         if isinstance(result, Diagnostic):
             problems.append(result)
         else:
             sources.append(result)
             problems.extend(control_warnings(result))
-    return sources, problems
+    return (sources, problems), now

@@ -15,17 +15,11 @@ from typing import TYPE_CHECKING
 import click
 
 from kb.config import CONFIG_NAME, Settings, load_settings
+from kb.errors import BuildError
 from kb.models import Diagnostic, Severity
 
 if TYPE_CHECKING:
-    from kb.build import BuildResult
-
-
-class CannotBuild(click.ClickException):
-    """The build could not finish (a template error, a refused output folder, the search step):
-    the previous site is untouched. Exit status 3."""
-
-    exit_code = 3
+    from kb.build import BuildResult, Memory
 
 
 @dataclass(frozen=True)
@@ -51,20 +45,19 @@ class Project:
 
 
 def build_project(project: Project, search: bool = True, clean: bool = False, keep_going: bool = False,
-                  progress: Callable[[str, int, int], None] | None = None) -> BuildResult:
-    """One build; kb.yaml's diagnostics come first in the result. Raises CannotBuild."""
-    from kb.build import BuildError, BuildResult, build_site
-    from kb.render import RenderError
-    from kb.write import WriteError
+                  progress: Callable[[str, int, int], None] | None = None, wait: bool = True,
+                  waiting: Callable[[str], None] | None = None, memory: Memory | None = None) -> BuildResult:
+    """One build; kb.yaml's diagnostics come first in the result. Raises kb.errors.BuildError
+    (the build could not finish: a template error, a refused output folder, another build running)."""
+    from kb.build import BuildResult, build_site
 
     if project.config_errors:
         return BuildResult(out_dir=project.out_dir, files=(), records=0, notes=0, diagnostics=project.problems,
                            published=False, held_back=(CONFIG_NAME,))
     try:
         result = build_site(project.root, project.settings, project.out_dir, project.notes_dir, search=search,
-                            clean=clean, keep_going=keep_going, progress=progress)
-    except (BuildError, RenderError, WriteError) as exc:
-        raise CannotBuild(str(exc)) from exc
+                            clean=clean, keep_going=keep_going, progress=progress, wait=wait, waiting=waiting,
+                            memory=memory)
     except OSError as exc:  # any other filesystem error: the file and the reason, never a traceback
-        raise CannotBuild(f"{exc.filename or project.out_dir}: {exc.strerror or exc}") from exc
+        raise BuildError(f"{exc.filename or project.out_dir}: {exc.strerror or exc}") from exc
     return replace(result, diagnostics=project.problems + result.diagnostics)

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
 
-from kb.cache import BuildCache, NoteEntry, code_digest, sha
+from kb.cache import BuildCache, NoteEntry
 from kb.config import Settings
+from kb.digests import code_digest, sha
 from kb.discover import SourceFile, discover
 from kb.formats import parse_source
 from kb.models import Diagnostic, ParsedNote, Record, Residue

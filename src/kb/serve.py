@@ -22,8 +22,12 @@ from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kb.models import Diagnostic
+
+if TYPE_CHECKING:
+    from kb.build import Memory
 
 EVENTS = "/__kb/events"
 SCRIPT = "/__kb/live.js"
@@ -167,6 +171,12 @@ def elapsed(since: float) -> str:
 
 # --- the loop: build, serve, watch, rebuild -------------------------------------------------------
 
+def new_memory() -> Memory:
+    from kb.build import Memory
+
+    return Memory()
+
+
 @dataclass
 class Session:
     """One `kb serve`: how to load the project (kb.yaml may change meanwhile) and build it."""
@@ -176,6 +186,7 @@ class Session:
     search: bool
     state: LiveState = field(default_factory=LiveState)
     files: tuple[str, ...] = ()
+    memory: Memory = field(default_factory=lambda: new_memory())  # the build state between rebuilds (kb.build)
 
     def project(self):
         from kb.project import Project
@@ -184,17 +195,17 @@ class Session:
 
     def build(self, keep_going: bool = False) -> None:
         """Build once; tell open pages (reload, or the errors) and the terminal what came of it."""
-        import click
-
         from kb.console import echo, print_diagnostics
+        from kb.errors import KbError
         from kb.project import build_project
 
         started = time.perf_counter()
         try:
-            result = build_project(self.project(), self.search, keep_going=keep_going)
-        except click.ClickException as exc:  # a template error: the last good site stays served
-            self.state.publish(False, [{"where": "", "message": exc.format_message()}])
-            echo(f"build failed, still serving the last good site: {exc.format_message()}", err=True)
+            result = build_project(self.project(), self.search, keep_going=keep_going,
+                                   waiting=lambda message: echo(message, err=True), memory=self.memory)
+        except KbError as exc:  # a template error: the last good site stays served
+            self.state.publish(False, [{"where": "", "message": str(exc)}])
+            echo(f"build failed, still serving the last good site: {exc}", err=True)
             return
         new_site = result.published and (result.rendered > 0 or result.files != self.files)
         self.files = result.files if result.published else self.files

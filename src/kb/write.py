@@ -12,7 +12,13 @@ without the folder).
 
 The standby folder is trusted only while its marker file is the one recorded with its keys
 (kb.cache.SiteState): a build removes that marker before it changes anything in the folder, so
-a killed build never leaves a standby whose recorded keys lie. Without a trusted current site
+a killed build never leaves a standby whose recorded keys lie. Both folders are also trusted only
+while every entry in them is the one recorded (`listing_digest`: names, regular files and real
+folders only, each file's inode, size and time): a file planted there, one replaced by a link
+(to /etc/passwd) or a folder replaced by a link to a folder elsewhere makes kb build that folder
+afresh, so nothing kb did not write is published. Files are written without following links
+(O_NOFOLLOW | O_EXCL), and linked from the current site only when they are regular files.
+Without a trusted current site
 (a first or `--clean` build, a site changed by hand) every file is rendered into a fresh
 temporary folder, which is also hard-linked into a fresh standby; a current site without a
 trusted standby gives a standby made afresh as hard links of the site. Disk: up to twice the
@@ -29,9 +35,11 @@ import ctypes
 import errno
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
+from hashlib import sha256
 from pathlib import Path
 
 from kb.writers import (
@@ -109,11 +117,42 @@ class Version:
 
     folder: Path
     keys: Mapping[str, str]
+    listing: str | None = None  # the folder's listing_digest when it was written (None: unknown)
 
     @classmethod
-    def recorded(cls, folder: Path, keys: Mapping[str, str]) -> Version | None:
-        """A version read from the cache (untrusted input): None if a name would lead outside the folder."""
-        return cls(folder, keys) if all(map(is_inside_name, keys)) else None
+    def recorded(cls, folder: Path, keys: Mapping[str, str], listing: str | None = None) -> Version | None:
+        """A version read from the build state: None if a name would lead outside the folder."""
+        return cls(folder, keys, listing) if all(map(is_inside_name, keys)) else None
+
+    def intact(self) -> bool:
+        """Every entry of the folder is the one recorded (nothing planted, linked or changed)."""
+        return self.listing is not None and listing_digest(self.folder) == self.listing
+
+
+def listing_digest(folder: Path) -> str | None:
+    """A digest of every entry below folder: its name, kind (folder, regular file, anything else),
+    inode, size and modification time; links are never followed. None unless folder is a real
+    folder in a real folder (an entry kb never writes, such as a link, changes the digest)."""
+    h = sha256()
+    try:
+        if not (stat.S_ISDIR(os.lstat(folder.parent).st_mode) and stat.S_ISDIR(os.lstat(folder).st_mode)):
+            return None
+        pending = [""]
+        while pending:
+            prefix = pending.pop()
+            with os.scandir(folder / prefix if prefix else folder) as found:
+                entries = sorted(found, key=lambda e: e.name)
+            for entry in entries:
+                st = entry.stat(follow_symlinks=False)
+                kind = "d" if stat.S_ISDIR(st.st_mode) else "f" if stat.S_ISREG(st.st_mode) else "x"
+                name = f"{prefix}{entry.name}"
+                h.update(f"{name}\x00{kind}\x00{st.st_ino}\x00{st.st_size}\x00{st.st_mtime_ns}\n".encode(
+                    "utf-8", "surrogateescape"))
+                if kind == "d":
+                    pending.append(f"{name}/")
+    except OSError:
+        return None
+    return h.hexdigest()
 
 
 def differs(keys: Mapping[str, str], other: Mapping[str, str]) -> dict[str, str | None]:
@@ -130,11 +169,13 @@ class Published:
     rendered: int
     standby: Path
     standby_keys: Mapping[str, str]
+    listing: str | None  # the site's listing_digest
+    standby_listing: str | None
 
     def standby_fields(self, keys: Mapping[str, str]) -> dict:
-        """kb.cache.SiteState's standby fields, for a site whose files have `keys`."""
-        return {"standby": str(self.standby), "standby_marker": marker_stamp(self.standby),
-                "standby_differs": differs(keys, self.standby_keys)}
+        """kb.cache.SiteState's listing and standby fields, for a site whose files have `keys`."""
+        return {"listing": self.listing, "standby": str(self.standby), "standby_marker": marker_stamp(self.standby),
+                "standby_differs": differs(keys, self.standby_keys), "standby_listing": self.standby_listing}
 
 
 def temporary_name(out_dir: Path, tag: str) -> Path:
@@ -189,6 +230,7 @@ def remove_later(path: Path) -> None:
     if pid == 0:  # child: fork again so the grandchild is reparented and never a zombie
         try:
             if os.fork() == 0:
+                os.closerange(3, 1 << 16)  # the build's locks (kb.lock) are not held by the removal
                 os.setsid()
                 os.nice(19)  # after the build: the next one (or a timed run) goes first
                 shutil.rmtree(path, ignore_errors=True)
@@ -247,8 +289,19 @@ def swap_in(new: Path, out_dir: Path, defer_cleanup: bool = False) -> None:
     remove_folders(put_aside(new, out_dir), later=defer_cleanup)
 
 
+def real_holder(spare: Path) -> None:
+    """The standby's holder folder `.site.standby` as a real folder (a link planted there is removed)."""
+    holder = spare.parent
+    if holder.is_symlink() or (holder.exists() and not holder.is_dir()):
+        holder.unlink()
+    holder.mkdir(exist_ok=True)
+
+
 def replace_standby(twin: Path, out_dir: Path, defer_cleanup: bool) -> None:
     spare = standby_folder(out_dir)
+    real_holder(spare)
+    if spare.is_symlink():
+        spare.unlink()
     if spare.exists():
         remove_folders(put_aside(spare, out_dir), later=defer_cleanup)
     spare.parent.mkdir(exist_ok=True)
@@ -289,11 +342,15 @@ def fresh_site(plan: Plan, out_dir: Path, current: Version | None, workers: int,
     except BaseException:
         remove_folders(*made)
         raise
-    return Published(rendered, standby_folder(out_dir), plan.keys)
+    spare = standby_folder(out_dir)
+    return Published(rendered, spare, plan.keys, listing_digest(out_dir), listing_digest(spare))
 
 
 def clone_site(current: Version, spare: Path) -> dict[str, str]:
     """The standby folder made afresh as hard links of the current site; the keys it holds."""
+    real_holder(spare)
+    if spare.is_symlink():
+        spare.unlink()
     if spare.exists():
         remove_folders(put_aside(spare, current.folder), later=len(current.keys) > DEFER_CLEANUP)
     spare.mkdir(parents=True)
@@ -319,7 +376,8 @@ def sync_site(plan: Plan, current: Version, standby: Version | None, workers: in
     out_dir, spare = current.folder, standby_folder(current.folder)
     trash = None
     try:
-        held = standby.keys if standby is not None and standby.folder == spare else clone_site(current, spare)
+        trusted = standby is not None and standby.folder == spare and standby.intact()
+        held = standby.keys if trusted else clone_site(current, spare)
         (spare / MARKER).unlink(missing_ok=True)  # from here on, the standby's recorded keys are void
         trash = new_folder(out_dir)
         remove_files(spare, [name for name in held if name not in plan.keys], trash)
@@ -333,7 +391,7 @@ def sync_site(plan: Plan, current: Version, standby: Version | None, workers: in
     finally:
         if trash is not None:
             empty_trash(trash, out_dir)
-    return Published(rendered, spare, current.keys)
+    return Published(rendered, spare, current.keys, listing_digest(out_dir), current.listing)
 
 
 def empty_trash(trash: Path, out_dir: Path) -> None:
@@ -356,6 +414,8 @@ def write_site(plan: Plan, out_dir: Path, current: Version | None = None, standb
         remove_leftovers(out_dir)
     except OSError as exc:
         raise os_problem(exc) from exc
-    if current is not None and current.folder == out_dir and out_dir.is_dir():
+    if current is not None and not current.intact():
+        current = None  # changed since kb wrote it: nothing is taken from it
+    if current is not None and current.folder == out_dir:
         return sync_site(plan, current, standby, workers, progress)
     return fresh_site(plan, out_dir, current, workers, progress)

@@ -17,12 +17,14 @@ only how many files they rendered.
 from __future__ import annotations
 
 import ctypes
+import errno
 import gc
 import itertools
 import multiprocessing
 import os
 import shutil
 import signal
+import stat
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -31,12 +33,14 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
+from kb.errors import BuildError, KbError
+
 PARALLEL_MIN = 8  # files to render: below this, forking workers (~50 ms at 10,000 notes) costs more than it saves
 CHUNKS = 16  # parts a parallel write is cut into (the progress bar moves once per part)
 Progress = Callable[[int, int], None]  # (files placed, files to place)
 
 
-class WriteError(Exception):
+class WriteError(BuildError):
     """The output folder cannot safely be (re)placed."""
 
 
@@ -76,9 +80,12 @@ def die_with_parent(parent: int) -> None:
 
 def link_or_copy(source: Path, target: Path) -> None:
     """A hard link, or a copy where links are not possible (another device, a file system
-    without them); never a copy into an existing target (it may be shared with the live site)."""
+    without them); never a copy into an existing target (it may be shared with the live site).
+    Only a regular file is taken: anything else (a link to /etc/passwd) counts as missing."""
+    if not stat.S_ISREG(os.lstat(source).st_mode):
+        raise FileNotFoundError(errno.ENOENT, "not a regular file", str(source))
     try:
-        os.link(source, target)
+        os.link(source, target, follow_symlinks=False)
     except (FileNotFoundError, FileExistsError):
         raise
     except OSError:
@@ -111,8 +118,12 @@ def discard(target: Path, trash: Path | None) -> None:
 
 
 def replace_by_bytes(target: Path, data: bytes) -> None:
-    target.unlink(missing_ok=True)  # never write into a file another folder may share
-    target.write_bytes(data)
+    """A new file at target: never written into an existing file (another folder may share it)
+    nor through a link."""
+    target.unlink(missing_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
 
 
 @dataclass(frozen=True)
@@ -187,8 +198,10 @@ def place_part(names: list[str]) -> int:
     (a template error names its template and line)."""
     try:
         return sum(_JOB.place(name) for name in names)
-    except Exception as exc:  # noqa: BLE001 (sent to the parent, which raises it)
-        raise WriteError(str(exc) or type(exc).__name__) from None
+    except KbError as exc:  # its own kind, with its message only (sent to the parent, which raises it)
+        raise type(exc)(str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 (a bug: its kind and message, never an unpicklable object)
+        raise BuildError(f"{type(exc).__name__}: {exc}") from None
 
 
 def place_here(job: Job, names: list[str], progress: Progress | None) -> int:

@@ -35,6 +35,7 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel
 
+from kb.errors import BuildError
 from kb.index.groups import Group
 from kb.models import LinkedRecord
 from kb.render.site import NoteFile, Site
@@ -44,7 +45,7 @@ NEWEST = 20  # records on the home page
 GROUP_KINDS = ("tags", "authors", "venues", "meetings")
 
 
-class UndeclaredInput(Exception):
+class UndeclaredInput(BuildError):
     """An output read something it did not declare (a bug in kb.render.pages, never in a note)."""
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from jinja2 import Environment, TemplateError
 from markupsafe import Markup
 
-from kb.cache import code_digest, settings_digest, sha
+from kb.digests import code_digest, settings_digest, sha
 from kb.render.bibtex import bibtex_file
 from kb.render.feeds import SCHEMA_PATH, Feed, absolute_url, atom_feed, records_json, sitemap
 from kb.render.inputs import Digests, Scope

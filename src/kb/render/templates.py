@@ -17,6 +17,8 @@ from pathlib import Path
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined, TemplateError, meta
 from jinja2.bccache import Bucket, BytecodeCache
 
+from kb.errors import BuildError
+
 THEME_PREFIX = "theme"
 STATIC_DIR = "static"
 
@@ -63,7 +65,7 @@ class Theme:
                            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
-class RenderError(Exception):
+class RenderError(BuildError):
     """A template could not render a page (a user's edited template, usually); here,
     not with the page machinery, so a build that renders nothing never imports it."""
 

@@ -1,0 +1,103 @@
+"""The standby is kb's, or it is not used (issue: hostile input round 3, row 1).
+
+Files planted in `.site.standby/site/` (a file replaced by a link to /etc/passwd, an extra page
+with a script, a folder replaced by a link to a folder outside the project) or in `site/` itself
+are never published: the next build finds the folder changed since kb wrote it, builds it afresh,
+and the site equals a clean build; the outside folder is never written into.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import NOTES, tree
+from kb.build import build_site
+from kb.config import Settings
+
+EVIL = b"<script>alert('planted')</script>"
+
+
+@pytest.fixture()
+def project(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    root = tmp_path / "project"
+    shutil.copytree(NOTES, root / "notes")
+    build(root)
+    build(root)  # the standby now holds a whole earlier version
+    return root
+
+
+def build(root: Path, out: str = "site", **options):
+    return build_site(root, Settings(), root / out, search=False, **options)
+
+
+def add_note(root: Path, n: int) -> None:
+    (root / "notes" / f"added-{n}.md").write_text(f"---\ntitle: Added Note {n}\n---\n## summary\n本文 {n}。\n",
+                                                   encoding="utf-8")
+
+
+def link_to_passwd(folder: Path) -> None:
+    style = folder / "static" / "style.css"
+    style.unlink()
+    style.symlink_to("/etc/passwd")
+
+
+def extra_page(folder: Path) -> None:
+    (folder / "evil.html").write_bytes(EVIL)
+
+
+def changed_in_place(folder: Path) -> None:
+    page = folder / "index.html"
+    data = page.read_bytes()
+    page.unlink()
+    page.write_bytes(data.replace(b"</body>", EVIL + b"</body>"))
+
+
+def folder_link_outside(folder: Path) -> Path:
+    outside = folder.parents[2] / "outside"
+    outside.mkdir(exist_ok=True)
+    records = folder / "records"
+    shutil.rmtree(records)
+    records.symlink_to(outside, target_is_directory=True)
+    return outside
+
+
+PLANTS = [link_to_passwd, extra_page, changed_in_place, folder_link_outside]
+
+
+def published_nothing_planted(root: Path) -> None:
+    site = root / "site"
+    assert not any(p.is_symlink() for p in site.rglob("*"))
+    assert not any(EVIL in p.read_bytes() for p in site.rglob("*") if p.is_file())
+    assert b"root:" not in (site / "static" / "style.css").read_bytes()
+    build(root, "clean", clean=True, cache=False)
+    assert tree(site) == tree(root / "clean")
+
+
+@pytest.mark.parametrize("where", [".site.standby/site", "site"])
+@pytest.mark.parametrize("plant", PLANTS, ids=[p.__name__ for p in PLANTS])
+def test_a_planted_entry_is_never_published(project, plant, where):
+    plant(project / where)
+    outside = project.parent / "outside"
+    for n in range(2):  # the planted folder is the standby of one build and the site of the next
+        add_note(project, n)
+        result = build(project)
+        assert result.published and not result.errors
+        published_nothing_planted(project)
+    assert not outside.exists() or list(outside.iterdir()) == []
+
+
+def test_a_standby_holder_replaced_by_a_link_is_never_written_through(project):
+    holder, outside = project / ".site.standby", project.parent / "outside"
+    shutil.copytree(holder, outside)
+    shutil.rmtree(holder)
+    holder.symlink_to(outside, target_is_directory=True)
+    before = tree(outside)
+    add_note(project, 0)
+    assert build(project).published
+    assert tree(outside) == before
+    assert holder.is_dir() and not holder.is_symlink()
+    published_nothing_planted(project)

@@ -1,0 +1,67 @@
+"""`kb serve` keeps the build state in memory and applies a saved file as a delta (issue: one
+build state, item 4): a rebuild after an edit reads that note and no other, and never reads the
+state file again; the site still equals a clean build."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import NOTES, SEEDS, tree
+from kb import discover, store
+from kb.build import build_site
+from kb.config import Settings
+from kb.serve import Session
+
+
+@pytest.fixture()
+def project(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    monkeypatch.setattr("kb.discover.SETTLE_NS", 0)  # the copied notes count as settled at once
+    root = tmp_path / "project"
+    shutil.copytree(NOTES, root / "notes")
+    return root
+
+
+def counted(monkeypatch, owner, name: str) -> list:
+    calls, real = [], getattr(owner, name)
+
+    def spy(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, spy)
+    return calls
+
+
+@pytest.mark.parametrize("search", [False, True])
+def test_serve_applies_an_edit_without_reading_any_other_note(project, monkeypatch, search):
+    session = Session(project, None, search)
+    session.build()
+    reads = counted(monkeypatch, discover, "read_source")
+    opened = counted(monkeypatch, store.Store, "open")
+    listed = counted(monkeypatch, store.Store, "items")
+    note = project / "notes" / SEEDS["blog"]
+    note.write_text(note.read_text(encoding="utf-8") + "\n追記: serve の差分。\n", encoding="utf-8")
+    session.build()
+    assert [call[2] for call in reads] == [f"notes/{SEEDS['blog']}"]
+    assert opened == [] and listed == []  # the state stayed in memory
+    page = project / "site" / "notes" / Path(SEEDS["blog"]).stem.replace("_", "-") / "index.html"
+    assert "serve の差分" in page.read_text(encoding="utf-8")
+    build_site(project, Settings(), project / "clean", search=search, clean=True, cache=False)
+    assert tree(project / "site") == tree(project / "clean")
+
+
+def test_serve_sees_a_new_and_a_deleted_note(project, monkeypatch):
+    session = Session(project, None, False)
+    session.build()
+    reads = counted(monkeypatch, discover, "read_source")
+    (project / "notes" / "added.md").write_text("---\ntitle: Added While Serving\n---\n## summary\n本文。\n",
+                                                encoding="utf-8")
+    (project / "notes" / SEEDS["blog_no_date"]).unlink()
+    session.build()
+    assert [call[2] for call in reads] == ["notes/added.md"]
+    build_site(project, Settings(), project / "clean", search=False, clean=True, cache=False)
+    assert tree(project / "site") == tree(project / "clean")
