@@ -261,7 +261,7 @@ def test_related_records_say_why():
     adacot = kb.by_id[ADACOT]
     skip = next(r.id for r in kb.records if r.title.startswith("TokenSkip"))
     assert skip in adacot.related
-    assert '語 "chain-of-thought"' in adacot.related_reasons[adacot.related.index(skip)]
+    assert "chain-of-thought" in adacot.related_reasons[adacot.related.index(skip)].lower()
 
 
 def test_emoji_have_a_font():

@@ -147,10 +147,14 @@ def link_related(records: list[Record], same_as: dict[str, list[str]], mentions:
 def reason(record: Record, other: Record, linked: bool, common: Counter) -> str:
     """What the two records share, strongest (rarest) first, at most REASONS parts."""
     names = {"#" + tag_key(t): t for t in other.tags}
-    tags = [(common[f], f"タグ {names[f]}") for f in tag_features(record) & tag_features(other) if f in common]
-    terms = [(common[f], f'語 "{f}"') for f in term_features(record) & term_features(other) if f in common]
-    parts = [text for _, text in sorted(tags + terms)[:REASONS]]
-    return "共通: " + ", ".join((["言及"] if linked else []) + parts)
+    tags = [(common[f], fold(names[f]), f"タグ {names[f]}") for f in tag_features(record) & tag_features(other)
+            if f in common]
+    terms = [(common[f], f, f'語 "{f}"') for f in term_features(record) & term_features(other) if f in common]
+    parts: list[tuple[str, str]] = []
+    for _, _, key, text in sorted((count, -len(key), key, text) for count, key, text in tags + terms):
+        if len(parts) < REASONS and not any(key in seen or seen in key for seen, _ in parts):
+            parts.append((key, text))  # "reinforcement" adds nothing beside "reinforcement learning"
+    return "共通: " + ", ".join((["言及"] if linked else []) + [text for _, text in parts])
 
 
 def related_reasons(records: list[Record], related: dict[str, list[str]], mentions: dict[str, list[str]],
