@@ -188,7 +188,7 @@ def test_a_fixed_note_is_published_again(project):
     assert not (project / "site").exists()  # no site before, none after: nothing half-published
     note.write_text("---\ntitle: 勉強会の発表\nkind: talk\n---\n本文\n", encoding="utf-8")
     assert run("build", "--no-search").exit_code == 0
-    assert "勉強会の発表" in (project / "site" / "records" / "勉強会の発表" / "index.html").read_text(encoding="utf-8")
+    assert "勉強会の発表" in (project / "site" / "records" / "talk" / "index.html").read_text(encoding="utf-8")
 
 
 def test_an_error_in_kb_yaml_publishes_nothing(project):

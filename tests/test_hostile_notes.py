@@ -76,10 +76,11 @@ def test_every_front_matter_problem_is_at_its_key_in_plain_words(project):
         (4, "error", "kind 'papr' is not one of paper, blog, article, talk, repository, other "
                      "(did you mean 'paper'?)"),
         (6, "error", "issue_date '2025-13-45' is not a date: month 13"),
-        (5, "warning", "unknown front matter key 'venu' ignored (did you mean 'venue'?)"),
-        (8, "warning", "unknown front matter key 'related' ignored (kb fills it while linking; a note cannot set it)"),
-        (9, "warning", "unknown front matter key 'date_inferred' ignored (kb fills it while linking; a note cannot "
-                       "set it)"),
+        (5, "warning", "unknown front matter key 'venu' kept as a section of its own (did you mean 'venue'?)"),
+        (8, "warning", "unknown front matter key 'related' kept as a section of its own (kb fills it while "
+                       "linking; a note cannot set it)"),
+        (9, "warning", "unknown front matter key 'date_inferred' kept as a section of its own (kb fills it while "
+                       "linking; a note cannot set it)"),
     }
 
 

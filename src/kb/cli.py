@@ -184,6 +184,7 @@ def record_counts(records) -> dict[str, dict[str, int]]:
 def check(notes: str | None, strict: bool, as_json: bool) -> None:
     """Report errors and warnings with file and line; exit 1 on errors."""
     _, parsed, diagnostics = load(notes)
+    diagnostics += removed_addresses(parsed, notes)
     if as_json:
         click.echo(json.dumps([d.model_dump(mode="json") for d in diagnostics], ensure_ascii=False, indent=2))
     else:
@@ -193,6 +194,14 @@ def check(notes: str | None, strict: bool, as_json: bool) -> None:
         click.echo(f"{len(parsed.notes)} notes, {len(parsed.records)} records, "
                    f"{errors} errors, {len(diagnostics) - errors} warnings")
     sys.exit(exit_status(diagnostics, strict))
+
+
+def removed_addresses(parsed: Parsed, notes: str | None) -> list[Diagnostic]:
+    """Warnings for record pages the last build published that the next build would remove."""
+    from kb.addresses import published_pages, removed_pages
+
+    previous = published_pages(project_root())
+    return removed_pages(previous, parsed.records, notes or "notes") if previous else []
 
 
 def exit_status(diagnostics: list[Diagnostic], strict: bool) -> int:
@@ -357,24 +366,45 @@ def init_command(folder: Path) -> None:
 @click.option("--tag", "tags", multiple=True, help="a tag (repeat for more)")
 @click.option("--kind", type=click.Choice(RECORD_KINDS), default="paper", show_default=True)
 @click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="issue_date YYYY-MM-DD (default: today)")
+              help="issue_date YYYY-MM-DD (default: the paper's first version on arXiv, else today)")
+@click.option("--no-fetch", is_flag=True, help="with an arXiv id as TITLE: do not ask the arXiv API")
 @click.option("--edit", is_flag=True, help="open the note in $EDITOR")
 @notes_option
-def new_command(title: str, url: str | None, tags: tuple[str, ...], kind: str, day, edit: bool,
+def new_command(title: str, url: str | None, tags: tuple[str, ...], kind: str, day, no_fetch: bool, edit: bool,
                 notes: str | None) -> None:
     """Write a new note in the native format (front matter filled, standard sections empty) as
-    notes/<date>-<slug>.md and print its path. Never overwrites a file."""
-    from kb.scaffold import NewNote, Refused, new_note
+    notes/<date>-<slug>.md and print its path. TITLE may be an arXiv id or URL (kb new 2402.12354):
+    title, authors, abstract, year and date then come from the arXiv API. Never overwrites a file."""
+    from kb.scaffold import NewNote, Refused, arxiv_of, new_note
 
     project = Project.load(project_root(), notes)
-    note = NewNote(title=title, url=url, tags=tags, kind=kind, date=day.date() if day else None)
+    paper, arxiv_id = None, arxiv_of(title)
+    if arxiv_id:
+        url = url or arxiv_id
+        paper = None if no_fetch else ask_arxiv(arxiv_id, project.settings.arxiv_api)
+    note = NewNote(title=paper.title if paper else title, url=url, tags=tags, kind=kind,
+                   date=day.date() if day else None, paper=paper)
     try:
         path = new_note(project.notes_dir, note)
     except Refused as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(path.relative_to(project.root) if path.is_relative_to(project.root) else path)
+    if paper and paper.category:
+        echo(f"arXiv's primary category is {paper.category}: add it to tags if it fits", err=True)
     if edit:
         click.edit(filename=str(path))
+
+
+def ask_arxiv(arxiv_id: str, api: str):
+    """The paper from the arXiv API, or None (said on stderr: the note then has only what kb knows)."""
+    from kb.arxiv import ArxivUnavailable, fetch_paper
+
+    try:
+        return fetch_paper(arxiv_id, api)
+    except ArxivUnavailable as exc:
+        echo(f"arXiv did not give {arxiv_id}: {exc}; the note has its id and link only "
+             "(fill in title, authors and date by hand, or run kb new again later)", err=True)
+        return None
 
 
 @main.command("serve")

@@ -36,6 +36,7 @@ class Settings(BaseModel):
         default_factory=dict,
         description="force a format for notes matching a glob, e.g. {'notes/old/*.txt': listing}",
     )
+    arxiv_api: str = Field("https://export.arxiv.org/api/query", description="the arXiv API kb new asks")
 
 
 def unknown_setting(key, line: int) -> Diagnostic:

@@ -1,11 +1,14 @@
 // Added to pages by `kb serve` only (never written into the site): reloads the page when a
-// rebuild published a new site, and shows the errors of a build that did not publish.
+// rebuild published a new site, shows the errors of a build that did not publish, and the new
+// warnings of the notes just changed in a small panel the reader can close.
 (() => {
   "use strict";
   const script = document.currentScript;
   const version = Number(script.dataset.version);
   const SCROLL = "kb-serve-scroll";
   const BOX = "kb-serve-errors";
+  const PANEL = "kb-serve-warnings";
+  const DISMISSED = "kb-serve-dismissed";
 
   const saved = JSON.parse(sessionStorage.getItem(SCROLL) || "null");
   if (saved && saved.path === location.pathname) {
@@ -48,6 +51,37 @@
     box.replaceChildren(title, list);
   }
 
+  function panel(warnings) {
+    const old = document.getElementById(PANEL);
+    if (old) old.remove();
+    const key = JSON.stringify(warnings);
+    if (!warnings.length || sessionStorage.getItem(DISMISSED) === key) return;
+    const box = element("aside", "", "all:initial;position:fixed;right:12px;bottom:12px;z-index:2147483646;" +
+      "max-width:min(32rem,calc(100vw - 24px));max-height:35vh;overflow:auto;background:#fffbeb;color:#5c3b00;" +
+      "border:1px solid #d9a400;border-radius:6px;padding:10px 12px;font:13px/1.5 system-ui,sans-serif;" +
+      "box-shadow:0 2px 10px rgba(0,0,0,.2)");
+    box.id = PANEL;
+    box.setAttribute("role", "status");
+    const close = element("button", "×", "all:initial;float:right;cursor:pointer;font:18px/1 system-ui;" +
+      "color:#5c3b00;padding:0 4px");
+    close.type = "button";
+    close.setAttribute("aria-label", "警告を閉じる");
+    close.addEventListener("click", () => {
+      sessionStorage.setItem(DISMISSED, key);
+      box.remove();
+    });
+    const title = element("strong", `警告 ${warnings.length} 件（変更したノート）`, "display:block;margin-bottom:4px");
+    const list = element("ul", "", "margin:0;padding-left:1.2em");
+    for (const warning of warnings) {
+      const item = element("li", "", "white-space:pre-wrap");
+      item.append(element("code", warning.where, "font:12px ui-monospace,monospace;font-weight:600"), ": ",
+        warning.message);
+      list.append(item);
+    }
+    box.replaceChildren(close, title, list);
+    document.body.append(box);
+  }
+
   const events = new EventSource("/__kb/events");
   events.addEventListener("state", (event) => {
     const state = JSON.parse(event.data);
@@ -58,5 +92,6 @@
       return;
     }
     overlay(state.errors);
+    panel(state.warnings || []);
   });
 })();

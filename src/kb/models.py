@@ -97,6 +97,7 @@ class Record(BaseModel):
     tags: list[str] = Field(default_factory=list)
     headline: str | None = None
     summary: str | None = None
+    abstract: str | None = None  # the paper's own abstract (kb new from arXiv), shown folded
     problem: str | None = None
     approach: str | None = None
     results: str | None = None
@@ -108,6 +109,7 @@ class Record(BaseModel):
     comment: str | None = None
     presenter: str | None = None
     meeting: str | None = None  # the study-group meeting a talk was given at: "2025-09-24 機械学習勉強会"
+    aliases: list[str] = Field(default_factory=list)  # old addresses that redirect here (kb.addresses)
     sections: list[Section] = Field(default_factory=list)
     source: SourceSpan
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from kb import DISTRIBUTION
+from kb.arxiv import ArxivPaper
 from kb.text import ARXIV_ID, arxiv_id_from_url, slugify
 
 STANDARD_SECTIONS = ("summary", "problem", "approach", "results", "limitations", "comment")
@@ -190,7 +191,8 @@ class NewNote:
     url: str | None = None
     tags: tuple[str, ...] = ()
     kind: str = "paper"
-    date: dt.date | None = None  # None: today
+    date: dt.date | None = None  # None: the paper's first version's date, else today
+    paper: ArxivPaper | None = None  # what the arXiv API said about it
 
     def link(self) -> tuple[str | None, str | None]:
         """(url, arxiv_id): an arXiv id alone becomes its abs page; an arXiv link gives its id."""
@@ -201,9 +203,14 @@ class NewNote:
             return f"https://arxiv.org/abs/{bare.group(1)}", bare.group(1)
         return self.url.strip(), arxiv_id_from_url(self.url)
 
+    def day(self, today: dt.date) -> dt.date:
+        return self.date or (self.paper.published if self.paper else today)
+
     def front_matter(self, day: dt.date) -> dict:
         url, arxiv_id = self.link()
-        fields = {"title": self.title, "kind": self.kind, "authors": [], "url": url, "arxiv_id": arxiv_id,
+        paper = self.paper
+        fields = {"title": self.title, "kind": self.kind, "authors": list(paper.authors) if paper else [],
+                  "year": paper.published.year if paper else None, "url": url, "arxiv_id": arxiv_id,
                   "issue_date": day, "tags": list(self.tags)}
         return {key: value for key, value in fields.items() if value is not None}
 
@@ -211,7 +218,28 @@ class NewNote:
         meta = yaml.safe_dump(self.front_matter(day), allow_unicode=True, sort_keys=False,
                               default_flow_style=None, width=1000)
         sections = "\n".join(f"## {name}\n" for name in STANDARD_SECTIONS)
-        return f"---\n{meta}---\n{sections}"
+        return f"---\n{meta}{self.from_arxiv()}---\n{sections}{self.links()}"
+
+    def from_arxiv(self) -> str:
+        """The abstract as a folded YAML block, and the primary category as a tag to consider."""
+        if not self.paper:
+            return ""
+        lines = "\n\n".join(f"  {part}" for part in self.paper.abstract.split("\n\n"))
+        block = f"abstract: >-\n{lines}\n" if self.paper.abstract else ""
+        category = self.paper.category
+        hint = f"# arXiv's primary category is {category}: add it to tags if it fits\n" if category else ""
+        return block + hint
+
+    def links(self) -> str:
+        return f"\n## リンク\n- PDF: {self.paper.pdf}\n" if self.paper and self.paper.pdf else ""
+
+
+def arxiv_of(text: str) -> str | None:
+    """The arXiv id when `text` is one (2402.12354, arXiv:2402.12354v2) or an arxiv.org link to one."""
+    bare = BARE_ARXIV.fullmatch(text.strip())
+    if bare:
+        return bare.group(1)
+    return arxiv_id_from_url(text) if text.strip().lower().startswith(("http://", "https://", "arxiv.org")) else None
 
 
 def note_name(title: str, day: dt.date) -> str:
@@ -220,7 +248,7 @@ def note_name(title: str, day: dt.date) -> str:
 
 def new_note(notes_dir: Path, note: NewNote) -> Path:
     """Write the note as `<date>-<slug>.md` in notes_dir; Refused if that file exists."""
-    day = note.date or dt.date.today()  # the one place kb reads the clock
+    day = note.day(dt.date.today())  # the one place kb reads the clock
     path = notes_dir / note_name(note.title, day)
     try:
         with path.open("x", encoding="utf-8") as handle:

@@ -23,6 +23,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote, unquote
 
 from kb.models import Diagnostic
 
@@ -41,14 +42,20 @@ class LiveState:
 
     version: int = 1
     errors: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)  # new in the latest build: the notes just changed
+    moved: dict[str, str] = field(default_factory=dict)  # old record page -> where it went (kb.addresses)
     closed: bool = False
     changed: threading.Condition = field(default_factory=threading.Condition)
 
-    def publish(self, new_site: bool, errors: list[dict]) -> None:
+    def publish(self, new_site: bool, errors: list[dict], warnings: list[dict] | None = None) -> None:
         with self.changed:
             self.version += 1 if new_site else 0
             self.errors = errors
+            self.warnings = warnings or []
             self.changed.notify_all()
+
+    def told(self) -> tuple[int, list, list]:
+        return self.version, self.errors, self.warnings
 
     def close(self) -> None:
         with self.changed:
@@ -56,23 +63,27 @@ class LiveState:
             self.changed.notify_all()
 
     def message(self) -> bytes:
-        data = json.dumps({"version": self.version, "errors": self.errors}, ensure_ascii=False)
+        data = json.dumps({"version": self.version, "errors": self.errors, "warnings": self.warnings},
+                          ensure_ascii=False)
         return f"event: state\ndata: {data}\n\n".encode()
 
-    def wait(self, seen: tuple[int, list] | None) -> tuple[bytes, tuple[int, list]] | None:
+    def wait(self, seen: tuple[int, list, list] | None) -> tuple[bytes, tuple[int, list, list]] | None:
         """(the state message, the state it tells) once it differs from `seen`, or (b'', seen)
         after a quiet while (a ping keeps the stream open); None once the server stops."""
         with self.changed:
-            self.changed.wait_for(lambda: self.closed or (self.version, self.errors) != seen, PING_SECONDS)
+            self.changed.wait_for(lambda: self.closed or self.told() != seen, PING_SECONDS)
             if self.closed:
                 return None
-            now = (self.version, self.errors)
+            now = self.told()
             return (b"", now) if now == seen else (self.message(), now)
 
 
-def error_entries(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> list[dict]:
-    return [{"where": f"{d.path}:{d.line}" if d.line else d.path, "message": d.message}
-            for d in diagnostics if d.severity.value == "error"]
+def entry(d: Diagnostic) -> dict:
+    return {"where": f"{d.path}:{d.line}" if d.line else d.path, "message": d.message}
+
+
+def error_entries(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...], severity: str = "error") -> list[dict]:
+    return [entry(d) for d in diagnostics if d.severity.value == severity]
 
 
 def live_script() -> bytes:
@@ -113,6 +124,24 @@ class LiveHandler(SimpleHTTPRequestHandler):
             return super().do_GET()
         self.send_bytes(inject(html, self.state.version), "text/html; charset=utf-8")
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """A missing page: where its record moved to (an open page follows it), else the site's own 404.html."""
+        if code != HTTPStatus.NOT_FOUND or self.command != "GET":
+            return super().send_error(code, message, explain)
+        path = unquote(self.path.split("?", 1)[0].split("#", 1)[0]).lstrip("/")
+        moved = self.state.moved.get(path if path.endswith(".html") else path + "index.html")
+        if moved:
+            self.send_response(HTTPStatus.FOUND)
+            self.send_header("Location", "/" + quote(moved.removesuffix("index.html")))
+            self.send_header("Content-Length", "0")
+            return self.end_headers()
+        try:
+            html = Path(self.directory, "404.html").read_bytes()
+        except OSError:
+            return super().send_error(code, message, explain)
+        self.send_bytes(inject(html.replace(b"<head>", b'<head><base href="/">', 1), self.state.version),
+                        "text/html; charset=utf-8", code)
+
     def page_file(self, path: str) -> Path | None:
         """The HTML file a GET for `path` serves (index.html of a folder), else None."""
         local = Path(self.translate_path(path))
@@ -120,8 +149,8 @@ class LiveHandler(SimpleHTTPRequestHandler):
             local = local / "index.html"
         return local if local.suffix == ".html" and local.is_file() else None
 
-    def send_bytes(self, body: bytes, content_type: str) -> None:
-        self.send_response(HTTPStatus.OK)
+    def send_bytes(self, body: bytes, content_type: str, status: int = HTTPStatus.OK) -> None:
+        self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -187,6 +216,7 @@ class Session:
     state: LiveState = field(default_factory=LiveState)
     files: tuple[str, ...] = ()
     memory: Memory = field(default_factory=lambda: new_memory())  # the build state between rebuilds (kb.build)
+    warnings: list[dict] | None = None  # the last build's (None before the first)
 
     def project(self):
         from kb.project import Project
@@ -195,6 +225,7 @@ class Session:
 
     def build(self, keep_going: bool = False) -> None:
         """Build once; tell open pages (reload, or the errors) and the terminal what came of it."""
+        from kb.addresses import moved_pages
         from kb.console import echo, print_diagnostics
         from kb.errors import KbError
         from kb.project import build_project
@@ -208,9 +239,15 @@ class Session:
             echo(f"build failed, still serving the last good site: {exc}", err=True)
             return
         new_site = result.published and (result.rendered > 0 or result.files != self.files)
+        if result.published and self.files:
+            self.state.moved.update(moved_pages(self.files, result.files))
         self.files = result.files if result.published else self.files
-        self.state.publish(new_site, error_entries(result.diagnostics))
-        print_diagnostics(list(result.diagnostics), quiet=True, verbose=False)
+        warnings = error_entries(result.diagnostics, "warning")
+        fresh = [w for w in warnings if w not in self.warnings] if self.warnings is not None else []
+        self.warnings = warnings
+        self.state.publish(new_site, error_entries(result.diagnostics), fresh)
+        print_diagnostics([d for d in result.diagnostics if d.severity.value == "error" or entry(d) in fresh],
+                          quiet=False, verbose=False)
         if not result.published:
             echo(f"not published (errors above), still serving the last good site [{elapsed(started)}]", err=True)
         else:

@@ -18,11 +18,26 @@ FORMATS: dict[str, ModuleType] = {
     module.NAME: module for module in (native, summaries, minutes, listing, blog)
 }
 MIN_SCORE = 0.3
+NEEDS = {  # what a note lacks when it is closest to a format but not it
+    "native": "YAML front matter with a title: between '---' lines at the top, or a first line '# title'",
+    "summaries": "'## 1.' to '## 8.' question headings under a '# title' line",
+    "minutes": "a meeting date on its first line and '@presenter' lines before talk titles",
+    "listing": "at least three 'Issue Date:' lines, each after its '#tag' line",
+    "blog": "a '紹介論文' line near the top or a 'この論文を一言でまとめると' line",
+}
 
 
 def detect_format(text: str) -> tuple[str | None, float]:
     """The best-scoring format for this text (first registered wins a tie)."""
-    best_name, best_score = None, 0.0
+    best_name, best_score = closest_format(text)
+    if best_score < MIN_SCORE:
+        return None, best_score
+    return best_name, best_score
+
+
+def closest_format(text: str) -> tuple[str, float]:
+    """The best-scoring format and its score, however low (native when none scores at all)."""
+    best_name, best_score = "native", 0.0
     for name, module in FORMATS.items():
         try:
             score = module.detect(text)
@@ -30,8 +45,6 @@ def detect_format(text: str) -> tuple[str | None, float]:
             score = 0.0
         if score > best_score:
             best_name, best_score = name, score
-    if best_score < MIN_SCORE:
-        return None, best_score
     return best_name, best_score
 
 
@@ -49,8 +62,8 @@ def parse_source(source: SourceFile, forced: str | None = None) -> ParsedNote:
         return unrecognised(source, f"format {forced!r} is not known (expected one of: {known})")
     name = forced or detect_format(source.text)[0]
     if name is None:
-        known = ", ".join(f"{n} ({m.DESCRIPTION})" for n, m in FORMATS.items())
-        return unrecognised(source, f"could not recognise the note's format; expected one of: {known}")
+        near = closest_format(source.text)[0]
+        return unrecognised(source, f"not a note kb can read: closest to the {near} format, which needs {NEEDS[near]}")
     try:
         return FORMATS[name].parse(source)
     except Exception as exc:  # a parser bug must not stop the other notes

@@ -15,9 +15,14 @@
     Any other heading becomes a section.
 
 A `## ` heading named like a text field (summary, problem, approach, results,
-limitations, technical, costs, references, tweet, comment) fills that field; every
-other heading becomes a section. Text before the first heading is the summary when
-the front matter has none.
+limitations, technical, costs, references, tweet, comment) or by its Japanese name
+(HEADING_FIELDS: 要約, 課題, 手法, 結果, ...) fills that field; every other heading
+becomes a section. Text before the first heading is the summary when the front matter
+has none.
+
+Plain Markdown is a native note too: no front matter, a first line `# title`; its links
+give `url` and `arxiv_id`. A native note's record id (its URL) never comes from its title:
+`id:` if given, else the arXiv id, else the file name.
 """
 
 from __future__ import annotations
@@ -26,22 +31,29 @@ import re
 
 from pydantic import ValidationError
 
+from kb.addresses import alias_problems
 from kb.bounded_yaml import YamlProblem, load_mapping
 from kb.discover import SourceFile
 from kb.models import INDEX_FIELDS, Diagnostic, ParsedNote, Record, Section, Severity, SourceSpan
-from kb.text import CONTROL, arxiv_id_from_url, excerpt
+from kb.text import ARXIV_ID, CONTROL, URL, arxiv_id_from_url, excerpt, slugify
 from kb.validation import closest, field_problems
 
 NAME = "native"
 DESCRIPTION = "Markdown with YAML front matter (kb's own format)"
 TEXT_FIELDS = (
-    "summary", "problem", "approach", "results", "limitations",
+    "summary", "abstract", "problem", "approach", "results", "limitations",
     "technical", "costs", "references", "tweet", "comment",
 )
+HEADING_FIELDS = {name: name for name in TEXT_FIELDS} | {
+    "要約": "summary", "概要": "summary", "課題": "limitations", "限界": "limitations", "制約": "limitations",
+    "手法": "approach", "提案手法": "approach", "結果": "results", "実験": "results", "コスト": "costs",
+    "計算資源": "costs", "ツイート": "tweet", "コメント": "comment", "所感": "comment", "アブストラクト": "abstract",
+}
 META_KEYS = set(Record.model_fields) - {"sections", "source", "id"} - set(TEXT_FIELDS) - set(INDEX_FIELDS)
-KNOWN_KEYS = sorted(META_KEYS | set(TEXT_FIELDS))
-LIST_KEYS = ("authors", "tags")
+KNOWN_KEYS = sorted(META_KEYS | set(TEXT_FIELDS) | {"id"})
+LIST_KEYS = ("authors", "tags", "aliases")
 _HEADING = re.compile(r"^##\s+(.+?)\s*$")
+_TITLE = re.compile(r"^#\s+(.+?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 FIRST_LINE = 2  # the front matter's first line in the file (after the opening '---')
 
@@ -57,10 +69,22 @@ def split_front_matter(text: str) -> tuple[str, str, int] | None:
     return None
 
 
+PLAIN_SCORE = 0.35  # above MIN_SCORE, below any other format's own marks
+
+
+def plain_title(text: str) -> tuple[str, int] | None:
+    """(title, its line number) when the first non-blank line is a `# title` heading."""
+    for number, line in enumerate(text.split("\n"), 1):
+        if line.strip():
+            match = _TITLE.match(line)
+            return (match.group(1), number) if match else None
+    return None
+
+
 def detect(text: str) -> float:
     parts = split_front_matter(text.lstrip("\ufeff"))
     if parts is None:
-        return 0.0
+        return PLAIN_SCORE if plain_title(text.lstrip("\ufeff")) else 0.0
     try:
         meta = load_mapping(parts[0], FIRST_LINE).data
     except YamlProblem:
@@ -97,7 +121,7 @@ def _failed(source: SourceFile, problems: list[Diagnostic]) -> ParsedNote:
 def parse(source: SourceFile) -> ParsedNote:
     parts = split_front_matter(source.text.lstrip("\ufeff"))
     if parts is None:
-        return _failed(source, [_diagnostic(source, 1, "expected YAML front matter between '---' lines at the top")])
+        return parse_plain(source)
     yaml_text, body, body_line = parts
     try:
         loaded = load_mapping(yaml_text, FIRST_LINE)
@@ -113,6 +137,25 @@ def parse(source: SourceFile) -> ParsedNote:
     return _build(source, meta, loaded.lines, body, body_line, notes)
 
 
+def parse_plain(source: SourceFile) -> ParsedNote:
+    """A note without front matter: the title from its `# ` first line, url/arxiv_id from its links."""
+    found = plain_title(source.text.lstrip("\ufeff"))
+    if found is None:
+        return _failed(source, [_diagnostic(source, 1, "expected YAML front matter between '---' lines at the "
+                                                       "top, or a first line '# title'")])
+    title, line = found
+    body = "\n".join(source.text.lstrip("\ufeff").split("\n")[line:])
+    return _build(source, {"title": title, **links_of(body)}, {"title": line}, body, line + 1, [])
+
+
+def links_of(body: str) -> dict[str, str]:
+    """url (the first arXiv link, else the first link) and arxiv_id of a plain note's text."""
+    urls = [url.rstrip(".,;:!?)]>'\"") for url in URL.findall(body)]
+    arxiv = next((url for url in urls if arxiv_id_from_url(url)), None)
+    url = arxiv or next(iter(urls), None)
+    return {"url": url} if url else {}
+
+
 def unknown_key(source: SourceFile, key, value, line: int) -> Diagnostic:
     name = str(key)
     if name in INDEX_FIELDS:
@@ -120,7 +163,20 @@ def unknown_key(source: SourceFile, key, value, line: int) -> Diagnostic:
     else:
         guess = closest(name, KNOWN_KEYS)
         hint = f" (did you mean {guess!r}?)" if guess else ""
-    return _diagnostic(source, line, f"unknown front matter key {name!r} ignored{hint}", Severity.WARNING, str(value))
+    return _diagnostic(source, line, f"unknown front matter key {name!r} kept as a section of its own{hint}",
+                       Severity.WARNING, str(value))
+
+
+def as_section(key, value, line: int) -> Section:
+    """An unknown key's value, kept on the record page as a section headed by the key (a typo like
+    `auther:` must not make the authors vanish)."""
+    if isinstance(value, list):
+        body = "\n".join(f"- {item}" for item in value)
+    elif isinstance(value, dict):
+        body = "\n".join(f"- {k}: {v}" for k, v in value.items())
+    else:
+        body = "" if value is None else str(value)
+    return Section(heading=str(key), body=body, line=line)
 
 
 def control_in_values(source: SourceFile, meta: dict, lines: dict[str, int]) -> list[Diagnostic]:
@@ -151,15 +207,15 @@ def _build(source: SourceFile, meta: dict, lines: dict[str, int], body: str, bod
     def line_of(key) -> int:
         return lines.get(str(key), 1)  # a missing key: the front matter's opening line
 
-    diagnostics += [unknown_key(source, key, meta[key], line_of(key))
-                    for key in sorted(set(meta) - META_KEYS - set(TEXT_FIELDS), key=str)]
+    unknown = [key for key in meta if key not in META_KEYS and key not in TEXT_FIELDS and key != "id"]
+    diagnostics += [unknown_key(source, key, meta[key], line_of(key)) for key in sorted(unknown, key=str)]
     diagnostics += control_in_values(source, meta, lines)
     fields = {k: v for k, v in meta.items() if k in META_KEYS or k in TEXT_FIELDS}
     intro, sections = split_sections(body, body_line)
-    others = []
+    others = [as_section(key, meta[key], line_of(key)) for key in unknown]
     for section in sections:
-        key = section.heading.strip().lower()
-        if key in TEXT_FIELDS and key not in fields:
+        key = HEADING_FIELDS.get(section.heading.strip().lower())
+        if key and key not in fields:
             fields[key] = section.body
             lines.setdefault(key, section.line)
         else:
@@ -173,6 +229,11 @@ def _build(source: SourceFile, meta: dict, lines: dict[str, int], body: str, bod
             fields[key] = as_text_list(fields[key])
     if fields.get("url") and not fields.get("arxiv_id"):
         fields["arxiv_id"] = arxiv_id_from_url(str(fields["url"]))
+    fields["id"], problem = record_id(source, meta.get("id"), fields.get("arxiv_id"))
+    problems = [("id", problem)] if problem else []
+    problems += [("aliases", message) for message in alias_problems(fields.get("aliases") or [])]
+    if problems:
+        return _failed(source, diagnostics + [_diagnostic(source, line_of(key), text) for key, text in problems])
     last = len(source.text.rstrip("\n").split("\n"))
     span = SourceSpan(path=source.path, format=NAME, line_start=1, line_end=last)
     try:
@@ -181,3 +242,18 @@ def _build(source: SourceFile, meta: dict, lines: dict[str, int], body: str, bod
         problems = [_diagnostic(source, line_of(key), message) for key, message in field_problems(exc)]
         return _failed(source, diagnostics + problems)
     return ParsedNote(path=source.path, format=NAME, records=[record], diagnostics=diagnostics)
+
+
+def record_id(source: SourceFile, given, arxiv_id) -> tuple[str, str | None]:
+    """The record's stable id, never from the title (editing a title must not move its page):
+    `id:`, else the arXiv id, else the file name; and a problem with `id:` if it has one."""
+    if given is None:
+        if isinstance(arxiv_id, str) and ARXIV_ID.fullmatch(arxiv_id):
+            return arxiv_id, None
+        return slugify(source.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]), None
+    text = str(given).strip()
+    if not isinstance(given, str) or not (text == slugify(text) or ARXIV_ID.fullmatch(text)):
+        suggestion = slugify(text)
+        return "", f"id {text!r} cannot be a page address: write it as text of letters, digits and '-' " \
+                   f"(id: \"{suggestion}\")"
+    return text, None

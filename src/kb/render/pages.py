@@ -73,7 +73,7 @@ def field_blocks(record: Record) -> list[Block]:
 
 def shown_texts(record: Record) -> list[str]:
     """The texts the page shows as fields (the tweet card, the summary, the headline too)."""
-    names = [name for name, _ in FIELDS] + ["summary", "tweet", "headline"]
+    names = [name for name, _ in FIELDS] + ["summary", "abstract", "tweet", "headline"]
     return [text.strip() for text in (getattr(record, name) for name in names) if text and text.strip()]
 
 
@@ -140,15 +140,16 @@ def record_context(scope: Scope, record_id: str) -> dict:
     sections = section_blocks(record, {b.id for b in fields})
     summary = rendered(record, record.summary, "summary")
     tweet = rendered(record, record.tweet, "tweet")
+    abstract = rendered(record, record.abstract, "abstract")
     return {
         "record": record, "facts": facts, "fields": fields, "sections": sections, "summary_html": summary,
-        "tweet_html": tweet, "links": link_groups(scope, record), "box_limit": BOX_LIMIT,
+        "abstract_html": abstract, "tweet_html": tweet, "links": link_groups(scope, record), "box_limit": BOX_LIMIT,
         "reasons": dict(zip(record.related, record.related_reasons, strict=True)),
         "paper_links": paper_links(record), "title_searches": title_searches(record),
         "bibtex": bibtex_entry(record, facts.bib_key) if facts.bib_key else None,
         "description": description(record, scope.settings.description, scope.plain), "og_type": "article",
         "long": is_long(record), **scope.neighbours(record_id),
-        "code_css": any("<pre" in html for html in [*(b.html for b in fields + sections), summary, tweet]),
+        "code_css": any("<pre" in html for html in [*(b.html for b in fields + sections), summary, abstract, tweet]),
     }
 
 
@@ -310,10 +311,12 @@ def plain_context(scope: Scope, nav: str | None = None) -> dict:
 
 def html_pages(site: Site) -> list[Page]:
     """Every HTML page of the site, in a fixed order."""
+    from kb.render.redirects import redirect_pages  # it makes Pages: imported here, not in a cycle
+
     return [
         home_page(site), *record_pages(site), *link_box_pages(site), *tag_pages(site), *archive_pages(site),
         *note_pages(site), compute_page(site),
         *group_pages(site, "authors", "著者"), *group_pages(site, "venues", "会議・掲載先"), *meeting_pages(site),
         page(url_for("search"), "search.html", [], plain_context, nav="search"),
-        page(url_for("404"), "404.html", [], plain_context),
+        page(url_for("404"), "404.html", [], plain_context), *redirect_pages(site),
     ]

@@ -1,0 +1,91 @@
+"""Addresses that do not move: aliases (old paths that redirect), the pages the last build
+published, and where a page went when a rebuild moved it.
+
+    alias_path("old-title")           -> "records/old-title/index.html"
+    alias_path("/posts/lora/")        -> "posts/lora/index.html"
+    removed_pages(previous, records)  -> warnings for record pages a build would remove
+    moved_pages(before, after)        -> {"records/a/index.html": "records/b/index.html"}
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from kb.models import Diagnostic, Record
+from kb.urls import url_for
+from kb.validation import closest
+
+_SEGMENT = re.compile(r"[^\W_][\w.\-]*", re.UNICODE)
+RECORD_PAGE = re.compile(r"records/([^/]+)/index\.html")
+
+
+def alias_path(alias: str) -> str | None:
+    """The site file an alias names (a bare id is a record page), or None when it cannot be one:
+    only letters, digits, '-', '_' and '.' between slashes, no '..', no scheme."""
+    text = alias.strip().lstrip("/")
+    parts = text.rstrip("/").split("/")
+    if not text or not all(_SEGMENT.fullmatch(part) and ".." not in part for part in parts):
+        return None
+    if "/" not in text:
+        return url_for("record", text)
+    if text.endswith(".html"):
+        return text
+    return text.rstrip("/") + "/index.html"
+
+
+def alias_problems(aliases: list) -> list[str]:
+    """A message for each alias that cannot be a page address of the site."""
+    return [f"alias {str(a)!r} cannot be a page address: write an old record id (old-title) or an old path "
+            "(/records/old-title/)" for a in aliases if not isinstance(a, str) or alias_path(a) is None]
+
+
+def redirects(records: list[Record]) -> dict[str, str]:
+    """{alias page: record id} for every alias, but never over a record's own page (the first
+    record naming an alias keeps it)."""
+    own = {url_for("record", r.id) for r in records}
+    found: dict[str, str] = {}
+    for record in records:
+        for alias in record.aliases:
+            path = alias_path(alias)
+            if path and path not in own:
+                found.setdefault(path, record.id)
+    return found
+
+
+def published_pages(root: Path) -> set[str] | None:
+    """The site paths the last build published, from the build state (None: no build yet).
+    The one place that reads them: the state's store may change, this function's answer not."""
+    from kb.cache import CACHE_DIR, BuildCache, SiteFile, read_data
+
+    cache = BuildCache(root / CACHE_DIR)  # not BuildCache.load: reading must not tidy a folder a build may be using
+    stored = cache.read("site.json", lambda path: read_data(path, SiteFile))
+    cache.last = stored.site if stored else None
+    last = cache.previous_site()
+    return set(last.keys) if last else None
+
+
+def removed_pages(previous: set[str], records: list[Record], notes_dir: str) -> list[Diagnostic]:
+    """A warning for each record page the last build published that a build now would remove,
+    at the note of the record most like it (its alias would keep the address)."""
+    now = {url_for("record", r.id) for r in records} | set(redirects(records))
+    gone = sorted(p for p in previous if RECORD_PAGE.fullmatch(p) and p not in now)
+    new = {r.id: r for r in records if url_for("record", r.id) not in previous}
+    warnings = []
+    for page in gone:
+        old = RECORD_PAGE.fullmatch(page).group(1)
+        near = new[next(iter(new))] if len(new) == 1 else new.get(closest(old, new) or "")
+        where = near.source.path if near else notes_dir
+        hint = (f"if it moved to records/{near.id}/, add `aliases: [{old}]` to this note's front matter" if near
+                else f"if its record moved, add `aliases: [{old}]` to the front matter of the note it is in now")
+        warnings.append(Diagnostic(path=where, line=1 if near else None, message=f"records/{old}/ was published "
+                                   f"by the last build and the next build would remove it: {hint}"))
+    return warnings
+
+
+def moved_pages(before: tuple[str, ...], after: tuple[str, ...]) -> dict[str, str]:
+    """{old record page: new record page} when a rebuild removed exactly one record page and
+    added one (a note renamed, or its `id:` changed): an open page follows it."""
+    old = {p for p in set(before) - set(after) if RECORD_PAGE.fullmatch(p)}
+    new = {p for p in set(after) - set(before) if RECORD_PAGE.fullmatch(p)}
+    return {old.pop(): new.pop()} if len(old) == len(new) == 1 else {}
