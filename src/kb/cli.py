@@ -17,6 +17,7 @@ from kb import DISTRIBUTION
 from kb.config import Settings, load_settings
 from kb.console import echo, format_diagnostic, print_diagnostics, say
 from kb.errors import KbError
+from kb.i18n import _, ngettext
 from kb.models import RECORD_KINDS, Diagnostic, Severity
 from kb.project import Project, build_project
 
@@ -36,7 +37,7 @@ def load(notes: str | None) -> tuple[Settings, Parsed, list[Diagnostic]]:
     settings, config_problems = load_settings(root)
     notes_dir = Path(notes) if notes else root / settings.notes_dir
     if not notes_dir.is_dir():
-        raise click.UsageError(f"notes folder not found: {notes_dir} (use --notes DIR)")
+        raise click.UsageError(_("notes folder not found: {folder} (use --notes DIR)").format(folder=notes_dir))
     parsed = parse_notes(notes_dir, root, settings)
     return settings, parsed, config_problems + parsed.diagnostics
 
@@ -45,7 +46,7 @@ def load_index(notes: str | None):
     """Parsed notes and their linked records (kb.index.KnowledgeBase) of the project here."""
     from kb.index import build_index
 
-    settings, parsed, _ = load(notes)
+    settings, parsed, _problems = load(notes)
     return parsed, build_index(parsed.records, settings)
 
 
@@ -136,10 +137,10 @@ def print_suggestions(groups) -> None:
 
     found = suggest([g for g in groups if not g.bookkeeping])
     if not found:
-        click.echo("# no tag variants found")
+        click.echo(_("# no tag variants found"))
         return
     counts = {g.name: g.count for g in groups}
-    click.echo("# Add to kb.yaml after checking each line (kb never folds these by itself):")
+    click.echo(_("# Add to kb.yaml after checking each line (kb never folds these by itself):"))
     click.echo("tag_aliases:")
     for s in found:
         alias, name = yaml_key(s.alias), yaml_key(s.name)
@@ -183,16 +184,16 @@ def record_counts(records) -> dict[str, dict[str, int]]:
 @click.option("--json", "as_json", is_flag=True, help="print a JSON list of diagnostics")
 def check(notes: str | None, strict: bool, as_json: bool) -> None:
     """Report errors and warnings with file and line; exit 1 on errors."""
-    _, parsed, diagnostics = load(notes)
-    diagnostics += removed_addresses(parsed, notes)
+    _settings, parsed, diagnostics = load(notes)
+    diagnostics += removed_addresses(parsed, notes) + unresolved_wikilinks(parsed)
     if as_json:
         click.echo(json.dumps([d.model_dump(mode="json") for d in diagnostics], ensure_ascii=False, indent=2))
     else:
         for diag in diagnostics:
             click.echo(format_diagnostic(diag), err=True)
         errors = sum(d.severity is Severity.ERROR for d in diagnostics)
-        click.echo(f"{len(parsed.notes)} notes, {len(parsed.records)} records, "
-                   f"{errors} errors, {len(diagnostics) - errors} warnings")
+        click.echo(_("{notes} notes, {records} records, {errors} errors, {warnings} warnings").format(
+            notes=len(parsed.notes), records=len(parsed.records), errors=errors, warnings=len(diagnostics) - errors))
     sys.exit(exit_status(diagnostics, strict))
 
 
@@ -202,6 +203,12 @@ def removed_addresses(parsed: Parsed, notes: str | None) -> list[Diagnostic]:
 
     previous = published_pages(project_root())
     return removed_pages(previous, parsed.records, notes or "notes") if previous else []
+
+
+def unresolved_wikilinks(parsed: Parsed) -> list[Diagnostic]:
+    from kb.render.wikilinks import unresolved_warnings
+
+    return unresolved_warnings(parsed.records, {source.path: source.text for source in parsed.sources})
 
 
 def exit_status(diagnostics: list[Diagnostic], strict: bool) -> int:
@@ -223,7 +230,7 @@ def search_command(query: str, notes: str | None, tag: str | None, since, limit:
     from kb.index import build_index
     from kb.search import search
 
-    settings, parsed, _ = load(notes)
+    settings, parsed, _problems = load(notes)
     kb = build_index(parsed.records, settings)  # tags as aliased and dates as inferred: what the site shows
     hits = search(kb.records, query, tag=tag, since=since.date() if since else None, limit=limit)
     if as_json:
@@ -262,10 +269,12 @@ def build_command(out: str | None, notes: str | None, no_search: bool, clean: bo
     from kb.watch import watch_and_rebuild
 
     project = Project.load(project_root(), notes, out)
-    echo(f"watching {project.notes_dir}, templates/ and kb.yaml for changes (Ctrl-C stops)")
+    echo(_("watching {folder}, templates/ and kb.yaml for changes (Ctrl-C stops)").format(folder=project.notes_dir))
 
     def rebuild(changed: list[str]) -> None:
-        say(f"changed: {', '.join(changed[:5])}{' ...' if len(changed) > 5 else ''}")
+        from kb.serve import changed_line
+
+        say(changed_line(changed))
         build_and_go_on(options, False)
 
     watch_and_rebuild(project.root, project.notes_dir, rebuild)
@@ -323,23 +332,26 @@ def with_site_address(project: Project) -> tuple[Project, str | None]:
 
 def report_build(result, options: BuildOptions) -> None:
     """The summary line (and, verbose, what was reused); quiet says only that nothing was published."""
-    from kb.console import counted
-
-    held = ", ".join(result.held_back)
+    held, n = ", ".join(result.held_back), len(result.held_back)
     if not result.published:
-        echo(f"site not updated: {counted(len(result.held_back), 'file')} with errors ({held}); the previous "
-             "site is as it was. Fix them, or publish the rest with --keep-going.", err=True)
+        echo(ngettext("site not updated: {n} file with errors ({held}); the previous site is as it was. Fix it, "
+                      "or publish the rest with --keep-going.",
+                      "site not updated: {n} files with errors ({held}); the previous site is as it was. Fix them, "
+                      "or publish the rest with --keep-going.", n).format(n=n, held=held), err=True)
         return
     if options.quiet:
         return
     errors = sum(d.severity is Severity.ERROR for d in result.diagnostics)
-    echo(f"{result.notes} notes, {result.records} records -> {result.pages} pages, {len(result.files)} files "
-         f"in {result.out_dir}; {errors} errors, {len(result.diagnostics) - errors} warnings")
+    echo(_("{notes} notes, {records} records -> {pages} pages, {files} files in {out}; {errors} errors, "
+           "{warnings} warnings").format(notes=result.notes, records=result.records, pages=result.pages,
+                                         files=len(result.files), out=result.out_dir, errors=errors,
+                                         warnings=len(result.diagnostics) - errors))
     if result.held_back:
-        echo(f"published without {counted(len(result.held_back), 'note')} with errors: {held}")
+        echo(ngettext("published without {n} note with errors: {held}",
+                      "published without {n} notes with errors: {held}", n).format(n=n, held=held))
     if options.verbose:
-        echo(f"parsed {result.parsed} notes anew, rendered {result.rendered} files, reused {result.reused}; "
-             f"search index: {result.search}")
+        echo(_("parsed {parsed} notes anew, rendered {rendered} files, reused {reused}; search index: {search}")
+             .format(parsed=result.parsed, rendered=result.rendered, reused=result.reused, search=result.search))
 
 
 @main.command("init")
@@ -357,7 +369,7 @@ def init_command(folder: Path) -> None:
     for name in written:
         echo(f"  {folder / name}")
     go = "" if folder.resolve() == Path.cwd().resolve() else f"cd {folder} && "
-    echo(f"next: {go}kb serve    (then kb new \"Title\" --url ARXIV_URL adds a note)")
+    echo(_("next: {go}kb serve    (then kb new \"Title\" --url ARXIV_URL adds a note)").format(go=go))
 
 
 @main.command("new")
@@ -390,7 +402,8 @@ def new_command(title: str, url: str | None, tags: tuple[str, ...], kind: str, d
         raise click.ClickException(str(exc)) from exc
     click.echo(path.relative_to(project.root) if path.is_relative_to(project.root) else path)
     if paper and paper.category:
-        echo(f"arXiv's primary category is {paper.category}: add it to tags if it fits", err=True)
+        echo(_("arXiv's primary category is {category}: add it to tags if it fits").format(category=paper.category),
+             err=True)
     if edit:
         click.edit(filename=str(path))
 
@@ -402,8 +415,8 @@ def ask_arxiv(arxiv_id: str, api: str):
     try:
         return fetch_paper(arxiv_id, api)
     except ArxivUnavailable as exc:
-        echo(f"arXiv did not give {arxiv_id}: {exc}; the note has its id and link only "
-             "(fill in title, authors and date by hand, or run kb new again later)", err=True)
+        echo(_("arXiv did not give {id}: {reason}; the note has its id and link only (fill in title, authors and "
+               "date by hand, or run kb new again later)").format(id=arxiv_id, reason=exc), err=True)
         return None
 
 

@@ -17,6 +17,7 @@ import yaml
 
 from kb import DISTRIBUTION
 from kb.arxiv import ArxivPaper
+from kb.i18n import _
 from kb.text import ARXIV_ID, arxiv_id_from_url, slugify
 
 STANDARD_SECTIONS = ("summary", "problem", "approach", "results", "limitations", "comment")
@@ -173,7 +174,8 @@ def init_project(folder: Path) -> list[str]:
     files = init_files()
     taken = sorted(name for name in files if (folder / name).exists())
     if taken:
-        raise Refused(f"{folder} already has {', '.join(taken)}; kb init never overwrites a file")
+        raise Refused(_("{folder} already has {files}; kb init never overwrites a file").format(
+            folder=folder, files=", ".join(taken)))
     for name, text in files.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text, encoding="utf-8")
@@ -254,5 +256,6 @@ def new_note(notes_dir: Path, note: NewNote) -> Path:
         with path.open("x", encoding="utf-8") as handle:
             handle.write(note.text(day))
     except FileExistsError:
-        raise Refused(f"{path} exists; kb new never overwrites a note (give another title or --date)") from None
+        raise Refused(_("{path} exists; kb new never overwrites a note (give another title or --date)").format(
+            path=path)) from None
     return path

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
+from kb.i18n import _
 from kb.models import Diagnostic
 
 if TYPE_CHECKING:
@@ -236,7 +237,7 @@ class Session:
                                    waiting=lambda message: echo(message, err=True), memory=self.memory)
         except KbError as exc:  # a template error: the last good site stays served
             self.state.publish(False, [{"where": "", "message": str(exc)}])
-            echo(f"build failed, still serving the last good site: {exc}", err=True)
+            echo(_("build failed, still serving the last good site: {reason}").format(reason=exc), err=True)
             return
         new_site = result.published and (result.rendered > 0 or result.files != self.files)
         if result.published and self.files:
@@ -249,9 +250,11 @@ class Session:
         print_diagnostics([d for d in result.diagnostics if d.severity.value == "error" or entry(d) in fresh],
                           quiet=False, verbose=False)
         if not result.published:
-            echo(f"not published (errors above), still serving the last good site [{elapsed(started)}]", err=True)
+            echo(_("not published (errors above), still serving the last good site [{time}]").format(
+                time=elapsed(started)), err=True)
         else:
-            echo(f"built {result.rendered} of {len(result.files)} files [{elapsed(started)}]")
+            echo(_("built {rendered} of {files} files [{time}]").format(rendered=result.rendered,
+                                                                        files=len(result.files), time=elapsed(started)))
 
 
 def interrupt(signum, frame) -> None:
@@ -288,7 +291,8 @@ def serve(root: Path, notes: str | None, port: int, search: bool, open_browser: 
     try:  # the port first: a port in use is said at once, not after a build
         server = bind_server(project.out_dir, session.state, port)
     except OSError as exc:
-        raise click.UsageError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror} (try --port)") from exc
+        raise click.UsageError(_("cannot serve on 127.0.0.1:{port}: {reason} (try --port)").format(
+            port=port, reason=exc.strerror)) from exc
     with serving_mode():
         try:
             first_build(session, project.out_dir)
@@ -298,7 +302,7 @@ def serve(root: Path, notes: str | None, port: int, search: bool, open_browser: 
         finally:
             stop_server(server, session.state)
             remove_own_leftovers(project.out_dir)
-    echo("stopped")
+    echo(_("stopped"))
 
 
 def remove_own_leftovers(out_dir: Path) -> None:
@@ -324,7 +328,8 @@ def run_server(session: Session, project, server: SiteServer, open_browser: bool
 
     start_server(server)
     url = f"http://127.0.0.1:{server.server_address[1]}/"
-    echo(f"serving {url} from {project.out_dir}; watching notes, templates and kb.yaml (Ctrl-C stops)")
+    echo(_("serving {url} from {folder}; watching notes, templates and kb.yaml (Ctrl-C stops)").format(
+        url=url, folder=project.out_dir))
     if open_browser:
         webbrowser.open(url)
     watch_and_rebuild(project.root, project.notes_dir, lambda changed: rebuilt(session, changed))
@@ -338,11 +343,15 @@ def first_build(session: Session, out_dir: Path) -> None:
     if not (out_dir / "index.html").is_file():
         session.build(keep_going=True)
     if not (out_dir / "index.html").is_file():
-        raise click.ClickException("nothing to serve: fix the errors above and run kb serve again")
+        raise click.ClickException(_("nothing to serve: fix the errors above and run kb serve again"))
+
+
+def changed_line(changed: list[str]) -> str:
+    return _("changed: {files}").format(files=", ".join(changed[:5]) + (" ..." if len(changed) > 5 else ""))
 
 
 def rebuilt(session: Session, changed: list[str]) -> None:
     from kb.console import echo
 
-    echo(f"changed: {', '.join(changed[:5])}{' ...' if len(changed) > 5 else ''}")
+    echo(changed_line(changed))
     session.build()

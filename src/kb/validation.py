@@ -13,6 +13,9 @@ from pydantic import ValidationError
 from rapidfuzz import fuzz, process
 
 _DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+# The other ways a date is written in Japanese notes: 2024/3/5, 2024.3.5, 2024年3月5日.
+_OTHER_DATES = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})|(\d{4})\.(\d{1,2})\.(\d{1,2})|(\d{4})\s*年\s*(\d{1,2})\s*月\s*"
+                          r"(\d{1,2})\s*日")
 SIMILAR = 70  # rapidfuzz ratio (0-100) for a did-you-mean
 TYPE_NAMES = {str: "text", int: "a whole number", float: "a number", bool: "true or false", list: "a list",
               dict: "a mapping (key: value)", type(None): "empty"}
@@ -36,9 +39,11 @@ def parse_date(name: str, value):
         return value.date() if isinstance(value, dt.datetime) else value
     text = str(value).strip()
     match = _DATE.fullmatch(text[:10]) if len(text) == 10 or text[10:11] in ("T", " ") else None
-    if match is None:
-        raise ValueError(f"{name} {text[:40]!r} is not a date: expected YYYY-MM-DD")
-    year, month, day = map(int, match.groups())
+    other = _OTHER_DATES.fullmatch(text) if match is None else None
+    if match is None and other is None:
+        raise ValueError(f"{name} {text[:40]!r} is not a date: expected YYYY-MM-DD (or 2024/3/5, 2024.3.5, "
+                         "2024年3月5日)")
+    year, month, day = map(int, match.groups() if match else [g for g in other.groups() if g is not None])
     if not 1 <= month <= 12:
         raise ValueError(f"{name} {text[:40]!r} is not a date: month {month}")
     last = calendar.monthrange(year, month)[1]

@@ -21,6 +21,7 @@ from pygments.util import ClassNotFound
 
 from kb.render.autolink import enable_linkify
 from kb.render.cjk_breaks import is_cjk
+from kb.render.wikilinks import wikilinks_plugin
 from kb.search import is_safe_url, markdown_parser, tokens_text
 from kb.text import URL, slugify
 
@@ -50,6 +51,7 @@ def _highlight(code: str, lang: str) -> str:
 def parser() -> MarkdownIt:
     md = markdown_parser(highlight=highlight_code)
     enable_linkify(md)  # bare URLs become links (kb.render.autolink); the words stay the same
+    md.use(wikilinks_plugin)  # [[title]], [[id|text]] (kb.render.wikilinks)
     md.add_render_rule("fence", focusable_code)
     md.add_render_rule("code_block", focusable_code)
     return md
@@ -117,33 +119,35 @@ def keeps_lines(format_name: str) -> bool:
 # Rendered bodies by (text, level, prefix, lines kept): the same text (a section shared by several
 # records, a summary shown on two pages) is parsed once per process. Memos of pure functions,
 # bounded; they never change an output.
-_RENDERED: dict[tuple[str, int, str, bool], str] = {}
+_RENDERED: dict[tuple, str] = {}
 _PLAIN: dict[tuple[str, int, bool], str] = {}
 MEMO_LIMIT = 50_000
 
 
-def render_markdown(text: str | None, top_level: int = 3, id_prefix: str = "h", keep_lines: bool = False) -> str:
-    """Safe HTML for a Markdown body; `keep_lines`: every newline a line break (copied page text)."""
+def render_markdown(text: str | None, top_level: int = 3, id_prefix: str = "h", keep_lines: bool = False,
+                    wikilinks: tuple[tuple[str, str], ...] = ()) -> str:
+    """Safe HTML for a Markdown body; `keep_lines`: every newline a line break (copied page text);
+    `wikilinks`: (target, href) of its [[...]] links that name a record (kb.render.wikilinks)."""
     if not text:
         return ""
-    key = (text, top_level, id_prefix, keep_lines)
+    key = (text, top_level, id_prefix, keep_lines, wikilinks)
     html = _RENDERED.get(key)
     if html is None:
-        html = _render_markdown(text, top_level, id_prefix, keep_lines)
+        html = _render_markdown(text, top_level, id_prefix, keep_lines, dict(wikilinks))
         if len(_RENDERED) >= MEMO_LIMIT:
             _RENDERED.clear()
         _RENDERED[key] = html
     return html
 
 
-def _render_markdown(text: str, top_level: int, id_prefix: str, keep_lines: bool) -> str:
+def _render_markdown(text: str, top_level: int, id_prefix: str, keep_lines: bool, wikilinks: dict[str, str]) -> str:
     md = parser()
     tokens = md.parse(text, {"keep_lines": keep_lines})
     for token in tokens:
         if token.type == "inline" and token.children:
             token.children = unsafe_links_to_text(token.children)
     shift_headings(tokens, top_level, id_prefix)
-    return md.renderer.render(tokens, md.options, {})
+    return md.renderer.render(tokens, md.options, {"wikilinks": wikilinks})
 
 
 def plain_text(text: str | None, limit: int = 200, store: dict[str, str] | None = None,

@@ -18,9 +18,10 @@ from kb.render.chart import records_per_month_svg
 from kb.render.inputs import NEWEST, Scope
 from kb.render.markdown import keeps_lines, render_markdown
 from kb.render.paper_links import paper_links, title_searches
-from kb.render.site import Site
+from kb.render.site import Site, root_prefix
 from kb.render.summary import one_line
 from kb.render.views import Item
+from kb.render.wikilinks import Targets
 from kb.text import first_free, slugify
 from kb.urls import group_url, url_for
 
@@ -61,13 +62,14 @@ class Block:
     html: Markup
 
 
-def rendered(record: Record, text: str | None, prefix: str) -> Markup:
-    """A field or section of the record as HTML (a copied page's lines kept, kb.render.markdown.keeps_lines)."""
-    return Markup(render_markdown(text, 3, prefix, keeps_lines(record.source.format)))
+def rendered(record: Record, text: str | None, prefix: str, wiki: tuple = ()) -> Markup:
+    """A field or section of the record as HTML (a copied page's lines kept, kb.render.markdown.keeps_lines;
+    its [[links]] as `wiki` resolves them)."""
+    return Markup(render_markdown(text, 3, prefix, keeps_lines(record.source.format), wiki))
 
 
-def field_blocks(record: Record) -> list[Block]:
-    return [Block(name, label, rendered(record, getattr(record, name), name))
+def field_blocks(record: Record, wiki: tuple = ()) -> list[Block]:
+    return [Block(name, label, rendered(record, getattr(record, name), name, wiki))
             for name, label in FIELDS if getattr(record, name)]
 
 
@@ -92,7 +94,7 @@ def shown_body(record: Record, section) -> str:
     return " ".join(f"{head.strip()} {tail.lstrip(' ,')}".split())
 
 
-def section_blocks(record: Record, taken: set[str]) -> list[Block]:
+def section_blocks(record: Record, taken: set[str], wiki: tuple = ()) -> list[Block]:
     """Sections whose text is not already shown as a field, with unique anchors."""
     shown = shown_texts(record)
     blocks: list[Block] = []
@@ -100,7 +102,7 @@ def section_blocks(record: Record, taken: set[str]) -> list[Block]:
         if is_folded(section.body, shown):
             continue
         anchor = first_free("s-" + slugify(section.heading), taken)
-        blocks.append(Block(anchor, section.heading, rendered(record, shown_body(record, section), anchor)))
+        blocks.append(Block(anchor, section.heading, rendered(record, shown_body(record, section), anchor, wiki)))
     return blocks
 
 
@@ -133,14 +135,14 @@ def is_long(record: Record) -> bool:
     return len(texts) >= 3 and sum(len(t) for t in texts) >= 1500
 
 
-def record_context(scope: Scope, record_id: str) -> dict:
+def record_context(scope: Scope, record_id: str, wiki: tuple = ()) -> dict:
     record = scope.record(record_id)
     facts = scope.facts(record)
-    fields = field_blocks(record)
-    sections = section_blocks(record, {b.id for b in fields})
-    summary = rendered(record, record.summary, "summary")
-    tweet = rendered(record, record.tweet, "tweet")
-    abstract = rendered(record, record.abstract, "abstract")
+    fields = field_blocks(record, wiki)
+    sections = section_blocks(record, {b.id for b in fields}, wiki)
+    summary = rendered(record, record.summary, "summary", wiki)
+    tweet = rendered(record, record.tweet, "tweet", wiki)
+    abstract = rendered(record, record.abstract, "abstract", wiki)
     return {
         "record": record, "facts": facts, "fields": fields, "sections": sections, "summary_html": summary,
         "abstract_html": abstract, "tweet_html": tweet, "links": link_groups(scope, record), "box_limit": BOX_LIMIT,
@@ -153,16 +155,22 @@ def record_context(scope: Scope, record_id: str) -> dict:
     }
 
 
-def record_inputs(site: Site, record: LinkedRecord) -> list[str]:
+def record_inputs(site: Site, record: LinkedRecord, wiki: dict[str, str]) -> list[str]:
     near = site.neighbours(record)
     boxed = [i for ids in link_ids(record).values() for i in ids]
     return [f"record:{record.id}", f"order:{record.id}", *items_of(boxed),
-            *items_of(r.id for r in near.values() if r)]
+            *items_of(r.id for r in near.values() if r), *items_of(sorted(set(wiki.values())))]
 
 
 def record_pages(site: Site) -> list[Page]:
-    return [page(url_for("record", r.id), "record.html", record_inputs(site, r), record_context, record_id=r.id)
-            for r in site.kb.records]
+    targets = Targets(site.kb.records)
+    pages = []
+    for r in site.kb.records:
+        wiki = targets.links(r)  # a page reads the records its [[links]] name (their titles may change)
+        hrefs = tuple(sorted((t, root_prefix(url_for("record", r.id)) + url_for("record", i)) for t, i in wiki.items()))
+        pages.append(page(url_for("record", r.id), "record.html", record_inputs(site, r, wiki), record_context,
+                          record_id=r.id, wiki=hrefs))
+    return pages
 
 
 def box_context(scope: Scope, record_id: str, key: str, label: str) -> dict:

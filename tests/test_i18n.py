@@ -1,0 +1,101 @@
+"""The CLI's messages in Japanese under a Japanese locale and English otherwise (issue 20, point 6):
+each catalog holds every message of the source, translated, with the same placeholders, and the
+shipped kb.mo is its kb.po compiled."""
+
+import gettext
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from click.testing import CliRunner
+
+from kb.cli import main
+from kb.i18n import LANGUAGES
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "kb"
+LOCALE = SRC / "locale"
+PLACEHOLDER = re.compile(r"\{\w*\}")
+
+
+def source_messages() -> set:
+    """Every `_()` / `ngettext()` message in kb's source, as Babel extracts it (str, or (singular, plural))."""
+    found = set()
+    for _name, _line, message, _comments, _context in extract_from_dir(str(SRC)):
+        if message:
+            found.add(message if isinstance(message, str) else tuple(message))
+    return found
+
+
+def catalog(path: Path, locale: str | None = None):
+    with path.open("rb") as handle:
+        return read_po(handle, locale=locale)
+
+
+def ids(messages) -> set:
+    return {m.id if isinstance(m.id, str) else tuple(m.id) for m in messages if m.id}
+
+
+def test_the_source_has_the_cli_messages():
+    messages = source_messages()
+    assert "stopped" in messages and len(messages) >= 20
+    assert ("published without {n} note with errors: {held}",
+            "published without {n} notes with errors: {held}") in messages
+
+
+def test_the_template_lists_exactly_the_messages_of_the_source():
+    assert ids(catalog(LOCALE / "kb.pot")) == source_messages()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_each_catalog_translates_every_message_with_its_placeholders(language):
+    po = catalog(LOCALE / language / "LC_MESSAGES" / "kb.po", language)
+    assert ids(po) == source_messages()
+    for message in po:
+        if not message.id:
+            continue
+        english = [message.id] if isinstance(message.id, str) else list(message.id)
+        translated = [message.string] if isinstance(message.string, str) else list(message.string)
+        assert all(translated), f"{language}: {english[0]!r} is not translated"
+        for text in translated:
+            assert sorted(PLACEHOLDER.findall(text)) == sorted(PLACEHOLDER.findall(english[0])), text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_shipped_mo_is_the_po_compiled(language):
+    folder = LOCALE / language / "LC_MESSAGES"
+    po = catalog(folder / "kb.po", language)
+    with (folder / "kb.mo").open("rb") as handle:
+        mo = gettext.GNUTranslations(handle)
+    for message in po:
+        if isinstance(message.id, str) and message.id:
+            assert mo.gettext(message.id) == message.string
+        elif message.id:
+            assert mo.ngettext(message.id[0], message.id[1], 2) == message.string[0]
+
+
+def check_summary(project: Path, env: dict) -> str:
+    result = CliRunner(env=env).invoke(main, ["check"])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.fixture()
+def project(tmp_path, monkeypatch) -> Path:
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "x.md").write_text("# 手書きのメモ\n\n## 要約\n本文。\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_messages_are_japanese_under_a_japanese_locale_and_english_otherwise(project):
+    japanese = {"LANG": "ja_JP.UTF-8", "LANGUAGE": None, "LC_ALL": None, "LC_MESSAGES": None}
+    english = {"LANG": "C.UTF-8", "LANGUAGE": None, "LC_ALL": None, "LC_MESSAGES": None}
+    assert check_summary(project, japanese) == "ノート 1 件、記録 1 件、エラー 0 件、警告 0 件\n"
+    assert check_summary(project, english) == "1 notes, 1 records, 0 errors, 0 warnings\n"
+    refused = CliRunner(env=japanese).invoke(main, ["init", "."])
+    assert refused.exit_code == 0
+    again = CliRunner(env=japanese).invoke(main, ["init", "."])
+    assert again.exit_code == 1
+    assert "kb init はファイルを上書きしません" in again.output
