@@ -15,9 +15,10 @@ EXPECTED = {
     "broken_yaml.md": (2, "front matter is not valid YAML"),
     "no_title.md": (1, "title is missing"),
     "bad_kind.md": (3, "kind 'podcast' is not one of paper, blog, article, talk, repository, other"),
-    "unrecognised.txt": (1, "not a note kb can read: closest to the native format, which needs YAML front matter"),
+    "unrecognised.txt": (1, "not a note kb can read (none of its lines is used): closest to the native format, "
+                            "which needs YAML front matter"),
     "minutes_without_title.txt": (4, "expected a '[blog] Title' or '[論文] Title' line"),
-    "empty.txt": (1, "not a note kb can read: closest to the native format"),
+    "empty.txt": (1, "not a note kb can read (none of its lines is used): closest to the native format"),
 }
 
 

@@ -65,15 +65,16 @@ def test_a_note_kb_cannot_place_gets_one_short_error_naming_the_closest_format()
     note = parse("## 要約\nタイトルを書き忘れたメモ。\n")
     [error] = note.diagnostics
     assert error.severity is Severity.ERROR and error.line == 1
-    assert error.message == ("not a note kb can read: closest to the native format, which needs YAML front "
-                             "matter with a title: between '---' lines at the top, or a first line '# title'")
+    assert error.message == ("not a note kb can read (none of its lines is used): closest to the native format, "
+                             "which needs YAML front matter with a title: between '---' lines at the top, or a "
+                             "first line '# title'")
 
 
 def test_a_note_near_the_blog_format_is_told_what_a_blog_post_needs():
     note = parse("今回紹介する論文は LoRA+ という論文です。\n\n学習率を変える。\n", "notes/post.txt")
     assert [d.message for d in note.diagnostics] == [
-        "not a note kb can read: closest to the blog format, which needs a '紹介論文' line near the top or a "
-        "'この論文を一言でまとめると' line"]
+        "not a note kb can read (none of its lines is used): closest to the blog format, which needs a '紹介論文' "
+        "line near the top or a 'この論文を一言でまとめると' line"]
 
 
 def test_the_record_id_comes_from_the_file_name_not_the_title(tmp_path):
@@ -104,3 +105,12 @@ def test_an_id_that_cannot_be_an_address_is_an_error_with_a_suggestion():
 def test_the_seed_notes_are_still_theirs(tmp_path):
     formats = {n.format for n in parse_notes(Path(__file__).parents[1] / "notes", tmp_path, Settings()).notes}
     assert formats == {"minutes", "summaries", "blog", "listing"}
+
+
+def test_a_note_kb_cannot_read_is_one_error_not_a_warning_per_line(tmp_path):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "memo.md").write_text("## 要約\nタイトルのないメモ。\n\n## 課題\n二つ目の段落。\n", encoding="utf-8")
+    parsed = parse_notes(notes, tmp_path, Settings())
+    assert [(d.severity, d.line) for d in parsed.diagnostics] == [(Severity.ERROR, 1)]
+    assert [r.text for r in parsed.notes[0].residue] == ["## 要約", "タイトルのないメモ。", "## 課題", "二つ目の段落。"]

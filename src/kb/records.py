@@ -62,7 +62,10 @@ def with_ids(notes: list[ParsedNote]) -> list[ParsedNote]:
 
 
 def residue_diagnostics(note: ParsedNote) -> list[Diagnostic]:
-    """A warning per residue line, unless the parser already reported that very text."""
+    """A warning per residue line, unless the parser already reported that very text (or the
+    whole note: one kb cannot read has one error, not a warning per line)."""
+    if note.format == "unknown":
+        return []
     explained = {(d.line, d.text) for d in note.diagnostics}  # d.text is at most an excerpt
     return [residue_warning(note.path, item) for item in note.residue
             if (item.line, excerpt(item.text)) not in explained]

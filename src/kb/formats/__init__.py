@@ -63,7 +63,8 @@ def parse_source(source: SourceFile, forced: str | None = None) -> ParsedNote:
     name = forced or detect_format(source.text)[0]
     if name is None:
         near = closest_format(source.text)[0]
-        return unrecognised(source, f"not a note kb can read: closest to the {near} format, which needs {NEEDS[near]}")
+        return unrecognised(source, f"not a note kb can read (none of its lines is used): closest to the {near} "
+                                    f"format, which needs {NEEDS[near]}")
     try:
         return FORMATS[name].parse(source)
     except Exception as exc:  # a parser bug must not stop the other notes

@@ -21,7 +21,7 @@ from kb.render.paper_links import paper_links, title_searches
 from kb.render.site import Site, root_prefix
 from kb.render.summary import one_line
 from kb.render.views import Item
-from kb.render.wikilinks import Targets
+from kb.render.wikilinks import links_by_record
 from kb.text import first_free, slugify
 from kb.urls import group_url, url_for
 
@@ -163,10 +163,10 @@ def record_inputs(site: Site, record: LinkedRecord, wiki: dict[str, str]) -> lis
 
 
 def record_pages(site: Site) -> list[Page]:
-    targets = Targets(site.kb.records)
+    links = links_by_record(site.kb.records)
     pages = []
     for r in site.kb.records:
-        wiki = targets.links(r)  # a page reads the records its [[links]] name (their titles may change)
+        wiki = links.get(r.id, {})  # a page reads the records its [[links]] name (their titles may change)
         hrefs = tuple(sorted((t, root_prefix(url_for("record", r.id)) + url_for("record", i)) for t, i in wiki.items()))
         pages.append(page(url_for("record", r.id), "record.html", record_inputs(site, r, wiki), record_context,
                           record_id=r.id, wiki=hrefs))

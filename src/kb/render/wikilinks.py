@@ -58,8 +58,18 @@ def record_texts(record: Record) -> list[str]:
 
 def targets_in(record: Record) -> list[str]:
     """Every wiki-link target in the record's texts, in order, once."""
-    found = (m.group(1).strip() for text in record_texts(record) for m in WIKILINK.finditer(text))
+    found = (m.group(1).strip() for text in record_texts(record) if "[[" in text for m in WIKILINK.finditer(text))
     return list(dict.fromkeys(found))
+
+
+def links_by_record(records: list[Record]) -> dict[str, dict[str, str]]:
+    """{record id: {target: record id}} of the records with resolved wiki links; names are looked
+    up only when some record has a [[link]] (a site without any pays one substring test a text)."""
+    found = {record.id: record for record in records if targets_in(record)}
+    if not found:
+        return {}
+    known = Targets(records)
+    return {record_id: known.links(record) for record_id, record in found.items()}
 
 
 class Targets:
