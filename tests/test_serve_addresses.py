@@ -62,11 +62,15 @@ def test_serve_shows_new_warnings_follows_a_moved_page_and_serves_its_404(projec
         expect(panel).to_have_count(0)
         page.reload()
         expect(page.locator("main")).to_contain_text("二つ目の本文。")
-        expect(page.locator(PANEL)).to_have_count(0)  # closed stays closed for the same warnings
+        expect(page.locator(PANEL)).to_have_count(0)  # closed stays closed on this version of the site
+
+        write(project, "2024-03-05-engine.md", "三つ目の本文。", extra="auther: [Charles Babbage]\n")
+        expect(page.locator("main")).to_contain_text("三つ目の本文。", timeout=SEEN_WITHIN_MS)
+        expect(page.locator(PANEL)).to_contain_text("'auther'")  # the note changed: its warning is news again
 
         (project / "notes" / "2024-03-05-engine.md").rename(project / "notes" / "2024-03-05-analytical-engine.md")
         page.wait_for_url(url + "records/2024-03-05-analytical-engine/", timeout=SEEN_WITHIN_MS)
-        expect(page.locator("main")).to_contain_text("二つ目の本文。")
+        expect(page.locator("main")).to_contain_text("三つ目の本文。")
 
         with pytest.raises(urllib.error.HTTPError) as missing:
             urllib.request.urlopen(url + "records/no-such-record/")

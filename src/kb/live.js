@@ -54,7 +54,7 @@
   function panel(warnings) {
     const old = document.getElementById(PANEL);
     if (old) old.remove();
-    const key = JSON.stringify(warnings);
+    const key = JSON.stringify([version, warnings]);  // closed for this version of the site only
     if (!warnings.length || sessionStorage.getItem(DISMISSED) === key) return;
     const box = element("aside", "", "all:initial;position:fixed;right:12px;bottom:12px;z-index:2147483646;" +
       "max-width:min(32rem,calc(100vw - 24px));max-height:35vh;overflow:auto;background:#fffbeb;color:#5c3b00;" +

@@ -219,12 +219,21 @@ class Session:
     memory: Memory = field(default_factory=lambda: new_memory())  # the build state between rebuilds (kb.build)
     warnings: list[dict] | None = None  # the last build's (None before the first)
 
+    def news(self, diagnostics, changed: tuple[str, ...]) -> list[Diagnostic]:
+        """The warnings to tell: those of the notes just changed, and any the last build did not have
+        (none after the first build: the notes' standing warnings are kb check's to list)."""
+        warnings = [d for d in diagnostics if d.severity.value == "warning"]
+        before, self.warnings = self.warnings, [entry(d) for d in warnings]
+        if before is None:
+            return []
+        return [d for d in warnings if d.path in changed or entry(d) not in before]
+
     def project(self):
         from kb.project import Project
 
         return Project.load(self.root, self.notes)
 
-    def build(self, keep_going: bool = False) -> None:
+    def build(self, keep_going: bool = False, changed: tuple[str, ...] = ()) -> None:
         """Build once; tell open pages (reload, or the errors) and the terminal what came of it."""
         from kb.addresses import moved_pages
         from kb.console import echo, print_diagnostics
@@ -243,12 +252,10 @@ class Session:
         if result.published and self.files:
             self.state.moved.update(moved_pages(self.files, result.files))
         self.files = result.files if result.published else self.files
-        warnings = error_entries(result.diagnostics, "warning")
-        fresh = [w for w in warnings if w not in self.warnings] if self.warnings is not None else []
-        self.warnings = warnings
-        self.state.publish(new_site, error_entries(result.diagnostics), fresh)
-        print_diagnostics([d for d in result.diagnostics if d.severity.value == "error" or entry(d) in fresh],
-                          quiet=False, verbose=False)
+        fresh = self.news(result.diagnostics, changed)
+        self.state.publish(new_site, error_entries(result.diagnostics), [entry(d) for d in fresh])
+        print_diagnostics([d for d in result.diagnostics if d.severity.value == "error"] + fresh, quiet=False,
+                          verbose=False)
         if not result.published:
             echo(_("not published (errors above), still serving the last good site [{time}]").format(
                 time=elapsed(started)), err=True)
@@ -354,4 +361,4 @@ def rebuilt(session: Session, changed: list[str]) -> None:
     from kb.console import echo
 
     echo(changed_line(changed))
-    session.build()
+    session.build(changed=tuple(changed))
