@@ -83,6 +83,15 @@ def removed_pages(previous: set[str], records: list[Record], notes_dir: str) -> 
     return warnings
 
 
+def link_warnings(root: Path, parsed, notes_dir: str) -> list[Diagnostic]:
+    """kb check's look at links: record pages the next build would remove, [[links]] naming no record."""
+    from kb.render.wikilinks import unresolved_warnings
+
+    previous = published_pages(root)
+    removed = removed_pages(previous, parsed.records, notes_dir) if previous else []
+    return removed + unresolved_warnings(parsed.records, {source.path: source.text for source in parsed.sources})
+
+
 def moved_pages(before: tuple[str, ...], after: tuple[str, ...]) -> dict[str, str]:
     """{old record page: new record page} when a rebuild removed exactly one record page and
     added one (a note renamed, or its `id:` changed): an open page follows it."""

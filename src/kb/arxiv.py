@@ -119,3 +119,16 @@ def fetch_paper(arxiv_id: str, api_base: str = API_BASE, sleep=time.sleep) -> Ar
     if len(data) > MAX_BYTES:
         raise ArxivUnavailable(f"the answer is larger than {MAX_BYTES >> 20} MB")
     return parse_feed(data)
+
+
+def paper_or_none(arxiv_id: str, api_base: str):
+    """The paper, or None with a line on stderr saying why (the note then has only what kb knows)."""
+    from kb.console import echo
+    from kb.i18n import _
+
+    try:
+        return fetch_paper(arxiv_id, api_base)
+    except ArxivUnavailable as exc:
+        echo(_("arXiv did not give {id}: {reason}; the note has its id and link only (fill in title, authors and "
+               "date by hand, or run kb new again later)").format(id=arxiv_id, reason=exc), err=True)
+        return None

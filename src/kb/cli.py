@@ -184,8 +184,10 @@ def record_counts(records) -> dict[str, dict[str, int]]:
 @click.option("--json", "as_json", is_flag=True, help="print a JSON list of diagnostics")
 def check(notes: str | None, strict: bool, as_json: bool) -> None:
     """Report errors and warnings with file and line; exit 1 on errors."""
+    from kb.addresses import link_warnings
+
     _settings, parsed, diagnostics = load(notes)
-    diagnostics += removed_addresses(parsed, notes) + unresolved_wikilinks(parsed)
+    diagnostics += link_warnings(project_root(), parsed, notes or "notes")
     if as_json:
         click.echo(json.dumps([d.model_dump(mode="json") for d in diagnostics], ensure_ascii=False, indent=2))
     else:
@@ -195,20 +197,6 @@ def check(notes: str | None, strict: bool, as_json: bool) -> None:
         click.echo(_("{notes} notes, {records} records, {errors} errors, {warnings} warnings").format(
             notes=len(parsed.notes), records=len(parsed.records), errors=errors, warnings=len(diagnostics) - errors))
     sys.exit(exit_status(diagnostics, strict))
-
-
-def removed_addresses(parsed: Parsed, notes: str | None) -> list[Diagnostic]:
-    """Warnings for record pages the last build published that the next build would remove."""
-    from kb.addresses import published_pages, removed_pages
-
-    previous = published_pages(project_root())
-    return removed_pages(previous, parsed.records, notes or "notes") if previous else []
-
-
-def unresolved_wikilinks(parsed: Parsed) -> list[Diagnostic]:
-    from kb.render.wikilinks import unresolved_warnings
-
-    return unresolved_warnings(parsed.records, {source.path: source.text for source in parsed.sources})
 
 
 def exit_status(diagnostics: list[Diagnostic], strict: bool) -> int:
@@ -387,13 +375,14 @@ def new_command(title: str, url: str | None, tags: tuple[str, ...], kind: str, d
     """Write a new note in the native format (front matter filled, standard sections empty) as
     notes/<date>-<slug>.md and print its path. TITLE may be an arXiv id or URL (kb new 2402.12354):
     title, authors, abstract, year and date then come from the arXiv API. Never overwrites a file."""
+    from kb.arxiv import paper_or_none
     from kb.scaffold import NewNote, Refused, arxiv_of, new_note
 
     project = Project.load(project_root(), notes)
     paper, arxiv_id = None, arxiv_of(title)
     if arxiv_id:
         url = url or arxiv_id
-        paper = None if no_fetch else ask_arxiv(arxiv_id, project.settings.arxiv_api)
+        paper = None if no_fetch else paper_or_none(arxiv_id, project.settings.arxiv_api)
     note = NewNote(title=paper.title if paper else title, url=url, tags=tags, kind=kind,
                    date=day.date() if day else None, paper=paper)
     try:
@@ -406,18 +395,6 @@ def new_command(title: str, url: str | None, tags: tuple[str, ...], kind: str, d
              err=True)
     if edit:
         click.edit(filename=str(path))
-
-
-def ask_arxiv(arxiv_id: str, api: str):
-    """The paper from the arXiv API, or None (said on stderr: the note then has only what kb knows)."""
-    from kb.arxiv import ArxivUnavailable, fetch_paper
-
-    try:
-        return fetch_paper(arxiv_id, api)
-    except ArxivUnavailable as exc:
-        echo(_("arXiv did not give {id}: {reason}; the note has its id and link only (fill in title, authors and "
-               "date by hand, or run kb new again later)").format(id=arxiv_id, reason=exc), err=True)
-        return None
 
 
 @main.command("serve")
