@@ -192,7 +192,7 @@ def test_an_edit_that_keeps_the_size_is_still_seen(project):
     age(project, 50)
     again = build(project, "site")
     assert again.parsed == 1
-    assert "number 9." in (project.parent / "site" / "records" / "incremental-test-paper-0" / "index.html").read_text()
+    assert "number 9." in (project.parent / "site" / "records" / "native-0" / "index.html").read_text()
 
 
 def test_editing_one_note_reparses_exactly_that_note(project):
@@ -205,7 +205,7 @@ def test_editing_one_note_reparses_exactly_that_note(project):
     assert 0 < again.rendered < len(first.files) / 4
     after = tree(project.parent / "site")
     changed = {p for p in after if before.get(p) != after[p]}
-    assert "records/incremental-test-paper-0/index.html" in changed and "notes/native-0/index.html" in changed
+    assert "records/native-0/index.html" in changed and "notes/native-0/index.html" in changed
     build(project, "clean", clean=True)
     assert after == tree(project.parent / "clean")
 

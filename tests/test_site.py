@@ -371,7 +371,7 @@ def test_note_with_error_is_left_out_with_keep_going_and_cli_exits_1(evil_projec
     assert result.exit_code == 1, result.output
     assert "notes/broken.md:2: error: front matter is not valid YAML" in result.output
     assert "published without 1 note with errors: notes/broken.md" in result.output
-    assert (evil_project / "public" / "records" / "a-good-paper" / "index.html").is_file()
+    assert (evil_project / "public" / "records" / "good" / "index.html").is_file()
     assert not (evil_project / "public" / "notes" / "broken").exists()
     assert "broken.md" not in read(evil_project / "public", "notes/index.html")
 
