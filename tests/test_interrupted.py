@@ -62,7 +62,7 @@ def test_a_killed_build_always_leaves_a_complete_site_and_the_next_build_cleans_
     leftovers = [name for name in settled_names(project) if name.startswith(".site.")]
     cache_temp = [p.name for p in (project / ".kb-cache").iterdir() if p.name.startswith(".tmp-")]
     assert leftovers == [".site.standby"] and cache_temp == []  # the standby is the previous version, kept
-    assert {f"records/killed-build-{n}/index.html" for n in range(len(KILL_AT))} <= set(result.files)
+    assert {f"records/new-{n}/index.html" for n in range(len(KILL_AT))} <= set(result.files)
 
 
 def contents(site: Path) -> dict[str, bytes]:
