@@ -146,7 +146,7 @@ def test_tag_and_since_agree_with_the_site(tmp_path, monkeypatch):
         return {h["id"] for h in json.loads(result.output) if h["match"] == "exact"}
 
     tagged = {site.record(d)["id"] for d in site.search("推論") if d in site.docs("\x01tLanguageModel")}
-    assert "typo-tagged-speculative-decoding" in tagged
+    assert "typo" in tagged  # the native note typo.md
     assert cli("推論", "--tag", "LanguageModel") == tagged
     inferred = {"2503.04504", "2503.04548"}  # undated in their note; the site dates them 2025-03-01
     assert {shown[i]["issue_date"] for i in inferred} == {"2025-03-01"}
