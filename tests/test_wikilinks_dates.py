@@ -72,5 +72,5 @@ def test_unresolved_wiki_links_are_warned_with_a_did_you_mean(project):
 
 
 def test_a_wiki_link_inside_code_stays_code():
-    html = render_markdown("`[[LoRA]]` と [[LoRA]]", 3, "t", (("LoRA", "../x/index.html"),))
+    html = render_markdown("`[[LoRA]]` と [[LoRA]]", 3, "t", wikilinks=(("LoRA", "../x/index.html"),))
     assert html == '<p><code>[[LoRA]]</code> と <a class="wikilink" href="../x/index.html">LoRA</a></p>\n'
