@@ -54,14 +54,22 @@ def redirects(records: list[Record]) -> dict[str, str]:
 
 
 def published_pages(root: Path) -> set[str] | None:
-    """The site paths the last build published, from the build state (None: no build yet).
-    The one place that reads them: the state's store may change, this function's answer not."""
-    from kb.cache import CACHE_DIR, BuildCache, SiteFile, read_data
+    """The site paths the last build published, from the build state (None: no build yet, or a
+    state this kb does not trust). The one place that reads them; opened without BuildCache.load,
+    which tidies a folder a build may be writing in."""
+    from kb.cache import CACHE_DIR, STATE_FILE, BuildCache
+    from kb.store import key_folder, state_key
 
-    cache = BuildCache(root / CACHE_DIR)  # not BuildCache.load: reading must not tidy a folder a build may be using
-    stored = cache.read("site.json", lambda path: read_data(path, SiteFile))
-    cache.last = stored.site if stored else None
-    last = cache.previous_site()
+    cache = BuildCache(root / CACHE_DIR)
+    path = cache.folder / STATE_FILE
+    if not path.is_file():
+        return None
+    cache.guard(lambda: cache.open(path, state_key(key_folder())))
+    try:
+        last = cache.previous_site()
+    finally:
+        if cache.store is not None:
+            cache.store.close()
     return set(last.keys) if last else None
 
 
