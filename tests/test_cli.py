@@ -65,7 +65,8 @@ def test_check_json_lists_objects_with_text(tmp_path):
     items = json.loads(result.output)
     assert result.exit_code == 1
     assert {"path", "line", "severity", "message", "text"} <= set(items[0])
-    assert any(item["text"] == "分からない形式" and item["severity"] == "warning" for item in items)
+    assert any(item["text"] == "分からない形式" and item["severity"] == "error" for item in items)  # one error, no
+    # warning a line: the note is not read at all (issue 20)
 
 
 def test_strict_fails_on_warnings(tmp_path):

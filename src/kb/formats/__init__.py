@@ -51,7 +51,9 @@ def closest_format(text: str) -> tuple[str, float]:
 def unrecognised(source: SourceFile, message: str) -> ParsedNote:
     """A note no parser takes: one error, and every non-blank line kept as residue."""
     residue = [Residue(line=i, text=t) for i, t in enumerate(source.lines, 1) if t.strip()]
-    error = Diagnostic(path=source.path, line=1, severity=Severity.ERROR, message=message)
+    first = residue[0] if residue else None  # the text shown with the error: the note's first line
+    error = Diagnostic(path=source.path, line=1, severity=Severity.ERROR, message=message,
+                       text=first.text if first else "")
     return ParsedNote(path=source.path, format="unknown", residue=residue, diagnostics=[error])
 
 
