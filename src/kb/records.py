@@ -13,7 +13,7 @@ from kb.digests import code_digest, sha
 from kb.discover import SourceFile, discover
 from kb.formats import parse_source
 from kb.models import Diagnostic, ParsedNote, Record, Residue
-from kb.text import excerpt, first_free, slugify
+from kb.text import Taken, excerpt, first_free, slugify
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def assign_ids(records: list[Record]) -> list[Record]:
     Colliding records are ordered by (source path, first line), so adding an unrelated
     note never renames an existing record.
     """
-    taken: set[str] = set()
+    taken = Taken()
     ids: dict[int, str] = {}
     for n, record in sorted(enumerate(records), key=lambda p: (p[1].source.path, p[1].source.line_start, p[1].title)):
         ids[n] = first_free(record.id or base_id(record), taken)

@@ -43,7 +43,6 @@ COVERAGE_MARKERS = re.compile(r"^紹介論文$|今回紹介する論文は|と�
 _TITLE = re.compile(r"^(?:今回)?紹介する論文は\s*(.+?)\s*(?:という論文.*)?$")
 _DATE = re.compile(r"^(\d{4})\s*[./\-年]\s*(\d{1,2})\s*[./\-月]\s*(\d{1,2})\s*日?$")
 _URL = re.compile(r"https?://\S+")
-_HASH_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+・]|\d+[.)])\s")
 _BULLET = re.compile(r"^\s*[-*+・]\s")
 _CAPTION = re.compile(r"^(?:図|表|Figure|Fig\.|Table)\s*\d*\s*[:：.]", re.IGNORECASE)
@@ -184,12 +183,29 @@ def read_front(lines: list[str], start: int, end: int, post: Post) -> int:
     return summary + 1
 
 
+def hash_heading(line: str) -> str | None:
+    """The text of a `## heading ##` line, as `^#{1,6}\\s+(.+?)\\s*#*\\s*$` captures it, in linear time
+    (that pattern was cubic in a run of spaces): the text less closing hashes and spaces."""
+    level = len(line) - len(line.lstrip("#"))
+    rest = line[level:]
+    if not 1 <= level <= 6 or not rest[:1].isspace():
+        return None
+    text = rest.lstrip()
+    if not text:  # only spaces: the pattern's last space
+        return rest[-1] if len(rest) > 1 else None
+    end = len(text)
+    for closing in (str.isspace, "#".__eq__, str.isspace):
+        while end > 0 and closing(text[end - 1]):
+            end -= 1
+    return text[: max(1, end)]
+
+
 def is_candidate(text: str) -> bool:
     """Could be a plain heading: short, not a list item, caption, formula or sentence."""
     text = text.strip()
     bare = _NUMBER.sub("", text)  # `1. 導入手順` may be a numbered heading
     return (bool(bare) and len(text) <= HEADING_MAX and not _BULLET.match(text)
-            and not _CAPTION.match(bare) and not _NOT_HEADING.search(bare) and not _HASH_HEADING.match(text))
+            and not _CAPTION.match(bare) and not _NOT_HEADING.search(bare) and hash_heading(text) is None)
 
 
 def neighbour(body: list[tuple[int, str]], index: int, step: int) -> str | None:
@@ -204,13 +220,13 @@ def neighbour(body: list[tuple[int, str]], index: int, step: int) -> str | None:
 def heading_of(body: list[tuple[int, str]], index: int) -> str | None:
     """The heading text of body line `index`, or None when it is body text."""
     text = body[index][1].strip()
-    marked = _HASH_HEADING.match(text)
-    if marked:
-        return marked.group(1)
+    marked = hash_heading(text)
+    if marked is not None:
+        return marked
     before, after = neighbour(body, index, -1), neighbour(body, index, 1)
     if not is_candidate(text) or (before is not None and is_candidate(before)):
         return None
-    return text if after is not None and not is_candidate(after) and not _HASH_HEADING.match(after.strip()) else None
+    return text if after is not None and not is_candidate(after) and hash_heading(after.strip()) is None else None
 
 
 def markdown(lines: list[str]) -> str:

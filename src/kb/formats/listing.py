@@ -36,6 +36,7 @@ DESCRIPTION = "paper-notes tag page copied from a browser (#tags, Issue Date:, t
 COVERAGE_MARKERS = re.compile(r"^\s*more\s*$|</?h2>")
 LINK_SECTION = "元の掲載情報"
 SAME_LINK_SCORE = 95
+SAME_DATE_FUZZY = 32  # the most entries of one date in the pages of ../shared/external: 13
 _PAPER_PREFIX = re.compile(r"^\s*\[Paper Note\]\s*")
 _PART_SPLIT = re.compile(r",(?=\s|$)|\s+,")
 _ET_AL = re.compile(r"^(?P<name>[^+]+?)\s*\+\s*(?:[(（][^)）]*[)）])?$")
@@ -86,27 +87,34 @@ def link_key(link: str) -> str:
     return normalise(fold(_PAPER_PREFIX.sub("", link)))
 
 
-def same_entry(entry: Entry, occurrence: Occurrence) -> bool:
-    """Same date and the same link text, allowing truncation and spacing differences."""
-    if entry.first.date != occurrence.date:
-        return False
-    a, b = link_key(entry.first.link), link_key(occurrence.link)
+def same_link(a: str, b: str) -> bool:
+    """The same link text (link_key of each), allowing truncation and spacing differences."""
     if a == b or (min(len(a), len(b)) >= 20 and (a.startswith(b) or b.startswith(a))):
         return True
     return fuzz.ratio(a, b) >= SAME_LINK_SCORE
 
 
 def merge(occurrences: list[Occurrence]) -> list[Entry]:
+    """Printings of one entry merged: the first entry of the same date whose link is the same.
+
+    Only the first SAME_DATE_FUZZY entries of a date are compared loosely (a tag page has a few
+    per date); later ones of that date merge only on an equal link, so that 20,000 entries of
+    one date cost 20,000 look-ups, not 200 million comparisons."""
     entries: list[Entry] = []
-    by_date: dict[str, list[Entry]] = {}
+    by_date: dict[str, list[tuple[str, Entry]]] = {}
+    exact: dict[tuple[str, str], Entry] = {}
     for occurrence in occurrences:
         if not occurrence.link:
             continue
-        match = next((e for e in by_date.get(occurrence.date, []) if same_entry(e, occurrence)), None)
+        key = link_key(occurrence.link)
+        same_date = by_date.setdefault(occurrence.date, [])
+        match = next((e for k, e in same_date[:SAME_DATE_FUZZY] if same_link(k, key)), None) \
+            or exact.get((occurrence.date, key))
         if match is None:
             match = Entry(first=occurrence)
             entries.append(match)
-            by_date.setdefault(occurrence.date, []).append(match)
+            same_date.append((key, match))
+            exact.setdefault((occurrence.date, key), match)
         match.occurrences.append(occurrence)
     return entries
 

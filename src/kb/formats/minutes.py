@@ -39,9 +39,12 @@ _TALK_TITLE = re.compile(r"^\[(blog|論文|paper|article|記事)\]\s*(.+)$", re.
 _VENUE_LINE = re.compile(r"^([A-Za-z][A-Za-z&-]*)\s?'?(\d{2}|\d{4})$")
 _TABLE_ROW = re.compile(r"^\|\s*([^|]+?)\s*\|\s*(.*?)\s*\|$")
 _LIST_ITEM = re.compile(r"^\s*[-*・]\s")
-_LINK_CARD = re.compile(r"^(?P<lead>\s*(?:[-*・]\s+)?)"
-                        r"(?P<site>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:org|com|io|dev|net|jp|ai))"
-                        r"(?P<title>[A-Z0-9][^\n]*?)\s+-\s+(?P<description>\S.*)$")
+# A link card is `lead site title - description`, matched in two steps so that it takes linear time:
+# the site (followed by a title's first character), then from there the title and description. In one
+# pattern, every shorter site (`a.org1.org1.org1…`) and every space of a long run retried the title.
+_CARD_HEAD = re.compile(r"(?P<lead>\s*(?:[-*・]\s+)?)"
+                        r"(?P<site>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:org|com|io|dev|net|jp|ai))(?=[A-Z0-9])")
+_CARD_TAIL = re.compile(r"(?P<title>[A-Z0-9][^\n]*?)(?<!\s)\s+-\s+(?P<description>\S.*)$")
 ARXIV_TITLE_SEARCH = "https://arxiv.org/search/?searchtype=title&query="
 _SENTENCE = re.compile(r"[。、,.!?！？:：=→“”\"()（）]|https?://")
 TOC_MARK, THIS_WEEK, MAIN_TOPIC = "今週のTOPIC", "今週のTOPIC", "メインTOPIC"
@@ -99,16 +102,23 @@ def link_card(line: str) -> str:
     """A link card copied out of a page (`arXiv.orgLoRA+: Efficient ... - アダプター行列…`: site,
     title and description run together, the URL lost) as a link and its description. The
     link searches the title on arXiv (on another site: a web search limited to it)."""
-    card = _LINK_CARD.match(line)
+    card = card_parts(line)
     if card is None:
         return line
-    title = card.group("title").strip()
+    title = card["title"].strip()
     query = quote_plus(title.rstrip(".…"))
-    site = card.group("site")
+    site = card["site"]
     href = (ARXIV_TITLE_SEARCH + query if site.lower() == "arxiv.org"
             else f"https://www.google.com/search?q=site%3A{site}+{query}")
     label = title.replace("[", "\\[").replace("]", "\\]")
-    return f"{card.group('lead')}[{label}]({href})（{site}）: {card.group('description')}"
+    return f"{card['lead']}[{label}]({href})（{site}）: {card['description']}"
+
+
+def card_parts(line: str) -> dict[str, str] | None:
+    """The lead, site, title and description of a link card line, or None."""
+    head = _CARD_HEAD.match(line)
+    tail = _CARD_TAIL.match(line, head.end()) if head else None
+    return {**head.groupdict(), **tail.groupdict()} if tail else None
 
 
 def split_sections(lines: list[tuple[int, str]], top: tuple[str, ...]) -> list[Section]:

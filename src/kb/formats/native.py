@@ -34,6 +34,7 @@ from pydantic import ValidationError
 from kb.addresses import alias_problems
 from kb.bounded_yaml import YamlProblem, load_mapping
 from kb.discover import SourceFile
+from kb.formats.blog import hash_heading
 from kb.models import INDEX_FIELDS, Diagnostic, ParsedNote, Record, Section, Severity, SourceSpan
 from kb.text import ARXIV_ID, CONTROL, URL, arxiv_id_from_url, excerpt, slugify
 from kb.validation import closest, field_problems
@@ -52,8 +53,6 @@ HEADING_FIELDS = {name: name for name in TEXT_FIELDS} | {
 META_KEYS = set(Record.model_fields) - {"sections", "source", "id"} - set(TEXT_FIELDS) - set(INDEX_FIELDS)
 KNOWN_KEYS = sorted(META_KEYS | set(TEXT_FIELDS) | {"id"})
 LIST_KEYS = ("authors", "tags", "aliases")
-_HEADING = re.compile(r"^##\s+(.+?)\s*$")
-_TITLE = re.compile(r"^#\s+(.+?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 FIRST_LINE = 2  # the front matter's first line in the file (after the opening '---')
 
@@ -76,8 +75,8 @@ def plain_title(text: str) -> tuple[str, int] | None:
     """(title, its line number) when the first non-blank line is a `# title` heading."""
     for number, line in enumerate(text.split("\n"), 1):
         if line.strip():
-            match = _TITLE.match(line)
-            return (match.group(1), number) if match else None
+            title = hash_heading(line) if line[:1] == "#" and line[1:2].isspace() else None
+            return (title, number) if title is not None else None
     return None
 
 
@@ -92,22 +91,33 @@ def detect(text: str) -> float:
     return 1.0 if isinstance(meta, dict) and "title" in meta else 0.4
 
 
+def heading_text(line: str) -> str | None:
+    """The text of a `## ` heading line, as `^##\\s+(.+?)\\s*$` would capture it, in linear time (that
+    pattern retried its trailing `\\s*` at every character of a long run of spaces)."""
+    rest = line[2:]
+    if not line.startswith("##") or not rest[:1].isspace():
+        return None
+    return rest.strip() or (rest[-1] if len(rest) > 1 else None)
+
+
 def split_sections(body: str, first_line: int) -> tuple[str, list[Section]]:
-    """Text before the first `## ` heading, and the sections (fences respected)."""
+    """Text before the first `## ` heading, and the sections (fences respected).
+
+    Each section's lines are gathered in a list and joined once: linear in the note."""
     intro: list[str] = []
-    sections: list[Section] = []
+    heads: list[tuple[str, int, list[str]]] = []
     in_fence = False
     for offset, line in enumerate(body.split("\n")):
         if _FENCE.match(line):
             in_fence = not in_fence
-        match = None if in_fence else _HEADING.match(line)
-        if match:
-            sections.append(Section(heading=match.group(1), line=first_line + offset))
-        elif sections:
-            sections[-1] = sections[-1].model_copy(update={"body": sections[-1].body + line + "\n"})
+        heading = None if in_fence else heading_text(line)
+        if heading is not None:
+            heads.append((heading, first_line + offset, []))
         else:
-            intro.append(line)
-    return "\n".join(intro).strip(), [s.model_copy(update={"body": s.body.strip("\n")}) for s in sections]
+            (heads[-1][2] if heads else intro).append(line)
+    sections = [Section(heading=heading, line=line, body="\n".join(lines).strip("\n"))
+                for heading, line, lines in heads]
+    return "\n".join(intro).strip(), sections
 
 
 def _diagnostic(source: SourceFile, line: int, message: str, severity=Severity.ERROR, text="") -> Diagnostic:

@@ -45,7 +45,6 @@ KEYWORDS = {
     "tweet": ("ツイート", "tweet", "140字"),
 }
 _TITLE = re.compile(r"^#\s+(.*?)\s*$")
-_HEADING = re.compile(r"^##\s+(.*?)\s*$")
 _NUMBER = re.compile(r"^(\d+)\s*[.．:：)]")
 _SEPARATOR = re.compile(r"^\s*-{3,}\s*$")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
@@ -99,7 +98,7 @@ def classify(lines: list[str]) -> list[Line]:
         if kind == "text":
             if _TITLE.match(text):
                 kind = "title"
-            elif _HEADING.match(text):
+            elif heading_text(text) is not None:
                 kind = "heading"
             elif _SEPARATOR.match(text):
                 kind = "separator"
@@ -130,10 +129,17 @@ def fields_named(heading: str) -> list[str]:
     return [name for name in FIELDS if any(word in folded for word in KEYWORDS[name])]
 
 
+def heading_text(line: str) -> str | None:
+    """The text of a `## ` heading line, as `^##\\s+(.*?)\\s*$` captures it, in linear time (that
+    pattern retried its trailing `\\s*` at every character of a long run of spaces)."""
+    rest = line[2:]
+    return rest.strip() if line.startswith("##") and rest[:1].isspace() else None
+
+
 def question_number(heading_line: str) -> int | None:
     """The question number of a `## N. ...` heading line, else None."""
-    heading = _HEADING.match(heading_line)
-    match = _NUMBER.match(heading.group(1)) if heading else None
+    heading = heading_text(heading_line)
+    match = _NUMBER.match(heading) if heading is not None else None
     return int(match.group(1)) if match else None
 
 
@@ -252,7 +258,7 @@ def take_link(summary: Summary, intro: list[Line]) -> list[Line]:
 
 
 def add_section(summary: Summary, heading: Line, lines: list[Line]) -> None:
-    text = _HEADING.match(heading.text).group(1)
+    text = heading_text(heading.text)
     body = body_text(lines)
     summary.sections.append(Section(heading=text, body=body, line=heading.number))
     name, warning = field_for(question_number(heading.text), text)

@@ -22,7 +22,7 @@ from kb.render.site import Site, root_prefix
 from kb.render.summary import one_line
 from kb.render.views import Item
 from kb.render.wikilinks import links_by_record
-from kb.text import first_free, slugify
+from kb.text import Taken, first_free, slugify
 from kb.urls import group_url, url_for
 
 BOX_LIMIT = 20  # records shown in a link box; the rest are on the box's own page
@@ -94,7 +94,7 @@ def shown_body(record: Record, section) -> str:
     return " ".join(f"{head.strip()} {tail.lstrip(' ,')}".split())
 
 
-def section_blocks(record: Record, taken: set[str], wiki: tuple = ()) -> list[Block]:
+def section_blocks(record: Record, taken: Taken, wiki: tuple = ()) -> list[Block]:
     """Sections whose text is not already shown as a field, with unique anchors."""
     shown = shown_texts(record)
     blocks: list[Block] = []
@@ -139,7 +139,7 @@ def record_context(scope: Scope, record_id: str, wiki: tuple = ()) -> dict:
     record = scope.record(record_id)
     facts = scope.facts(record)
     fields = field_blocks(record, wiki)
-    sections = section_blocks(record, {b.id for b in fields}, wiki)
+    sections = section_blocks(record, Taken(b.id for b in fields), wiki)
     summary = rendered(record, record.summary, "summary", wiki)
     tweet = rendered(record, record.tweet, "tweet", wiki)
     abstract = rendered(record, record.abstract, "abstract", wiki)

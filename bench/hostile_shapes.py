@@ -1,0 +1,138 @@
+"""Note shapes that once cost super-linear time (issue #19, row 5 of the table), each built to a
+given size in characters: the linearity test (tests/test_linear_time.py) builds them at N and 2N,
+`python bench/hostile_linear.py` at 1, 2 and 4 MB."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+LISTING_ENTRY = ("#Pocket #NLP\nIssue Date: 2025-08-26 [Paper Note] A Repeated Entry About Attention, "
+                 "Ada Lovelace+, arXiv'25 Summary- 同じ行が何度も。 Comment 繰り返し\n")
+FRONT = "---\ntitle: Hostile Shape\nkind: paper\n---\n"
+
+
+def repeat_to(unit: str, size: int) -> str:
+    return unit * max(1, size // len(unit))
+
+
+def costs_digits(size: int) -> str:
+    """`## costs` then one run of digits (the GPU-hours pattern backtracked over it)."""
+    return f"{FRONT}## costs\n{'1' * size}\n"
+
+
+def headings(size: int) -> str:
+    """The same `## x` heading on every line (each section needs its own anchor)."""
+    return FRONT + repeat_to("## x\n", size)
+
+
+def long_section(size: int) -> str:
+    """One section of many short lines (its body was rebuilt for every line)."""
+    return FRONT + "## 実験\n" + repeat_to("あ\n", size)
+
+
+def repeated_entry(size: int) -> str:
+    """One listing entry printed over and over, one day apart (each line was compared with every earlier one)."""
+    count = max(1, size // len(LISTING_ENTRY))
+    return "ShapeTag\n" + "".join(numbered(LISTING_ENTRY, n, (dt.date(2000, 1, 1) + dt.timedelta(days=n)).isoformat())
+                                  for n in range(count))
+
+
+def numbered(entry: str, n: int, date: str = "2025-08-26") -> str:
+    """The entry with a title of its own (no two share a word: the same-paper blocks stay small)."""
+    title = f"Q{n:x} R{n * 7:x} S{n * 13:x} T{n * 31:x}"
+    return entry.replace("A Repeated Entry About Attention", title).replace("2025-08-26", date)
+
+
+def tags_before_header(size: int) -> str:
+    """`#a ` thousands of times before an entry's `Issue Date:` (the tag-run pattern)."""
+    entries = "".join(numbered(LISTING_ENTRY, n) for n in range(3))
+    return f"ShapeTag\n{entries}{repeat_to('#a ', size)}{entries}"
+
+
+def paragraph(size: int) -> str:
+    """One paragraph with no line break, Japanese and ASCII words."""
+    return f"{FRONT}## summary\n{repeat_to('LoRAの学習率を変える。 ', size)}\n"
+
+
+def link_card(size: int) -> str:
+    """A minutes talk line shaped like a copied link card with no ` - ` to end its title."""
+    return ("2025-09-24 機械学習勉強会\n\n@someone\n[論文] A Talk\n"
+            f"arxiv.orgA{' ' * size}x\n")
+
+
+SHAPES = {
+    "costs_digits": costs_digits,
+    "headings": headings,
+    "long_section": long_section,
+    "repeated_entry": repeated_entry,
+    "tags_before_header": tags_before_header,
+    "paragraph": paragraph,
+    "link_card": link_card,
+}
+
+
+def heading_spaces(size: int) -> str:
+    """A `## ` heading with a long run of spaces inside it (a lazy heading pattern retried each)."""
+    return f"{FRONT}## a{' ' * size}b\n本文。\n"
+
+
+def summaries_heading_spaces(size: int) -> str:
+    """The eight-question format with a long run of spaces in a `## ` heading."""
+    return ("# A Paper\n[View Paper](https://arxiv.org/abs/2106.09685)\n"
+            + "".join(f"## {n}. 問{n}\n答え{n}。\n" for n in range(1, 8)) + f"## 8.{' ' * size}x\n答え。\n")
+
+
+def blog_heading_spaces(size: int) -> str:
+    """A blog-style note whose `## ` heading holds a long run of spaces."""
+    return ("紹介論文\nタイトル: A Paper\nURL: https://arxiv.org/abs/2106.09685\n\nこの論文を一言でまとめると\n本文。\n\n"
+            f"## 手法{' ' * size}x\n本文。\n")
+
+
+def tags_then_text(size: int) -> str:
+    """`#a #a … #a x` on the line before an entry's `Issue Date:` and before one on the same line."""
+    entries = "".join(numbered(LISTING_ENTRY, n) for n in range(3))
+    run = repeat_to("#a ", size // 2)
+    return f"ShapeTag\n{entries}{run}x\nIssue Date: 2025-01-02 [Paper Note] T, A+, arXiv'25\n" \
+           f"{run}x Issue Date: 2025-01-03 [Paper Note] U, B+, arXiv'25\n"
+
+
+def same_date_entries(size: int) -> str:
+    """Distinct entries, all of one date (each compared with every earlier one of its date)."""
+    count = max(1, size // len(LISTING_ENTRY))
+    return "ShapeTag\n" + "".join(numbered(LISTING_ENTRY, n) for n in range(count))
+
+
+def headers_on_one_line(size: int) -> str:
+    """Entries printed on one line, each `#tag Issue Date: …` after the previous one's text."""
+    unit = "#Pocket Issue Date: 2025-08-26 [Paper Note] Title {n}, A+, arXiv'25 Summary 要約 "
+    count = max(3, size // len(unit))
+    return "ShapeTag\n" + "".join(unit.format(n=n) for n in range(count)) + "\n"
+
+
+SHAPES.update({
+    "heading_spaces": heading_spaces,
+    "summaries_heading_spaces": summaries_heading_spaces,
+    "blog_heading_spaces": blog_heading_spaces,
+    "tags_then_text": tags_then_text,
+    "same_date_entries": same_date_entries,
+    "headers_on_one_line": headers_on_one_line,
+})
+
+
+def note_cost(text: str, name: str = "notes/shape.md") -> int:
+    """Everything kb does with one note short of writing HTML: parse it, give its records ids, link
+    them (compute, mentions, tags...), cut their sections into anchored blocks. The number of records."""
+    from kb.config import Settings
+    from kb.discover import SourceFile
+    from kb.formats import parse_source
+    from kb.index import build_index
+    from kb.records import assign_ids
+    from kb.render.pages import section_blocks
+    from kb.text import Taken
+
+    note = parse_source(SourceFile(name, text, "utf-8", "0"))
+    records = assign_ids(note.records)
+    build_index(records, Settings())
+    for record in records:
+        section_blocks(record, Taken())
+    return len(records)

@@ -1,0 +1,169 @@
+"""Linear time on any note (issue #19, row 5 of its table, and item 4).
+
+Each hostile shape (bench/hostile_shapes.py) is built at N and 2N characters and run through
+everything kb does with a note short of writing HTML; the cost at 2N must stay under 2.5 times
+the cost at N, or under 2.5 times a generous floor when both are small. The cost is this process's
+CPU time (not wall time), the smaller of two runs. Before the fixes these shapes were cubic or
+quadratic: at these sizes the old code took from 1.5 s to hours at 2N.
+
+The rewritten patterns and functions are compared with the ones they replace on random text
+(fixed seeds): the same matches, only faster. `python bench/hostile_linear.py` prints the times
+at 1, 2 and 4 MB.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+sys.path.insert(0, str(BENCH))
+
+from hostile_shapes import SHAPES, note_cost  # noqa: E402
+
+from kb.formats import listing_entries, minutes  # noqa: E402
+from kb.formats.blog import hash_heading  # noqa: E402
+from kb.formats.native import heading_text  # noqa: E402
+from kb.formats.summaries import heading_text as summaries_heading  # noqa: E402
+from kb.index import compute  # noqa: E402
+from kb.text import Taken, first_free  # noqa: E402
+
+N = 100_000
+SMALLER = {"long_section": 20_000}  # markdown-it renders its 10,000 lines: linear, but slow
+FLOOR = 0.25  # seconds of CPU: below it a ratio says nothing
+RATIO = 2.5
+
+
+def cpu_cost(text: str) -> float:
+    best = float("inf")
+    for _ in range(2):
+        start = time.process_time()
+        note_cost(text)
+        best = min(best, time.process_time() - start)
+    return best
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_each_hostile_shape_costs_linear_time(shape):
+    size = SMALLER.get(shape, N)
+    note_cost(SHAPES[shape](1000))  # first-use setup (compiled patterns, tables) out of the measure
+    single, double = cpu_cost(SHAPES[shape](size)), cpu_cost(SHAPES[shape](2 * size))
+    assert double <= RATIO * max(single, FLOOR), f"{shape}: {single:.3f} s at {size}, {double:.3f} s at {2 * size}"
+
+
+def test_the_shapes_are_what_they_say():
+    """Each shape parses as the format it attacks, and the listing ones give one record per entry."""
+    from kb.discover import SourceFile
+    from kb.formats import detect_format
+
+    formats = {name: detect_format(SourceFile("notes/x.md", build(5000), "utf-8", "0").text)[0]
+               for name, build in SHAPES.items()}
+    assert formats == {
+        "costs_digits": "native", "headings": "native", "long_section": "native", "paragraph": "native",
+        "heading_spaces": "native", "link_card": "minutes", "summaries_heading_spaces": "summaries",
+        "blog_heading_spaces": "blog", "repeated_entry": "listing", "tags_before_header": "listing",
+        "tags_then_text": "listing", "same_date_entries": "listing", "headers_on_one_line": "listing"}
+    assert note_cost(SHAPES["repeated_entry"](20_000)) == 144  # 20,000 // 138 characters per entry
+    assert 130 <= note_cost(SHAPES["same_date_entries"](20_000)) <= 144  # a few merge: the links are 95 % alike
+
+
+class CountingTaken(Taken):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lookups = 0
+
+    def __contains__(self, name) -> bool:
+        self.lookups += 1
+        return super().__contains__(name)
+
+
+def test_first_free_steps_once_per_name():
+    """20,000 sections headed `## x` and a few planted `x-5`: about two look-ups each, not 200 million."""
+    taken = CountingTaken()
+    taken.update({"x-5", "x-7"})
+    given = [first_free("x", taken) for _ in range(20_000)]
+    assert given[:6] == ["x", "x-2", "x-3", "x-4", "x-6", "x-8"]
+    assert len(set(given)) == 20_000 and given[-1] == "x-20002"
+    assert taken.lookups <= 2 * 20_000 + 2
+
+
+def same_matches(old: re.Pattern, new, alphabet: list[str], seed: int, count: int = 20_000) -> None:
+    rnd = random.Random(seed)
+    for _ in range(count):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 12)))
+        assert new(text) == [(m.span(), m.groups()) for m in old.finditer(text)], text
+
+
+OLD_NUMBER_PATTERNS = {
+    "_GPU_HOURS": re.compile(r"(\d+(?:\.\d+)?)\s*(?:\S+\s)?GPU\s*[-‐]?\s*(?:時間|hours?)", re.IGNORECASE),
+    "_GPU_DAYS": re.compile(r"(\d+(?:\.\d+)?)\s*(?:[A-Z]\w*\s)?(?:GPU\s*)?days", re.IGNORECASE),
+    "_WALL": re.compile(r"(\d+(?:\.\d+)?)\s*(日間?|時間|days?|hours?)(?!\S*GPU)"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OLD_NUMBER_PATTERNS))
+def test_compute_patterns_match_as_before(name):
+    alphabet = ["1", "2", "0", ".", " ", "\t", "GPU", "gpu", "時間", "日", "日間", "days", "hours", "hour", "A",
+                "-", "‐", "x", "A100", "٣", "\u3000"]
+    new = getattr(compute, name)
+    same_matches(OLD_NUMBER_PATTERNS[name], lambda t: [(m.span(), m.groups()) for m in new.finditer(t)],
+                 alphabet, seed=1)
+
+
+def test_link_card_matches_as_before():
+    old = re.compile(r"^(?P<lead>\s*(?:[-*・]\s+)?)(?P<site>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:org|com|io|dev|net"
+                     r"|jp|ai))(?P<title>[A-Z0-9][^\n]*?)\s+-\s+(?P<description>\S.*)$")
+    rnd = random.Random(2)
+    alphabet = ["a", "A", "1", ".", ".org", ".com", "-", " ", " - ", "\t", "・", "*", "x", "\u3000", "- "]
+    for _ in range(20_000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 12)))
+        match = old.match(text)
+        assert minutes.card_parts(text) == (match.groupdict() if match else None), text
+
+
+def test_tag_run_start_is_the_old_search():
+    tag = r"#[A-Za-z0-9][A-Za-z0-9_\-/()'.&+]*(?: [A-Z(][A-Za-z0-9_\-/()'.&+]*){0,2}"
+    old = re.compile(rf"{tag}(?:\s*{tag})*\s*$")
+    rnd = random.Random(3)
+    alphabet = ["#", "a", "B", "(", " ", "  ", "\t", "x", "-", "#a", " C", "\u3000", ",", "é"]
+    for _ in range(20_000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 12)))
+        end = rnd.randint(0, len(text))
+        match = old.search(text[:end])
+        assert listing_entries.tag_run_start(text, end) == (match.start() if match else None), (text, end)
+
+
+def test_repeat_candidates_are_the_old_ones():
+    def old(lines: list[str]) -> list[bool]:
+        seen, earlier, found = set(), [], []
+        for text in lines:
+            key = " ".join(text.split())
+            found.append(bool(key) and (key in seen or (len(key) >= 30 and any(e.startswith(key) for e in earlier))))
+            if key:
+                seen.add(key)
+                earlier.append(key)
+        return found
+
+    rnd = random.Random(4)
+    words = ["a" * 30, "b", "a" * 31, "ab", " ", "", "a" * 29, "c" * 30]
+    for _ in range(20_000):
+        lines = ["".join(rnd.choice(words) for _ in range(rnd.randint(0, 3))) for _ in range(rnd.randint(0, 8))]
+        assert listing_entries.repeat_candidates(lines) == old(lines), lines
+
+
+@pytest.mark.parametrize(("pattern", "function"), [
+    (r"^##\s+(.+?)\s*$", heading_text), (r"^##\s+(.*?)\s*$", summaries_heading),
+    (r"^#{1,6}\s+(.+?)\s*#*\s*$", hash_heading)])
+def test_heading_functions_capture_what_the_patterns_did(pattern, function):
+    old = re.compile(pattern)
+    rnd = random.Random(5)
+    alphabet = ["#", "##", " ", "\t", "a", "b", "\u3000", "#######", "\xa0", "\r"]
+    for _ in range(20_000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 9)))
+        match = old.match(text)
+        assert function(text) == (match.group(1) if match else None), repr(text)
