@@ -1,7 +1,8 @@
 """Mentions: record A mentions record B when A's text names B's paper.
 
-One pass over each record's tokens against a dictionary of names (token tuples), so the
-cost grows with the amount of text, not with the number of record pairs.
+One pass over each record's text with an automaton of all names (kb.index.name_scan), so the
+cost grows with the amount of text, not with the number of names or record pairs; `NameIndex.find`
+(token by token against a dictionary of names) reads the texts the automaton cannot.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from functools import lru_cache
 
 from kb.cache import MentionMemo
 from kb.formats.listing import LINK_SECTION
+from kb.index.name_scan import NameScanner, token_line
 from kb.index.names import cased_tokens, names_of
 from kb.models import Record
 from kb.text import fold
@@ -30,11 +32,35 @@ class NameIndex:
     def __init__(self, records: list[Record]) -> None:
         self.ids: dict[tuple[str, ...], set[tuple[str, tuple[str, ...] | None]]] = defaultdict(set)
         self.lengths: dict[str, set[int]] = defaultdict(set)
+        self._scanner: NameScanner | None = None
         for record in records:
             for name in names_of(record):
                 words = joined(name.words)
                 self.ids[words].add((record.id, joined(name.cased) if name.cased else None))
                 self.lengths[words[0]].add(len(words))
+
+    def find_in(self, record: Record) -> set[str]:
+        """The entries (entry_key) of every name in the record's own text: `find` in one pass over the
+        text (kb.index.name_scan), token by token only for a text it cannot fold whole."""
+        parts = text_parts(record)
+        line = token_line(parts)
+        if line is None:
+            return self.find(record_words(record))
+        found: set[str] = set()
+        cased = None
+        for start, words, entries in self.scanner().hits(line):
+            for record_id, spelled in entries:
+                if spelled is not None:
+                    cased = cased or cased_words(parts)
+                    if cased[start:start + len(words)] != spelled:
+                        continue
+                found.add(entry_key(words, record_id, spelled))
+        return found
+
+    def scanner(self) -> NameScanner:
+        if self._scanner is None:
+            self._scanner = NameScanner({words: sorted(found, key=str) for words, found in self.ids.items()})
+        return self._scanner
 
     def entries(self) -> frozenset[str]:
         """Every (name, record, capitals) entry, as entry_key strings."""
@@ -77,6 +103,20 @@ def text_parts(record: Record) -> list[str]:
     """The record's own text (title excluded), field by field."""
     parts = [getattr(record, name) or "" for name in TEXT_FIELDS]
     return parts + [f"{section.heading}\n{section.body}" for section in own_sections(record)]
+
+
+def cased_words(parts: list[str]) -> tuple[str, ...]:
+    """The tokens of the parts with their capitals, inner hyphens dropped, each part followed by
+    the blank token: the second half of record_words."""
+    words: list[str] = []
+    for part in parts:
+        words += (joined_word(word) for word in cased_tokens(part))
+        words.append("\n")
+    return tuple(words)
+
+
+def joined_word(word: str) -> str:
+    return _INNER_HYPHEN.sub("", word) if "-" in word else word
 
 
 def record_words(record: Record) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -150,11 +190,11 @@ class MatchReader:
 
     def matches(self, record: Record) -> frozenset[str]:
         if self.memo is None:
-            return frozenset(self.index.find(record_words(record)))
+            return frozenset(self.index.find_in(record))
         key = text_digest(record)
         known = self.memo.matches.get(key)
         if known is None or (self.added and may_contain(record, self.added, self.ascii)):
-            found = frozenset(self.index.find(record_words(record)))
+            found = frozenset(self.index.find_in(record))
         else:
             found = known - self.removed
         self.used[key] = found

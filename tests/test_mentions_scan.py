@@ -1,0 +1,82 @@
+"""Mentions in one pass over each text (issue #23 item 6): the automaton finds exactly what the token
+by token reader finds, on the bundled notes, a generated corpus and random text; texts it cannot
+fold whole go token by token. The hand-checked truth set (tests/mention_truth.py) is checked in
+tests/test_index.py."""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+from conftest import NOTES
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+sys.path.insert(0, str(BENCH))
+
+from corpus import generate  # noqa: E402
+
+from kb.config import Settings  # noqa: E402
+from kb.index.mentions import NameIndex, record_words, text_parts  # noqa: E402
+from kb.index.name_scan import token_line, unsafe_characters  # noqa: E402
+from kb.models import Record, SourceSpan  # noqa: E402
+from kb.records import parse_notes  # noqa: E402
+
+
+def records_of(notes: Path, root: Path) -> list[Record]:
+    return [record for note in parse_notes(notes, root, Settings()).notes for record in note.records]
+
+
+def both_ways(records: list[Record], texts: list[Record] | None = None) -> tuple[list[set], list[set]]:
+    index = NameIndex(records)
+    texts = records if texts is None else texts
+    return [index.find(record_words(r)) for r in texts], [index.find_in(r) for r in texts]
+
+
+def test_the_bundled_notes_give_the_same_mentions_both_ways():
+    records = records_of(NOTES, NOTES.parent)
+    by_tokens, in_one_pass = both_ways(records)
+    assert in_one_pass == by_tokens
+    assert sum(map(len, by_tokens)) == 80  # entries found (name, record, capitals), counted by hand once
+    assert sum(token_line(text_parts(r)) is None for r in records) == 0  # Σ, Δ, Φ fold to one letter
+
+
+def test_a_generated_corpus_gives_the_same_mentions_both_ways(tmp_path):
+    generate(300, tmp_path)
+    records = records_of(tmp_path / "notes", tmp_path)
+    by_tokens, in_one_pass = both_ways(records)
+    assert in_one_pass == by_tokens
+    assert sum(map(len, by_tokens)) > 0
+
+
+def record(title: str, text: str = "") -> Record:
+    return Record(title=title, summary=text or None, source=SourceSpan(path="notes/x.md", format="native",
+                                                                       line_start=1, line_end=1))
+
+
+WORDS = ["LoRA", "lora", "LoRA+", "QLoRA", "Flash", "Attention", "FlashAttention-2", "flashattention2", "GQA",
+         "gqa", "Zero-", "ZeRO", "学習", "率", "推論", "ＬｏＲＡ", "Straße", "strasse", "İstanbul", "K", "ſ",
+         "Σ", "σ", "É", "é", "٣", "1", "2.5", "Qwen2.5", "r1-searcher", "R1-Searcher", "x'y"]
+GLUE = [" ", "", "\n", "、", "-", "・", " - ", ".", "(", ")"]
+
+
+def random_text(rnd: random.Random, size: int) -> str:
+    return "".join(rnd.choice(WORDS) + rnd.choice(GLUE) for _ in range(size))
+
+
+def test_random_text_gives_the_same_mentions_both_ways():
+    rnd = random.Random(7)
+    titles = [random_text(rnd, rnd.randint(1, 4)).strip() or "x" for _ in range(60)]
+    titles += ["ZeRO: Memory Optimizations", "GQA: Training", "Unsloth", "LoRA+: Efficient Low Rank"]
+    records = [record(title) for title in titles]
+    texts = [record("text", random_text(rnd, rnd.randint(0, 30))) for _ in range(3000)]
+    by_tokens, in_one_pass = both_ways(records, texts)
+    assert in_one_pass == by_tokens
+    assert sum(map(len, by_tokens)) > 500  # the random texts do name many of the titles
+    assert sum(token_line(text_parts(t)) is None for t in texts) > 100  # and the slow way is exercised
+
+
+def test_unsafe_characters_are_the_ones_that_refold():
+    unsafe = unsafe_characters()
+    assert {"ß", "İ", "ı", "ſ", "\u212a"} <= unsafe  # ss, i + dot, an ASCII letter ignoring case, k
+    assert unsafe.isdisjoint("ΣσÉéДдあ学")  # one letter folds to one letter: safe
