@@ -20,6 +20,7 @@ from kb.errors import KbError
 from kb.i18n import _, ngettext
 from kb.models import RECORD_KINDS, Diagnostic, Severity
 from kb.project import Project, build_project
+from kb.text import printable_path
 
 if TYPE_CHECKING:
     from kb.records import Parsed
@@ -320,7 +321,7 @@ def with_site_address(project: Project) -> tuple[Project, str | None]:
 
 def report_build(result, options: BuildOptions) -> None:
     """The summary line (and, verbose, what was reused); quiet says only that nothing was published."""
-    held, n = ", ".join(result.held_back), len(result.held_back)
+    held, n = ", ".join(map(printable_path, result.held_back)), len(result.held_back)
     if not result.published:
         echo(ngettext("site not updated: {n} file with errors ({held}); the previous site is as it was. Fix it, "
                       "or publish the rest with --keep-going.",
@@ -337,6 +338,11 @@ def report_build(result, options: BuildOptions) -> None:
     if result.held_back:
         echo(ngettext("published without {n} note with errors: {held}",
                       "published without {n} notes with errors: {held}", n).format(n=n, held=held))
+    if result.rendered:  # the site changed: is it still one a static host takes?
+        from kb.site_size import size_warning
+
+        if too_big := size_warning(result.out_dir):
+            echo(too_big, err=True)
     if options.verbose:
         echo(_("parsed {parsed} notes anew, rendered {rendered} files, reused {reused}; search index: {search}")
              .format(parsed=result.parsed, rendered=result.rendered, reused=result.reused, search=result.search))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kb.bounded_yaml import YamlProblem, load_mapping
 from kb.models import Diagnostic, Severity
+from kb.text import excerpt, terminal_safe
 from kb.validation import closest, field_problems
 
 CONFIG_NAME = "kb.yaml"
@@ -37,6 +39,32 @@ class Settings(BaseModel):
         description="force a format for notes matching a glob, e.g. {'notes/old/*.txt': listing}",
     )
     arxiv_api: str = Field("https://export.arxiv.org/api/query", description="the arXiv API kb new asks")
+
+    @field_validator("base_url")
+    @classmethod
+    def web_address(cls, value: str) -> str:
+        if urlsplit(value.strip()).scheme.lower() not in ("http", "https") or not urlsplit(value.strip()).netloc:
+            raise ValueError(f"base_url must be an http(s) address like https://example.github.io/papers/, "
+                             f"not {excerpt(value, 80)!r} (feeds, the sitemap and rel=canonical are built on it)")
+        return value
+
+
+FOLDER_KEYS = ("notes_dir", "out_dir")
+
+
+def outside_project(settings: Settings, root: Path, lines: dict[str, int]) -> list[Diagnostic]:
+    """An error for notes_dir or out_dir leading out of the project folder: kb.yaml comes with a
+    shared repository, so it must not make kb read or write elsewhere (--notes and --out can)."""
+    home = root.resolve()
+    found = []
+    for key in FOLDER_KEYS:
+        folder = (root / getattr(settings, key)).resolve()
+        if folder != home and home not in folder.parents:
+            flag = "--notes" if key == "notes_dir" else "--out"
+            found.append(config_error(lines.get(key, 1), f"{key} {terminal_safe(getattr(settings, key))!r} is "
+                                      f"outside the project folder; kb.yaml may only name folders inside it "
+                                      f"(give {flag} DIR on the command line to use another)"))
+    return found
 
 
 def unknown_setting(key, line: int) -> Diagnostic:
@@ -75,7 +103,9 @@ def load_settings(root: Path) -> tuple[Settings, list[Diagnostic]]:
                  if key not in Settings.model_fields]
     known = {k: v for k, v in data.items() if k in Settings.model_fields}
     try:
-        return Settings(**known), warnings
+        settings = Settings(**known)
     except ValidationError as exc:
         return Settings(), warnings + [config_error(loaded.lines.get(key, 1), f"kb.yaml: {message}")
                                        for key, message in field_problems(exc)]
+    escapes = outside_project(settings, root, loaded.lines)
+    return (Settings(), warnings + escapes) if escapes else (settings, warnings)

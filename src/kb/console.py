@@ -15,7 +15,7 @@ from itertools import groupby
 import click
 
 from kb.models import Diagnostic, Severity
-from kb.text import terminal_safe
+from kb.text import printable_path, terminal_safe
 
 SHOWN = 20  # diagnostics kb build prints before it only counts the rest
 COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow"}
@@ -43,12 +43,12 @@ def is_error(diag: Diagnostic) -> bool:
 def format_diagnostic(diag: Diagnostic, styled: bool = False) -> str:
     """`path:line: severity: message`, the offending text (if any) indented below; note text
     with control characters neutralised (kb.text.terminal_safe)."""
-    where = terminal_safe(f"{diag.path}:{diag.line}" if diag.line else diag.path)
+    where = printable_path(diag.path) + (f":{diag.line}" if diag.line else "")
     severity = diag.severity.value
     if styled:
         severity = click.style(severity, fg=COLOURS.get(diag.severity), bold=is_error(diag))
     text = f"\n    {terminal_safe(diag.text[:200])}" if diag.text else ""
-    return f"{where}: {severity}: {terminal_safe(diag.message)}{text}"
+    return f"{where}: {severity}: {printable_path(diag.message)}{text}"
 
 
 def ordered(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
@@ -67,7 +67,7 @@ def file_heading(path: str, diagnostics: list[Diagnostic]) -> str:
     parts = [counted(errors, "error")] if errors else []
     if len(diagnostics) > errors:
         parts.append(counted(len(diagnostics) - errors, "warning"))
-    return click.style(terminal_safe(path), bold=True) + f" ({', '.join(parts)})"
+    return click.style(printable_path(path), bold=True) + f" ({', '.join(parts)})"
 
 
 def grouped_lines(diagnostics: Iterable[Diagnostic], limit: int | None = SHOWN) -> list[str]:

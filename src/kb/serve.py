@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import signal
 import threading
 import time
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
     from kb.build import Memory
 
 EVENTS = "/__kb/events"
+OWN_HOSTS = ("127.0.0.1", "localhost")  # the address kb serve binds, and its name
+MAX_NAME = 255  # bytes in one file name (ext4, APFS, NTFS)
+MAX_PATH = 4096
+CONTROL = re.compile("[\x00-\x1f\x7f]")
 SCRIPT = "/__kb/live.js"
 PING_SECONDS = 15.0
 
@@ -111,6 +116,43 @@ class LiveHandler(SimpleHTTPRequestHandler):
         super().end_headers()
 
     def do_GET(self) -> None:
+        refused = self.refusal()
+        if refused:
+            return self.send_error(*refused)
+        try:
+            self.answer_get()
+        except (OSError, ValueError):  # a name the file system refuses: no such page, never a traceback
+            self.send_error(HTTPStatus.NOT_FOUND)
+
+    def do_HEAD(self) -> None:
+        refused = self.refusal()
+        if refused:
+            return self.send_error(*refused)
+        try:
+            super().do_HEAD()
+        except (OSError, ValueError):
+            self.send_error(HTTPStatus.NOT_FOUND)
+
+    def refusal(self) -> tuple[HTTPStatus, str] | None:
+        """Why this request gets no page: another Host (a page elsewhere reaching this server through
+        DNS rebinding), a path that is no UTF-8 or holds control characters, or a name too long to be
+        a file; None to answer it."""
+        port = self.server.server_address[1]
+        host = (self.headers.get("Host") or f"127.0.0.1:{port}").strip().lower()
+        if host not in {f"{name}{suffix}" for name in OWN_HOSTS for suffix in ("", f":{port}")}:
+            return HTTPStatus.FORBIDDEN, f"kb serve answers only http://127.0.0.1:{port}/ and http://localhost:{port}/"
+        path = self.path.split("?", 1)[0].split("#", 1)[0]
+        try:
+            decoded = unquote(path, errors="strict")
+        except UnicodeDecodeError:
+            return HTTPStatus.BAD_REQUEST, "the path is not UTF-8"
+        if CONTROL.search(decoded):
+            return HTTPStatus.BAD_REQUEST, "control character in the path"
+        if len(path) > MAX_PATH or any(len(part.encode()) > MAX_NAME for part in decoded.split("/")):
+            return HTTPStatus.NOT_FOUND, "no file has so long a name"
+        return None
+
+    def answer_get(self) -> None:
         path = self.path.split("?", 1)[0].split("#", 1)[0]
         if path == EVENTS:
             return self.stream_events()

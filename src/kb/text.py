@@ -128,6 +128,12 @@ def terminal_safe(text: str) -> str:
                          else f"\\u{ord(m.group()):04x}", text)
 
 
+def printable_path(path: str) -> str:
+    """A file name to print on one line: terminal_safe, and newlines and tabs as `\\n`, `\\t` too (a
+    file named with a newline printed one diagnostic on two lines)."""
+    return terminal_safe(path).replace("\n", "\\n").replace("\t", "\\t")
+
+
 class Taken(set):
     """Names already given out, and per wanted name the last suffix `first_free` gave it."""
 

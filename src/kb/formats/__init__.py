@@ -12,6 +12,7 @@ from types import ModuleType
 
 from kb.discover import SourceFile
 from kb.formats import blog, listing, minutes, native, summaries
+from kb.formats.limits import bounded
 from kb.models import Diagnostic, ParsedNote, Residue, Severity
 
 FORMATS: dict[str, ModuleType] = {
@@ -68,6 +69,6 @@ def parse_source(source: SourceFile, forced: str | None = None) -> ParsedNote:
         return unrecognised(source, f"not a note kb can read (none of its lines is used): closest to the {near} "
                                     f"format, which needs {NEEDS[near]}")
     try:
-        return FORMATS[name].parse(source)
+        return bounded(FORMATS[name].parse(source))
     except Exception as exc:  # a parser bug must not stop the other notes
         return unrecognised(source, f"the {name} parser failed on this note: {type(exc).__name__}: {exc}")

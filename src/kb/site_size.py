@@ -1,0 +1,30 @@
+"""The size of a published site, against what a static host takes (GitHub Pages: 1 GB)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PAGES_LIMIT = 1_000_000_000  # bytes: GitHub Pages' published-site limit
+
+
+def folder_bytes(folder: Path) -> int:
+    """The bytes of every file below folder (links not followed)."""
+    total, pending = 0, [str(folder)]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    total += entry.stat(follow_symlinks=False).st_size
+    return total
+
+
+def size_warning(site: Path) -> str | None:
+    """A line to print when the site is over PAGES_LIMIT, else None."""
+    size = folder_bytes(site)
+    if size <= PAGES_LIMIT:
+        return None
+    return (f"warning: the site is {size / 1e9:.2f} GB, over GitHub Pages' limit of {PAGES_LIMIT / 1e9:.0f} GB "
+            f"({site}); `kb build --verbose` lists the notes with warnings (a record with very many tags?)")
