@@ -42,19 +42,14 @@ class NameIndex:
     def find_in(self, record: Record) -> set[str]:
         """The entries (entry_key) of every name in the record's own text: `find` in one pass over the
         text (kb.index.name_scan), token by token only for a text it cannot fold whole."""
-        parts = text_parts(record)
-        line = token_line(parts)
-        if line is None:
+        text = token_line(text_parts(record))
+        if text is None:
             return self.find(record_words(record))
         found: set[str] = set()
-        cased = None
-        for start, words, entries in self.scanner().hits(line):
+        for start, end, words, entries in self.scanner().hits(text.folded):
             for record_id, spelled in entries:
-                if spelled is not None:
-                    cased = cased or cased_words(parts)
-                    if cased[start:start + len(words)] != spelled:
-                        continue
-                found.add(entry_key(words, record_id, spelled))
+                if spelled is None or text.spelled(start, end) == spelled:
+                    found.add(entry_key(words, record_id, spelled))
         return found
 
     def scanner(self) -> NameScanner:
@@ -103,20 +98,6 @@ def text_parts(record: Record) -> list[str]:
     """The record's own text (title excluded), field by field."""
     parts = [getattr(record, name) or "" for name in TEXT_FIELDS]
     return parts + [f"{section.heading}\n{section.body}" for section in own_sections(record)]
-
-
-def cased_words(parts: list[str]) -> tuple[str, ...]:
-    """The tokens of the parts with their capitals, inner hyphens dropped, each part followed by
-    the blank token: the second half of record_words."""
-    words: list[str] = []
-    for part in parts:
-        words += (joined_word(word) for word in cased_tokens(part))
-        words.append("\n")
-    return tuple(words)
-
-
-def joined_word(word: str) -> str:
-    return _INNER_HYPHEN.sub("", word) if "-" in word else word
 
 
 def record_words(record: Record) -> tuple[tuple[str, ...], tuple[str, ...]]:
