@@ -53,7 +53,7 @@ def test_ten_thousand_tags_make_a_site_of_a_few_megabytes(project):
             "the other 9,950 are kept as text in its section 'その他のタグ'") in done.output
     site = project / "site"
     assert len([p for p in (site / "tags").iterdir() if p.name.startswith("tg0")]) == 50
-    page = (site / "records" / "ten-thousand-tags" / "index.html").read_text(encoding="utf-8")
+    page = (site / "records" / "tags" / "index.html").read_text(encoding="utf-8")  # named by its file, tags.md
     assert "tg9999x" in page  # every tag is still on the record's page, as text
     entry = (site / "tags" / "tg0000x" / "index.html").read_text(encoding="utf-8")
     assert entry.count('class="tag"') == 6 and ">+43</span>" in entry  # 50 tags less the page's own: 6 shown, +43
