@@ -4,6 +4,7 @@
     url_for("links", record_id, "mentions")  -> "records/<id>/mentions/index.html"
     url_for("tag", slug) / ("author", slug) / ("venue", slug) / ("meeting", slug) / ("note", slug)
     url_for("year", 2025) / ("year", "undated")
+    url_for("paper", "2402.12354") / ("papers")
     url_for("home") / ("tags") / ("authors") / ("venues") / ("meetings") / ("notes") / ("archive")
             / ("compute") / ("search") / ("404")
 
@@ -37,6 +38,8 @@ PATHS = {
     "archive": "archive/index.html",
     "year": "archive/{}/index.html",
     "compute": "compute/index.html",
+    "papers": "papers/index.html",
+    "paper": "papers/{}/index.html",
     "search": "search/index.html",
     "404": "404.html",
 }

@@ -23,6 +23,8 @@ that forgets an input fails in every build instead of going stale.
     ids                  every record's id, in list order (the site-wide files list them all)
     records              every record, whole (sitemap.xml)
     pages                every HTML page's path (sitemap.xml)
+    paper:<id>           a paper (kb.index.papers.Paper): its facts and its notes' ids
+    papers               every paper, in list order (the papers page)
 """
 
 from __future__ import annotations
@@ -147,6 +149,12 @@ class Digests:
     def of_pages(self, _: str) -> str:
         return digest(sorted(self.pages))
 
+    def of_paper(self, key: str) -> str:
+        return digest(self.site.papers_by_id[key])
+
+    def of_papers(self, _: str) -> str:
+        return digest(self.site.papers)
+
 
 class Scope:
     """The part of the site an output declared: everything else raises UndeclaredInput."""
@@ -232,6 +240,15 @@ class Scope:
         """The whole site, for outputs that declared every record (site-wide feeds and data)."""
         self.need("records")
         return self._site
+
+    def paper(self, paper_id: str):
+        """A paper (kb.index.papers.Paper), declared as paper:<id>."""
+        self.need(f"paper:{paper_id}")
+        return self._site.papers_by_id[paper_id]
+
+    def papers(self) -> list:
+        self.need("papers")
+        return self._site.papers
 
     def pages(self, pages: Iterable[str]) -> list[str]:
         self.need("pages")

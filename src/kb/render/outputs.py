@@ -27,6 +27,7 @@ from markupsafe import Markup
 
 from kb.digests import code_digest, settings_digest, sha
 from kb.render.bibtex import bibtex_file
+from kb.render.citations import csl_json, ris_file
 from kb.render.feeds import SCHEMA_PATH, Feed, absolute_url, atom_feed, records_json, sitemap
 from kb.render.inputs import Digests, Scope
 from kb.render.markdown import is_safe_url, pygments_css, render_markdown
@@ -137,9 +138,10 @@ def tag_outputs(site: Site, reads_of) -> list[Output]:
                         f"urn:kb:tag:{group.slug}")
             inputs = [own, "latest", *(f"entry:{i}" for i in group.record_ids)]
             outputs.append(output(site, feed.path, reads_of(feed.path, inputs), tag_feed, feed=feed, group=group.key))
-        path = f"{folder}/references.bib"
         inputs = [own, *(f"cite:{i}" for i in group.record_ids)]
-        outputs.append(output(site, path, reads_of(path, inputs), tag_bibtex, group=group.key))
+        for suffix, write in CITATION_FILES.items():
+            path = f"{folder}/references.{suffix}"
+            outputs.append(output(site, path, reads_of(path, inputs), tag_citations, group=group.key, write=write))
     return outputs
 
 
@@ -163,8 +165,8 @@ def tag_feed(scope: Scope, feed: Feed, group: str) -> bytes:
     return atom_feed(scope, feed, scope.entries(scope.group("tags", group).record_ids), scope.latest())
 
 
-def tag_bibtex(scope: Scope, group: str) -> bytes:
-    return bibtex_file(*scope.cited(scope.group("tags", group).record_ids)).encode("utf-8")
+def tag_citations(scope: Scope, group: str, write) -> bytes:
+    return write(*scope.cited(scope.group("tags", group).record_ids))
 
 
 def site_feed(scope: Scope, ids: tuple[str, ...]) -> bytes:
@@ -172,8 +174,15 @@ def site_feed(scope: Scope, ids: tuple[str, ...]) -> bytes:
     return atom_feed(scope, feed, scope.entries(ids), scope.latest())
 
 
-def site_bibtex(scope: Scope, ids: tuple[str, ...]) -> bytes:
-    return bibtex_file(*scope.cited(ids)).encode("utf-8")
+def site_citations(scope: Scope, ids: tuple[str, ...], write) -> bytes:
+    return write(*scope.cited(ids))
+
+
+def bibtex_bytes(records, keys) -> bytes:
+    return bibtex_file(records, keys).encode("utf-8")
+
+
+CITATION_FILES = {"bib": bibtex_bytes, "csl.json": csl_json, "ris": ris_file}  # records.<suffix>, references.<suffix>
 
 
 def site_records(scope: Scope, ids: tuple[str, ...]) -> bytes:
@@ -190,7 +199,8 @@ def wants_feeds(site: Site) -> bool:
 
 
 def data_outputs(site: Site, pages: list[str], reads_of) -> list[Output]:
-    """records.json, records.bib, each tag's BibTeX (and with base_url the Atom feeds, sitemap.xml).
+    """records.json, records.bib/.csl.json/.ris, each tag's BibTeX, CSL-JSON and RIS (and with
+    base_url the Atom feeds, sitemap.xml).
     The site-wide files read every record, but only as they show it: an edit to a record's
     body text rewrites neither the site's BibTeX nor records.json."""
     ids = tuple(r.id for r in site.kb.records)
@@ -198,7 +208,8 @@ def data_outputs(site: Site, pages: list[str], reads_of) -> list[Output]:
     outputs = [
         output(site, "records.json", reads_of("records.json", ["ids", *entries]), site_records, ids=ids),
         Output(SCHEMA_PATH, sha("schema", records_schema()), records_schema),
-        output(site, "records.bib", reads_of("records.bib", ["ids", *cites]), site_bibtex, ids=ids),
+        *(output(site, f"records.{suffix}", reads_of(f"records.{suffix}", ["ids", *cites]), site_citations, ids=ids,
+                 write=write) for suffix, write in CITATION_FILES.items()),
         *tag_outputs(site, reads_of),
     ]
     if wants_feeds(site):

@@ -15,6 +15,7 @@ from kb.models import LinkedRecord, Record
 from kb.render.archive import archive_pages
 from kb.render.bibtex import bibtex_entry
 from kb.render.chart import records_per_month_svg
+from kb.render.citations import formatted_reference
 from kb.render.inputs import NEWEST, Scope
 from kb.render.markdown import keeps_lines, render_markdown
 from kb.render.paper_links import paper_links, title_searches
@@ -135,6 +136,13 @@ def is_long(record: Record) -> bool:
     return len(texts) >= 3 and sum(len(t) for t in texts) >= 1500
 
 
+def citation(record: Record, key: str | None) -> dict:
+    """The record's BibTeX entry and formatted reference (partials/citation.html)."""
+    if not key:
+        return {"bibtex": None, "reference": None}
+    return {"bibtex": bibtex_entry(record, key), "reference": formatted_reference(record, key)}
+
+
 def record_context(scope: Scope, record_id: str, wiki: tuple = ()) -> dict:
     record = scope.record(record_id)
     facts = scope.facts(record)
@@ -148,7 +156,7 @@ def record_context(scope: Scope, record_id: str, wiki: tuple = ()) -> dict:
         "abstract_html": abstract, "tweet_html": tweet, "links": link_groups(scope, record), "box_limit": BOX_LIMIT,
         "reasons": dict(zip(record.related, record.related_reasons, strict=True)),
         "paper_links": paper_links(record), "title_searches": title_searches(record),
-        "bibtex": bibtex_entry(record, facts.bib_key) if facts.bib_key else None,
+        **citation(record, facts.bib_key),
         "description": description(record, scope.settings.description, scope.plain), "og_type": "article",
         "long": is_long(record), **scope.neighbours(record_id),
         "code_css": any("<pre" in html for html in [*(b.html for b in fields + sections), summary, abstract, tweet]),
@@ -320,11 +328,13 @@ def plain_context(scope: Scope, nav: str | None = None) -> dict:
 def html_pages(site: Site) -> list[Page]:
     """Every HTML page of the site, in a fixed order."""
     from kb.render.redirects import redirect_pages  # it makes Pages: imported here, not in a cycle
+    from kb.render.paper_pages import paper_pages  # it builds on this module's blocks
 
     return [
         home_page(site), *record_pages(site), *link_box_pages(site), *tag_pages(site), *archive_pages(site),
         *note_pages(site), compute_page(site),
         *group_pages(site, "authors", "著者"), *group_pages(site, "venues", "会議・掲載先"), *meeting_pages(site),
+        *paper_pages(site),
         page(url_for("search"), "search.html", [], plain_context, nav="search"),
         page(url_for("404"), "404.html", [], plain_context), *redirect_pages(site),
     ]

@@ -20,6 +20,7 @@ from kb.discover import SourceFile
 from kb.index import KnowledgeBase
 from kb.index.dates import newest_first
 from kb.index.groups import Group, unique_slugs
+from kb.index.papers import Paper, papers_of
 from kb.models import ParsedNote, Record
 from kb.render.summary import noted_line
 from kb.render.views import Facts, Item, Link
@@ -235,7 +236,24 @@ class Site:
                      filing_tags=tuple(map(self.tag_link, self.filing_tags(record))), authors=authors,
                      venue=Link(record.venue, url_for("venue", venue) if venue else None) if record.venue else None,
                      meeting_page=self.meeting_page(record.meeting), source_link=self.source_link(record),
-                     bib_key=self.citation_keys.get(record.id))
+                     bib_key=self.citation_keys.get(record.id), paper_page=self.paper_page(record.id))
+
+    @cached_property
+    def papers(self) -> list[Paper]:
+        """The papers noted in two or more records, newest first (kb.index.papers)."""
+        return papers_of(self.kb.records)
+
+    @cached_property
+    def papers_by_id(self) -> dict[str, Paper]:
+        return {paper.id: paper for paper in self.papers}
+
+    @cached_property
+    def paper_of(self) -> dict[str, Paper]:
+        return {record_id: paper for paper in self.papers for record_id in paper.record_ids}
+
+    def paper_page(self, record_id: str) -> str | None:
+        paper = self.paper_of.get(record_id)
+        return url_for("paper", paper.id) if paper else None
 
     @cached_property
     def items(self) -> dict[str, Item]:

@@ -34,6 +34,7 @@ class Facts:
     meeting_page: str | None
     source_link: str | None
     bib_key: str | None
+    paper_page: str | None = None  # the page gathering every note of its paper (kb.index.papers)
 
 
 @dataclass(frozen=True)
