@@ -8,6 +8,7 @@ looks like Japanese, a CJK font (Debian: fonts-noto-cjk).
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -22,13 +23,16 @@ from kb.config import load_settings  # noqa: E402
 
 DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 360, "height": 740}
 RECORD = "records/2503.04504/index.html"  # AnyAnomaly: a long record with its table of contents
-SHOTS = [  # file name, page, viewport, a part to scroll to first (CSS selector) or None
+SHOTS = [  # file name, page, viewport, a part to scroll to first (CSS selector), `hover:` one, or None
     ("home-desktop.png", "index.html", DESKTOP, None),
     ("record-toc-desktop.png", RECORD, DESKTOP, None),
     ("tag-desktop.png", "tags/peft-adaptor-lora*/index.html", DESKTOP, None),
     ("meeting-desktop.png", "meetings/*/index.html", DESKTOP, None),
     ("record-phone.png", RECORD, PHONE, None),
     ("compute-phone.png", "compute/index.html", PHONE, None),
+    ("paper-desktop.png", "papers/*/index.html", DESKTOP, None),
+    ("preview-desktop.png", RECORD, DESKTOP, "hover:.graph a"),
+    ("digest-desktop.png", "meetings/*/index.html", DESKTOP, ".meeting-digest"),
 ]
 
 
@@ -52,7 +56,10 @@ def shoot(site: Path, out: Path) -> list[str]:
                                           color_scheme="light")
             page = context.new_page()
             page.goto(url + page_path)
-            if scroll_to:
+            if scroll_to and scroll_to.startswith("hover:"):  # a preview card (static/preview.js)
+                page.locator(scroll_to.removeprefix("hover:")).first.hover()
+                page.wait_for_selector("#kb-preview", state="visible")
+            elif scroll_to:
                 page.evaluate(f"document.querySelector({scroll_to!r}).scrollIntoView()")
             page.screenshot(path=str(out / name))
             written.append(name)
@@ -64,7 +71,8 @@ def shoot(site: Path, out: Path) -> list[str]:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         site = Path(tmp) / "site"
-        build_site(ROOT, load_settings(ROOT)[0], site, ROOT / "notes", search=False)
+        notes = shutil.copytree(ROOT / "notes", Path(tmp) / "notes")  # outside git: added = the notes' dates
+        build_site(Path(tmp), load_settings(ROOT)[0], site, notes, search=False)
         for name in shoot(site, ROOT / "docs"):
             print(f"docs/{name}")
 

@@ -73,13 +73,16 @@ class BuildResult:
 
 
 def make_site(parsed: Parsed, root: Path, notes_dir: Path, settings: Settings, memo: MentionMemo | None = None,
-              plain: dict | None = None) -> Site:
+              plain: dict | None = None, cache_folder: Path | None = None) -> Site:
     from kb.index import build_index
+    from kb.index.added import added_dates
     from kb.render import Site, make_notes
 
     kb = build_index(parsed.records, settings, memo)
     notes = make_notes(parsed.sources, parsed.notes, notes_prefix(notes_dir, root))
-    return Site(kb=kb, notes=notes, settings=settings, plain=plain)
+    added = added_dates(root, kb.records, parsed.sources, cache_folder)  # git blame (kb.index.added)
+    notices = (Diagnostic(path=notes_prefix(notes_dir, root), message=added.notice),) if added.notice else ()
+    return Site(kb=kb, notes=notes, settings=settings, plain=plain, added=added.dates, notices=notices)
 
 
 def held_back(parsed: Parsed) -> tuple[str, ...]:
@@ -308,7 +311,7 @@ def parse_stage(req: Request, state: BuildCache, found) -> Parsed:
 
 def link_stage(req: Request, state: BuildCache, parsed: Parsed) -> Site:
     return make_site(parsed, req.root, req.notes_dir, req.settings, state.mentions if req.cache else None,
-                     state.plain if req.cache else None)
+                     state.plain if req.cache else None, state.folder if req.cache else None)
 
 
 def plan_stage(site: Site, theme: Theme, parsed: Parsed) -> list[Output]:
@@ -321,7 +324,7 @@ def built(req: Request, parsed: Parsed, site: Site, files: Planned, published, i
           problems: list[Diagnostic], held: tuple[str, ...]) -> BuildResult:
     searched = "off" if index is None else "updated" if index.old else "ran"
     return BuildResult(out_dir=req.out_dir, files=tuple(files.keys), records=len(site.kb.records),
-                       notes=len(site.notes), diagnostics=tuple(parsed.diagnostics) + tuple(problems),
+                       notes=len(site.notes), diagnostics=tuple(parsed.diagnostics) + tuple(problems) + site.notices,
                        parsed=parsed.parsed, rendered=published.rendered, reused=len(files.keys) - published.rendered,
                        search=searched, held_back=held, made=files.changed_since(previous),
                        reads={p: dict(o.reads) for p, o in files.outputs.items()} if req.trace else None)

@@ -95,6 +95,7 @@ jobs:
     runs-on: ubuntu-latest
     steps:
       - uses: actions/checkout@v4
+        with: { fetch-depth: 0 }  # the whole history: kb dates each record by the commit that added it
       - uses: actions/setup-python@v5
         with: { python-version: "3.12" }
       - name: requirements.txt names where kb comes from

@@ -39,6 +39,8 @@ PATHS = {
     "year": "archive/{}/index.html",
     "compute": "compute/index.html",
     "papers": "papers/index.html",
+    "next_meeting": "next-meeting/index.html",
+    "added": "added/index.html",
     "paper": "papers/{}/index.html",
     "search": "search/index.html",
     "404": "404.html",

@@ -23,6 +23,8 @@ that forgets an input fails in every build instead of going stale.
     ids                  every record's id, in list order (the site-wide files list them all)
     records              every record, whole (sitemap.xml)
     pages                every HTML page's path (sitemap.xml)
+    added                when each record was added (kb.index.added): meeting digests, added/, added.xml
+    links:<id>           a record's link ids (same paper, mentions, mentioned by, related): the graphs
     paper:<id>           a paper (kb.index.papers.Paper): its facts and its notes' ids
     papers               every paper, in list order (the papers page)
 """
@@ -149,6 +151,13 @@ class Digests:
     def of_pages(self, _: str) -> str:
         return digest(sorted(self.pages))
 
+    def of_added(self, _: str) -> str:
+        return digest(sorted(self.site.added.items()))
+
+    def of_links(self, key: str) -> str:
+        r = self.site.kb.by_id[key]
+        return digest(r.same_as, r.mentions, r.mentioned_by, r.related)
+
     def of_paper(self, key: str) -> str:
         return digest(self.site.papers_by_id[key])
 
@@ -240,6 +249,15 @@ class Scope:
         """The whole site, for outputs that declared every record (site-wide feeds and data)."""
         self.need("records")
         return self._site
+
+    def added(self) -> dict[str, dt.date]:
+        self.need("added")
+        return self._site.added
+
+    def links(self, record_id: str) -> LinkedRecord:
+        """A record, for its link ids only (links:<id>)."""
+        self.need(f"links:{record_id}")
+        return self._site.kb.by_id[record_id]
 
     def paper(self, paper_id: str):
         """A paper (kb.index.papers.Paper), declared as paper:<id>."""

@@ -28,10 +28,12 @@ from markupsafe import Markup
 from kb.digests import code_digest, settings_digest, sha
 from kb.render.bibtex import bibtex_file
 from kb.render.citations import csl_json, ris_file
+from kb.render.digest import ADDED_LIST, added_feed, newest_added
 from kb.render.feeds import SCHEMA_PATH, Feed, absolute_url, atom_feed, records_json, sitemap
 from kb.render.inputs import Digests, Scope
 from kb.render.markdown import is_safe_url, pygments_css, render_markdown
 from kb.render.pages import Page, html_pages
+from kb.render.previews import preview_outputs
 from kb.render.site import NoteFile, Site, make_notes, root_prefix
 from kb.render.templates import RenderError, TemplateDigests, Theme
 from kb.render.views import Item
@@ -211,8 +213,12 @@ def data_outputs(site: Site, pages: list[str], reads_of) -> list[Output]:
         *(output(site, f"records.{suffix}", reads_of(f"records.{suffix}", ["ids", *cites]), site_citations, ids=ids,
                  write=write) for suffix, write in CITATION_FILES.items()),
         *tag_outputs(site, reads_of),
+        *preview_outputs(site, reads_of, output),
     ]
     if wants_feeds(site):
+        newest = tuple(newest_added(site.added)[:ADDED_LIST])
+        outputs.append(output(site, "added.xml", reads_of("added.xml", ["added", *(f"entry:{i}" for i in newest)]),
+                              added_feed, ids=newest))
         outputs += [output(site, "feed.xml", reads_of("feed.xml", ["ids", "latest", *entries]), site_feed, ids=ids),
                     output(site, "sitemap.xml", reads_of("sitemap.xml", ["records", "pages"]), site_map,
                            pages=tuple(sorted(pages)))]

@@ -16,6 +16,7 @@ from kb.render.archive import archive_pages
 from kb.render.bibtex import bibtex_entry
 from kb.render.chart import records_per_month_svg
 from kb.render.citations import formatted_reference
+from kb.render.graph import RELATIONS, Row, graph_inputs, graph_rows, graph_svg, readers
 from kb.render.inputs import NEWEST, Scope
 from kb.render.markdown import keeps_lines, render_markdown
 from kb.render.paper_links import paper_links, title_searches
@@ -159,15 +160,25 @@ def record_context(scope: Scope, record_id: str, wiki: tuple = ()) -> dict:
         **citation(record, facts.bib_key),
         "description": description(record, scope.settings.description, scope.plain), "og_type": "article",
         "long": is_long(record), **scope.neighbours(record_id),
+        "graph": graph_svg(record_graph(scope, record), root_prefix(scope.path)),
         "code_css": any("<pre" in html for html in [*(b.html for b in fields + sections), summary, abstract, tweet]),
     }
+
+
+def record_graph(source: Scope | Site, record: LinkedRecord) -> list[Row]:
+    """The rows of the record's link graph, read from a page's scope or (planning) the site."""
+    links_of, title_of = readers(source)
+    boxes = link_ids(record)
+    return graph_rows((record.id, record.kind, record.title), [(k, label, boxes[k]) for k, label in RELATIONS],
+                      links_of, title_of)
 
 
 def record_inputs(site: Site, record: LinkedRecord, wiki: dict[str, str]) -> list[str]:
     near = site.neighbours(record)
     boxed = [i for ids in link_ids(record).values() for i in ids]
     return [f"record:{record.id}", f"order:{record.id}", *items_of(boxed),
-            *items_of(r.id for r in near.values() if r), *items_of(sorted(set(wiki.values())))]
+            *items_of(r.id for r in near.values() if r), *items_of(sorted(set(wiki.values()))),
+            *graph_inputs(record_graph(site, record))]
 
 
 def record_pages(site: Site) -> list[Page]:
@@ -302,8 +313,16 @@ def meetings_context(scope: Scope) -> dict:
 
 
 def meeting_context(scope: Scope, key: str, note: str | None) -> dict:
+    from kb.render.digest import digest_context  # what was added since the previous meeting
+
     context = group_context(scope, "meetings", key)
-    return {**context, "note": scope.note(note) if note else None}
+    return {**context, "note": scope.note(note) if note else None, **digest_context(scope, key)}
+
+
+def digest_inputs(site: Site, key: str) -> list[str]:
+    from kb.render.digest import digest_inputs
+
+    return digest_inputs(site, key)
 
 
 def meeting_pages(site: Site) -> list[Page]:
@@ -316,6 +335,7 @@ def meeting_pages(site: Site) -> list[Page]:
         first = site.kb.by_id.get(group.record_ids[0]) if group.record_ids else None
         note = site.note_of(first) if first else None
         inputs = group_inputs("meetings", group) + ([f"note:{note.path}"] if note else [])
+        inputs += digest_inputs(site, group.key)
         pages.append(page(group_url("meetings", group.slug), "meeting.html", inputs, meeting_context, key=group.key,
                           note=note.path if note else None))
     return pages
@@ -327,14 +347,15 @@ def plain_context(scope: Scope, nav: str | None = None) -> dict:
 
 def html_pages(site: Site) -> list[Page]:
     """Every HTML page of the site, in a fixed order."""
+    from kb.render.digest import digest_pages  # these build on this module's pages
+    from kb.render.paper_pages import paper_pages
     from kb.render.redirects import redirect_pages  # it makes Pages: imported here, not in a cycle
-    from kb.render.paper_pages import paper_pages  # it builds on this module's blocks
 
     return [
         home_page(site), *record_pages(site), *link_box_pages(site), *tag_pages(site), *archive_pages(site),
         *note_pages(site), compute_page(site),
         *group_pages(site, "authors", "著者"), *group_pages(site, "venues", "会議・掲載先"), *meeting_pages(site),
-        *paper_pages(site),
+        *paper_pages(site), *digest_pages(site),
         page(url_for("search"), "search.html", [], plain_context, nav="search"),
         page(url_for("404"), "404.html", [], plain_context), *redirect_pages(site),
     ]

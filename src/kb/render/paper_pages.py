@@ -14,11 +14,12 @@ from markupsafe import Markup
 
 from kb.index.papers import Paper
 from kb.models import LinkedRecord
+from kb.render.graph import Row, graph_inputs, graph_rows, graph_svg, readers
 from kb.render.inputs import Scope
 from kb.render.markdown import render_markdown
 from kb.render.pages import Block, Page, citation, field_blocks, page, section_blocks
 from kb.render.paper_links import paper_links, title_searches
-from kb.render.site import Site
+from kb.render.site import Site, root_prefix
 from kb.render.views import Facts
 from kb.urls import url_for
 
@@ -62,7 +63,16 @@ def paper_context(scope: Scope, paper_id: str) -> dict:
     return {"paper": paper, "notes": views, "paper_links": paper_links(shown), "title_searches": title_searches(shown),
             **citation(as_cited(paper, views[0].record), views[0].facts.bib_key),
             "description": f"{paper.title}: {len(views)} 件のノート", "og_type": "article", "nav": "papers",
-            "code_css": any("<pre" in b.html for v in views for b in v.blocks)}
+            "code_css": any("<pre" in b.html for v in views for b in v.blocks),
+            "graph": graph_svg(paper_graph(scope, paper), root_prefix(scope.path), "この論文のつながり")}
+
+
+def paper_graph(source: Scope | Site, paper: Paper) -> list[Row]:
+    """The paper, its notes, and under each note up to two of its own links (not its fellow notes)."""
+    members = set(paper.record_ids)
+    links_of, title_of = readers(source)
+    return graph_rows((None, paper.kind, paper.title), [("notes", "この論文のノート", list(paper.record_ids))],
+                      lambda i: [j for j in links_of(i) if j not in members], title_of)
 
 
 def papers_context(scope: Scope) -> dict:
@@ -71,6 +81,7 @@ def papers_context(scope: Scope) -> dict:
 
 def paper_pages(site: Site) -> list[Page]:
     pages = [page(url_for("papers"), "papers.html", ["papers"], papers_context)]
-    pages += [page(url_for("paper", p.id), "paper.html", [f"paper:{p.id}", *(f"record:{i}" for i in p.record_ids)],
+    pages += [page(url_for("paper", p.id), "paper.html",
+                   [f"paper:{p.id}", *(f"record:{i}" for i in p.record_ids), *graph_inputs(paper_graph(site, p))],
                    paper_context, paper_id=p.id) for p in site.papers]
     return pages

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import PurePosixPath
 
@@ -116,6 +116,8 @@ class Site:
     notes: list[NoteFile]
     settings: Settings
     plain: dict[str, str] | None = None  # one-line texts by text hash, kept by the build cache
+    added: dict[str, dt.date] = field(default_factory=dict)  # when each record was added (kb.index.added)
+    notices: tuple = ()  # diagnostics of the site's making (a shallow git clone)
 
     def records_of(self, ids) -> list[Record]:
         return [self.kb.by_id[i] for i in ids if i in self.kb.by_id]
@@ -236,7 +238,8 @@ class Site:
                      filing_tags=tuple(map(self.tag_link, self.filing_tags(record))), authors=authors,
                      venue=Link(record.venue, url_for("venue", venue) if venue else None) if record.venue else None,
                      meeting_page=self.meeting_page(record.meeting), source_link=self.source_link(record),
-                     bib_key=self.citation_keys.get(record.id), paper_page=self.paper_page(record.id))
+                     bib_key=self.citation_keys.get(record.id), paper_page=self.paper_page(record.id),
+                     added=self.added.get(record.id))
 
     @cached_property
     def papers(self) -> list[Paper]:
@@ -265,4 +268,4 @@ class Site:
                     issue_date=record.issue_date, date_inferred=record.date_inferred,
                     tags=tuple(map(self.tag_link, self.topic_tags(record))), presenter=record.presenter,
                     venue=record.venue, line=noted_line(record, self.plain), source=record.source,
-                    compute=tuple(record.compute))
+                    compute=tuple(record.compute), added=self.added.get(record.id))

@@ -35,6 +35,7 @@ class Facts:
     source_link: str | None
     bib_key: str | None
     paper_page: str | None = None  # the page gathering every note of its paper (kb.index.papers)
+    added: dt.date | None = None  # when the record was added (kb.index.added)
 
 
 @dataclass(frozen=True)
@@ -51,3 +52,4 @@ class Item:
     line: str  # the one-line summary (kb.render.summary.noted_line), "" when the record has none
     source: SourceSpan
     compute: tuple[Compute, ...]
+    added: dt.date | None = None  # when the record was added (kb.index.added)
