@@ -27,9 +27,9 @@ def base(tmp_path_factory) -> Path:
 
 def test_one_edited_note_re_renders_its_pages_and_the_lists_showing_it_not_the_site(base, monkeypatch):
     """On the bundled notes: a sentence added to AnyAnomaly's 課題 (problem) in note 001 re-renders
-    that record's page and the note's page, nothing else of the 1,189 files (693, plus papers/ and its one paper page,
-    records.csl.json, records.ris, references.csl.json and references.ris for each of the 159 tags, a
-    preview.json per record (171) and paper (1), next-meeting/ and added/)."""
+    that record's page and the note's page, nothing else of the 1,195 files (693, plus papers/ and its one paper page,
+    records.csl.json, records.ris, references.csl.json and references.ris for each of the 161 tags, a
+    preview.json per record (172) and paper (1), static/preview.js, next-meeting/ and added/)."""
     monkeypatch.setattr("kb.discover.SETTLE_NS", 0)
     work = base / "one"
     shutil.rmtree(work, ignore_errors=True)
@@ -42,7 +42,7 @@ def test_one_edited_note_re_renders_its_pages_and_the_lists_showing_it_not_the_s
     assert text.count(anchor) >= 1
     note.write_text(text.replace(anchor, anchor + "（追記）", 1), encoding="utf-8")
     second = build(root, "site", trace=True)
-    assert len(first.files) == 693 + 2 + 2 + 2 * 159 + 171 + 1 + 2
+    assert len(first.files) == 693 + 2 + 2 + 2 * 161 + 172 + 1 + 1 + 2
     # the record's list entry (its one line comes from its summary) and its BibTeX did not change
     assert second.made == ("notes/001-aab98827960bca54/index.html", "records/2503.04504/index.html")
 
