@@ -107,5 +107,5 @@ def test_added_order_page_feed_and_home_link(site):
     assert [(e.title, e.updated[:10]) for e in feed.entries][:2] == [("Echo Paper", "2025-10-20"),
                                                                      ("Delta Paper", "2025-10-15")]
     assert 'href="added/index.html">追加順</a>' in (site / "index.html").read_text(encoding="utf-8")
-    record = (site / "records/bravo-paper/index.html").read_text(encoding="utf-8")
+    record = (site / "records/b/index.html").read_text(encoding="utf-8")  # named by its file, b.md
     assert '<dt>追加日</dt><dd class="added"><time datetime="2025-10-05">' in record
