@@ -17,7 +17,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from kb.models import LinkedRecord
-from kb.text import first_free, slugify
+from kb.text import Taken, first_free, slugify
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,6 @@ def papers_of(records: list[LinkedRecord]) -> list[Paper]:
         best = sorted(members, key=fullness)[0]
         arxiv = first(r.arxiv_id for r in sorted(members, key=fullness))
         wanted.append((arxiv or slugify(best.title), min(r.id for r in members), members))
-    taken: set[str] = set()
+    taken = Taken()
     papers = [make_paper(first_free(base, taken), members) for base, _, members in sorted(wanted, key=lambda w: w[:2])]
     return sorted(papers, key=paper_key)

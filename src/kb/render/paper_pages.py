@@ -21,6 +21,7 @@ from kb.render.pages import Block, Page, citation, field_blocks, page, section_b
 from kb.render.paper_links import paper_links, title_searches
 from kb.render.site import Site, root_prefix
 from kb.render.views import Facts
+from kb.text import Taken
 from kb.urls import url_for
 
 
@@ -38,7 +39,7 @@ def note_view(scope: Scope, record_id: str, n: int) -> NoteView:
     record = scope.record(record_id)
     prefix = f"n{n}-"
     fields = [Block(prefix + b.id, b.heading, b.html) for b in field_blocks(record)]
-    sections = [Block(prefix + b.id, b.heading, b.html) for b in section_blocks(record, set())]
+    sections = [Block(prefix + b.id, b.heading, b.html) for b in section_blocks(record, Taken())]
     summary = [Block(prefix + "summary", "要約", Markup(render_markdown(record.summary, 4, prefix + "summary")))] \
         if record.summary else []
     return NoteView(record, scope.facts(record), url_for("record", record.id), tuple(summary + fields + sections))
