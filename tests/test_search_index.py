@@ -50,7 +50,7 @@ def records_of_notes():
 @pytest.fixture
 def project(tmp_path, monkeypatch) -> Path:
     monkeypatch.setattr("kb.discover.SETTLE_NS", 0)
-    monkeypatch.setattr("kb.search_index.update.BATCH", 2)  # several batches from five notes
+    monkeypatch.setattr("kb.search_index.state.BATCH", 2)  # several batches from five notes
     root = tmp_path / "project"
     shutil.copytree(NOTES, root / "notes")
     return root
@@ -77,9 +77,9 @@ def test_adding_a_note_keeps_the_other_record_numbers_and_most_shards(project):
     assert tree(project.parent / "site") == tree(project.parent / "clean")
 
 
-def test_a_lost_tables_file_means_a_clean_index_not_a_wrong_one(project):
+def test_a_lost_state_file_means_a_clean_index_not_a_wrong_one(project):
     build(project, "site")
-    next((project / ".kb-cache").glob("search-index-tables.npz")).unlink()
+    (project / ".kb-cache" / "search-state.bin").unlink()
     (project / "notes" / "added.md").write_text(ADDED, encoding="utf-8")
     assert build(project, "site").search == "ran"
     build(project, "clean", clean=True, cache=False)

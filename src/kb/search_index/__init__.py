@@ -14,12 +14,15 @@ records, so "newest first" is number order, a page of results reads few `r/` fil
 keeps its number when others are added or removed (records.record_numbers). The match rule, the
 regions and the order are kb.search's; `kb search` and the site agree on every query (tests/test_search_browser.py).
 
-    search_outputs(records, previous) -> SearchIndex   (its .outputs go to the site like pages)
+    search_outputs(records, state, old_site, old_keys) -> SearchIndex   (.outputs go to the site like
+        pages, .state is the SearchState to keep: SearchState.dumps() / SearchState.loads(bytes),
+        which raises StateCorrupt, a ValueError, on any problem)
 
 An edit, an added or a removed note rewrites only the shard files whose postings it changes
 (kb.search_index.update).
 """
 
+from kb.search_index.state import SearchState, StateCorrupt
 from kb.search_index.update import SearchIndex, search_outputs
 
-__all__ = ["SearchIndex", "search_outputs"]
+__all__ = ["SearchIndex", "SearchState", "StateCorrupt", "search_outputs"]

@@ -1,16 +1,17 @@
 """Write the index, or update the previous one in place: only the shard files an edit touches change.
 
 Records keep their numbers (kb.search_index.records.record_numbers: day and slot), and are cut
-into batches in record order where a record's id hashes to 0 (kb.search_index.update.batch_spans):
+into batches in record order where a record's id hashes to 0 (kb.search_index.state.batch_spans):
 both depend on the records themselves, not on how many come before them, so adding, removing,
 editing or re-dating a note changes the postings of its batch alone (rarely its neighbour's). A shard file is
 its entries of batch 0, batch 1, ... then the facet entries.
 
-The build cache keeps, as data (never code), each record's id, text digest and number, and for
-every batch the length and a 64-bit hash of its block in every shard (a sibling .npz file of
-plain integer arrays). An update recomputes the changed batches only; a shard file whose blocks
-(and facets) are the same is hard-linked from the previous site, the others are spliced from
-the old file's unchanged blocks and the new ones when written.
+The build keeps a SearchState (kb.search_index.state: bytes, never code): each record's id, text
+digest and number, and for every batch the length and a 64-bit hash of its block in every shard.
+An update recomputes the changed batches only; a shard file whose blocks (and facets) are the
+same is hard-linked from the previous site, the others are spliced from the old file's unchanged
+blocks (each checked against the state's hash first: a mismatch means a clean index, with a
+warning) and the new ones when written.
 """
 
 from __future__ import annotations
@@ -18,10 +19,8 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -44,11 +43,10 @@ from kb.search_index.records import (
     text_files,
 )
 from kb.search_index.spill import SpilledBlocks
+from kb.search_index.state import KINDS, SearchState, StateCorrupt, batch_size, batch_spans
 from kb.write import die_with_parent
 
-BATCH = 128  # records per batch on average: an edit re-indexes its batch (64: +40 % postings bytes)
 WORKERS = min(2, os.cpu_count() or 1)
-KINDS = ("d", "p")
 
 
 def shard_counts(records: int) -> tuple[int, int]:
@@ -61,60 +59,6 @@ def shard_counts(records: int) -> tuple[int, int]:
 
 def shard_path(kind: str, shard: int) -> str:
     return f"search/{kind}/{shard}.bin"
-
-
-def batch_spans(ids: list[str]) -> list[tuple[int, int]]:
-    """Where each batch starts and ends in record order: a batch of at least BATCH / 2 records
-    ends before a record whose id's CRC-32 is 0 modulo BATCH / 2, and at 2 x BATCH records in
-    any case (content-defined, like rsync's chunks: a record added shifts no later boundary)."""
-    starts, half = [], max(1, BATCH // 2)
-    for i, record_id in enumerate(ids):
-        size = i - starts[-1] if starts else 0
-        if not starts or size >= 2 * BATCH or (size >= half and zlib.crc32(record_id.encode("utf-8")) % half == 0):
-            starts.append(i)
-    return list(zip(starts, [*starts[1:], len(ids)], strict=True))
-
-
-def tables_path(state_path: Path) -> Path:
-    return state_path.with_name(state_path.stem + "-tables.npz")
-
-
-@dataclass
-class IndexState:
-    """The previous index, as the cache keeps it: JSON, and the block tables in a sibling .npz file
-    (kind -> batches x shards x [length, hash], unsigned 64-bit)."""
-
-    code: str
-    shards: list[int]
-    bits: int
-    docs: list[list]  # [id, text digest, number] in record order
-    spans: list[list[int]]  # each batch's [start, end] in docs
-    facets: list[str]  # digest of each d shard's facet block ("" when none)
-    keys: dict[str, str] = field(default_factory=dict)  # shard path -> key
-    token: str = ""
-    tables: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def load(cls, path: Path | None) -> IndexState | None:
-        try:
-            state = cls(**json.loads(path.read_text(encoding="utf-8")))
-            with np.load(tables_path(path), allow_pickle=False) as data:  # the zip checks each array's CRC-32
-                state.tables = {kind: data[kind] for kind in KINDS}
-                token = data["token"].tobytes().hex()
-        except (OSError, ValueError, TypeError, AttributeError, KeyError):
-            return None
-        return state if token == state.token else None
-
-    def save(self, path: Path) -> None:
-        """The tables, then the JSON: a token both hold tells they were written together."""
-        self.token = os.urandom(16).hex()
-        with open(tables_path(path).with_suffix(".tmp"), "wb") as handle:
-            np.savez(handle, token=np.frombuffer(bytes.fromhex(self.token), np.uint8), **self.tables)
-        tables_path(path).with_suffix(".tmp").replace(tables_path(path))
-        fields = {k: v for k, v in self.__dict__.items() if k != "tables"}
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(fields, separators=(",", ":")), encoding="utf-8")
-        tmp.replace(path)
 
 
 _JOB: tuple | None = None  # what forked workers read (never pickled)
@@ -171,7 +115,8 @@ def block_sums(table: np.ndarray) -> np.ndarray:
 class SearchIndex:
     """The index files of one build (its `outputs`) and the state to keep for the next."""
 
-    def __init__(self, records: list[Record], old: IndexState | None, old_site: Path | None) -> None:
+    def __init__(self, records: list[Record], old: SearchState | None, old_site: Path | None) -> None:
+        self.problems: list[str] = []
         self.ordered = record_order(records)
         self.code = code_digest()
         numbers, bits = record_numbers(self.ordered)
@@ -180,17 +125,20 @@ class SearchIndex:
         docs = [[r.id, text_digest(r), n] for r, n in zip(self.ordered, numbers, strict=True)]
         self.spans = batch_spans([r.id for r in self.ordered])
         usable = (old is not None and old_site is not None and old.code == self.code
-                  and old.shards == list(self.shards) and old.bits == bits)
+                  and old.shards == list(self.shards) and old.bits == bits and old.batch == batch_size())
         self.old, self.old_site = (old, old_site) if usable else (None, None)
         members = [json.dumps(docs[a:b]) for a, b in self.spans]
         old_rows = {json.dumps(old.docs[a:b]): row for row, (a, b) in enumerate(old.spans)} if self.old else {}
         self.rows = [old_rows.get(m) for m in members]  # the old batch each batch equals, if any
         self.changed = [b for b, row in enumerate(self.rows) if row is None]
         self.removed = sorted(set(old_rows.values()) - set(self.rows))
-        self.state = IndexState(code=self.code, shards=list(self.shards), bits=bits, docs=docs,
-                                spans=[list(s) for s in self.spans], facets=[])
+        self.state = SearchState(code=self.code, shards=list(self.shards), bits=bits, docs=docs,
+                                 spans=[list(s) for s in self.spans], batch=batch_size(), facets=[])
         self.new = self.compute(numbers)
         self.facets = facet_blocks(self.ordered, numbers, self.shards[0])
+        self.state.facets = [sha(self.facets[s]) if s in self.facets else "" for s in range(self.shards[0])]
+        self.touched = {kind: self.touched_shards(kind, self.state.tables[kind]) for kind in KINDS}
+        self.check_old_blocks()
         self.outputs = self.shard_outputs() + self.other_outputs(bits)
 
     def compute(self, numbers: list[int]) -> dict[str, SpilledBlocks]:
@@ -212,7 +160,7 @@ class SearchIndex:
             spill.regroup()
         return spills
 
-    def touched(self, kind: str, table: np.ndarray) -> np.ndarray:
+    def touched_shards(self, kind: str, table: np.ndarray) -> np.ndarray:
         count = self.shards[KINDS.index(kind)]
         if self.old is None:
             return np.ones(count, dtype=bool)
@@ -225,10 +173,8 @@ class SearchIndex:
 
     def shard_outputs(self) -> list[Output]:
         outputs = []
-        self.state.facets = [sha(self.facets[s]) if s in self.facets else "" for s in range(self.shards[0])]
         for kind in KINDS:
-            table = self.state.tables[kind]
-            touched = self.touched(kind, table)
+            table, touched = self.state.tables[kind], self.touched[kind]
             for shard in range(len(touched)):  # every shard, empty ones too: a browser never asks for a missing file
                 path = shard_path(kind, shard)
                 if not touched[shard] and path in self.old.keys:
@@ -252,13 +198,32 @@ class SearchIndex:
         return b"".join(old[row] if row is not None else next(new) for row in self.rows) + facets
 
     def old_blocks(self, kind: str, shard: int) -> dict[int, bytes]:
-        """The old shard file cut into its batches' blocks (at the lengths the cache kept)."""
+        """The old shard file cut into its batches' blocks (at the lengths the state kept)."""
         if self.old is None or not any(row is not None for row in self.rows):
             return {}
         lengths = self.old.tables[kind][:, shard, 0].astype(np.int64)
         data = (self.old_site / shard_path(kind, shard)).read_bytes() if lengths.any() else b""
         ends = np.cumsum(lengths)
         return {row: data[ends[row] - lengths[row]:ends[row]] for row in range(len(lengths))}
+
+    def check_old_blocks(self) -> None:
+        """Every old shard file an update splices holds the blocks the state describes (lengths,
+        hashes, facet digest): else StateCorrupt (a state that lies must not make a wrong index)."""
+        if self.old is None or not any(row is not None for row in self.rows):
+            return
+        for kind in KINDS:
+            table = self.old.tables[kind]
+            for shard in np.flatnonzero(self.touched[kind]).tolist():
+                path = self.old_site / shard_path(kind, shard)
+                data = path.read_bytes() if path.exists() else b""
+                lengths = table[:, shard, 0].astype(np.int64)
+                total = int(lengths.sum())
+                bounds = np.concatenate(([0], np.cumsum(lengths)))
+                blocks = Blocks(np.frombuffer(data[:total], np.uint8), bounds)
+                facet = data[total:] if kind == "d" else b""
+                if (len(data) < total or not np.array_equal(blocks.hashes(), table[:, shard, 1])
+                        or (sha(facet) if facet else "") != (self.old.facets[shard] if kind == "d" else "")):
+                    raise StateCorrupt(f"{shard_path(kind, shard)} does not hold the blocks the state describes")
 
     def reader(self, path: str) -> Callable[[], bytes]:
         return lambda: (self.old_site / path).read_bytes()
@@ -277,11 +242,17 @@ class SearchIndex:
         return outputs
 
 
-def search_outputs(records: list[Record], cache_file: Path | None = None, old_site: Path | None = None,
+def search_outputs(records: list[Record], state: SearchState | None = None, old_site: Path | None = None,
                    old_keys: dict[str, str] | None = None) -> SearchIndex:
-    """The index of `records`; with the previous build's cache file, site folder and output keys,
-    an update of the previous index (used only when the site still holds what the cache says)."""
-    old = IndexState.load(cache_file) if cache_file and old_site and old_keys is not None else None
-    if old is not None and any(old_keys.get(path) != key for path, key in old.keys.items()):
-        old = None
-    return SearchIndex(records, old, old_site)
+    """The index of `records`; with the previous build's state, site folder and output keys, an
+    update of the previous index (used only when the site still holds what the state says; a state
+    that does not match its files gives a clean index and a line in `problems`)."""
+    usable = state is not None and old_site is not None and old_keys is not None
+    if usable and any(old_keys.get(path) != key for path, key in state.keys.items()):
+        usable = False
+    try:
+        return SearchIndex(records, state if usable else None, old_site if usable else None)
+    except (StateCorrupt, OSError) as exc:
+        index = SearchIndex(records, None, None)
+        index.problems.append(f"search state discarded and the index rebuilt: {exc}")
+        return index
