@@ -237,7 +237,7 @@ def test_search_index_update_equals_a_clean_index(base, ops, monkeypatch):
     """With the search index on, in batches of 16 records so an edit splices into shard files
     that other batches fill too: every update equals a clean build, byte for byte."""
     monkeypatch.setattr("kb.discover.SETTLE_NS", 0)
-    monkeypatch.setattr("kb.search_index.update.BATCH", 16)
+    monkeypatch.setattr("kb.search_index.state.BATCH", 16)
     work = base / "search-case"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
@@ -252,7 +252,7 @@ def test_search_index_update_equals_a_clean_index(base, ops, monkeypatch):
 
 
 def test_editing_one_note_rewrites_only_the_shards_it_touches(project, monkeypatch):
-    monkeypatch.setattr("kb.search_index.update.BATCH", 16)
+    monkeypatch.setattr("kb.search_index.state.BATCH", 16)
     first = build(project, "site", search=True)
     assert first.search == "ran"
     shards = {p: d for p, d in tree(project.parent / "site").items() if p.startswith(("search/d/", "search/p/"))}
