@@ -159,6 +159,39 @@ def test_query_set_on_1000_notes(browser, corpus, capsys):
     assert problems == []
 
 
+@pytest.mark.parametrize("seed", [7, 31])
+def test_query_set_after_a_random_segment_history(browser, tmp_path, monkeypatch, seed):
+    """Edits, additions, renames and deletions chosen at random, a build after each (no merge,
+    so the site holds a base and small segments with deletion lists): in Chromium every query
+    gives kb search's records in kb's order."""
+    import random
+
+    from test_incremental import OPERATIONS, make_project
+    from test_search_segments import HISTORY_OPS, current_records, segments
+
+    monkeypatch.setattr("kb.discover.SETTLE_NS", 0)
+    monkeypatch.setattr("kb.search_index.segments.MERGE_MIN", 10_000)
+    root = make_project(tmp_path)
+    settings = load_settings(root)[0]
+    build_site(root, settings, tmp_path / "site", search=True, keep_going=True)
+    pick = random.Random(seed)
+    for _ in range(4):
+        OPERATIONS[pick.choice(HISTORY_OPS)](root, pick.randrange(1000))
+        build_site(root, settings, tmp_path / "site", search=True, keep_going=True)
+    assert len(segments(tmp_path / "site")) >= 3  # a rename alone changes no record
+    records = current_records(root)
+    with served(tmp_path / "site") as server:
+        page = open_page(browser, server, requests=True)
+        try:
+            page.goto(server + "search/index.html")
+            n, recall, precision = check_query_set(page, records, [(q, t, None) for q, t in QUERIES])
+            problems = page.problems
+        finally:
+            page.context.close()
+    assert n >= 100 and recall == precision == 1.0
+    assert problems == []
+
+
 # ---- what a reader sees ----
 
 def test_count_at_once_and_pages_of_results(page, server, records):

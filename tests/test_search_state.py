@@ -24,12 +24,10 @@ STATE = Path(".kb-cache") / "search-state.bin"
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> tuple[Path, bytes]:
-    """A project of the bundled notes, built with a few batches: its root and its state's bytes."""
+    """A project of the bundled notes, built: its root and its state's bytes."""
     root = tmp_path_factory.mktemp("state") / "project"
     shutil.copytree(NOTES, root / "notes")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("kb.search_index.state.BATCH", 2)
-        build(root, "site")
+    build(root, "site")
     return root, (root / STATE).read_bytes()
 
 
@@ -37,62 +35,66 @@ def build(root: Path, out: str, **options):
     return build_site(root, load_settings(root)[0], root.parent / out, search=True, keep_going=True, **options)
 
 
-def parts(data: bytes) -> tuple[dict, bytes]:
-    (size,) = struct.unpack_from("<Q", data, len(MAGIC))
-    start = len(MAGIC) + 8
-    return json.loads(data[start:start + size]), data[start + size:]
+def parts(data: bytes) -> dict:
+    return json.loads(data[len(MAGIC) + 8:])
 
 
-def joined(header: dict, tables: bytes) -> bytes:
+def joined(header: dict) -> bytes:
     raw = json.dumps(header).encode()
-    return MAGIC + struct.pack("<Q", len(raw)) + raw + tables
+    return MAGIC + struct.pack("<Q", len(raw)) + raw
 
 
 def test_a_state_reads_back_as_it_was(built):
     _, data = built
     state = SearchState.loads(data)
     assert state.dumps() == data
-    assert len(state.docs) == 171 and len(state.spans) > 40  # the bundled notes' records, in batches of ~2
+    assert len(state.records) == 171 and len(state.segments) == 1  # the bundled notes' records, one base
 
 
-def swapped_spans(header):
-    header["spans"][0], header["spans"][1] = header["spans"][1], header["spans"][0]
+def live_and_deleted(header):
+    """A later segment deleting a record that the state says is live in the base."""
+    header["segments"].append([1, 1, 2, 1, [header["records"][0][2]]])
 
 
 @pytest.mark.parametrize("change", [
     lambda h: h.update(bits="7"),
-    lambda h: h.update(docs={"a": 1}),
-    lambda h: h["docs"][0].__setitem__(2, -1),
-    lambda h: h["docs"].reverse(),
-    lambda h: h["docs"].pop(),
-    swapped_spans,
-    lambda h: h.update(shards=[8, 8]),
-    lambda h: h.update(facets=h["facets"][:-1]),
+    lambda h: h.update(records={"a": 1}),
+    lambda h: h["records"][0].__setitem__(2, -1),
+    lambda h: h["records"].reverse(),
+    lambda h: h["records"][0].__setitem__(3, 5),
+    lambda h: h["records"][1].__setitem__(0, h["records"][0][0]),
+    lambda h: h["segments"][0].__setitem__(1, 12),
+    lambda h: h["segments"][0].__setitem__(3, 2),
+    live_and_deleted,
+    lambda h: h["segments"].insert(0, [1, 1, 2, 1, []]),
     lambda h: h["keys"].update({"../../etc/passwd": "x"}),
+    lambda h: h["keys"].update({"search/s/9/d/0.bin": "x"}),
     lambda h: h.pop("code"),
-], ids=["bits type", "docs type", "negative number", "docs order", "a doc lost", "swapped spans",
-        "shard counts", "facets length", "key path", "field missing"])
+], ids=["bits type", "records type", "negative number", "records order", "no such segment", "duplicate id",
+        "shard count", "segment smaller than its records", "live and deleted", "segment order", "key path",
+        "key of no segment", "field missing"])
 def test_a_state_that_contradicts_itself_is_refused(built, change):
-    header, tables = parts(built[1])
+    header = parts(built[1])
     change(header)
     with pytest.raises(StateCorrupt):
-        SearchState.loads(joined(header, tables))
+        SearchState.loads(joined(header))
 
 
 @pytest.mark.parametrize("data", [
     b"", b"{}", MAGIC, MAGIC + struct.pack("<Q", 1 << 40), MAGIC + struct.pack("<Q", 4) + b"\xff\xfe{}",
     MAGIC + struct.pack("<Q", 200_002) + b"[" * 100_001 + b"]" * 100_001,  # 100,000-deep nesting
-], ids=["empty", "json", "magic only", "header past the end", "not utf-8", "deep nesting"])
+    b"kb-search-state 2\n" + struct.pack("<Q", 2) + b"{}",  # an older format
+], ids=["empty", "json", "magic only", "header past the end", "not utf-8", "deep nesting", "older format"])
 def test_bytes_that_are_no_state_are_refused(data):
     with pytest.raises(StateCorrupt):
         SearchState.loads(data)
 
 
-def test_truncated_tables_are_refused(built):
+def test_truncated_or_padded_states_are_refused(built):
     data = built[1]
-    for cut in (1, 8, 16, len(parts(data)[1]) // 2):
+    for damaged in (data[:-1], data[:-100], data[: len(data) // 2], data + b"\0"):
         with pytest.raises(StateCorrupt):
-            SearchState.loads(data[:-cut])
+            SearchState.loads(damaged)
 
 
 @settings(max_examples=200, deadline=None)
@@ -127,8 +129,7 @@ def rebuilt_with(root: Path, data: bytes, tmp_path: Path):
     return result
 
 
-def test_a_corrupt_state_means_one_warning_and_a_clean_index(built, tmp_path, monkeypatch):
-    monkeypatch.setattr("kb.search_index.state.BATCH", 2)
+def test_a_corrupt_state_means_one_warning_and_a_clean_index(built, tmp_path):
     root, data = built
     result = rebuilt_with(root, data[: len(data) // 2], tmp_path)
     assert result.search == "ran" and result.published
@@ -136,18 +137,13 @@ def test_a_corrupt_state_means_one_warning_and_a_clean_index(built, tmp_path, mo
     assert len(warned) == 1 and warned[0].path == ".kb-cache/search-state.bin"
 
 
-def test_a_state_whose_tables_lie_about_the_shards_is_caught(built, tmp_path, monkeypatch):
-    """Valid in itself, but two batches' block lengths exchanged: the shard files say otherwise."""
-    monkeypatch.setattr("kb.search_index.state.BATCH", 2)
+def test_a_state_naming_files_the_site_does_not_hold_is_not_used(built, tmp_path):
+    """Valid in itself, but its base keys are not the site's: the update makes a clean index."""
     root, data = built
     state = SearchState.loads(data)
-    table = state.tables["p"].copy()
-    table[[0, 1]] = table[[1, 0]]
-    state.tables = {**state.tables, "p": table}
+    state.keys = {path: "0" * 64 for path in state.keys}
     result = rebuilt_with(root, state.dumps(), tmp_path)
     assert result.search == "ran"
-    assert sum("does not hold the blocks" in d.message for d in result.diagnostics) == 1
-    assert set(IndexReader(tmp_path / "site").search("鰻重")) != set()
 
 
 @pytest.mark.parametrize("notes", [{}, {"broken.md": "---\ntitle: [unclosed\n---\n"}], ids=["no notes", "all in error"])

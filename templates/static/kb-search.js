@@ -52,12 +52,34 @@ export function searchEngine(root) {
     return h % count;
   }
 
+  // Each live segment's shard file holding the n-gram `codes` (fetched side by side), with the
+  // record numbers dead in that segment (listed by a later segment's deletion list).
+  async function segmentFiles(kind, codes) {
+    const info = await index();
+    if (!info.dead) {
+      let dead = new Set();
+      info.dead = new Array(info.segments.length);
+      for (let k = info.segments.length - 1; k >= 0; k--) {
+        info.dead[k] = dead;
+        dead = new Set([...dead, ...info.segments[k].deleted]);
+      }
+    }
+    const wanted = info.segments.map((s, k) => [s, info.dead[k]]).filter(([s]) => s[kind] > 0);
+    return Promise.all(wanted.map(async ([s, dead]) => {
+      const shard = shardOf(codes, s[kind]);
+      return [await get(s.id === 0 ? `search/${kind}/${shard}.bin` : `search/s/${s.id}/${kind}/${shard}.bin`), dead];
+    }));
+  }
+
   // doc -> region of the first occurrence: a word of 1-2 characters, or a facet key.
   async function docs(key) {
-    const info = await index();
     const codes = Array.from(key, (c) => c.codePointAt(0));
-    const ints = await get(`search/d/${shardOf(codes, info.shards.d)}.bin`);
     const found = new Map();
+    for (const [ints, dead] of await segmentFiles("d", codes)) docEntries(ints, codes, dead, found);
+    return found;
+  }
+
+  function docEntries(ints, codes, dead, found) {
     let i = 0;
     while (i < ints.length) {
       const n = ints[i];
@@ -68,19 +90,21 @@ export function searchEngine(root) {
         let doc = 0;
         for (let k = 0; k < m; k++) {
           doc += Math.floor(ints[i + k] / 4);
-          found.set(doc, ints[i + k] % 4);
+          if (!dead.has(doc)) found.set(doc, ints[i + k] % 4);
         }
       }
       i += m;
     }
-    return found;
   }
 
   // doc -> positions of a trigram.
   async function positions(codes) {
-    const info = await index();
-    const ints = await get(`search/p/${shardOf(codes, info.shards.p)}.bin`);
     const found = new Map();
+    for (const [ints, dead] of await segmentFiles("p", codes)) positionEntries(ints, codes, dead, found);
+    return found;
+  }
+
+  function positionEntries(ints, codes, dead, found) {
     let i = 0;
     while (i < ints.length) {
       const same = ints[i] === codes[0] && ints[i + 1] === codes[1] && ints[i + 2] === codes[2];
@@ -90,7 +114,7 @@ export function searchEngine(root) {
       for (let d = 0; d < m; d++) {
         doc += ints[i];
         const k = ints[i + 1];
-        if (same) {
+        if (same && !dead.has(doc)) {
           const list = found.get(doc) || [];
           let pos = 0;
           for (let j = 0; j < k; j++) { pos += ints[i + 2 + j]; list.push(pos); }
@@ -99,7 +123,6 @@ export function searchEngine(root) {
         i += 2 + k;
       }
     }
-    return found;
   }
 
   // doc -> region of the word's best match.

@@ -131,42 +131,6 @@ class Blocks:
     blob: np.ndarray
     bounds: np.ndarray
 
-    def lengths(self) -> np.ndarray:
-        return np.diff(self.bounds)
-
-    def block(self, shard: int) -> bytes:
-        return self.blob[self.bounds[shard]:self.bounds[shard + 1]].tobytes()
-
-    def hashes(self) -> np.ndarray:
-        """A 64-bit hash of each shard's block: the sum of its bytes (plus one) times odd weights
-        that depend on the byte's place in the block; equal blocks, equal hashes."""
-        lengths = self.lengths()
-        place = np.arange(len(self.blob), dtype=np.int64) - np.repeat(self.bounds[:-1], lengths)
-        with np.errstate(over="ignore"):
-            terms = (self.blob.astype(np.uint64) + np.uint64(1)) * place_weights(int(lengths.max(initial=0)))[place]
-        sums = np.add.reduceat(np.append(terms, np.uint64(0)), self.bounds[:-1])
-        return np.where(lengths > 0, sums, np.uint64(0)).astype(np.uint64)
-
-
-_WEIGHTS = np.zeros(0, dtype=np.uint64)
-
-
-def place_weights(length: int) -> np.ndarray:
-    """mix() of 0 .. length - 1 (kept: every block hashes with the same weights)."""
-    global _WEIGHTS
-    if len(_WEIGHTS) < length:
-        _WEIGHTS = mix(np.arange(max(length, 2 * len(_WEIGHTS)), dtype=np.uint64))
-    return _WEIGHTS
-
-
-def mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finalizer, made odd: a weight per place in a block."""
-    with np.errstate(over="ignore"):
-        z = (x + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return (z ^ (z >> np.uint64(31))) | np.uint64(1)
-
 
 def place(total: int, slots: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     stream = np.zeros(total, dtype=np.uint64)

@@ -27,16 +27,31 @@ class IndexReader:
         self.site = site
         self.meta = json.loads((site / "search" / "index.json").read_text(encoding="utf-8"))
         self.fetched: list[str] = []
+        self.segments = self.meta["segments"]
+        self.dead = [set().union(*(s["deleted"] for s in self.segments[k + 1:])) for k in range(len(self.segments))]
 
-    def shard(self, kind: str, key: str) -> list[int]:
-        path = f"search/{kind}/{shard_of(key, self.meta['shards'][kind])}.bin"
-        self.fetched.append(path)
-        file = self.site / path
-        return list(varints(file.read_bytes())) if file.exists() else []
+    def entries(self, kind: str, key: str) -> list[tuple[list[int], set[int]]]:
+        """Each segment's shard file holding `key` (as integers), with the numbers dead in it."""
+        found = []
+        for segment, dead in zip(self.segments, self.dead, strict=True):
+            if not segment[kind]:
+                continue
+            shard = shard_of(key, segment[kind])
+            path = f"search/{kind}/{shard}.bin" if not segment["id"] else f"search/s/{segment['id']}/{kind}/{shard}.bin"
+            self.fetched.append(path)
+            found.append((list(varints((self.site / path).read_bytes())), dead))
+        return found
 
     def docs(self, key: str) -> dict[int, int]:
         """doc -> region of the first occurrence, for a 1-2 character word or a facet key."""
-        ints, i, found = self.shard("d", key), 0, {}
+        found = {}
+        for ints, dead in self.entries("d", key):
+            found.update(self.doc_entries(ints, key, dead))
+        return found
+
+    @staticmethod
+    def doc_entries(ints: list[int], key: str, dead: set[int]) -> dict[int, int]:
+        i, found = 0, {}
         while i < len(ints):
             n = ints[i]
             name = "".join(map(chr, ints[i + 1:i + 1 + n]))
@@ -45,13 +60,22 @@ class IndexReader:
             doc = 0
             for value in ints[i:i + m]:
                 doc += value >> 2
-                if name == key:
+                if name == key and doc not in dead:
                     found[doc] = value & 3
             i += m
         return found
 
     def positions(self, key: str) -> dict[int, set[int]]:
-        ints, i, found = self.shard("p", key), 0, {}
+        found: dict[int, set[int]] = {}
+        for ints, dead in self.entries("p", key):
+            for doc, got in self.position_entries(ints, key).items():
+                if doc not in dead:
+                    found.setdefault(doc, set()).update(got)
+        return found
+
+    @staticmethod
+    def position_entries(ints: list[int], key: str) -> dict[int, set[int]]:
+        i, found = 0, {}
         while i < len(ints):
             name = "".join(map(chr, ints[i:i + 3]))
             m = ints[i + 3]

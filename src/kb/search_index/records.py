@@ -14,7 +14,7 @@ from kb.models import Record
 from kb.search import REGIONS, TEXT_FIELDS, record_page, search_regions
 
 GROUP = 4  # records per r/ file: a page of results spread over the record order reads little
-FORMAT = 3
+FORMAT = 4
 
 
 def record_order(records: list[Record]) -> list[Record]:
@@ -130,7 +130,7 @@ def fold_table() -> dict[str, str]:
     return {chr(c): chr(c).casefold() for r in ranges for c in r if chr(c).casefold() != chr(c).lower()}
 
 
-def index_json(shards: tuple[int, int], ordered: list[Record], bits: int) -> bytes:
+def index_json(segments: list[dict], ordered: list[Record], bits: int) -> bytes:
     return dump({"format": FORMAT, "records": len(ordered), "dated": UNDATED << bits,  # records from here: no date
-                 "shards": {"d": shards[0], "p": shards[1]}, "group": GROUP,
+                 "segments": segments, "group": GROUP,
                  "regions": list(REGIONS), "fold": fold_table(), **facets(ordered)})

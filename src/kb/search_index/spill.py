@@ -63,8 +63,3 @@ class SpilledBlocks:
         """Every batch's block of `shard`, one after the other."""
         size = int(self.starts[shard + 1] - self.starts[shard])
         return os.pread(self.file.fileno(), size, int(self.starts[shard])) if size else b""
-
-    def blocks(self, shard: int) -> list[bytes]:
-        """Each batch's block of `shard`."""
-        data, ends = self.shard(shard), np.cumsum(self.lengths[:, shard])
-        return [data[end - length:end] for end, length in zip(ends, self.lengths[:, shard], strict=True)]

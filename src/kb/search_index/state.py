@@ -2,14 +2,13 @@
 
     SearchState.dumps() -> bytes        SearchState.loads(data) -> SearchState   (or StateCorrupt)
 
-The bytes are a magic line, a length, a JSON header (plain data: ids, digests, numbers, spans,
-shard keys) and the block tables as little-endian unsigned 64-bit integers. Nothing in them runs
-as code. `loads` checks every field against the shape and the facts the others imply (types,
-lengths, record numbers ascending, each batch's span where kb.search_index.state.batch_spans cuts
-the ids, a table row per batch and shard) and raises StateCorrupt on ANY problem, whatever its
-cause (wrong type, deep nesting, truncated arrays): the build then indexes from scratch with one
-warning. Blocks are checked once more against the shard files they describe when an update
-splices them (kb.search_index.update).
+The bytes are a magic line, a length and a JSON document of plain data (ids, digests, record
+numbers, segments and their deletion lists, file keys). Nothing in them runs as code. `loads`
+checks every field against its shape and the facts the others imply (types, lengths, numbers
+ascending, every record in a segment that exists and not deleted by a later one, shard counts,
+file paths of the segments) and raises StateCorrupt on ANY problem, whatever its cause (wrong
+type, deep nesting, truncation): the build then indexes from scratch with one warning. The files
+a state names are trusted only when the site's recorded keys are the state's (update.search_outputs).
 """
 
 from __future__ import annotations
@@ -17,61 +16,33 @@ from __future__ import annotations
 import json
 import re
 import struct
-import zlib
 from dataclasses import dataclass, field
 
-import numpy as np
-
-MAGIC = b"kb-search-state 2\n"
-BATCH = 128  # records per batch on average: an edit re-indexes its batch (64: +40 % postings bytes)
+MAGIC = b"kb-search-state 3\n"
 KINDS = ("d", "p")
-DIGEST = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
-SHARD_PATH = re.compile(r"search/([dp])/(0|[1-9][0-9]{0,5})\.bin")
+DIGEST = re.compile(r"[0-9a-f]{40}")
+SEGMENT_PATH = re.compile(r"search/(?:s/([1-9][0-9]{0,8})/)?([dp])/(0|[1-9][0-9]{0,5})\.bin")
 
 
 class StateCorrupt(ValueError):
     """The stored search state cannot be used (the build indexes from scratch)."""
 
 
-def batch_size() -> int:
-    return BATCH
-
-
-def batch_spans(ids: list[str], batch: int | None = None) -> list[tuple[int, int]]:
-    """Where each batch starts and ends in record order: a batch of at least BATCH / 2 records
-    ends before a record whose id's CRC-32 is 0 modulo BATCH / 2, and at 2 x BATCH records in
-    any case (content-defined, like rsync's chunks: a record added shifts no later boundary)."""
-    if not ids:
-        return []
-    batch = batch or BATCH
-    starts, half = [], max(1, batch // 2)
-    for i, record_id in enumerate(ids):
-        size = i - starts[-1] if starts else 0
-        if not starts or size >= 2 * batch or (size >= half and zlib.crc32(record_id.encode("utf-8")) % half == 0):
-            starts.append(i)
-    return list(zip(starts, [*starts[1:], len(ids)], strict=True))
-
-
 @dataclass
 class SearchState:
-    """The previous index: the records it holds, how they were cut into batches, and per kind a
-    table batches x shards x [length, hash] of the blocks in the shard files (unsigned 64-bit)."""
+    """The previous index: every record's id, text digest, number and segment (record order), and
+    every segment's id, shard counts, size and deletion list (kb.search_index.segments)."""
 
     code: str
-    shards: list[int]
     bits: int
-    docs: list[list]  # [id, text digest, number] in record order
-    spans: list[list[int]]  # each batch's [start, end] in docs
-    batch: int  # the BATCH that cut them
-    facets: list[str]  # digest of each d shard's facet block ("" when none)
-    keys: dict[str, str] = field(default_factory=dict)  # shard path -> key
-    tables: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    records: list[list]  # [id, text digest, number, segment] in record order
+    segments: list[list]  # [id, d shards, p shards, records indexed, [deleted numbers]]
+    keys: dict[str, str] = field(default_factory=dict)  # index file path -> key
 
     def dumps(self) -> bytes:
         header = json.dumps({name: getattr(self, name) for name in HEADER}, ensure_ascii=False,
                             separators=(",", ":")).encode("utf-8")
-        arrays = b"".join(np.ascontiguousarray(self.tables[kind], dtype="<u8").tobytes() for kind in KINDS)
-        return MAGIC + struct.pack("<Q", len(header)) + header + arrays
+        return MAGIC + struct.pack("<Q", len(header)) + header
 
     @classmethod
     def loads(cls, data: bytes) -> SearchState:
@@ -83,7 +54,7 @@ class SearchState:
             raise StateCorrupt(f"{type(exc).__name__}: {exc}"[:200]) from None
 
 
-HEADER = ("code", "shards", "bits", "docs", "spans", "batch", "facets", "keys")
+HEADER = ("code", "bits", "records", "segments", "keys")
 
 
 def require(condition: bool, what: str) -> None:
@@ -97,12 +68,15 @@ def parse(data: bytes) -> SearchState:
     require(data.startswith(MAGIC) and len(data) >= len(MAGIC) + 8, "not a kb search state")
     (size,) = struct.unpack_from("<Q", data, len(MAGIC))
     start = len(MAGIC) + 8
-    require(start + size <= len(data), "truncated header")
-    header = json.loads(data[start:start + size].decode("utf-8"))
+    require(start + size == len(data), "truncated or padded")
+    header = json.loads(data[start:].decode("utf-8"))
     require(isinstance(header, dict) and set(header) == set(HEADER), "wrong header fields")
     state = SearchState(**{name: header[name] for name in HEADER})
-    check_header(state)
-    state.tables = tables_of(data[start + size:], len(state.spans), state.shards)
+    require(isinstance(state.code, str) and len(state.code) < 200, "code")
+    require(is_int(state.bits, 0, 32), "bits")
+    check_segments(state.segments)
+    check_records(state.records, state.segments)
+    check_keys(state.keys, state.segments)
     return state
 
 
@@ -110,40 +84,47 @@ def is_int(value, low: int = 0, high: int = 1 << 62) -> bool:
     return type(value) is int and low <= value < high
 
 
-def check_header(state: SearchState) -> None:
-    require(isinstance(state.code, str) and len(state.code) < 200, "code")
-    require(isinstance(state.shards, list) and len(state.shards) == 2 and all(map(is_int, state.shards)), "shards")
-    d, p = state.shards
-    require(8 <= d <= 8192 and d & (d - 1) == 0 and p == 2 * d, "shard counts")
-    require(is_int(state.bits, 0, 32), "bits")
-    docs = state.docs
-    require(isinstance(docs, list) and all(isinstance(doc, list) and len(doc) == 3 for doc in docs), "docs")
-    require(all(isinstance(i, str) and i and isinstance(h, str) and DIGEST.fullmatch(h) and is_int(n)
-                for i, h, n in docs), "doc fields")
-    numbers = [n for _, _, n in docs]
-    require(all(a < b for a, b in zip(numbers, numbers[1:], strict=False)), "record numbers not ascending")
-    require(len({i for i, _, _ in docs}) == len(docs), "duplicate record ids")
-    spans = state.spans
-    require(isinstance(spans, list) and all(isinstance(s, list) and len(s) == 2 and all(map(is_int, s))
-                                            for s in spans), "spans")
-    require(is_int(state.batch, 1, 1 << 20), "batch")
-    require([tuple(s) for s in spans] == batch_spans([i for i, _, _ in docs], state.batch),
-            "spans do not cut the records")
-    require(isinstance(state.facets, list) and len(state.facets) == d
-            and all(isinstance(f, str) and (f == "" or DIGEST.fullmatch(f)) for f in state.facets), "facets")
-    require(isinstance(state.keys, dict) and all(isinstance(k, str) and isinstance(v, str) and len(v) < 200
-                                                 for k, v in state.keys.items()), "keys")
-    for path in state.keys:
-        match = SHARD_PATH.fullmatch(path)
-        require(match is not None and int(match[2]) < state.shards[KINDS.index(match[1])], f"key path {path[:80]!r}")
+def ascending(values: list) -> bool:
+    return all(a < b for a, b in zip(values, values[1:], strict=False))
 
 
-def tables_of(data: bytes, batches: int, shards: list[int]) -> dict[str, np.ndarray]:
-    sizes = [batches * count * 2 * 8 for count in shards]
-    require(len(data) == sum(sizes), f"tables of {len(data)} bytes, {sum(sizes)} expected")
-    tables, at = {}, 0
-    for kind, count, size in zip(KINDS, shards, sizes, strict=True):
-        table = np.frombuffer(data, dtype="<u8", count=size // 8, offset=at).reshape(batches, count, 2)
-        tables[kind] = table.astype(np.uint64)
-        at += size
-    return tables
+def is_shards(d, p) -> bool:
+    return is_int(d, 0, 8193) and is_int(p) and d & (d - 1) == 0 and p == 2 * d
+
+
+def check_segments(segments) -> None:
+    require(isinstance(segments, list) and segments and all(isinstance(s, list) and len(s) == 5 for s in segments),
+            "segments")
+    for sid, d, p, size, deleted in segments:
+        require(is_int(sid) and is_shards(d, p) and is_int(size) and ((d > 0) == (size > 0) or sid == 0),
+                "segment fields")
+        require(isinstance(deleted, list) and all(map(is_int, deleted)) and ascending(deleted), "deletion list")
+    require(segments[0][0] == 0 and not segments[0][4] and ascending([s[0] for s in segments]), "segment ids")
+
+
+def check_records(records, segments) -> None:
+    require(isinstance(records, list) and all(isinstance(r, list) and len(r) == 4 for r in records), "records")
+    ids = {s[0]: i for i, s in enumerate(segments)}
+    require(all(isinstance(i, str) and i and isinstance(h, str) and DIGEST.fullmatch(h) and is_int(n) and s in ids
+                for i, h, n, s in records), "record fields")
+    require(ascending([n for _, _, n, _ in records]), "record numbers not ascending")
+    require(len({r[0] for r in records}) == len(records), "duplicate record ids")
+    later = [set() for _ in segments]  # numbers deleted by a later segment than each
+    for k in range(len(segments) - 2, -1, -1):
+        later[k] = later[k + 1] | set(segments[k + 1][4])
+    counts = [0] * len(segments)
+    for _, _, number, segment in records:
+        require(number not in later[ids[segment]], f"record {number} is live and deleted")
+        counts[ids[segment]] += 1
+    require(all(c <= s[3] for c, s in zip(counts, segments, strict=True)), "a segment holds more than it indexed")
+
+
+def check_keys(keys, segments) -> None:
+    require(isinstance(keys, dict) and all(isinstance(k, str) and isinstance(v, str) and len(v) < 200
+                                           for k, v in keys.items()), "keys")
+    shards = {s[0]: (s[1], s[2]) for s in segments}
+    for path in keys:
+        match = SEGMENT_PATH.fullmatch(path)
+        require(match is not None, f"key path {path[:80]!r}")
+        sid = int(match[1] or 0)
+        require(sid in shards and int(match[3]) < shards[sid][KINDS.index(match[2])], f"key path {path[:80]!r}")

@@ -1,0 +1,60 @@
+"""Which records each search segment indexes, as Lucene and Tantivy do it: a base segment made at a
+clean build, then one small segment per changed build holding the records added or changed since
+(at their record numbers) and a deletion list, the record numbers whose postings in every OLDER
+segment are dead (removed, edited or renumbered records). A posting of record n in segment s is
+live when no later segment lists n; a record lives in exactly one segment, so every query gives
+the clean index's results and order whatever the history (tests/test_search_segments.py).
+
+The merge policy, deterministic: when the small segments hold more than MERGE_SHARE of the
+records (at least MERGE_MIN), everything is merged into a new base; else when there are more than
+MAX_SMALL small segments, they are merged into one. A clean build always makes a base alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MERGE_SHARE = 0.05
+MERGE_MIN = 16
+MAX_SMALL = 24
+
+
+@dataclass
+class Segment:
+    id: int  # 0: the base
+    places: list[int]  # the records it indexes, as places in record order (the live ones only)
+    size: int  # records it indexed when made (dead ones too): what its postings cost
+    deleted: list[int] = field(default_factory=list)  # numbers dead in older segments
+    reused: bool = False  # its files are the previous build's
+
+
+def clean(count: int) -> list[Segment]:
+    return [Segment(0, list(range(count)), count)]
+
+
+def plan(docs: list[list], old_records: list[list], old_segments: list[list]) -> list[Segment]:
+    """The segments of this build from the new records' [id, digest, number] (record order) and the
+    previous state's records [id, digest, number, segment] and segments [id, d, p, size, deleted]."""
+    live = {(i, h, n): s for i, h, n, s in old_records}
+    now = {tuple(doc) for doc in docs}
+    changed = [place for place, doc in enumerate(docs) if tuple(doc) not in live]
+    deleted = sorted(n for (i, h, n) in live if (i, h, n) not in now)
+    kept = {s: [] for s, *_ in old_segments}
+    for place, doc in enumerate(docs):
+        if tuple(doc) in live:
+            kept[live[tuple(doc)]].append(place)
+    segments = [Segment(s, kept[s], size, list(dead), reused=True) for s, _, _, size, dead in old_segments]
+    if changed or deleted:
+        segments.append(Segment(segments[-1].id + 1, changed, len(changed), deleted))
+    return merged(segments, len(docs))
+
+
+def merged(segments: list[Segment], records: int) -> list[Segment]:
+    small = segments[1:]
+    if sum(s.size for s in small) > max(MERGE_SHARE * records, MERGE_MIN):
+        return clean(records)
+    if len(small) > MAX_SMALL:
+        places = sorted(p for s in small for p in s.places)
+        deleted = sorted({n for s in small for n in s.deleted})
+        return [segments[0], Segment(small[-1].id, places, len(places), deleted)]
+    return segments

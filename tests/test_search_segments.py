@@ -1,0 +1,131 @@
+"""The search index in segments (kb.search_index.segments): an edit writes one small segment and a
+deletion list, never the base; whatever the history of edits, additions and deletions, every
+query answers exactly the clean build's results in kb's order (the files read as the browser
+reads them, kb.search_index.read; the same in Chromium in tests/test_search_browser.py)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import tree
+from kb.build import build_site
+from kb.config import load_settings
+from kb.index import build_index
+from kb.records import parse_notes
+from kb.search_index.read import IndexReader
+from search_queries import QUERIES, expected_order
+from test_incremental import OPERATIONS, make_project
+
+HISTORY_OPS = ("edit_text", "add_note", "delete_note", "rename_note")
+
+
+def build(root: Path, out: str = "site", **options):
+    return build_site(root, load_settings(root)[0], root.parent / out, search=True, keep_going=True, **options)
+
+
+def current_records(root: Path):
+    settings = load_settings(root)[0]
+    parsed = parse_notes(root / "notes", root, settings)
+    held = {d.path for d in parsed.diagnostics if d.severity.name == "ERROR"}
+    return build_index([r for r in parsed.records if r.source.path not in held], settings).records
+
+
+def answers(site: Path, queries) -> dict[str, list[str]]:
+    """Every query's record ids in the site's order, read from the index files alone."""
+    reader = IndexReader(site)
+    ids = {}
+    for query, tag in queries:
+        found = reader.search(query)
+        if tag:
+            found = {d: r for d, r in found.items() if d in reader.docs("\x01t" + tag)}
+        ids[query, tag] = [reader.record(d)["id"] for d in sorted(found, key=lambda d: (found[d], d))]
+    return ids
+
+
+def segments(site: Path) -> list[dict]:
+    return json.loads((site / "search" / "index.json").read_text(encoding="utf-8"))["segments"]
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("segments")
+
+
+@settings(max_examples=3, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(st.tuples(st.sampled_from(HISTORY_OPS), st.integers(0, 1000)), min_size=2, max_size=4))
+def test_any_segment_history_answers_as_a_clean_build(base, ops, monkeypatch):
+    """Random edits, additions, renames and deletions, a build after each: every query of the
+    query set gives kb search's records in kb's order, as the clean build's index does; pages and
+    every other file are the clean build's, byte for byte."""
+    monkeypatch.setattr("kb.discover.SETTLE_NS", 0)
+    monkeypatch.setattr("kb.search_index.segments.MERGE_MIN", 10_000)  # no merge: segments pile up
+    work = base / "history"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    root = make_project(work)
+    build(root)
+    for name, pick in ops:
+        OPERATIONS[name](root, pick)
+        build(root)
+    build(root, "clean", clean=True, cache=False)
+    records = current_records(root)
+    got, clean = answers(root.parent / "site", QUERIES), answers(root.parent / "clean", QUERIES)
+    assert got == clean
+    assert all(got[q, t] == expected_order(records, q, t) for q, t in QUERIES)
+    assert len(segments(root.parent / "clean")) == 1
+    same = {p: d for p, d in tree(root.parent / "site").items() if not p.startswith(("search/d/", "search/p/",
+                                                                                         "search/s/", "search/index."))}
+    assert same == {p: d for p, d in tree(root.parent / "clean").items() if p in same}
+
+
+def index_files(site: Path) -> dict[str, int]:
+    return {p.relative_to(site).as_posix(): p.stat().st_ino for p in (site / "search").rglob("*") if p.is_file()}
+
+
+def test_an_edit_writes_one_small_segment_never_the_base(base, monkeypatch):
+    monkeypatch.setattr("kb.discover.SETTLE_NS", 0)
+    work = base / "edit"
+    work.mkdir()
+    root = make_project(work)
+    build(root)
+    site = root.parent / "site"
+    before = index_files(site)
+    native = root / "notes" / "native-0.md"
+    native.write_text(native.read_text(encoding="utf-8").replace("## summary", "## summary\n鰻重の一語"), encoding="utf-8")
+    assert build(root).search == "updated"
+    after = index_files(site)
+    written = sorted(p for p, inode in after.items() if before.get(p) != inode)
+    assert [p for p in written if p.startswith(("search/d/", "search/p/"))] == []  # the base stays
+    # the note's record is number 876128: 27,379 days from its date (2025-01-15) to 2100-01-01,
+    # shifted by the 5 slot bits of the busiest day; its r/ group is 876128 // 4
+    assert written == ["search/b/876128.json", "search/index.json", "search/r/219032.json",
+                       "search/s/1/d/0.bin", "search/s/1/p/0.bin", "search/s/1/p/1.bin", "search/t/876128.json"]
+    assert [s["id"] for s in segments(site)] == [0, 1] and segments(site)[1]["deleted"] == [876128]
+    assert [IndexReader(site).record(d)["id"] for d in IndexReader(site).search("鰻重")] == ["incremental-test-paper-0"]
+
+
+def test_small_segments_merge_by_the_policy_and_a_clean_build_has_one(base, monkeypatch):
+    """Four additions with at most two small segments: the third merges the small ones into one;
+    past MERGE_MIN records in small segments everything becomes one base again."""
+    monkeypatch.setattr("kb.discover.SETTLE_NS", 0)
+    monkeypatch.setattr("kb.search_index.segments.MAX_SMALL", 2)
+    monkeypatch.setattr("kb.search_index.segments.MERGE_MIN", 3)
+    monkeypatch.setattr("kb.search_index.segments.MERGE_SHARE", 0.0)
+    work = base / "merge"
+    work.mkdir()
+    root = make_project(work)
+    build(root)
+    site = root.parent / "site"
+    shapes = []
+    for pick in range(5):
+        OPERATIONS["add_note"](root, pick)
+        build(root)
+        shapes.append([(s["id"], len(s["deleted"])) for s in segments(site)])
+    assert shapes == [[(0, 0), (1, 0)], [(0, 0), (1, 0), (2, 0)], [(0, 0), (3, 0)], [(0, 0)], [(0, 0), (1, 0)]]
+    assert build(root, clean=True).search == "ran" and len(segments(site)) == 1
