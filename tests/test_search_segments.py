@@ -88,16 +88,21 @@ def index_files(site: Path) -> dict[str, int]:
     return {p.relative_to(site).as_posix(): p.stat().st_ino for p in (site / "search").rglob("*") if p.is_file()}
 
 
-def test_an_edit_writes_one_small_segment_never_the_base(base, monkeypatch):
+def built_project(base: Path, name: str, monkeypatch) -> tuple[Path, Path]:
     monkeypatch.setattr("kb.discover.SETTLE_NS", 0)
-    work = base / "edit"
+    work = base / name
     work.mkdir()
     root = make_project(work)
     build(root)
-    site = root.parent / "site"
+    return root, root.parent / "site"
+
+
+def test_an_edit_writes_one_small_segment_never_the_base(base, monkeypatch):
+    root, site = built_project(base, "edit", monkeypatch)
     before = index_files(site)
     native = root / "notes" / "native-0.md"
-    native.write_text(native.read_text(encoding="utf-8").replace("## summary", "## summary\n鰻重の一語"), encoding="utf-8")
+    native.write_text(native.read_text(encoding="utf-8").replace("## summary", "## summary\n鰻重の一語"),
+                      encoding="utf-8")
     assert build(root).search == "updated"
     after = index_files(site)
     written = sorted(p for p, inode in after.items() if before.get(p) != inode)
@@ -113,15 +118,10 @@ def test_an_edit_writes_one_small_segment_never_the_base(base, monkeypatch):
 def test_small_segments_merge_by_the_policy_and_a_clean_build_has_one(base, monkeypatch):
     """Four additions with at most two small segments: the third merges the small ones into one;
     past MERGE_MIN records in small segments everything becomes one base again."""
-    monkeypatch.setattr("kb.discover.SETTLE_NS", 0)
     monkeypatch.setattr("kb.search_index.segments.MAX_SMALL", 2)
     monkeypatch.setattr("kb.search_index.segments.MERGE_MIN", 3)
     monkeypatch.setattr("kb.search_index.segments.MERGE_SHARE", 0.0)
-    work = base / "merge"
-    work.mkdir()
-    root = make_project(work)
-    build(root)
-    site = root.parent / "site"
+    root, site = built_project(base, "merge", monkeypatch)
     shapes = []
     for pick in range(5):
         OPERATIONS["add_note"](root, pick)
