@@ -227,6 +227,118 @@ def test_excerpts_mark_the_query_and_start_at_a_boundary(page, server, records):
     assert page.problems == []
 
 
+URL = re.compile(r"(?:https?://|www\.)[\x21-\x7e]+")
+
+
+def first_page_excerpts(page, server: str, query: str) -> list[dict]:
+    page.goto(search_url(server, query))
+    page.wait_for_function(DONE)
+    return page.eval_on_selector_all(".search-result", """items => items.map(i => ({id: i.dataset.id,
+        text: i.querySelector('.excerpt').textContent}))""")
+
+
+def test_excerpts_start_at_a_sentence_never_inside_a_url_or_a_label(page, server, records):
+    """Every first page of the query set: an excerpt starts where a sentence, a line, a clause
+    (after a space or 、) or a whole URL starts; never inside a URL, never at 元の掲載情報."""
+    texts = {r.id: " ".join(" ".join(search_regions(r)).split()) for r in records}
+    checked = near_urls = 0
+    for query, _ in QUERIES[:60]:
+        for item in first_page_excerpts(page, server, query):
+            body = item["text"].removeprefix("…").removesuffix("…")
+            text = texts[item["id"]]
+            at = text.find(body)
+            assert at >= 0, item
+            assert not body.startswith("元の掲載情報"), (query, item)
+            urls = [(m.start(), m.end()) for m in URL.finditer(text)]
+            assert not any(a < at < b for a, b in urls), (query, item)
+            boundary = at == 0 or text[at - 1] in "。！？!? 、，,・:：)）」』】" or any(at in (a, b) for a, b in urls)
+            assert boundary, (query, item, text[at - 5:at])
+            checked += 1
+            near_urls += bool(URL.search(text[max(0, at - 200):at]))
+    assert checked > 300 and near_urls > 20  # many excerpts come after a URL in their record's text
+    assert page.problems == []
+
+
+def test_result_chips_are_topic_tags_at_most_three_at_360_px(browser, server, records):
+    """Bookkeeping labels (Pocket, Article ...) are not chips; more than three topic tags show
+    three and "+N"; at 360 px a result's chips stay on one line."""
+    from kb.config import BOOKKEEPING_TAGS
+
+    page = open_page(browser, server, 360)
+    try:
+        page.goto(search_url(server, "の"))
+        load_everything(page)
+        items = page.eval_on_selector_all(".search-result", """items => items.map(i => ({id: i.dataset.id,
+            chips: Array.from(i.querySelectorAll('.record-meta .tag'), t => t.textContent),
+            rows: new Set(Array.from(i.querySelectorAll('.record-meta .tag'), t => t.getBoundingClientRect().top)).size,
+            clipped: Array.from(i.querySelectorAll('.record-meta .tag'), t => t.getBoundingClientRect().right)
+                .some(r => r > i.getBoundingClientRect().right),
+            wide: i.scrollWidth > i.clientWidth}))""")
+        problems = page.problems
+    finally:
+        page.context.close()
+    tags = {r.id: [t for t in r.tags if t not in BOOKKEEPING_TAGS] for r in records}
+    assert len(items) == len(expected_ids(records, "の", None))
+    for item in items:
+        topics = tags[item["id"]]
+        shown = topics if len(topics) <= 3 else [*topics[:3], f"+{len(topics) - 3}"]
+        assert item["chips"] == shown and item["rows"] <= 1 and not item["wide"] and not item["clipped"], item
+    assert sum(len(t) > 3 for t in tags.values()) > 10 and sum(any(t in BOOKKEEPING_TAGS for t in r.tags)
+                                                                for r in records) > 10
+    assert problems == []
+
+
+LAYOUT_SHIFTS = """
+window.kbShifts = [];
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) if (!entry.hadRecentInput) window.kbShifts.push(entry.value);
+}).observe({type: "layout-shift", buffered: true});
+"""
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_results_arriving_shift_nothing(browser, server, width):
+    """search/?q=推論 opened cold: the layout-shift entries (PerformanceObserver, as Lighthouse's
+    cumulative layout shift counts them) sum to less than 0.05."""
+    context = browser.new_context(viewport={"width": width, "height": 800}, is_mobile=width == 360,
+                                  has_touch=width == 360)
+    context.add_init_script(LAYOUT_SHIFTS)
+    page = context.new_page()
+    try:
+        page.goto(search_url(server, "推論"))
+        page.wait_for_function(DONE)
+        page.wait_for_timeout(1000)
+        shifts = page.evaluate("window.kbShifts")
+        results = page.locator(".search-result").count()
+    finally:
+        context.close()
+    assert results == 10 and sum(shifts) < 0.05, shifts
+
+
+def test_header_placeholder_fits_at_360_px_and_has_no_key_hint_on_touch(browser, server):
+    touch = browser.new_context(viewport={"width": 360, "height": 800}, is_mobile=True, has_touch=True)
+    desk = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        found = {}
+        for name, context in (("touch", touch), ("desk", desk)):
+            page = context.new_page()
+            page.goto(server + "index.html")
+            page.wait_for_function("document.getElementById('site-search')")
+            page.wait_for_timeout(300)
+            found[name] = page.evaluate("""() => {
+                const input = document.getElementById('site-search'), style = getComputedStyle(input);
+                const ctx = document.createElement('canvas').getContext('2d');
+                ctx.font = `${style.fontSize} ${style.fontFamily}`;
+                const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+                return {placeholder: input.placeholder, fits: ctx.measureText(input.placeholder).width <= room};
+            }""")
+    finally:
+        touch.close()
+        desk.close()
+    assert found["touch"] == {"placeholder": "検索", "fits": True}
+    assert found["desk"] == {"placeholder": "検索（/ キー）", "fits": True}
+
+
 @pytest.mark.parametrize("width", [1280, 360])
 def test_screenshots(browser, server, width):
     page = open_page(browser, server, width, requests=True)

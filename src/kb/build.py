@@ -166,7 +166,7 @@ def search_index(site: Site, store: BuildCache, previous: SiteState | None, prog
         progress("search index", 0, 1)
     state = load_search_state(store) if previous else None
     index = search_outputs(site.kb.records, state, Path(previous.site) if previous else None,
-                           previous.keys if previous else None)
+                           previous.keys if previous else None, site.bookkeeping_tags)
     store.problems.extend(Diagnostic(path=f".kb-cache/{SEARCH_STATE}", message=problem) for problem in index.problems)
     if progress:
         progress("search index", 1, 1)

@@ -194,11 +194,11 @@ export function searchEngine(root) {
   // and its excerpt text are both named by its number: they are fetched side by side.
   async function page(found, start, n) {
     const slice = found.docs.slice(start, start + n);
-    const table = (await index()).fold;
+    const { fold: table, labels = [] } = await index();
     return Promise.all(slice.map(async (doc) => {
       const region = found.regions.get(doc);
       const [item, text] = await Promise.all([record(doc), texts(doc, region)]);
-      return { ...item, doc, region, excerpt: excerpt(text, region, found.words, table) };
+      return { ...item, doc, region, excerpt: excerpt(text, region, found.words, table, labels) };
     }));
   }
 
@@ -210,7 +210,10 @@ export function searchEngine(root) {
     return region === 0 && !lead ? { 3: await body() } : { 1: people, 2: lead };
   }
 
-  // ---- excerpts: a window of the region holding the first match, every query word marked ----
+  // ---- excerpts: from the sentence holding the first readable match, every query word marked ----
+  // Never from inside a URL or a bookkeeping label line (元の掲載情報: index.json's `labels`): those
+  // are "blocked"; an excerpt starts at the sentence start (after 。！？!? or a line break), or for a
+  // long sentence at a space or 、 shortly before the match.
 
   function foldMap(text, table) {
     let folded = "";
@@ -225,33 +228,57 @@ export function searchEngine(root) {
     return { folded, from, to };
   }
 
-  // A window of the region holding the match (for a title match: the start of the lead).
-  function excerpt(texts, region, list, table) {
-    const text = (texts[region === 0 ? 2 : region] ?? texts[3] ?? "").replace(/\s+/g, " ").trim();
-    if (!text) return [];
-    const map = foldMap(text, table);
-    let first = -1;
-    for (const w of list) {
-      const at = map.folded.indexOf(w);
-      if (at !== -1 && (first === -1 || at < first)) first = at;
+  const URL_RE = /(?:https?:\/\/|www\.)[\x21-\x7e]+/g;
+
+  function blockedSpans(text, labels) {
+    const spans = [];
+    for (const m of text.matchAll(URL_RE)) spans.push([m.index, m.index + m[0].length]);
+    let at = 0;
+    for (const line of text.split("\n")) {
+      if (labels.includes(line.trim())) spans.push([at, at + line.length]);
+      at += line.length + 1;
     }
-    return cut(text, map, list, first === -1 ? 0 : map.from[first]);
+    return spans;
   }
 
-  const BEFORE = 40, LENGTH = 160;
+  const inside = (spans, i) => spans.some(([a, b]) => i >= a && i < b);
 
-  function wordStart(text, at) {
-    // Start at a character boundary: not inside a surrogate pair, not inside an ASCII word.
-    if (at <= 0) return 0;
-    let s = at;
-    while (s > 0 && s > at - 20 && /[0-9A-Za-z]/.test(text[s - 1]) && /[0-9A-Za-z]/.test(text[s])) s--;
-    if (s > 0 && /[0-9A-Za-z]/.test(text[s - 1]) && /[0-9A-Za-z]/.test(text[s])) s = at;
-    if (/[\uDC00-\uDFFF]/.test(text[s])) s--;
-    return s;
+  // A window of the region holding the match (for a title match: the start of the lead).
+  function excerpt(texts, region, list, table, labels) {
+    const text = String(texts[region === 0 ? 2 : region] ?? texts[3] ?? "")
+      .replace(/[^\S\n]+/g, " ").replace(/ *\n[\s]*/g, "\n").trim();
+    if (!text) return [];
+    const blocked = blockedSpans(text, labels);
+    const map = foldMap(text, table);
+    const hits = [];
+    for (const w of list) {
+      for (let at = map.folded.indexOf(w); at !== -1; at = map.folded.indexOf(w, at + 1)) hits.push(map.from[at]);
+    }
+    hits.sort((a, b) => a - b);
+    let readable = 0;
+    while (readable < text.length && (inside(blocked, readable) || text[readable] === "\n")) readable++;
+    const anchor = hits.find((h) => !inside(blocked, h)) ?? hits[0] ?? Math.min(readable, text.length - 1);
+    return cut(text, map, list, startFor(text, blocked, anchor));
   }
 
-  function cut(text, map, list, anchor) {
-    const start = wordStart(text, Math.max(0, anchor - BEFORE));
+  const BEFORE = 40, LENGTH = 160, SENTENCE = 60, CLAUSE = " 、，,・:：)）」』】";
+
+  function startFor(text, blocked, anchor) {
+    const holding = blocked.find(([a, b]) => anchor >= a && anchor < b);
+    if (holding) return holding[0];  // a match only inside a URL: the whole URL
+    let s = anchor;  // back to the sentence start, never into a blocked span
+    while (s > 0 && !"。！？!?\n".includes(text[s - 1]) && !inside(blocked, s - 1)) s--;
+    while (s < anchor && text[s] === " ") s++;
+    if (anchor - s <= SENTENCE) return s;
+    for (let b = Math.max(s, anchor - BEFORE); b < anchor; b++) {
+      if (CLAUSE.includes(text[b]) && !inside(blocked, b + 1)) return b + 1;
+    }
+    let w = anchor;  // no boundary near: the start of the word holding the match
+    while (w > 0 && anchor - w < 20 && /[0-9A-Za-z]/.test(text[w - 1]) && !inside(blocked, w - 1)) w--;
+    return /[\uDC00-\uDFFF]/.test(text[w]) ? w - 1 : w;
+  }
+
+  function cut(text, map, list, start) {
     let end = Math.min(text.length, start + LENGTH);
     if (/[\uDC00-\uDFFF]/.test(text[end] || "")) end++;
     const spans = [];
@@ -266,15 +293,16 @@ export function searchEngine(root) {
     spans.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
     const parts = [];
     let pos = start;
+    const plain = (t) => t.replace(/\n/g, " ");
     for (const [s, e] of spans) {
       if (e <= pos) continue;
       const from = Math.max(s, pos);
-      if (from > pos) parts.push({ text: text.slice(pos, from), mark: false });
-      if (s < pos && parts.length && parts[parts.length - 1].mark) parts[parts.length - 1].text += text.slice(pos, e);
-      else parts.push({ text: text.slice(from, e), mark: true });
+      if (from > pos) parts.push({ text: plain(text.slice(pos, from)), mark: false });
+      if (s < pos && parts.length && parts[parts.length - 1].mark) parts[parts.length - 1].text += plain(text.slice(pos, e));
+      else parts.push({ text: plain(text.slice(from, e)), mark: true });
       pos = e;
     }
-    if (end > pos) parts.push({ text: text.slice(pos, end), mark: false });
+    if (end > pos) parts.push({ text: plain(text.slice(pos, end)), mark: false });
     if (start > 0) parts.unshift({ text: "…", mark: false });
     if (end < text.length) parts.push({ text: "…", mark: false });
     return parts;

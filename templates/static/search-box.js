@@ -12,6 +12,9 @@ const count = document.getElementById("site-search-count");
 const list = document.getElementById("site-search-results");
 let engine = null, generation = 0, timer = null;
 
+// The `/` key hint only where there is a keyboard to press it (not on touch screens).
+if (matchMedia("(hover: hover) and (pointer: fine)").matches) input.placeholder = "検索（/ キー）";
+
 function load() {
   if (!engine) engine = import("./kb-search.js").then((m) => m.searchEngine(ROOT));
   return engine;

@@ -4,6 +4,7 @@
 import { searchEngine } from "./kb-search.js";
 
 const PAGE = 10;
+const CHIPS = 3;  // tag chips per result; the others as "+N" (a phone screen shows several results)
 const DEBOUNCE_MS = 120;
 const KIND_LABELS = { paper: "論文", blog: "ブログ", article: "記事", talk: "発表", repository: "リポジトリ", other: "その他" };
 
@@ -71,7 +72,17 @@ function resultItem(result) {
     meta.appendChild(el("span", "undated", "日付なし"));
   }
   if (result.people) meta.appendChild(el("span", "people", result.people));
-  result.tags.forEach((t) => meta.appendChild(el("span", "tag", t)));
+  const topics = result.tags.filter((t) => !hiddenTags.has(t));  // topic tags only, as the list pages show
+  if (topics.length) {
+    const chips = el("span", "chips");  // one line: long tags are cut with an ellipsis
+    topics.slice(0, CHIPS).forEach((t) => chips.appendChild(el("span", "tag", t)));
+    if (topics.length > CHIPS) {
+      const more = el("span", "tag tag-more", `+${topics.length - CHIPS}`);
+      more.title = topics.slice(CHIPS).join(", ");
+      chips.appendChild(more);
+    }
+    meta.appendChild(chips);
+  }
   li.appendChild(meta);
   const p = el("p", "excerpt");
   result.excerpt.forEach((part) => p.appendChild(part.mark ? el("mark", "", part.text) : document.createTextNode(part.text)));
@@ -105,7 +116,7 @@ function showProblem() {
   list.appendChild(li);
 }
 
-let generation = 0, found = null, shown = 0, timer = null;
+let generation = 0, found = null, shown = 0, timer = null, hiddenTags = new Set();
 
 function updateStatus() {
   const n = found ? found.count : 0;
@@ -171,10 +182,11 @@ function option(select, value, label) {
 }
 
 function renderFilters(info, state) {
+  hiddenTags = new Set(info.bookkeeping || []);
   for (const [kind, n] of info.kinds) option(kindSelect, kind, `${KIND_LABELS[kind] || kind} (${n})`);
   for (const [year, n] of info.years) option(yearSelect, year, `${year} 年 (${n})`);
   for (const [meeting, n] of info.meetings || []) option(meetingSelect, meeting, `${meeting} (${n})`);
-  meetingSelect.closest("label").hidden = !(info.meetings || []).length;
+  meetingSelect.closest("label").style.visibility = (info.meetings || []).length ? "" : "hidden";
   kindSelect.value = state.kind;
   yearSelect.value = state.year;
   meetingSelect.value = state.meeting;
@@ -194,6 +206,7 @@ function renderFilters(info, state) {
     tagOptions.appendChild(label);
   }
   tagBox.hidden = names.length === 0;
+  tagBox.classList.remove("pending");
   if (state.tags.length) tagBox.open = true;
   updateTagCount();
 }
@@ -238,7 +251,7 @@ input.value = initial.q;
 sortSelect.value = initial.sort;
 const modeInput = box.querySelector(`input[name=match][value=${initial.match}]`);
 if (modeInput) modeInput.checked = true;
-$("search-controls").hidden = false;
+$("search-controls").classList.remove("pending");
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();

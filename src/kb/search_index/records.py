@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from functools import lru_cache
 
+from kb.formats.listing import LINK_SECTION
 from kb.models import Record
 from kb.search import REGIONS, TEXT_FIELDS, record_page, search_regions
 
@@ -130,7 +131,8 @@ def fold_table() -> dict[str, str]:
     return {chr(c): chr(c).casefold() for r in ranges for c in r if chr(c).casefold() != chr(c).lower()}
 
 
-def index_json(segments: list[dict], ordered: list[Record], bits: int) -> bytes:
+def index_json(segments: list[dict], ordered: list[Record], bits: int, bookkeeping: frozenset[str]) -> bytes:
     return dump({"format": FORMAT, "records": len(ordered), "dated": UNDATED << bits,  # records from here: no date
-                 "segments": segments, "group": GROUP,
+                 "segments": segments, "group": GROUP, "labels": [LINK_SECTION],  # lines no excerpt starts in
+                 "bookkeeping": sorted(bookkeeping),  # tags results do not show
                  "regions": list(REGIONS), "fold": fold_table(), **facets(ordered)})

@@ -112,8 +112,10 @@ def facet_blocks(ordered: list[Record], numbers: list[int], shards: int) -> dict
 class SearchIndex:
     """The index files of one build (its `outputs`) and the state to keep for the next."""
 
-    def __init__(self, records: list[Record], old: SearchState | None, old_site: Path | None) -> None:
+    def __init__(self, records: list[Record], old: SearchState | None, old_site: Path | None,
+                 bookkeeping: frozenset[str] = frozenset()) -> None:
         self.problems: list[str] = []
+        self.bookkeeping = bookkeeping
         self.ordered = record_order(records)
         self.code = code_digest()
         self.numbers, bits = record_numbers(self.ordered)
@@ -162,7 +164,7 @@ class SearchIndex:
         """index.json, the r/ groups and each record's t/ and b/ texts (made only when their records changed)."""
         segments = [{"id": seg.id, "d": self.shards[seg.id][0], "p": self.shards[seg.id][1], "deleted": seg.deleted}
                     for seg in self.segments]
-        data = index_json(segments, self.ordered, bits)
+        data = index_json(segments, self.ordered, bits, self.bookkeeping)
         outputs = [Output("search/index.json", sha(data), lambda: data)]
         docs, code = self.docs, self.code
         for path, places in record_groups(self.ordered, self.numbers).items():
@@ -202,16 +204,17 @@ class SegmentPostings:
 
 
 def search_outputs(records: list[Record], state: SearchState | None = None, old_site: Path | None = None,
-                   old_keys: dict[str, str] | None = None) -> SearchIndex:
+                   old_keys: dict[str, str] | None = None, bookkeeping: frozenset[str] = frozenset()) -> SearchIndex:
     """The index of `records`; with the previous build's state, site folder and output keys, an
     update of the previous index (used only when the site holds every file under the key the state
-    recorded; a state that does not fit its files gives a clean index and a line in `problems`)."""
+    recorded; a state that does not fit its files gives a clean index and a line in `problems`).
+    Results show a record's tags except the `bookkeeping` labels, as the list pages do."""
     usable = state is not None and old_site is not None and old_keys is not None
     if usable and any(old_keys.get(path) != key for path, key in state.keys.items()):
         usable = False
     try:
-        return SearchIndex(records, state if usable else None, old_site if usable else None)
+        return SearchIndex(records, state if usable else None, old_site if usable else None, bookkeeping)
     except (StateCorrupt, OSError) as exc:
-        index = SearchIndex(records, None, None)
+        index = SearchIndex(records, None, None, bookkeeping)
         index.problems.append(f"search state discarded and the index rebuilt: {exc}")
         return index
