@@ -100,6 +100,27 @@ def measure_queries(browser, server: str) -> dict:
     }
 
 
+LAYOUT_SHIFTS = """window.kbShifts = [];
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) if (!entry.hadRecentInput) window.kbShifts.push(entry.value);
+}).observe({type: "layout-shift", buffered: true});"""
+
+
+def layout_shift(browser, server: str) -> float:
+    """search/?q=FIRST opened cold on a 360 px touch screen: the layout-shift entries summed, as
+    Lighthouse's cumulative layout shift counts them (Lighthouse itself is not installable offline)."""
+    context = browser.new_context(viewport={"width": 360, "height": 800}, is_mobile=True, has_touch=True)
+    context.add_init_script(LAYOUT_SHIFTS)
+    page = context.new_page()
+    try:
+        page.goto(f"{server}search/index.html?q={quote(FIRST)}")
+        page.wait_for_function(SETTLED)
+        page.wait_for_timeout(1000)
+        return round(sum(page.evaluate("window.kbShifts")), 4)
+    finally:
+        context.close()
+
+
 def measure_site(site: Path) -> dict:
     """Launch chromium, serve `site`, measure; {'skipped': reason} when the browser is missing."""
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -112,6 +133,7 @@ def measure_site(site: Path) -> dict:
         browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
             figures = measure_queries(browser, server)
+            figures["layout_shift_360"] = layout_shift(browser, server)
         finally:
             browser.close()
     figures["index_bytes"] = sum(f.stat().st_size for f in index.rglob("*") if f.is_file())
