@@ -192,6 +192,27 @@ def test_query_set_after_a_random_segment_history(browser, tmp_path, monkeypatch
     assert problems == []
 
 
+def test_an_empty_site_searches_and_finds_nothing(browser, tmp_path):
+    """#19 row 7: no notes (or every note in error, under --keep-going) builds a site whose search
+    page loads its index and says nothing was found."""
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "broken.md").write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
+    result = build_site(tmp_path, Settings(), tmp_path / "site", search=True, keep_going=True)
+    assert result.records == 0 and result.held_back == ("notes/broken.md",)
+    with served(tmp_path / "site") as server:
+        page = open_page(browser, server, requests=True)
+        try:
+            page.goto(search_url(server, "LoRA"))
+            page.wait_for_function(DONE)
+            state = page.locator("#search").get_attribute("data-state")
+            empty = page.locator("#search-empty").inner_text()
+            problems = page.problems
+        finally:
+            page.context.close()
+    assert state == "empty" and "「LoRA」を含む記録は見つかりませんでした。" in empty
+    assert problems == []
+
+
 # ---- what a reader sees ----
 
 def test_count_at_once_and_pages_of_results(page, server, records):
