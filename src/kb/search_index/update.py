@@ -132,11 +132,6 @@ class SearchIndex:
                                  segments=[[s.id, *self.shards[s.id], s.size, s.deleted] for s in self.segments])
         self.outputs = [o for seg in self.segments for o in self.segment_outputs(seg)] + self.other_outputs(bits)
 
-    @property
-    def reindexed(self) -> int:
-        """Records whose postings this build computed."""
-        return sum(len(seg.places) for seg in self.segments if not seg.reused)
-
     def segment_outputs(self, seg: Segment) -> list[Output]:
         """The shard files of one segment: the previous site's for a reused one, else made anew
         (every shard, empty ones too: a browser never asks for a missing file)."""
