@@ -1,9 +1,11 @@
-"""kb's own search index: written by the build (no Node), updated in place, read by the theme's
+"""kb's own search index: written by the build (no Node), in segments, read by the theme's
 dependency-free ES module (templates/static/kb-search.js). Files below `search/` in the site:
 
-    search/index.json       shard counts, record count, facets (tags, kinds, years), the fold table
-    search/d/<n>.bin        unigram and bigram postings with the region of the first match  (grams.py)
-    search/p/<n>.bin        trigram postings with positions                                  (grams.py)
+    search/index.json       the segments (shard counts, deletion lists), record count, facets, fold table
+    search/d/<n>.bin        the base segment's unigram and bigram postings with the region of the first
+                            match                                                            (grams.py)
+    search/p/<n>.bin        the base segment's trigram postings with positions               (grams.py)
+    search/s/<id>/d|p/<n>   a small segment's postings                                      (segments.py)
     search/r/<g>.json       title, date, kind, tags, people, page of records g*4 .. g*4+3     (records.py)
                             (a file per used group: record numbers are sparse)
     search/t/<n>.json       record n's people, tags and lead (headline, summary): excerpts    (records.py)
@@ -14,12 +16,12 @@ records, so "newest first" is number order, a page of results reads few `r/` fil
 keeps its number when others are added or removed (records.record_numbers). The match rule, the
 regions and the order are kb.search's; `kb search` and the site agree on every query (tests/test_search_browser.py).
 
-    search_outputs(records, state, old_site, old_keys) -> SearchIndex   (.outputs go to the site like
-        pages, .state is the SearchState to keep: SearchState.dumps() / SearchState.loads(bytes),
-        which raises StateCorrupt, a ValueError, on any problem)
+    search_outputs(records, state, old_site, old_keys, bookkeeping) -> SearchIndex   (.outputs go to the
+        site like pages, .state is the SearchState to keep: SearchState.dumps() /
+        SearchState.loads(bytes), which raises StateCorrupt, a ValueError, on any problem)
 
-An edit, an added or a removed note rewrites only the shard files whose postings it changes
-(kb.search_index.update).
+An edit, an added or a removed note writes one small segment and a deletion list, never the base
+(kb.search_index.segments, kb.search_index.update).
 """
 
 from kb.search_index.state import SearchState, StateCorrupt
