@@ -9,6 +9,8 @@
 // A word of one or two characters is one entry of a `d` shard (records and the region of the
 // first match); a longer word is covered by trigrams at known offsets, read from `p` shards with
 // their positions, and kept where every trigram sits at its offset: every result is exact.
+// The index is in segments (index.json lists them): every segment's shard is read, and a posting
+// of a record number that a later segment's deletion list names is dropped (kb.search_index.segments).
 // No dependency, nothing fetched from outside the site.
 
 const REGION_SPAN = 2 ** 26;  // kb.search_index.grams.REGION_BITS
