@@ -133,8 +133,8 @@ def test_a_corrupt_state_means_one_warning_and_a_clean_index(built, tmp_path):
     root, data = built
     result = rebuilt_with(root, data[: len(data) // 2], tmp_path)
     assert result.search == "ran" and result.published
-    warned = [d for d in result.diagnostics if "search state" in d.message]
-    assert len(warned) == 1 and warned[0].path == ".kb-cache/search-state.bin"
+    warned = [d for d in result.diagnostics if "search" in d.message and "state" in d.message]
+    assert len(warned) == 1, warned  # the build state's digest of the file, or SearchState.loads, refuses it
 
 
 def test_a_state_naming_files_the_site_does_not_hold_is_not_used(built, tmp_path):
