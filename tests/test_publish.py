@@ -63,6 +63,12 @@ def recorded_keys(root: Path) -> dict[str, str]:
     return BuildCache.load(root).last.keys
 
 
+def pages(files: dict[str, str]) -> dict[str, str]:
+    """Every file but the search index's postings and segment list, which an edit adds a segment to."""
+    return {p: d for p, d in files.items() if not p.startswith(("search/d/", "search/p/", "search/s/",
+                                                                 "search/index.json"))}
+
+
 @pytest.mark.parametrize("search", [False, True])
 def test_an_edit_writes_only_the_files_whose_key_changed_and_the_old_site_becomes_the_standby(
         project, monkeypatch, search):
@@ -77,7 +83,8 @@ def test_an_edit_writes_only_the_files_whose_key_changed_and_the_old_site_become
         placed = count_placed(monkeypatch)
         result = build(project, site, search=search)
         monkeypatch.undo()
-        assert tree(site) == clean_tree(project, search)
+        # (the search index's segments answer as a clean index: tests/test_search_segments.py)
+        assert pages(tree(site)) == pages(clean_tree(project, search))
         assert tree(standby) == before  # the previous version, whole
         keys.append(recorded_keys(project))
         assert sorted(placed) == sorted(p for p, key in keys[-1].items() if keys[-3].get(p) != key)
