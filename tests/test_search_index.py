@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from conftest import NOTES, ROOT
 from kb.build import build_site
+from kb.cache import BuildCache
 from kb.config import Settings, load_settings
 from kb.index import build_index
 from kb.records import parse_notes
@@ -76,7 +77,7 @@ def test_adding_a_note_keeps_the_other_record_numbers_and_most_shards(project):
 
 def test_a_lost_state_file_means_a_clean_index_not_a_wrong_one(project):
     build(project, "site")
-    (project / ".kb-cache" / "search-state.bin").unlink()
+    BuildCache.load(project).store.write({("search", "state"): None})  # the search state lost
     (project / "notes" / "added.md").write_text(ADDED, encoding="utf-8")
     assert build(project, "site").search == "ran"
     build(project, "clean", clean=True, cache=False)

@@ -13,13 +13,23 @@ from hypothesis import strategies as st
 
 from conftest import NOTES
 from kb.build import build_site
+from kb.cache import BuildCache
 from kb.config import load_settings
 from kb.search_index import SearchState, StateCorrupt
 from kb.search_index.read import IndexReader
 from kb.search_index.state import MAGIC
 from test_search_index import ADDED, tree
 
-STATE = Path(".kb-cache") / "search-state.bin"
+
+def stored_state(root: Path) -> bytes:
+    """The search state as the build state holds it (kb.cache, entry search/state)."""
+    state = BuildCache.load(root)
+    state.load_data()
+    return state.search
+
+
+def store_state(root: Path, data: bytes) -> None:
+    BuildCache.load(root).store.write({("search", "state"): data})  # with this user's key: authenticated
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +38,7 @@ def built(tmp_path_factory) -> tuple[Path, bytes]:
     root = tmp_path_factory.mktemp("state") / "project"
     shutil.copytree(NOTES, root / "notes")
     build(root, "site")
-    return root, (root / STATE).read_bytes()
+    return root, stored_state(root)
 
 
 def build(root: Path, out: str, **options):
@@ -121,7 +131,7 @@ def rebuilt_with(root: Path, data: bytes, tmp_path: Path):
     project = tmp_path / "project"
     shutil.copytree(root, project, symlinks=True)
     shutil.copytree(root.parent / "site", tmp_path / "site", symlinks=True)
-    (project / STATE).write_bytes(data)
+    store_state(project, data)
     (project / "notes" / "added.md").write_text(ADDED, encoding="utf-8")
     result = build(project, "site")
     build(project, "clean", clean=True, cache=False)
@@ -133,8 +143,8 @@ def test_a_corrupt_state_means_one_warning_and_a_clean_index(built, tmp_path):
     root, data = built
     result = rebuilt_with(root, data[: len(data) // 2], tmp_path)
     assert result.search == "ran" and result.published
-    warned = [d for d in result.diagnostics if "search" in d.message and "state" in d.message]
-    assert len(warned) == 1, warned  # the build state's digest of the file, or SearchState.loads, refuses it
+    warned = [d for d in result.diagnostics if "search state" in d.message]
+    assert len(warned) == 1 and warned[0].path == ".kb-cache/state.sqlite3"
 
 
 def test_a_state_naming_files_the_site_does_not_hold_is_not_used(built, tmp_path):

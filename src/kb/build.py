@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kb.cache import CACHE_DIR, BuildCache, MentionMemo, SavedResult, SiteState, prepare_folder
+from kb.cache import CACHE_DIR, STATE_PATH, BuildCache, MentionMemo, SavedResult, SiteState, prepare_folder
 from kb.config import Settings
 from kb.digests import code_digest, settings_digest, sha, theme_digest
 from kb.discover import Seen, discover_since, files_stamp, relative_name
@@ -44,7 +44,6 @@ if TYPE_CHECKING:  # the parse, index and render stages are imported when a buil
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total), e.g. kb.console.Progress
 WORKERS = min(2, os.cpu_count() or 1)  # processes that render and write (kb.writers.place_all)
-SEARCH_STATE = "search-state.bin"  # in .kb-cache: the previous index, as data (kb.search_index.SearchState)
 
 
 @dataclass(frozen=True)
@@ -157,54 +156,40 @@ def reused(saved: SavedResult, req: Request, problems: list[Diagnostic]) -> Buil
                        search="reused" if req.exe else "off")
 
 
-def search_index(site: Site, store: BuildCache, previous: SiteState | None, progress: Progress | None = None):
+def search_index(site: Site, state: BuildCache, previous: SiteState | None, progress: Progress | None = None):
     """The search index files of this build, updating the previous build's index when it can
-    (a stored state that is unusable is reported once and the index is made from scratch)."""
+    (a stored search state that is unusable is reported once and the index is made from scratch)."""
     from kb.search_index import search_outputs
 
     if progress:
         progress("search index", 0, 1)
-    state = load_search_state(store) if previous else None
-    index = search_outputs(site.kb.records, state, Path(previous.site) if previous else None,
+    old = load_search_state(state) if previous else None
+    index = search_outputs(site.kb.records, old, Path(previous.site) if previous else None,
                            previous.keys if previous else None, site.bookkeeping_tags)
-    store.problems.extend(Diagnostic(path=f".kb-cache/{SEARCH_STATE}", message=problem) for problem in index.problems)
+    state.problems.extend(Diagnostic(path=STATE_PATH, message=problem) for problem in index.problems)
     if progress:
         progress("search index", 1, 1)
     return index
 
 
-def load_search_state(store: BuildCache):
-    """The previous build's search state (kb.search_index.SearchState), or None: only the file whose
-    digest the build state recorded, and only bytes SearchState.loads accepts (else one warning)."""
+def load_search_state(state: BuildCache):
+    """The previous build's search state (kb.search_index.SearchState) from the build state, or None:
+    only bytes SearchState.loads accepts (else one warning)."""
     from kb.search_index import SearchState, StateCorrupt
 
-    if store.folder is None or not store.search_state(store.folder / SEARCH_STATE):
+    if state.search is None:
         return None
     try:
-        data = (store.folder / SEARCH_STATE).read_bytes()
-    except OSError:
-        return None
-    try:
-        return SearchState.loads(data)
+        return SearchState.loads(state.search)
     except StateCorrupt as exc:
-        store.problems.append(Diagnostic(path=f".kb-cache/{SEARCH_STATE}",
-                                         message=f"search state discarded and the index rebuilt: {exc}"))
+        state.problems.append(Diagnostic(path=STATE_PATH, message=f"search state discarded and the index "
+                                         f"rebuilt: {exc}"))
         return None
 
 
-def save_search_state(index, store: BuildCache) -> None:
-    """The search state's bytes, their digest kept in the build state (written next)."""
-    if store.folder is not None:
-        path = store.folder / SEARCH_STATE
-        try:
-            store.folder.mkdir(exist_ok=True)
-            path.with_suffix(".tmp").write_bytes(index.state.dumps())
-            path.with_suffix(".tmp").replace(path)
-            for old in ("search-index.json", "search-index-tables.npz"):  # earlier kb kept the state in these
-                (store.folder / old).unlink(missing_ok=True)
-        except OSError:
-            return  # a state that cannot be written only makes the next build slower
-        store.remember_search_state(path)
+def save_search_state(index, state: BuildCache) -> None:
+    """The search state goes into the build state (written with the rest, in one transaction)."""
+    state.search = index.state.dumps()
 
 
 def write_progress(progress: Progress | None) -> Callable[[int, int], None] | None:

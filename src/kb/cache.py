@@ -15,8 +15,8 @@ Its entries, each keyed by content hashes, never by times:
   file, the build's result, and the standby folder with the keys of the version it holds.
 - `mentions/`: the names each record text matched, by text hash (kb.index.mentions).
 - `plain/`: the one-line texts feeds show, by text hash.
-- `search/files`: the digest of the search index's state files kept beside it (kb.search_index),
-  so a state file changed by anything but kb is not used.
+- `search/state`: the search index's state (kb.search_index.SearchState.dumps), so a rebuild
+  re-indexes only the batches of records that changed.
 
 A build reads the small site entry first (a no-change rebuild reads nothing else), the rest
 once it must parse, and writes only the entries that changed, in one transaction at its end.
@@ -24,7 +24,6 @@ once it must parse, and writes only the entries that changed, in one transaction
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,9 +39,11 @@ __all__ = ["CACHE_DIR", "BuildCache", "MentionMemo", "SavedResult", "SiteState",
 
 CACHE_DIR = ".kb-cache"
 STATE_FILE = "state.sqlite3"
+STATE_PATH = f"{CACHE_DIR}/{STATE_FILE}"  # as diagnostics name it
 TMP_PREFIX = ".tmp-"  # a file being written; a killed build leaves these, the next one removes them
 LEGACY = ("notes.jsonl", "site.json", "plain.json", "mentions.json", "notes.pickle", "site.pickle",
-          "mentions.pickle", "plain.pickle")  # older kb's cache files: never read, removed
+          "mentions.pickle", "plain.pickle", "search-index.json", "search-index-tables.npz",
+          "search-state.bin")  # older kb's cache files: never read, removed
 README = "kb build's incremental state (SQLite, data only); safe to delete (kb build --clean ignores it)\n"
 
 
@@ -152,17 +153,6 @@ def stored_note(path: str, value: bytes) -> NoteEntry:
     return NoteEntry(line.key, value, line.note, stored=True)
 
 
-def files_digest(*paths: Path) -> str | None:
-    """The digest of files' bytes (None when one is missing)."""
-    h = hashlib.sha256()
-    try:
-        for path in paths:
-            h.update(path.read_bytes() + b"\x00")
-    except OSError:
-        return None
-    return h.hexdigest()
-
-
 @dataclass
 class BuildCache:
     """The state of the last build, as this build reads and changes it (see the module docstring)."""
@@ -172,7 +162,7 @@ class BuildCache:
     plain: dict[str, str] = field(default_factory=dict)
     mentions: MentionMemo = field(default_factory=MentionMemo)
     last: SiteState | None = None
-    search_files: str | None = None  # digest of the search state files (kb.build.search_state)
+    search: bytes | None = None  # the search index's state (kb.search_index.SearchState.dumps)
     fresh: bool = False
     problems: list[Diagnostic] = field(default_factory=list)  # the state discarded, and why
     store: Store | None = None
@@ -218,10 +208,9 @@ class BuildCache:
         if self.store is not None:
             self.store.close()
             self.store = Store(self.store.path, self.store.key)
-        self.notes, self.plain, self.mentions, self.last, self.search_files = {}, {}, MentionMemo(), None, None
+        self.notes, self.plain, self.mentions, self.last, self.search = {}, {}, MentionMemo(), None, None
         self.held, self.stored_notes = {}, frozenset()
-        self.problems.append(Diagnostic(path=f"{CACHE_DIR}/{STATE_FILE}",
-                                        message=f"build state discarded and rebuilt: {reason}"))
+        self.problems.append(Diagnostic(path=STATE_PATH, message=f"build state discarded and rebuilt: {reason}"))
 
     def load_data(self) -> None:
         if self.folder is None or self.fresh or self.store is None or self.loaded:
@@ -238,8 +227,7 @@ class BuildCache:
         mentions = self.entry("mentions", "")
         data = MentionsData.model_validate_json(mentions) if mentions is not None else None
         self.mentions = MentionMemo(dict(data.matches), data.names) if data else MentionMemo()
-        search = self.entry("search", "files")
-        self.search_files = search.decode("ascii") if search is not None else None
+        self.search = self.entry("search", "state")
 
     def changes(self) -> dict[tuple[str, str], bytes | None]:
         """The entries that differ from what the state holds (None: an entry to remove)."""
@@ -250,7 +238,7 @@ class BuildCache:
                   ("mentions", ""): MentionsData(matches=self.mentions.matches,
                                                  names=self.mentions.names).model_dump_json().encode(),
                   ("site", ""): self.last.model_dump_json().encode() if self.last else None,
-                  ("search", "files"): self.search_files.encode("ascii") if self.search_files else None}
+                  ("search", "state"): self.search}
         changes.update({key: value for key, value in single.items() if self.held.get(key) != value})
         return changes
 
@@ -308,16 +296,3 @@ class BuildCache:
         keys = {**last.keys, **last.standby_differs}
         return site, Version.recorded(Path(last.standby), {name: key for name, key in keys.items() if key is not None},
                                       last.standby_listing)
-
-    def search_state(self, *files: Path) -> bool:
-        """Whether the search state files are the ones this state recorded (one warning when not)."""
-        if self.search_files is None:
-            return False
-        if files_digest(*files) == self.search_files:
-            return True
-        self.problems.append(Diagnostic(path=f"{CACHE_DIR}/{STATE_FILE}", message="search index state discarded "
-                                        "and rebuilt: its files changed since kb wrote them"))
-        return False
-
-    def remember_search_state(self, *files: Path) -> None:
-        self.search_files = files_digest(*files)
