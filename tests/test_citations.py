@@ -94,7 +94,8 @@ def test_ris_reads_back_with_every_entry(site):
 def test_formatted_reference_on_record_and_paper_pages(site):
     html = (site / "records/2503.04504/index.html").read_text()
     assert ('<p id="reference" class="reference">“AnyAnomaly: Zero-Shot Customizable Video Anomaly Detection with '
-            'LVLM” (2025). arXiv. Available at: http://arxiv.org/abs/2503.04504v1.</p>') in html
+            'LVLM” (2025). arXiv. Available at: <a href="http://arxiv.org/abs/2503.04504v1" rel="noopener">'
+            'http://arxiv.org/abs/2503.04504v1</a>.</p>') in html
     assert 'data-copy="reference"' in html
     paper = next((site / "papers").glob("*/index.html")).read_text()
     assert 'data-copy="reference"' in paper and 'data-copy="bibtex"' in paper
