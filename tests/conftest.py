@@ -33,6 +33,41 @@ def tree(folder: Path) -> dict[str, str]:
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
+SEGMENT_FILES = ("search/d/", "search/p/", "search/s/", "search/index.json")  # postings and segment list
+
+
+def pages(files: dict[str, str]) -> dict[str, str]:
+    """A tree() without the search index's postings and segment list: an incremental build adds a
+    segment where a clean build writes one base, so those files differ while their answers do not."""
+    return {path: digest for path, digest in files.items() if not path.startswith(SEGMENT_FILES)}
+
+
+def answers(site: Path, queries) -> dict[tuple, list[str]] | None:
+    """Every (query, tag)'s record ids in the site's order, read from its index files alone as the
+    browser reads them; None for a site without a search index."""
+    from kb.search_index.read import IndexReader
+
+    if not (site / "search" / "index.json").is_file():
+        return None
+    reader = IndexReader(site)
+    ids = {}
+    for query, tag in queries:
+        found = reader.search(query)
+        if tag:
+            found = {d: r for d, r in found.items() if d in reader.docs("\x01t" + tag)}
+        ids[query, tag] = [reader.record(d)["id"] for d in sorted(found, key=lambda d: (found[d], d))]
+    return ids
+
+
+def assert_same_site(site: Path, clean: Path) -> None:
+    """site is what a clean build makes: every file byte for byte but the search postings and segment
+    list, and those answer every query of the bundled query set exactly as the clean index does."""
+    from search_queries import QUERIES
+
+    assert pages(tree(site)) == pages(tree(clean))
+    assert answers(site, QUERIES) == answers(clean, QUERIES)
+
+
 def settled_names(folder: Path, timeout: float = 20) -> list[str]:
     """The names in folder once kb's background removals (`.<site>.old-*` folders) are done."""
     deadline = time.monotonic() + timeout

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NOTES, tree
+from conftest import NOTES, assert_same_site
 from kb.build import build_site
 from kb.config import Settings
 
@@ -102,4 +102,4 @@ def test_two_builds_at_once_while_notes_change_never_interleave(project):
     final = build_site(project, Settings(), project / "site")
     assert final.published and not final.errors
     build_site(project, Settings(), project / "clean", clean=True, cache=False)
-    assert tree(project / "site") == tree(project / "clean")
+    assert_same_site(project / "site", project / "clean")

@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from conftest import NOTES, settled_names, tree
+from conftest import NOTES, pages, settled_names, tree
 from kb import writers
 from kb.build import build_site
 from kb.cache import BuildCache
@@ -61,12 +61,6 @@ def count_placed(monkeypatch, here: bool = True) -> list[str]:
 
 def recorded_keys(root: Path) -> dict[str, str]:
     return BuildCache.load(root).last.keys
-
-
-def pages(files: dict[str, str]) -> dict[str, str]:
-    """Every file but the search index's postings and segment list, which an edit adds a segment to."""
-    return {p: d for p, d in files.items() if not p.startswith(("search/d/", "search/p/", "search/s/",
-                                                                 "search/index.json"))}
 
 
 @pytest.mark.parametrize("search", [False, True])

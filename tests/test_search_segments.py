@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import tree
+from conftest import answers, tree
 from kb.build import build_site
 from kb.config import load_settings
 from kb.index import build_index
@@ -34,18 +34,6 @@ def current_records(root: Path):
     parsed = parse_notes(root / "notes", root, settings)
     held = {d.path for d in parsed.diagnostics if d.severity.name == "ERROR"}
     return build_index([r for r in parsed.records if r.source.path not in held], settings).records
-
-
-def answers(site: Path, queries) -> dict[str, list[str]]:
-    """Every query's record ids in the site's order, read from the index files alone."""
-    reader = IndexReader(site)
-    ids = {}
-    for query, tag in queries:
-        found = reader.search(query)
-        if tag:
-            found = {d: r for d, r in found.items() if d in reader.docs("\x01t" + tag)}
-        ids[query, tag] = [reader.record(d)["id"] for d in sorted(found, key=lambda d: (found[d], d))]
-    return ids
 
 
 def segments(site: Path) -> list[dict]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NOTES, SEEDS, tree
+from conftest import NOTES, SEEDS, assert_same_site
 from kb import discover, store
 from kb.build import build_site
 from kb.config import Settings
@@ -51,7 +51,7 @@ def test_serve_applies_an_edit_without_reading_any_other_note(project, monkeypat
     page = project / "site" / "notes" / Path(SEEDS["blog"]).stem.replace("_", "-") / "index.html"
     assert "serve の差分" in page.read_text(encoding="utf-8")
     build_site(project, Settings(), project / "clean", search=search, clean=True, cache=False)
-    assert tree(project / "site") == tree(project / "clean")
+    assert_same_site(project / "site", project / "clean")
 
 
 def test_serve_sees_a_new_and_a_deleted_note(project, monkeypatch):
@@ -64,4 +64,4 @@ def test_serve_sees_a_new_and_a_deleted_note(project, monkeypatch):
     session.build()
     assert [call[2] for call in reads] == ["notes/added.md"]
     build_site(project, Settings(), project / "clean", search=False, clean=True, cache=False)
-    assert tree(project / "site") == tree(project / "clean")
+    assert_same_site(project / "site", project / "clean")
