@@ -53,7 +53,7 @@ LIST_LINES = """() => { const items = Array.from(document.querySelectorAll("main
 # A record page's own date and the pages its previous (older) / next (newer) links lead to.
 PAGER = """() => { const link = rel => { const a = document.querySelector(`nav.pager a[rel=${rel}]`);
     return a ? decodeURI(new URL(a.href).pathname).slice(1) : null; };
-  const time = document.querySelector("article.record time");
+  const time = document.querySelector("article.record .facts dd:not(.added) > time");  // the issue date
   return {date: time ? time.getAttribute("datetime") : "", older: link("prev"), newer: link("next")}; }"""
 
 
