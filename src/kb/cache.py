@@ -29,13 +29,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from kb.digests import code_digest, settings_digest, sha, theme_digest
 from kb.models import Diagnostic, ParsedNote
 from kb.store import Store, key_folder, state_key
 from kb.write import Version, marker_stamp
 
-__all__ = ["CACHE_DIR", "BuildCache", "MentionMemo", "SavedResult", "SiteState", "code_digest",
-           "settings_digest", "sha", "theme_digest"]
+__all__ = ["CACHE_DIR", "BuildCache", "MentionMemo", "SavedResult", "SiteState"]
 
 CACHE_DIR = ".kb-cache"
 STATE_FILE = "state.sqlite3"

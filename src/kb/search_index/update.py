@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from kb.cache import code_digest, sha
+from kb.digests import code_digest, sha
 from kb.models import Record
 from kb.render import Output
 from kb.search import search_regions
