@@ -260,6 +260,16 @@ def remove_folders(*paths: Path, later: bool = False) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def discard_folder(folder: Path, out_dir: Path, later: bool = False) -> None:
+    """Remove a folder, `later` in the background. It first moves to `.<site>.old-*/<site>`: a name
+    git ignores wherever it ignores the site, so a removal still under way after kb exits never
+    shows in `git status` (nor goes into a `git add -A`). A leftover if kb dies before it is gone."""
+    holder = temporary_name(out_dir, OLD_TAG)
+    holder.mkdir()
+    folder.rename(holder / out_dir.name)
+    remove_folders(holder, later=later)
+
+
 def put_aside(folder: Path, out_dir: Path) -> Path:
     """Rename a folder to be removed to an `.old-` name (a leftover if kb dies before it is gone)."""
     old = temporary_name(out_dir, OLD_TAG)
@@ -286,7 +296,7 @@ def swap_in(new: Path, out_dir: Path, defer_cleanup: bool = False) -> None:
         new.rename(out_dir)
         return
     swap(new, out_dir)
-    remove_folders(put_aside(new, out_dir), later=defer_cleanup)
+    discard_folder(new, out_dir, later=defer_cleanup)
 
 
 def real_holder(spare: Path) -> None:
@@ -303,7 +313,7 @@ def replace_standby(twin: Path, out_dir: Path, defer_cleanup: bool) -> None:
     if spare.is_symlink():
         spare.unlink()
     if spare.exists():
-        remove_folders(put_aside(spare, out_dir), later=defer_cleanup)
+        discard_folder(spare, out_dir, later=defer_cleanup)
     spare.parent.mkdir(exist_ok=True)
     twin.rename(spare)
 
@@ -352,7 +362,7 @@ def clone_site(current: Version, spare: Path) -> dict[str, str]:
     if spare.is_symlink():
         spare.unlink()
     if spare.exists():
-        remove_folders(put_aside(spare, current.folder), later=len(current.keys) > DEFER_CLEANUP)
+        discard_folder(spare, current.folder, later=len(current.keys) > DEFER_CLEANUP)
     spare.mkdir(parents=True)
     os.chmod(spare, 0o755)
     Job(spare, None).make_folders(list(current.keys))
@@ -396,7 +406,7 @@ def sync_site(plan: Plan, current: Version, standby: Version | None, workers: in
 
 def empty_trash(trash: Path, out_dir: Path) -> None:
     if any(trash.iterdir()):
-        remove_folders(put_aside(trash, out_dir), later=True)
+        discard_folder(trash, out_dir, later=True)
     else:
         trash.rmdir()
 
