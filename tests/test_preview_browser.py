@@ -82,12 +82,13 @@ def test_a_card_shifts_no_layout_and_axe_finds_no_violation(browser, server):
         page.add_init_script(LAYOUT_SHIFT)
         page.goto(server + SUB + PAPER + "index.html")
         page.wait_for_load_state("load")
-        before = page.evaluate("window.__shift")
+        settled = "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(window.__shift))))"
+        assert page.evaluate(settled) == 0  # nothing moves while the page loads (the header's toggle did)
         box = page.locator("main").bounding_box()
         link = page.locator("main .paper-note h2 a").first
         link.focus()
         page.wait_for_selector("#kb-preview", state="visible")
-        assert page.evaluate("window.__shift") == before
+        assert page.evaluate(settled) == 0
         assert page.locator("main").bounding_box() == box
         if axe_script() is None:
             pytest.skip("axe-core not installed (npm install: package.json devDependencies)")

@@ -84,7 +84,6 @@
   }
 
   if (toggle) {
-    toggle.hidden = false;
     showTheme();
     toggle.addEventListener("click", function () {
       var theme = isDark() ? "light" : "dark";
