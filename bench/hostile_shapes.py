@@ -109,7 +109,13 @@ def headers_on_one_line(size: int) -> str:
     return "ShapeTag\n" + "".join(unit.format(n=n) for n in range(count)) + "\n"
 
 
+def title_spaces(size: int) -> str:
+    """A plain Markdown note whose `# title` line holds a long run of spaces (read by detection)."""
+    return f"# A{' ' * size}b\n\n本文。\n"
+
+
 SHAPES.update({
+    "title_spaces": title_spaces,
     "heading_spaces": heading_spaces,
     "summaries_heading_spaces": summaries_heading_spaces,
     "blog_heading_spaces": blog_heading_spaces,
