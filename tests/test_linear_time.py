@@ -30,7 +30,8 @@ from kb.formats import listing_entries, minutes  # noqa: E402
 from kb.formats.blog import hash_heading  # noqa: E402
 from kb.formats.native import heading_text, plain_title  # noqa: E402
 from kb.formats.summaries import heading_text as summaries_heading  # noqa: E402
-from kb.index import compute  # noqa: E402
+from kb.formats.summaries import title_text as summaries_title  # noqa: E402
+from kb.index import compute, names  # noqa: E402
 from kb.text import Taken, first_free  # noqa: E402
 
 N = 100_000
@@ -164,6 +165,7 @@ def plain_title_line(line: str) -> str | None:
 
 @pytest.mark.parametrize(("pattern", "function"), [
     (r"^##\s+(.+?)\s*$", heading_text), (r"^##\s+(.*?)\s*$", summaries_heading),
+    (r"^#\s+(.*?)\s*$", summaries_title),
     (r"^#{1,6}\s+(.+?)\s*#*\s*$", hash_heading), (r"^#\s+(.+?)\s*#*\s*$", plain_title_line)])
 def test_heading_functions_capture_what_the_patterns_did(pattern, function):
     old = re.compile(pattern)
@@ -173,3 +175,12 @@ def test_heading_functions_capture_what_the_patterns_did(pattern, function):
         text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 9)))
         match = old.match(text)
         assert function(text) == (match.group(1) if match else None), repr(text)
+
+
+def test_short_name_split_is_the_old_split():
+    old = re.compile(r"\s*[:：]\s")
+    rnd = random.Random(6)
+    alphabet = [":", "：", " ", "  ", "\t", "\u3000", "a", "B-2", "::", " : "]
+    for _ in range(20_000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 10)))
+        assert names._SHORT_SPLIT.split(text, maxsplit=1) == old.split(text, maxsplit=1), repr(text)

@@ -44,7 +44,6 @@ KEYWORDS = {
     "references": ("参考文献", "reference", "文献"),
     "tweet": ("ツイート", "tweet", "140字"),
 }
-_TITLE = re.compile(r"^#\s+(.*?)\s*$")
 _NUMBER = re.compile(r"^(\d+)\s*[.．:：)]")
 _SEPARATOR = re.compile(r"^\s*-{3,}\s*$")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
@@ -96,7 +95,7 @@ def classify(lines: list[str]) -> list[Line]:
     for number, text in enumerate(lines, 1):
         kind = "code" if fence.step(text) else "text"
         if kind == "text":
-            if _TITLE.match(text):
+            if title_text(text) is not None:
                 kind = "title"
             elif heading_text(text) is not None:
                 kind = "heading"
@@ -129,11 +128,21 @@ def fields_named(heading: str) -> list[str]:
     return [name for name in FIELDS if any(word in folded for word in KEYWORDS[name])]
 
 
-def heading_text(line: str) -> str | None:
-    """The text of a `## ` heading line, as `^##\\s+(.*?)\\s*$` captures it, in linear time (that
+def marked_text(line: str, mark: str) -> str | None:
+    """The text after `mark` and a space, as `^<mark>\\s+(.*?)\\s*$` captures it, in linear time (that
     pattern retried its trailing `\\s*` at every character of a long run of spaces)."""
-    rest = line[2:]
-    return rest.strip() if line.startswith("##") and rest[:1].isspace() else None
+    rest = line[len(mark):]
+    return rest.strip() if line.startswith(mark) and rest[:1].isspace() else None
+
+
+def title_text(line: str) -> str | None:
+    """The title of a `# ` line (`^#\\s+(.*?)\\s*$`), else None."""
+    return marked_text(line, "#")
+
+
+def heading_text(line: str) -> str | None:
+    """The text of a `## ` heading line (`^##\\s+(.*?)\\s*$`), else None."""
+    return marked_text(line, "##")
 
 
 def question_number(heading_line: str) -> int | None:
@@ -232,7 +241,7 @@ def split_sections(lines: list[Line]) -> tuple[list[Line], list[tuple[Line, list
 
 def read_summary(block: Block) -> tuple[Summary, list[Line]]:
     """The summary of one block and its residue lines (stray text after the last section)."""
-    summary = Summary(title=_TITLE.match(block.lines[0].text).group(1))
+    summary = Summary(title=title_text(block.lines[0].text))
     body, stray = stray_tail(block.lines[1:])
     intro, parts = split_sections(body)
     summary.intro = take_link(summary, intro)
@@ -291,7 +300,7 @@ def residue(lines: list[Line]) -> list[Residue]:
 
 def parse_block(source: SourceFile, block: Block, note: ParsedNote) -> None:
     """Add the block's record (or, when it cannot be one, its lines as residue) to the note."""
-    if not _TITLE.match(block.lines[0].text).group(1):
+    if not title_text(block.lines[0].text):
         note.diagnostics.append(warn(source, block.lines[0].number, "a summary with an empty '# ' title: its lines "
                                                                     "are kept as residue", Severity.ERROR))
         note.residue.extend(residue(block.lines))
