@@ -82,3 +82,16 @@ def expected_order(records, query: str, tag: str | None) -> list[str]:
     found = [(region, r) for r in records if passes_filters(r, tag, None)
              and (region := match_region(words, search_regions(r))) is not None]
     return [r.id for region, r in sorted(found, key=lambda pair: rank_key(*pair))]
+
+
+def one_per_paper(ids: list[str], paper_of: dict[str, str]) -> list[str]:
+    """What the search page lists for records in this order: a paper's first note stands for it
+    (paper_of: record id -> its paper's id, for papers noted in two or more records)."""
+    seen: set[str] = set()
+    kept = []
+    for record_id in ids:
+        key = paper_of.get(record_id, record_id)
+        if key not in seen:
+            seen.add(key)
+            kept.append(record_id)
+    return kept

@@ -27,10 +27,11 @@ from search_bytes import measure_queries, served  # noqa: E402
 from kb.build import build_site
 from kb.config import Settings, load_settings
 from kb.index import build_index
+from kb.index.papers import papers_of
 from kb.records import parse_notes
 from kb.search import search_regions
 from kb.text import fold
-from search_queries import CORPUS_QUERIES, QUERIES, SORTED_QUERIES, expected_ids, expected_order
+from search_queries import CORPUS_QUERIES, QUERIES, SORTED_QUERIES, expected_ids, expected_order, one_per_paper
 
 pytestmark = pytest.mark.browser
 
@@ -47,6 +48,14 @@ def settings():
 @pytest.fixture(scope="module")
 def records(settings):
     return build_index(parse_notes(NOTES, ROOT, settings).records, settings).records
+
+
+@pytest.fixture(scope="module")
+def paper_of(records) -> dict[str, str]:
+    """Record id -> paper id, for the papers noted in two or more records (one on the bundled notes)."""
+    found = {i: paper.id for paper in papers_of(records) for i in paper.record_ids}
+    assert len(found) == 2
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -215,8 +224,8 @@ def test_an_empty_site_searches_and_finds_nothing(browser, tmp_path):
 
 # ---- what a reader sees ----
 
-def test_count_at_once_and_pages_of_results(page, server, records):
-    expected = expected_order(records, "の", None)
+def test_count_at_once_and_pages_of_results(page, server, records, paper_of):
+    expected = one_per_paper(expected_order(records, "の", None), paper_of)
     assert len(expected) > 20
     page.goto(search_url(server, "の"))
     page.wait_for_function(DONE)
@@ -227,7 +236,36 @@ def test_count_at_once_and_pages_of_results(page, server, records):
     assert page.problems == []
 
 
-def test_excerpts_mark_the_query_and_start_at_a_boundary(page, server, records):
+PAPER = "papers/full-parameter-fine-tuning-for-large-language-models-with-limited-resources/index.html"
+PAPER_TITLE = "Full Parameter Fine-tuning for Large Language Models with Limited Resources"
+
+
+def test_one_result_per_paper_with_its_note_count(page, server, records):
+    """The bundled notes' one paper noted twice (a tag-page entry of 2023 and one of 2025) is one
+    result, linking to its paper page with its note count; kb search lists both notes."""
+    page.goto(search_url(server, "LOMO"))
+    load_everything(page)
+    assert page.locator("#search-status").inner_text() == "1 件"
+    result = page.locator(".search-result")
+    assert result.count() == 1
+    link = result.locator("a.record-title")
+    assert link.inner_text() == PAPER_TITLE and link.get_attribute("href") == "../" + PAPER
+    assert result.locator(".record-meta .notes").inner_text() == "ノート 2 件"
+    link.click()
+    page.wait_for_url("**/" + PAPER)
+    assert page.locator("h1").inner_text() == PAPER_TITLE
+    page.goto(search_url(server, "Fine-tuning"))
+    page.evaluate("kbSearch.ready")
+    every = run_all(page, "Fine-tuning")
+    listed = page.evaluate("kbSearch.results('Fine-tuning')")
+    assert every["count"] == 16 and listed["count"] == 15 == len(listed["items"])
+    papers = [item for item in listed["items"] if item["notes"] > 1]
+    assert papers == [{"id": "full-parameter-fine-tuning-for-large-language-models-with-limited-resources",
+                       "url": PAPER, "title": PAPER_TITLE, "notes": 2}]
+    assert page.problems == []
+
+
+def test_excerpts_mark_the_query_and_start_at_a_boundary(page, server, records, paper_of):
     """Excerpts are the record's own text (no markup), cut where an ASCII word starts, every
     occurrence of the query marked."""
     page.goto(search_url(server, "lora"))
@@ -236,7 +274,8 @@ def test_excerpts_mark_the_query_and_start_at_a_boundary(page, server, records):
         text: i.querySelector('.excerpt').textContent,
         marks: Array.from(i.querySelectorAll('.excerpt mark'), m => m.textContent)}))""")
     texts = {r.id: " ".join(" ".join(search_regions(r)).split()) for r in records}
-    assert len(items) == len(expected_ids(records, "lora", None)) and sum(bool(i["marks"]) for i in items) > 10
+    assert len(items) == len(one_per_paper(expected_order(records, "lora", None), paper_of))
+    assert sum(bool(i["marks"]) for i in items) > 10
     for item in items:
         body = item["text"].removeprefix("…").removesuffix("…")
         at = texts[item["id"]].find(body)
@@ -280,7 +319,7 @@ def test_excerpts_start_at_a_sentence_never_inside_a_url_or_a_label(page, server
     assert page.problems == []
 
 
-def test_result_chips_are_topic_tags_at_most_three_at_360_px(browser, server, records):
+def test_result_chips_are_topic_tags_at_most_three_at_360_px(browser, server, records, paper_of):
     """Bookkeeping labels (Pocket, Article ...) are not chips; more than three topic tags show
     three and "+N"; at 360 px a result's chips stay on one line."""
     from kb.config import BOOKKEEPING_TAGS
@@ -299,7 +338,7 @@ def test_result_chips_are_topic_tags_at_most_three_at_360_px(browser, server, re
     finally:
         page.context.close()
     tags = {r.id: [t for t in r.tags if t not in BOOKKEEPING_TAGS] for r in records}
-    assert len(items) == len(expected_ids(records, "の", None))
+    assert len(items) == len(one_per_paper(expected_order(records, "の", None), paper_of))
     for item in items:
         topics = tags[item["id"]]
         shown = topics if len(topics) <= 3 else [*topics[:3], f"+{len(topics) - 3}"]
@@ -458,16 +497,17 @@ def test_keyboard_navigation(page, server):
     assert page.problems == []
 
 
-def test_header_box_slash_instant_results_and_enter(page, server, records):
+def test_header_box_slash_instant_results_and_enter(page, server, records, paper_of):
     page.goto(server + "index.html")
     page.keyboard.press("/")
     assert page.evaluate("document.activeElement.id") == "site-search"
     page.keyboard.type("強化学習")
     page.wait_for_selector("#site-search-panel:not([hidden]) li a")
-    expected = expected_order(records, "強化学習", None)
+    expected = one_per_paper(expected_order(records, "強化学習", None), paper_of)
     assert page.locator("#site-search-panel").get_attribute("data-count") == str(len(expected))
     titles = page.eval_on_selector_all("#site-search-results a", "as => as.map(a => a.getAttribute('href'))")
     assert [t.split("/records/")[1].split("/")[0] for t in titles] == expected[:len(titles)]
+    assert not set(expected) & set(paper_of)  # (no note of a paper among them: each links to its record)
     page.keyboard.press("ArrowDown")
     assert page.evaluate("document.activeElement.closest('#site-search-results') !== null")
     page.keyboard.press("ArrowUp")
@@ -505,14 +545,15 @@ def test_bytes_and_time_to_first_result(browser, server, site, records, capsys):
     assert first["index_bytes"] > 0 and second["index_bytes"] > 0  # figures are printed, not asserted
 
 
-def test_meeting_filter(page, server, records):
+def test_meeting_filter(page, server, records, paper_of):
     meetings = {r.meeting for r in records if r.meeting}
     assert meetings == {"2025-09-24 機械学習勉強会"}
     meeting = meetings.pop()
     page.goto(search_url(server, "の", meeting=meeting))
     load_everything(page)
     assert page.locator("#search-meeting").input_value() == meeting
-    assert set(shown_ids(page)) == {i for i in expected_ids(records, "の", None)
-                                    if next(r for r in records if r.id == i).meeting == meeting}
+    by_id = {r.id: r for r in records}
+    in_meeting = [i for i in expected_order(records, "の", None) if by_id[i].meeting == meeting]
+    assert shown_ids(page) == one_per_paper(in_meeting, paper_of)
     assert len(shown_ids(page)) == 4
     assert page.problems == []

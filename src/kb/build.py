@@ -165,7 +165,7 @@ def search_index(site: Site, state: BuildCache, previous: SiteState | None, prog
         progress("search index", 0, 1)
     old = load_search_state(state) if previous else None
     index = search_outputs(site.kb.records, old, Path(previous.site) if previous else None,
-                           previous.keys if previous else None, site.bookkeeping_tags)
+                           previous.keys if previous else None, site.bookkeeping_tags, tuple(site.papers))
     state.problems.extend(Diagnostic(path=STATE_PATH, message=problem) for problem in index.problems)
     if progress:
         progress("search index", 1, 1)

@@ -4,7 +4,8 @@
 //
 //   const engine = searchEngine(rootUrl);
 //   const found = await engine.search(query, {tags, match, kind, year, meeting, sort});
-//   found.count, found.docs (record numbers in order), await engine.page(found, start, n)
+//   found.count, found.docs (record numbers in order, one per paper), await engine.page(found, start, n)
+//   found.records: every matching record's number, the notes of one paper too (kb search's list)
 //
 // A word of one or two characters is one entry of a `d` shard (records and the region of the
 // first match); a longer word is covered by trigrams at known offsets, read from `p` shards with
@@ -183,13 +184,40 @@ export function searchEngine(root) {
     if (opts.sort === "newest") order.sort((a, b) => a - b);
     else if (opts.sort === "oldest") order.sort((a, b) => ((a >= info.dated) - (b >= info.dated)) || b - a);
     else order.sort((a, b) => regions.get(a) - regions.get(b) || a - b);
-    return { query, words: list, count: order.length, docs: order, regions };
+    const docs = onePerPaper(order, papersOf(info));
+    return { query, words: list, count: docs.length, docs, records: order, regions };
+  }
+
+  // doc -> its paper (index.json's `papers`: the papers noted in two or more records).
+  function papersOf(info) {
+    if (!info.paperOf) info.paperOf = new Map((info.papers || []).flatMap((p) => p.docs.map((doc) => [doc, p])));
+    return info.paperOf;
+  }
+
+  // The matching records with each paper's notes as one result: where its best-placed note stands.
+  function onePerPaper(order, paperOf) {
+    const seen = new Set();
+    return order.filter((doc) => {
+      const paper = paperOf.get(doc);
+      if (!paper) return true;
+      if (seen.has(paper)) return false;
+      seen.add(paper);
+      return true;
+    });
   }
 
   async function record(doc) {
     const info = await index();
     const group = await get(`search/r/${Math.floor(doc / info.group)}.json`, "json");
     return group[doc % info.group];
+  }
+
+  // What a result shows: its record, or for a note of a paper noted more than once, the paper's
+  // page and title with its note count (the note's date, tags and excerpt: the best match's).
+  async function result(doc) {
+    const [item, info] = await Promise.all([record(doc), index()]);
+    const paper = papersOf(info).get(doc);
+    return paper ? { ...item, url: paper.url, title: paper.title, notes: paper.notes } : item;
   }
 
   // Results start .. start+n-1 of a search: what a result shows, and its excerpt. A record's r/ group
@@ -199,7 +227,7 @@ export function searchEngine(root) {
     const { fold: table, labels = [] } = await index();
     return Promise.all(slice.map(async (doc) => {
       const region = found.regions.get(doc);
-      const [item, text] = await Promise.all([record(doc), texts(doc, region)]);
+      const [item, text] = await Promise.all([result(doc), texts(doc, region)]);
       return { ...item, doc, region, excerpt: excerpt(text, region, found.words, table, labels) };
     }));
   }
@@ -310,7 +338,7 @@ export function searchEngine(root) {
     return parts;
   }
 
-  return { index, search, page, record, words, fold: async (t) => fold(t, (await index()).fold) };
+  return { index, search, page, record, result, words, fold: async (t) => fold(t, (await index()).fold) };
 }
 
 function decode(buffer) {

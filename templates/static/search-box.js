@@ -39,7 +39,7 @@ async function update() {
   const found = await search.search(q);
   if (mine !== generation) return;
   if (!found.words.length) return close();
-  const items = await Promise.all(found.docs.slice(0, SHOWN).map((doc) => search.record(doc)));
+  const items = await Promise.all(found.docs.slice(0, SHOWN).map((doc) => search.result(doc)));
   if (mine !== generation) return;
   list.textContent = "";
   for (const item of items) {

@@ -71,6 +71,7 @@ function resultItem(result) {
   } else {
     meta.appendChild(el("span", "undated", "日付なし"));
   }
+  if (result.notes) meta.appendChild(el("span", "notes", `ノート ${result.notes} 件`));  // a paper's page
   if (result.people) meta.appendChild(el("span", "people", result.people));
   const topics = result.tags.filter((t) => !hiddenTags.has(t));  // topic tags only, as the list pages show
   if (topics.length) {
@@ -233,11 +234,18 @@ function onKey(event) {
 
 const api = {
   started: 0, firstResultMs: null, firstResultAt: null, ready: null,
-  // Every result of a search (ids in the page's order) without touching the page.
+  // Every matching record of a search (ids in the page's order, a paper's notes each) without
+  // touching the page: kb search's list.
   all: async (query, opts = {}) => {
     const result = await engine.search(query, opts);
-    const items = await Promise.all(result.docs.map((doc) => engine.record(doc)));
-    return { ids: items.map((item) => item.id), dates: items.map((item) => item.date || ""), count: result.count };
+    const items = await Promise.all(result.records.map((doc) => engine.record(doc)));
+    return { ids: items.map((item) => item.id), dates: items.map((item) => item.date || ""), count: items.length };
+  },
+  // What the page lists: one result per paper (its page's address and note count), in order.
+  results: async (query, opts = {}) => {
+    const result = await engine.search(query, opts);
+    const items = await Promise.all(result.docs.map((doc) => engine.result(doc)));
+    return { count: result.count, items: items.map(({ id, url, title, notes }) => ({ id, url, title, notes: notes || 1 })) };
   },
   run: (state) => run({ ...currentState(), ...state }),
   more: loadMore,

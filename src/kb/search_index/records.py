@@ -11,8 +11,10 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from kb.formats.listing import LINK_SECTION
+from kb.index.papers import Paper
 from kb.models import Record
 from kb.search import REGIONS, TEXT_FIELDS, record_page, search_regions
+from kb.urls import url_for
 
 GROUP = 4  # records per r/ file: a page of results spread over the record order reads little
 FORMAT = 4
@@ -131,8 +133,18 @@ def fold_table() -> dict[str, str]:
     return {chr(c): chr(c).casefold() for r in ranges for c in r if chr(c).casefold() != chr(c).lower()}
 
 
-def index_json(segments: list[dict], ordered: list[Record], bits: int, bookkeeping: frozenset[str]) -> bytes:
+def paper_entries(papers: list[Paper], ordered: list[Record], numbers: list[int]) -> list[dict]:
+    """The papers noted in two or more records (kb.index.papers), for results to show one per paper:
+    its page, title, note count and its records' numbers."""
+    number_of = {r.id: n for r, n in zip(ordered, numbers, strict=True)}
+    return [{"url": url_for("paper", paper.id), "title": paper.title, "notes": len(paper.record_ids),
+             "docs": sorted(number_of[i] for i in paper.record_ids if i in number_of)} for paper in papers]
+
+
+def index_json(segments: list[dict], ordered: list[Record], bits: int, bookkeeping: frozenset[str],
+               papers: list[dict]) -> bytes:
     return dump({"format": FORMAT, "records": len(ordered), "dated": UNDATED << bits,  # records from here: no date
                  "segments": segments, "group": GROUP, "labels": [LINK_SECTION],  # lines no excerpt starts in
                  "bookkeeping": sorted(bookkeeping),  # tags results do not show
+                 "papers": papers,  # results show one per paper (kb.search_index.records.paper_entries)
                  "regions": list(REGIONS), "fold": fold_table(), **facets(ordered)})

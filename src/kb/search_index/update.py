@@ -25,6 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from kb.digests import code_digest, sha
+from kb.index.papers import Paper
 from kb.models import Record
 from kb.render import Output
 from kb.search import search_regions
@@ -35,6 +36,7 @@ from kb.search_index.records import (
     facet_keys,
     group_file,
     index_json,
+    paper_entries,
     record_groups,
     record_numbers,
     record_order,
@@ -113,9 +115,9 @@ class SearchIndex:
     """The index files of one build (its `outputs`) and the state to keep for the next."""
 
     def __init__(self, records: list[Record], old: SearchState | None, old_site: Path | None,
-                 bookkeeping: frozenset[str] = frozenset()) -> None:
+                 bookkeeping: frozenset[str] = frozenset(), papers: tuple[Paper, ...] = ()) -> None:
         self.problems: list[str] = []
-        self.bookkeeping = bookkeeping
+        self.bookkeeping, self.papers = bookkeeping, list(papers)
         self.ordered = record_order(records)
         self.code = code_digest()
         self.numbers, bits = record_numbers(self.ordered)
@@ -159,7 +161,8 @@ class SearchIndex:
         """index.json, the r/ groups and each record's t/ and b/ texts (made only when their records changed)."""
         segments = [{"id": seg.id, "d": self.shards[seg.id][0], "p": self.shards[seg.id][1], "deleted": seg.deleted}
                     for seg in self.segments]
-        data = index_json(segments, self.ordered, bits, self.bookkeeping)
+        papers = paper_entries(self.papers, self.ordered, self.numbers)
+        data = index_json(segments, self.ordered, bits, self.bookkeeping, papers)
         outputs = [Output("search/index.json", sha(data), lambda: data)]
         docs, code = self.docs, self.code
         for path, places in record_groups(self.ordered, self.numbers).items():
@@ -199,17 +202,19 @@ class SegmentPostings:
 
 
 def search_outputs(records: list[Record], state: SearchState | None = None, old_site: Path | None = None,
-                   old_keys: dict[str, str] | None = None, bookkeeping: frozenset[str] = frozenset()) -> SearchIndex:
+                   old_keys: dict[str, str] | None = None, bookkeeping: frozenset[str] = frozenset(),
+                   papers: tuple[Paper, ...] = ()) -> SearchIndex:
     """The index of `records`; with the previous build's state, site folder and output keys, an
     update of the previous index (used only when the site holds every file under the key the state
     recorded; a state that does not fit its files gives a clean index and a line in `problems`).
-    Results show a record's tags except the `bookkeeping` labels, as the list pages do."""
+    Results show a record's tags except the `bookkeeping` labels, as the list pages do, and one
+    result per paper of `papers` (kb.index.papers: the papers noted in two or more records)."""
     usable = state is not None and old_site is not None and old_keys is not None
     if usable and any(old_keys.get(path) != key for path, key in state.keys.items()):
         usable = False
     try:
-        return SearchIndex(records, state if usable else None, old_site if usable else None, bookkeeping)
+        return SearchIndex(records, state if usable else None, old_site if usable else None, bookkeeping, papers)
     except (StateCorrupt, OSError) as exc:
-        index = SearchIndex(records, None, None, bookkeeping)
+        index = SearchIndex(records, None, None, bookkeeping, papers)
         index.problems.append(f"search state discarded and the index rebuilt: {exc}")
         return index
