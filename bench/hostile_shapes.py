@@ -125,6 +125,49 @@ SHAPES.update({
 })
 
 
+def summary_spaces(size: int) -> str:
+    """A listing entry whose summary holds a run of spaces (`</div>` was looked for from every space)."""
+    entries = "".join(numbered(LISTING_ENTRY, n) for n in range(3))
+    return f"ShapeTag\n{entries}" + LISTING_ENTRY.replace("同じ行が", f"同じ{' ' * size}行が")
+
+
+def costs_numbers_in_a_token(size: int) -> str:
+    """`1a1a1a…` in `## costs` (each number read the rest of its token for GPU-hours and GPU-days)."""
+    return f"{FRONT}## costs\n{repeat_to('1a', size)}\n"
+
+
+def costs_days_in_a_token(size: int) -> str:
+    """`1日1日1日…` in `## costs` (each wall-clock time looked to the end of its token for `GPU`)."""
+    return f"{FRONT}## costs\n{repeat_to('1日', size)}\n"
+
+
+def costs_gpu_names(size: int) -> str:
+    """`A100 A100 …` in one statement (each name's count was looked for in the whole statement)."""
+    return f"{FRONT}## costs\n{repeat_to('A100 ', size)}\n"
+
+
+def costs_count_digits(size: int) -> str:
+    """A run of digits before a GPU's name (read as its count: over 4,300 digits, int() raised)."""
+    return f"{FRONT}## costs\n{'1' * size} A100\n"
+
+
+def table_row_spaces(size: int) -> str:
+    """Minutes whose main topic has `| key | value |` rows holding runs of spaces (that pattern was cubic)."""
+    return ("2025-09-24 機械学習勉強会\n今週のTOPIC[論文] A TalkメインTOPICA Paper背景\n今週のTOPIC\n@someone\n"
+            "[論文] A Talk\n- memo\nメインTOPIC\nA Paper\n"
+            f"| Title |{' ' * (size // 2)}x\n|{' ' * (size // 2)}x\n背景\n本文\n")
+
+
+SHAPES.update({
+    "summary_spaces": summary_spaces,
+    "costs_numbers_in_a_token": costs_numbers_in_a_token,
+    "costs_days_in_a_token": costs_days_in_a_token,
+    "costs_gpu_names": costs_gpu_names,
+    "costs_count_digits": costs_count_digits,
+    "table_row_spaces": table_row_spaces,
+})
+
+
 def note_cost(text: str, name: str = "notes/shape.md") -> int:
     """Everything kb does with one note short of writing HTML: parse it, give its records ids, link
     them (compute, mentions, tags...), cut their sections into anchored blocks. The number of records."""

@@ -31,11 +31,12 @@ from kb.formats.blog import hash_heading  # noqa: E402
 from kb.formats.native import heading_text, plain_title  # noqa: E402
 from kb.formats.summaries import heading_text as summaries_heading  # noqa: E402
 from kb.formats.summaries import title_text as summaries_title  # noqa: E402
-from kb.index import compute, names  # noqa: E402
+from kb.index import compute_times, names  # noqa: E402
 from kb.text import Taken, first_free  # noqa: E402
 
 N = 100_000
-SMALLER = {"long_section": 20_000}  # markdown-it renders its 10,000 lines: linear, but slow
+# Linear, but slow: markdown-it renders 10,000 lines; 4,000 GPU names are 4,000 runs.
+SMALLER = {"long_section": 20_000, "costs_gpu_names": 20_000}
 FLOOR = 0.5  # seconds of CPU: below it a ratio says nothing (a loaded machine is noisy)
 RATIO = 2.5
 
@@ -69,7 +70,9 @@ def test_the_shapes_are_what_they_say():
         "heading_spaces": "native", "title_spaces": "native", "link_card": "minutes",
         "summaries_heading_spaces": "summaries",
         "blog_heading_spaces": "blog", "repeated_entry": "listing", "tags_before_header": "listing",
-        "tags_then_text": "listing", "same_date_entries": "listing", "headers_on_one_line": "listing"}
+        "tags_then_text": "listing", "same_date_entries": "listing", "headers_on_one_line": "listing",
+        "summary_spaces": "listing", "costs_numbers_in_a_token": "native", "costs_days_in_a_token": "native",
+        "costs_gpu_names": "native", "costs_count_digits": "native", "table_row_spaces": "minutes"}
     assert note_cost(SHAPES["repeated_entry"](20_000)) == 144  # 20,000 // 138 characters per entry
     assert 130 <= note_cost(SHAPES["same_date_entries"](20_000)) <= 144  # a few merge: the links are 95 % alike
 
@@ -108,13 +111,22 @@ OLD_NUMBER_PATTERNS = {
 }
 
 
+NEW_NUMBER_FUNCTIONS = {"_GPU_HOURS": compute_times.gpu_hours, "_GPU_DAYS": compute_times.gpu_days,
+                        "_WALL": compute_times.wall_times}
+
+
 @pytest.mark.parametrize("name", sorted(OLD_NUMBER_PATTERNS))
-def test_compute_patterns_match_as_before(name):
+def test_compute_times_match_as_the_patterns_did(name):
     alphabet = ["1", "2", "0", ".", " ", "\t", "GPU", "gpu", "時間", "日", "日間", "days", "hours", "hour", "A",
-                "-", "‐", "x", "A100", "٣", "\u3000"]
-    new = getattr(compute, name)
-    same_matches(OLD_NUMBER_PATTERNS[name], lambda t: [(m.span(), m.groups()) for m in new.finditer(t)],
-                 alphabet, seed=1)
+                "-", "‐", "x", "A100", "٣", "\u3000", "a", "1a", "K", "_", "  ", "GPU ", "day"]
+    old, new = OLD_NUMBER_PATTERNS[name], NEW_NUMBER_FUNCTIONS[name]
+    width = old.groups
+
+    def found(text: str) -> list:
+        return [((f.start, f.end), (f.number, f.unit)[:width]) for f in new(text)]
+
+    for seed in (1, 7):
+        same_matches(old, found, alphabet, seed=seed)
 
 
 def test_link_card_matches_as_before():
@@ -179,8 +191,25 @@ def test_heading_functions_capture_what_the_patterns_did(pattern, function):
 
 def test_short_name_split_is_the_old_split():
     old = re.compile(r"\s*[:：]\s")
-    rnd = random.Random(6)
-    alphabet = [":", "：", " ", "  ", "\t", "\u3000", "a", "B-2", "::", " : "]
-    for _ in range(20_000):
-        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 10)))
+    for text in random_texts([":", "：", " ", "  ", "\t", "\u3000", "a", "B-2", "::", " : "], seed=6):
         assert names._SHORT_SPLIT.split(text, maxsplit=1) == old.split(text, maxsplit=1), repr(text)
+
+
+def random_texts(alphabet: list[str], seed: int, count: int = 20_000, longest: int = 10):
+    rnd = random.Random(seed)
+    for _ in range(count):
+        yield "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, longest)))
+
+
+def test_close_tag_is_the_old_split():
+    old = re.compile(r"\s*</div>\s*")
+    for text in random_texts(["</div>", " ", "  ", "\t", "\u3000", "a", "<", "div>", "</div", "x "], seed=8):
+        assert listing_entries.CLOSE_TAG.split(text, maxsplit=1) == old.split(text, maxsplit=1), repr(text)
+
+
+def test_table_row_captures_what_the_pattern_did():
+    old = re.compile(r"^\|\s*([^|]+?)\s*\|\s*(.*?)\s*\|$")
+    for text in random_texts(["|", "||", " ", "  ", "\t", "\u3000", "a", "Title", "b c", "\xa0"], seed=9):
+        text = text.strip()
+        match = old.match(text)
+        assert minutes.table_row(text) == (match.groups() if match else None), repr(text)

@@ -33,7 +33,7 @@ _TAG_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 _TAG_MORE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ(")
 TAG_LINE = re.compile(rf"\s*{_TAG}(?:\s*{_TAG})*\s*")
 LABEL = re.compile(r"(?:(?<=\s)|^)(Summary|Comment)(?!(?:ary|aries|ator|ators|s|ed|ing)\b)(?=\S|\s*\.\.\.|\s*$)")
-CLOSE_TAG = re.compile(r"\s*</div>\s*")
+CLOSE_TAG = re.compile(r"(?<!\s)\s*+</div>\s*")  # a run of spaces is tried once, from its start
 STRAY_MARKUP = re.compile(
     r"</?(?:span|p|a|br|li|ul|ol|em|strong|b|i|h[1-6]|section|article|button)(?:\s[^<>]*)?/?>"
     r"|(?<!`)``(?!`)(?!.*(?<!`)``(?!`))", re.IGNORECASE)

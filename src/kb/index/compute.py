@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from kb.index.compute_times import gpu_days, gpu_hours, wall_times
 from kb.models import Compute, Record
 
 _GPU = re.compile(
@@ -29,12 +30,6 @@ _COUNT_AFTER = re.compile(
 )
 _ONE = re.compile(r"(?:単一の?|個別の|1つの|single\s)\s*(?:NVIDIA\s+)?$|^\s*(?:GPU\s*)?[(（]単一[)）]")
 _TWO = re.compile(r"(?:デュアル|dual\s)\s*$", re.IGNORECASE)
-# A number starts where a digit run starts and keeps all its digits (`(?<!\d)\d++`): the same matches
-# as `(\d+(?:\.\d+)?)…`, which retried every shorter number (cubic in a run of digits: 4,000 digits
-# took 119 s), in linear time (tests/test_linear_time.py compares both forms).
-_GPU_HOURS = re.compile(r"(?<!\d)(\d++(?:\.\d+)?)\s*(?:\S+\s)?GPU\s*[-‐]?\s*(?:時間|hours?)", re.IGNORECASE)
-_GPU_DAYS = re.compile(r"(?<!\d)(\d++(?:\.\d+)?)\s*(?:[A-Z]\w*\s)?(?:GPU\s*)?days", re.IGNORECASE)
-_WALL = re.compile(r"(?<!\d)(\d++(?:\.\d+)?)\s*(日間?|時間|days?|hours?)(?!\S*GPU)")
 _TIME_AFTER = re.compile(r"\s*(?:GPU\s*[-‐]?\s*)?(?:時間|hours?|days)", re.IGNORECASE)
 HOURS_PER = {"日": 24.0, "日間": 24.0, "day": 24.0, "days": 24.0, "時間": 1.0, "hour": 1.0, "hours": 1.0}
 
@@ -45,14 +40,21 @@ def normalise_model(model: str) -> str:
     return f"RTX {model}" if model.isdigit() else model
 
 
+NEAR = 100  # characters either side of a GPU's name where its count is looked for
+COUNT_DIGITS = 6  # a longer number is no count of GPUs
+
+
 def count_near(sentence: str, start: int, end: int) -> int | None:
-    before, after = sentence[:start], sentence[end:]
+    """The count stated next to the GPU's name (within NEAR characters: a sentence naming thousands
+    of GPUs is read once per name, not once per name and character)."""
+    before, after = sentence[max(0, start - NEAR):start], sentence[end:end + NEAR]
     if _TIME_AFTER.match(after):  # `744 H800 GPU時間`: 744 is time, not a count
         return None
     for pattern, text in ((_COUNT_BEFORE, before), (_COUNT_AFTER, after)):
         match = pattern.search(text)
         if match:
-            return int(next(g for g in match.groups() if g))
+            count = next(g for g in match.groups() if g)
+            return int(count) if len(count) <= COUNT_DIGITS else None
     if _ONE.search(before) or _ONE.search(after):
         return 1
     return 2 if _TWO.search(before) else None
@@ -60,11 +62,10 @@ def count_near(sentence: str, start: int, end: int) -> int | None:
 
 def times_in(sentence: str) -> tuple[float | None, float | None]:
     """(wall-clock hours, GPU-hours) stated in a sentence; GPU-hours, when given, stand alone."""
-    gpu_hours = [float(m.group(1)) for m in _GPU_HOURS.finditer(sentence)]
-    gpu_hours += [float(m.group(1)) * 24 for m in _GPU_DAYS.finditer(sentence)]
-    if gpu_hours:
-        return None, round(max(gpu_hours), 1)
-    wall = [float(m.group(1)) * HOURS_PER[m.group(2).lower()] for m in _WALL.finditer(sentence)]
+    hours = [float(f.number) for f in gpu_hours(sentence)] + [float(f.number) * 24 for f in gpu_days(sentence)]
+    if hours:
+        return None, round(max(hours), 1)
+    wall = [float(f.number) * HOURS_PER[f.unit.lower()] for f in wall_times(sentence)]
     return (max(wall) if wall else None), None
 
 
