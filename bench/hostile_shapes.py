@@ -158,7 +158,41 @@ def table_row_spaces(size: int) -> str:
             f"| Title |{' ' * (size // 2)}x\n|{' ' * (size // 2)}x\n背景\n本文\n")
 
 
+def word(n: int) -> str:
+    """A word of its own for each n, letters only (a digit would make titles differ in a number)."""
+    letters = "bcdfghjklmnpqrstvwxz"
+    out = "k"
+    while n:
+        n, digit = divmod(n, len(letters))
+        out += letters[digit]
+    return out
+
+
+def alike_titles(size: int) -> str:
+    """Listing entries whose titles share their first three words (one same-paper block: all pairs compared)."""
+    count = max(1, size // len(LISTING_ENTRY))
+    return "ShapeTag\n" + "".join(
+        LISTING_ENTRY.replace("A Repeated Entry About Attention",
+                              f"Alike Titled Paper {word(n)} {word(n * 7 + 3)} {word(n * 13 + 5)}")
+        for n in range(count))
+
+
+QUESTIONS = ("既存研究では何ができなかったのか", "どのようなアプローチでそれを解決しようとしたか",
+             "結果、何が達成できたのか", "Limitationや問題点は何か", "技術的な詳細について",
+             "コストや物理的な詳細について", "参考文献のうち、特に参照すべきもの",
+             "この論文を140字以内のツイートで要約すると？")
+SUMMARY = ("# The Same Paper Summarised Again\n[View Paper](https://arxiv.org/abs/2106.09685)\n"
+           + "".join(f"## {n}. {question}\n答え。\n" for n, question in enumerate(QUESTIONS, 1)) + "---\n")
+
+
+def same_title_summaries(size: int) -> str:
+    """One summary of one paper, again and again (each record the same paper as every other)."""
+    return repeat_to(SUMMARY, size)
+
+
 SHAPES.update({
+    "alike_titles": alike_titles,
+    "same_title_summaries": same_title_summaries,
     "summary_spaces": summary_spaces,
     "costs_numbers_in_a_token": costs_numbers_in_a_token,
     "costs_days_in_a_token": costs_days_in_a_token,

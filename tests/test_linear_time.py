@@ -72,7 +72,8 @@ def test_the_shapes_are_what_they_say():
         "blog_heading_spaces": "blog", "repeated_entry": "listing", "tags_before_header": "listing",
         "tags_then_text": "listing", "same_date_entries": "listing", "headers_on_one_line": "listing",
         "summary_spaces": "listing", "costs_numbers_in_a_token": "native", "costs_days_in_a_token": "native",
-        "costs_gpu_names": "native", "costs_count_digits": "native", "table_row_spaces": "minutes"}
+        "costs_gpu_names": "native", "costs_count_digits": "native", "table_row_spaces": "minutes",
+        "alike_titles": "listing", "same_title_summaries": "summaries"}
     assert note_cost(SHAPES["repeated_entry"](20_000)) == 144  # 20,000 // 138 characters per entry
     assert 130 <= note_cost(SHAPES["same_date_entries"](20_000)) <= 144  # a few merge: the links are 95 % alike
 
@@ -213,3 +214,54 @@ def test_table_row_captures_what_the_pattern_did():
         text = text.strip()
         match = old.match(text)
         assert minutes.table_row(text) == (match.groups() if match else None), repr(text)
+
+
+def shape_records(shape: str, size: int) -> list:
+    from kb.discover import SourceFile
+    from kb.formats import parse_source
+    from kb.records import assign_ids
+
+    return assign_ids(parse_source(SourceFile("notes/x.md", SHAPES[shape](size), "utf-8", "0")).records)
+
+
+def comparisons(records, monkeypatch) -> int:
+    from kb.index import same_paper
+
+    count = 0
+    compare = same_paper.is_same_paper
+
+    def counted(a, b):
+        nonlocal count
+        count += 1
+        return compare(a, b)
+
+    monkeypatch.setattr(same_paper, "is_same_paper", counted)
+    same_paper.same_paper_pairs(records)
+    return count
+
+
+@pytest.mark.parametrize("shape", ["alike_titles", "same_title_summaries"])
+def test_same_paper_comparisons_grow_linearly(shape, monkeypatch):
+    """One block of thousands of records titled alike (or alike): each is compared with at most
+    WINDOW others per block (head, tail, arXiv id), counted, not timed: all pairs were 1.7 million."""
+    from kb.index.same_paper import WINDOW
+
+    single, double = shape_records(shape, 200_000), shape_records(shape, 400_000)
+    assert len(single) > 600 and len(double) > 2 * len(single) - 5  # a few alike entries merge
+    counts = comparisons(single, monkeypatch), comparisons(double, monkeypatch)
+    assert counts[1] <= 3 * WINDOW * len(double)
+    per_record = counts[0] / len(single), counts[1] / len(double)
+    assert per_record[1] <= 1.25 * per_record[0], (counts, len(single), len(double))
+
+
+def test_a_block_of_up_to_window_and_one_compares_every_pair():
+    from itertools import combinations
+
+    from kb.index.same_paper import WINDOW, neighbours
+
+    alike = shape_records("alike_titles", 20_000)
+    members = alike[: WINDOW + 1]
+    pairs = {frozenset((a.id, b.id)) for a, b in neighbours(members)}
+    assert pairs == {frozenset((a.id, b.id)) for a, b in combinations(members, 2)}
+    more = alike[: WINDOW + 2]
+    assert len(list(neighbours(more))) == len(list(combinations(more, 2))) - 1  # the first and the last
