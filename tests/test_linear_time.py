@@ -31,7 +31,7 @@ from kb.formats.blog import hash_heading  # noqa: E402
 from kb.formats.native import heading_text, plain_title  # noqa: E402
 from kb.formats.summaries import heading_text as summaries_heading  # noqa: E402
 from kb.formats.summaries import title_text as summaries_title  # noqa: E402
-from kb.index import compute_times, names  # noqa: E402
+from kb.index import compute_times, names, tag_variants  # noqa: E402
 from kb.text import Taken, first_free  # noqa: E402
 
 N = 100_000
@@ -265,3 +265,9 @@ def test_a_block_of_up_to_window_and_one_compares_every_pair():
     assert pairs == {frozenset((a.id, b.id)) for a, b in combinations(members, 2)}
     more = alike[: WINDOW + 2]
     assert len(list(neighbours(more))) == len(list(combinations(more, 2))) - 1  # the first and the last
+
+
+def test_without_brackets_is_the_old_substitution():
+    old = re.compile(r"\s*[(（][^)）]*[)）]\s*")
+    for text in random_texts(["(", ")", "（", "）", " ", "  ", "\t", "\u3000", "a", "MoE", "-"], seed=10):
+        assert tag_variants.without_brackets(text) == old.sub("", text), repr(text)

@@ -27,7 +27,7 @@ from kb.index.tags import tag_key
 TYPO_SCORE = 90.0
 MIN_CORE = 5  # shorter cores (`RL`, `CV`, `LLM`) are too close to each other to guess
 MIN_SKELETON = 4
-_BRACKET = re.compile(r"\s*[(（][^)）]*[)）]\s*")
+_OPENING, _CLOSING = re.compile(r"[(（]"), re.compile(r"[)）]")
 _DIGITS = re.compile(r"\d+")
 _VOWELS = re.compile(r"[aeiouy]")
 _CAPITALS = re.compile(r"[A-Z]")
@@ -52,9 +52,25 @@ class Suggestion:
     reason: str
 
 
+def without_brackets(text: str) -> str:
+    """The text less each bracketed part and the spaces around it, as `\\s*[(（][^)）]*[)）]\\s*` took
+    them out, in linear time (that pattern read to the end of the text from each `(` with no `)`
+    after it, and from each space of a run)."""
+    kept, position = [], 0
+    while (opening := _OPENING.search(text, position)) and (closing := _CLOSING.search(text, opening.end())):
+        start, end = opening.start(), closing.end()
+        while start > position and text[start - 1].isspace():
+            start -= 1
+        while end < len(text) and text[end].isspace():
+            end += 1
+        kept.append(text[position:start])
+        position = end
+    return "".join(kept) + text[position:]
+
+
 def core(name: str) -> str:
     """The folded spelling without its bracketed part: `MoE(Mixture-of-Experts)` -> `moe`."""
-    return tag_key(_BRACKET.sub("", name)).replace("-", "") or tag_key(name)
+    return tag_key(without_brackets(name)).replace("-", "") or tag_key(name)
 
 
 def skeleton(text: str) -> str:
