@@ -190,7 +190,21 @@ def same_title_summaries(size: int) -> str:
     return repeat_to(SUMMARY, size)
 
 
+def more_lines(size: int) -> str:
+    """A listing entry followed by `more` line after `more` line (each looked ahead through a copy of the rest)."""
+    entries = "".join(numbered(LISTING_ENTRY, n) for n in range(4))
+    return "ShapeTag\n" + entries + repeat_to("more\n", size)
+
+
+def backtick_pairs(size: int) -> str:
+    """A listing comment of `a``a``…` (each lone `` looked to the end of its line for a later one)."""
+    entries = "".join(numbered(LISTING_ENTRY, n) for n in range(3))
+    return f"ShapeTag\n{entries}" + LISTING_ENTRY.replace("繰り返し", repeat_to("a``", size))
+
+
 SHAPES.update({
+    "more_lines": more_lines,
+    "backtick_pairs": backtick_pairs,
     "alike_titles": alike_titles,
     "same_title_summaries": same_title_summaries,
     "summary_spaces": summary_spaces,

@@ -73,7 +73,8 @@ def test_the_shapes_are_what_they_say():
         "tags_then_text": "listing", "same_date_entries": "listing", "headers_on_one_line": "listing",
         "summary_spaces": "listing", "costs_numbers_in_a_token": "native", "costs_days_in_a_token": "native",
         "costs_gpu_names": "native", "costs_count_digits": "native", "table_row_spaces": "minutes",
-        "alike_titles": "listing", "same_title_summaries": "summaries"}
+        "alike_titles": "listing", "same_title_summaries": "summaries", "more_lines": "listing",
+        "backtick_pairs": "listing"}
     assert note_cost(SHAPES["repeated_entry"](20_000)) == 144  # 20,000 // 138 characters per entry
     assert 130 <= note_cost(SHAPES["same_date_entries"](20_000)) <= 144  # a few merge: the links are 95 % alike
 
@@ -271,3 +272,11 @@ def test_without_brackets_is_the_old_substitution():
     old = re.compile(r"\s*[(（][^)）]*[)）]\s*")
     for text in random_texts(["(", ")", "（", "）", " ", "  ", "\t", "\u3000", "a", "MoE", "-"], seed=10):
         assert tag_variants.without_brackets(text) == old.sub("", text), repr(text)
+
+
+def test_stray_markup_is_where_the_pattern_found_it():
+    old = re.compile(r"</?(?:span|p|a|br|li|ul|ol|em|strong|b|i|h[1-6]|section|article|button)(?:\s[^<>]*)?/?>"
+                     r"|(?<!`)``(?!`)(?!.*(?<!`)``(?!`))", re.IGNORECASE)
+    alphabet = ["``", "`", "```", "<span", "<span>", "</p>", ">", "<", " ", "a", "\n", "<br/>", "<b ``>", "<A>"]
+    for text in random_texts(alphabet, seed=11):
+        assert listing_entries.stray_markup(text) == [m.span() for m in old.finditer(text)], repr(text)

@@ -34,9 +34,11 @@ _TAG_MORE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ(")
 TAG_LINE = re.compile(rf"\s*{_TAG}(?:\s*{_TAG})*\s*")
 LABEL = re.compile(r"(?:(?<=\s)|^)(Summary|Comment)(?!(?:ary|aries|ator|ators|s|ed|ing)\b)(?=\S|\s*\.\.\.|\s*$)")
 CLOSE_TAG = re.compile(r"(?<!\s)\s*+</div>\s*")  # a run of spaces is tried once, from its start
-STRAY_MARKUP = re.compile(
-    r"</?(?:span|p|a|br|li|ul|ol|em|strong|b|i|h[1-6]|section|article|button)(?:\s[^<>]*)?/?>"
-    r"|(?<!`)``(?!`)(?!.*(?<!`)``(?!`))", re.IGNORECASE)
+# Stray markup: scraped tags, and a line's last lone ``; the pattern was one alternation ending in
+# `(?<!`)``(?!`)(?!.*(?<!`)``(?!`))`, which read to the end of the line from each lone `` (quadratic).
+STRAY_TAG = re.compile(
+    r"</?(?:span|p|a|br|li|ul|ol|em|strong|b|i|h[1-6]|section|article|button)(?:\s[^<>]*)?/?>", re.IGNORECASE)
+LONE_TICKS = re.compile(r"(?<!`)``(?!`)")
 MORE_BUTTON = "more"
 MIN_REPEAT_CHARS = 12
 MIN_PREFIX_REPEAT = 30
@@ -299,16 +301,21 @@ class Scanner:
             self.scan.orphans.append((index + 1, piece.strip()))
 
     def next_starts_entry(self, index: int) -> bool:
-        following = next((t for t in self.lines[index + 1 :] if t.strip()), "")
+        lines = self.lines  # not sliced: one `more` line after another took a copy of the rest each
+        following = next((lines[i] for i in range(index + 1, len(lines)) if lines[i].strip()), "")
         return is_tag_line(following) or following.lstrip().startswith("Issue Date:")
 
     def without_markup(self, piece: str, index: int) -> str:
-        """The piece less stray markup (STRAY_MARKUP), each one an orphan of its line."""
-        found = [m.group(0) for m in STRAY_MARKUP.finditer(piece)]
-        if not found:
+        """The piece less stray markup (`stray_markup`), each one an orphan of its line."""
+        spans = stray_markup(piece)
+        if not spans:
             return piece
-        self.scan.orphans.extend((index + 1, markup) for markup in found)
-        return STRAY_MARKUP.sub("", piece)
+        self.scan.orphans.extend((index + 1, piece[start:end]) for start, end in spans)
+        kept, position = [], 0
+        for start, end in spans:
+            kept.append(piece[position:start])
+            position = end
+        return "".join(kept) + piece[position:]
 
     def fill(self, occurrence: Occurrence, rest: str, index: int) -> None:
         """The text after a date (or the line after a lone date): link, Summary, Comment."""
@@ -335,6 +342,22 @@ class Scanner:
             occurrence.comment = f"{occurrence.comment}\n{text}" if occurrence.comment else text
         occurrence.closed = closed
         occurrence.end = index + 1
+
+
+def stray_markup(piece: str) -> list[tuple[int, int]]:
+    """Where the stray markup is, in order: each STRAY_TAG, and each line's last lone `` outside them."""
+    tags = [match.span() for match in STRAY_TAG.finditer(piece)]
+    starts = [start for start, _ in tags]
+    ticks, offset = [], 0
+    for line in piece.split("\n"):
+        lone = [match.start() for match in LONE_TICKS.finditer(line)]
+        if lone:
+            at = offset + lone[-1]
+            inside = bisect.bisect_right(starts, at) - 1
+            if inside < 0 or tags[inside][1] <= at:
+                ticks.append((at, at + 2))
+        offset += len(line) + 1
+    return sorted(tags + ticks)
 
 
 def close_tag(text: str) -> tuple[str, bool]:
