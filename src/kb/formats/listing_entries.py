@@ -58,6 +58,7 @@ class Occurrence:
     comment: str | None = None
     awaiting_link: bool = True
     closed: bool = False
+    more: list[str] = field(default_factory=list)  # the comment's later lines, joined once by `Scanner.run`
 
 
 @dataclass
@@ -244,6 +245,9 @@ class Scanner:
     def run(self) -> Scan:
         for index, text in enumerate(self.lines):
             self.line(index, text)
+        for occurrence in self.scan.occurrences:
+            if occurrence.more:
+                occurrence.comment, occurrence.more = "\n".join([occurrence.comment, *occurrence.more]), []
         return self.scan
 
     def line(self, index: int, text: str) -> None:
@@ -324,7 +328,7 @@ class Scanner:
             occurrence.closed = occurrence.closed or closed
             return
         link, summary, comment = split_rest(rest)
-        occurrence.link, occurrence.summary, occurrence.comment = link, summary, comment
+        occurrence.link, occurrence.summary, occurrence.comment, occurrence.more = link, summary, comment, []
         occurrence.awaiting_link = False
         occurrence.closed = closed
         occurrence.end = index + 1
@@ -339,7 +343,10 @@ class Scanner:
         elif label and label.group(1) == "Comment" and occurrence.comment is None:
             occurrence.comment = text[label.end() :].strip()
         elif text:
-            occurrence.comment = f"{occurrence.comment}\n{text}" if occurrence.comment else text
+            if occurrence.comment:
+                occurrence.more.append(text)  # joined once at the end: each line added to the string copied it all
+            else:
+                occurrence.comment = text
         occurrence.closed = closed
         occurrence.end = index + 1
 
