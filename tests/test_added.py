@@ -93,7 +93,7 @@ def test_a_shallow_clone_is_said_with_the_fix(repo, tmp_path):
                    capture_output=True)
     dates, notice = dates_of(clone)
     assert set(dates.values()) == {"2025-02-20"}  # one commit fetched: every line is its
-    assert "shallow" in notice and "fetch-depth: 0" in notice
+    assert "shallow" in str(notice) and "fetch-depth: 0" in str(notice)
 
 
 def test_committed_notes_are_blamed_once(repo, tmp_path, monkeypatch):

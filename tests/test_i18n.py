@@ -11,7 +11,9 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from click.testing import CliRunner
 
+import kb.records
 from kb.cli import main
+from kb.formats import parse_source
 from kb.i18n import LANGUAGES
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "kb"
@@ -99,3 +101,80 @@ def test_messages_are_japanese_under_a_japanese_locale_and_english_otherwise(pro
     again = CliRunner(env=japanese).invoke(main, ["init", "."])
     assert again.exit_code == 1
     assert "kb init はファイルを上書きしません" in again.output
+
+
+NOTE_WITH_PROBLEMS = """---
+title: "LoRA: Low-Rank Adaptation of Large Language Models"
+auther: Edward J. Hu
+issue_date: 2024/13/5
+tags: [LLM, PEFT]
+---
+
+## 要約
+重みの更新を低ランク行列の積で表し、学習するパラメータを大きく減らす。
+"""
+JAPANESE = {"LANG": "ja_JP.UTF-8", "LANGUAGE": None, "LC_ALL": None, "LC_MESSAGES": None}
+ENGLISH = {"LANG": "C", "LANGUAGE": None, "LC_ALL": None, "LC_MESSAGES": None}
+WHERE = "notes/2024-03-05-lora.md"
+
+
+@pytest.fixture()
+def noted(tmp_path, monkeypatch) -> Path:
+    """A project of one bundled note and a native note with an error (a 13th month) and a warning (a typo)."""
+    (tmp_path / "notes").mkdir()
+    bundled = SRC.parents[1] / "notes" / "000_7ec92ae646da1197.txt"
+    (tmp_path / "notes" / bundled.name).write_bytes(bundled.read_bytes())
+    (tmp_path / WHERE).write_text(NOTE_WITH_PROBLEMS, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def check_output(env: dict) -> tuple[str, str]:
+    result = CliRunner(env=env).invoke(main, ["check"])
+    assert result.exit_code == 1
+    return result.stderr, result.stdout
+
+
+def test_diagnostics_about_notes_are_in_the_locales_language(noted):
+    assert check_output(JAPANESE) == (
+        f"{WHERE}:3: 警告: フロントマターの不明なキー 'auther' は独立したセクションとして残しました"
+        "（'authors' のことですか？）\n"
+        "    Edward J. Hu\n"
+        f"{WHERE}:4: エラー: issue_date '2024/13/5' は日付ではありません: 13 月はありません\n",
+        "ノート 2 件、記録 4 件、エラー 1 件、警告 1 件\n")
+    assert check_output(ENGLISH) == (
+        f"{WHERE}:3: warning: unknown front matter key 'auther' kept as a section of its own "
+        "(did you mean 'authors'?)\n"
+        "    Edward J. Hu\n"
+        f"{WHERE}:4: error: issue_date '2024/13/5' is not a date: month 13\n",
+        "2 notes, 4 records, 1 errors, 1 warnings\n")
+
+
+def build_report(env: dict) -> list[str]:
+    result = CliRunner(env=env).invoke(main, ["build"])
+    assert result.exit_code == 1
+    return result.stderr.split("\n")[:4]
+
+
+def test_a_cached_diagnostic_follows_the_locale_of_the_build_that_prints_it(noted, monkeypatch):
+    """The first build parses the notes under Japanese and keeps its diagnostics in the build state
+    (.kb-cache/state.sqlite3); the next builds, under English and Japanese again, read them from there."""
+    japanese = [
+        f"{WHERE} (エラー 1 件, 警告 1 件)",
+        f"  {WHERE}:4: エラー: issue_date '2024/13/5' は日付ではありません: 13 月はありません",
+        f"  {WHERE}:3: 警告: フロントマターの不明なキー 'auther' は独立したセクションとして残しました"
+        "（'authors' のことですか？）",
+        "      Edward J. Hu",
+    ]
+    assert build_report(JAPANESE) == japanese
+    parsed = []
+    monkeypatch.setattr(kb.records, "parse_source", lambda *args: parsed.append(args) or parse_source(*args))
+    assert build_report(ENGLISH) == [
+        f"{WHERE} (1 error, 1 warning)",
+        f"  {WHERE}:4: error: issue_date '2024/13/5' is not a date: month 13",
+        f"  {WHERE}:3: warning: unknown front matter key 'auther' kept as a section of its own "
+        "(did you mean 'authors'?)",
+        "      Edward J. Hu",
+    ]
+    assert build_report(JAPANESE) == japanese
+    assert parsed == []  # both read the first build's parse results and their diagnostics

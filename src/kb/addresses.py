@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from kb.i18n import N_, Message
 from kb.models import Diagnostic, Record
 from kb.urls import url_for
 from kb.validation import closest
@@ -34,10 +35,11 @@ def alias_path(alias: str) -> str | None:
     return text.rstrip("/") + "/index.html"
 
 
-def alias_problems(aliases: list) -> list[str]:
+def alias_problems(aliases: list) -> list[Message]:
     """A message for each alias that cannot be a page address of the site."""
-    return [f"alias {str(a)!r} cannot be a page address: write an old record id (old-title) or an old path "
-            "(/records/old-title/)" for a in aliases if not isinstance(a, str) or alias_path(a) is None]
+    return [N_("alias {alias} cannot be a page address: write an old record id (old-title) or an old path "
+               "(/records/old-title/)", alias=repr(str(a)))
+            for a in aliases if not isinstance(a, str) or alias_path(a) is None]
 
 
 def redirects(records: list[Record]) -> dict[str, str]:
@@ -84,10 +86,13 @@ def removed_pages(previous: set[str], records: list[Record], notes_dir: str) -> 
         old = RECORD_PAGE.fullmatch(page).group(1)
         near = new[next(iter(new))] if len(new) == 1 else new.get(closest(old, new) or "")
         where = near.source.path if near else notes_dir
-        hint = (f"if it moved to records/{near.id}/, add `aliases: [{old}]` to this note's front matter" if near
-                else f"if its record moved, add `aliases: [{old}]` to the front matter of the note it is in now")
-        warnings.append(Diagnostic(path=where, line=1 if near else None, message=f"records/{old}/ was published "
-                                   f"by the last build and the next build would remove it: {hint}"))
+        hint = (N_("if it moved to records/{id}/, add `aliases: [{old}]` to this note's front matter", id=near.id,
+                   old=old) if near
+                else N_("if its record moved, add `aliases: [{old}]` to the front matter of the note it is in now",
+                        old=old))
+        warnings.append(Diagnostic(path=where, line=1 if near else None, message=N_(
+            "records/{old}/ was published by the last build and the next build would remove it: {hint}",
+            old=old, hint=hint)))
     return warnings
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from kb.i18n import N_, Message
+
 MAX_BYTES = 256 * 1024  # front matter or kb.yaml larger than this is refused
 MAX_NODES = 100_000  # nodes after alias expansion (the bundled notes use a few dozen)
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when PyYAML has it (~10x faster)
@@ -29,8 +31,8 @@ TextDates.yaml_implicit_resolvers = {
 class YamlProblem(Exception):
     """YAML that cannot be read (or may not be): a 1-based line and a message to follow its file's name."""
 
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, line: int, message: Message) -> None:
+        super().__init__(str(message))
         self.line = line
         self.message = message
 
@@ -87,7 +89,7 @@ def yaml_error(exc: yaml.YAMLError, first_line: int) -> YamlProblem:
     mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
     line = mark.line + first_line if mark is not None else first_line
     what = " ".join(str(p) for p in (getattr(exc, "context", None), getattr(exc, "problem", None)) if p)
-    return YamlProblem(line, f"is not valid YAML: {what or exc}")
+    return YamlProblem(line, N_("is not valid YAML: {problem}", problem=what or str(exc)))
 
 
 def key_lines(node: yaml.Node, first_line: int) -> tuple[dict[str, int], list[tuple[str, int, int]]]:
@@ -109,20 +111,22 @@ def load_mapping(text: str, first_line: int = 1, max_bytes: int = MAX_BYTES, max
     """Read `text` (whose first line is line `first_line` of its file) within the bounds."""
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > max_bytes:
-        raise YamlProblem(first_line, f"is {size:,} bytes; the limit is {max_bytes:,}")
+        raise YamlProblem(first_line, N_("is {size} bytes; the limit is {limit}", size=format(size, ","),
+                                         limit=format(max_bytes, ",")))
     loader = TextDates(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return Loaded(None)
         if expanded_size(node, max_nodes) > max_nodes:
-            raise YamlProblem(too_large_at(node, max_nodes) + first_line, f"has more than {max_nodes:,} values once "
-                              "YAML aliases (&name / *name) are expanded; refused")
+            raise YamlProblem(too_large_at(node, max_nodes) + first_line, N_(
+                "has more than {limit} values once YAML aliases (&name / *name) are expanded; refused",
+                limit=format(max_nodes, ",")))
         lines, duplicates = key_lines(node, first_line)
         return Loaded(loader.construct_document(node), lines, duplicates)
     except yaml.YAMLError as exc:
         raise yaml_error(exc, first_line) from None
     except RecursionError:
-        raise YamlProblem(first_line, "is nested too deeply; refused") from None
+        raise YamlProblem(first_line, N_("is nested too deeply; refused")) from None
     finally:
         loader.dispose()

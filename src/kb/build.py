@@ -33,6 +33,7 @@ from kb.cache import CACHE_DIR, STATE_PATH, BuildCache, MentionMemo, SavedResult
 from kb.config import Settings
 from kb.digests import code_digest, settings_digest, sha, theme_digest
 from kb.discover import Seen, discover_since, files_stamp, relative_name
+from kb.i18n import N_
 from kb.lock import LOCK_NAME, build_locks
 from kb.models import Diagnostic, Severity
 from kb.render.templates import Theme
@@ -182,8 +183,8 @@ def load_search_state(state: BuildCache):
     try:
         return SearchState.loads(state.search)
     except StateCorrupt as exc:
-        state.problems.append(Diagnostic(path=STATE_PATH, message=f"search state discarded and the index "
-                                         f"rebuilt: {exc}"))
+        state.problems.append(Diagnostic(path=STATE_PATH, message=N_("search state discarded and the index "
+                                                                     "rebuilt: {reason}", reason=str(exc))))
         return None
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from kb.i18n import N_
 from kb.models import Diagnostic, ParsedNote
 from kb.store import Store, key_folder, state_key
 from kb.write import Version, marker_stamp
@@ -208,7 +209,8 @@ class BuildCache:
             self.store = Store(self.store.path, self.store.key)
         self.notes, self.plain, self.mentions, self.last, self.search = {}, {}, MentionMemo(), None, None
         self.held, self.stored_notes = {}, frozenset()
-        self.problems.append(Diagnostic(path=STATE_PATH, message=f"build state discarded and rebuilt: {reason}"))
+        self.problems.append(Diagnostic(path=STATE_PATH, message=N_("build state discarded and rebuilt: {reason}",
+                                                                    reason=reason)))
 
     def load_data(self) -> None:
         if self.folder is None or self.fresh or self.store is None or self.loaded:

@@ -190,7 +190,8 @@ def check(notes: str | None, strict: bool, as_json: bool) -> None:
     _settings, parsed, diagnostics = load(notes)
     diagnostics += link_warnings(project_root(), parsed, notes or "notes")
     if as_json:
-        click.echo(json.dumps([d.model_dump(mode="json") for d in diagnostics], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([d.model_dump(mode="json", exclude={"said"}) for d in diagnostics], ensure_ascii=False,
+                              indent=2))  # English: the same JSON under every locale
     else:
         for diag in diagnostics:
             click.echo(format_diagnostic(diag), err=True)

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kb.bounded_yaml import YamlProblem, load_mapping
+from kb.i18n import N_, Message, Problem
 from kb.models import Diagnostic, Severity
 from kb.text import excerpt, terminal_safe
 from kb.validation import closest, field_problems
@@ -44,8 +45,9 @@ class Settings(BaseModel):
     @classmethod
     def web_address(cls, value: str) -> str:
         if urlsplit(value.strip()).scheme.lower() not in ("http", "https") or not urlsplit(value.strip()).netloc:
-            raise ValueError(f"base_url must be an http(s) address like https://example.github.io/papers/, "
-                             f"not {excerpt(value, 80)!r} (feeds, the sitemap and rel=canonical are built on it)")
+            raise Problem(N_("base_url must be an http(s) address like https://example.github.io/papers/, "
+                             "not {value} (feeds, the sitemap and rel=canonical are built on it)",
+                             value=repr(excerpt(value, 80))))
         return value
 
 
@@ -61,19 +63,22 @@ def outside_project(settings: Settings, root: Path, lines: dict[str, int]) -> li
         folder = (root / getattr(settings, key)).resolve()
         if folder != home and home not in folder.parents:
             flag = "--notes" if key == "notes_dir" else "--out"
-            found.append(config_error(lines.get(key, 1), f"{key} {terminal_safe(getattr(settings, key))!r} is "
-                                      f"outside the project folder; kb.yaml may only name folders inside it "
-                                      f"(give {flag} DIR on the command line to use another)"))
+            found.append(config_error(lines.get(key, 1), N_(
+                "{key} {folder} is outside the project folder; kb.yaml may only name folders inside it "
+                "(give {flag} DIR on the command line to use another)",
+                key=key, folder=repr(terminal_safe(getattr(settings, key))), flag=flag)))
     return found
 
 
 def unknown_setting(key, line: int) -> Diagnostic:
     guess = closest(str(key), Settings.model_fields)
-    hint = f"did you mean {guess!r}?" if guess else f"known: {', '.join(Settings.model_fields)}"
-    return Diagnostic(path=CONFIG_NAME, line=line, message=f"unknown setting {str(key)!r} ignored ({hint})")
+    hint = N_("did you mean {guess}?", guess=repr(guess)) if guess else \
+        N_("known: {names}", names=", ".join(Settings.model_fields))
+    return Diagnostic(path=CONFIG_NAME, line=line, message=N_("unknown setting {key} ignored ({hint})",
+                                                              key=repr(str(key)), hint=hint))
 
 
-def config_error(line: int | None, message: str) -> Diagnostic:
+def config_error(line: int | None, message: Message) -> Diagnostic:
     return Diagnostic(path=CONFIG_NAME, line=line, severity=Severity.ERROR, message=message)
 
 
@@ -88,16 +93,18 @@ def load_settings(root: Path) -> tuple[Settings, list[Diagnostic]]:
     try:
         loaded = load_mapping(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
-        return Settings(), [config_error(None, f"kb.yaml is not UTF-8 text (byte offset {exc.start})")]
+        return Settings(), [config_error(None, N_("kb.yaml is not UTF-8 text (byte offset {offset})",
+                                                  offset=exc.start))]
     except OSError as exc:
-        return Settings(), [config_error(None, f"cannot read kb.yaml: {exc.strerror}")]
+        return Settings(), [config_error(None, N_("cannot read kb.yaml: {reason}", reason=str(exc.strerror)))]
     except YamlProblem as exc:
-        return Settings(), [config_error(exc.line, f"kb.yaml {exc.message}")]
+        return Settings(), [config_error(exc.line, N_("kb.yaml {problem}", problem=exc.message))]
     data = loaded.data if loaded.data is not None else {}
     if not isinstance(data, dict):
-        return Settings(), [config_error(1, "kb.yaml must be a mapping (key: value)")]
-    warnings = [Diagnostic(path=CONFIG_NAME, line=again, message=f"setting {key!r} is written twice (lines "
-                           f"{first} and {again}); the value on line {again} is used")
+        return Settings(), [config_error(1, N_("kb.yaml must be a mapping (key: value)"))]
+    warnings = [Diagnostic(path=CONFIG_NAME, line=again, message=N_(
+                    "setting {key} is written twice (lines {first} and {again}); the value on line {again} is used",
+                    key=repr(key), first=first, again=again))
                 for key, first, again in loaded.duplicates]
     warnings += [unknown_setting(key, loaded.lines.get(str(key), 1)) for key in data
                  if key not in Settings.model_fields]
@@ -105,7 +112,8 @@ def load_settings(root: Path) -> tuple[Settings, list[Diagnostic]]:
     try:
         settings = Settings(**known)
     except ValidationError as exc:
-        return Settings(), warnings + [config_error(loaded.lines.get(key, 1), f"kb.yaml: {message}")
+        return Settings(), warnings + [config_error(loaded.lines.get(key, 1), N_("kb.yaml: {problem}",
+                                                                                 problem=message))
                                        for key, message in field_problems(exc)]
     escapes = outside_project(settings, root, loaded.lines)
     return (Settings(), warnings + escapes) if escapes else (settings, warnings)

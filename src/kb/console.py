@@ -14,11 +14,13 @@ from itertools import groupby
 
 import click
 
+from kb.i18n import N_, _, ngettext, shown
 from kb.models import Diagnostic, Severity
 from kb.text import printable_path, terminal_safe
 
 SHOWN = 20  # diagnostics kb build prints before it only counts the rest
 COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow"}
+SEVERITIES = {Severity.ERROR: N_("error"), Severity.WARNING: N_("warning")}
 
 
 def colour() -> bool | None:
@@ -44,11 +46,11 @@ def format_diagnostic(diag: Diagnostic, styled: bool = False) -> str:
     """`path:line: severity: message`, the offending text (if any) indented below; note text
     with control characters neutralised (kb.text.terminal_safe)."""
     where = printable_path(diag.path) + (f":{diag.line}" if diag.line else "")
-    severity = diag.severity.value
+    severity = shown(SEVERITIES[diag.severity])
     if styled:
         severity = click.style(severity, fg=COLOURS.get(diag.severity), bold=is_error(diag))
     text = f"\n    {terminal_safe(diag.text[:200])}" if diag.text else ""
-    return f"{where}: {severity}: {printable_path(diag.message)}{text}"
+    return f"{where}: {severity}: {printable_path(diag.shown())}{text}"
 
 
 def ordered(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
@@ -58,15 +60,12 @@ def ordered(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     return sorted(items, key=lambda d: (d.path not in with_errors, d.path, not is_error(d), d.line or 0))
 
 
-def counted(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def file_heading(path: str, diagnostics: list[Diagnostic]) -> str:
     errors = sum(map(is_error, diagnostics))
-    parts = [counted(errors, "error")] if errors else []
-    if len(diagnostics) > errors:
-        parts.append(counted(len(diagnostics) - errors, "warning"))
+    warnings = len(diagnostics) - errors
+    parts = [ngettext("{n} error", "{n} errors", errors).format(n=errors)] if errors else []
+    if warnings:
+        parts.append(ngettext("{n} warning", "{n} warnings", warnings).format(n=warnings))
     return click.style(printable_path(path), bold=True) + f" ({', '.join(parts)})"
 
 
@@ -79,7 +78,8 @@ def grouped_lines(diagnostics: Iterable[Diagnostic], limit: int | None = SHOWN) 
         lines.append(file_heading(path, [d for d in items if d.path == path]))
         lines.extend("  " + format_diagnostic(d, styled=True).replace("\n", "\n  ") for d in group)
     if len(items) > len(shown):
-        lines.append(f"... and {len(items) - len(shown)} more (kb check lists them all; so does kb build --verbose)")
+        lines.append(_("... and {n} more (kb check lists them all; so does kb build --verbose)")
+                     .format(n=len(items) - len(shown)))
     return lines
 
 

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from kb.i18n import N_, Message
 from kb.models import Diagnostic, Severity
 from kb.text import control_characters
 
@@ -59,17 +60,18 @@ def decode(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-def where_not_text(data: bytes) -> tuple[int, str]:
+def where_not_text(data: bytes) -> tuple[int, Message]:
     """Line and byte offset of the first byte that stops the file being UTF-8 text."""
     nul = data.find(b"\x00")
+    binary = N_("a NUL byte (a binary file?)")
     try:
         data.decode("utf-8")
-        offset, what = nul, "a NUL byte (a binary file?)"
+        offset, what = nul, binary
     except UnicodeDecodeError as exc:
-        offset, what = exc.start, f"byte 0x{data[exc.start]:02X}, which is not UTF-8"
+        offset, what = exc.start, N_("byte {byte}, which is not UTF-8", byte="0x" + format(data[exc.start], "02X"))
         if 0 <= nul < offset:
-            offset, what = nul, "a NUL byte (a binary file?)"
-    return data.count(b"\n", 0, offset) + 1, f"byte offset {offset}: {what}"
+            offset, what = nul, binary
+    return data.count(b"\n", 0, offset) + 1, N_("byte offset {offset}: {what}", offset=offset, what=what)
 
 
 def is_note_name(name: str) -> bool:
@@ -139,12 +141,14 @@ def read_source(path: Path, root: Path, name: str | None = None) -> SourceFile |
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return Diagnostic(path=name, severity=Severity.ERROR, message=f"cannot read file: {exc.strerror}")
+        return Diagnostic(path=name, severity=Severity.ERROR, message=N_("cannot read file: {reason}",
+                                                                          reason=str(exc.strerror)))
     decoded = decode(data)
     if decoded is None:
         line, where = where_not_text(data)
         return Diagnostic(path=name, line=line, severity=Severity.ERROR,
-                          message=f"not a text note: expected UTF-8 or Shift_JIS text; line {line}, {where}")
+                          message=N_("not a text note: expected UTF-8 or Shift_JIS text; line {line}, {where}",
+                                     line=line, where=where))
     text, encoding = decoded
     return SourceFile(name, text, encoding, hashlib.sha256(data).hexdigest())
 
@@ -153,17 +157,20 @@ def control_warnings(source: SourceFile) -> list[Diagnostic]:
     """A warning per line holding a control character (at most CONTROL_REPORTS per file)."""
     found = control_characters(source.text)
     shown = found[:CONTROL_REPORTS]
-    warnings = [Diagnostic(path=source.path, line=line, message=f"control character {code} in the text "
-                           "(invisible, not allowed in XML feeds): remove it") for line, code in shown]
+    warnings = [Diagnostic(path=source.path, line=line, message=N_("control character {code} in the text "
+                                                                   "(invisible, not allowed in XML feeds): remove it",
+                                                                   code=code)) for line, code in shown]
     if len(found) > len(shown):
         warnings.append(Diagnostic(path=source.path, line=found[len(shown)][0],
-                                   message=f"{len(found) - len(shown)} more lines with control characters"))
+                                   message=N_("{n} more lines with control characters",
+                                              n=len(found) - len(shown))))
     return warnings
 
 
 def outside_notes(name: str) -> Diagnostic:
-    return Diagnostic(path=name, severity=Severity.ERROR, message="refused: a symbolic link to a file outside the "
-                      "notes folder (notes are read only from inside it)")
+    return Diagnostic(path=name, severity=Severity.ERROR, message=N_("refused: a symbolic link to a file outside "
+                                                                     "the notes folder (notes are read only from "
+                                                                     "inside it)"))
 
 
 Seen = dict[str, tuple[tuple[int, int, int, int], SourceFile | Diagnostic]]  # name -> (stat, what was read)

@@ -14,7 +14,9 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from kb.i18n import N_, Message, Problem
 
 RECORD_KINDS = ("paper", "blog", "article", "talk", "repository", "other")
 INDEX_FIELDS = ("date_inferred", "year_inferred", "mentions", "mentioned_by", "same_as", "related", "related_reasons",
@@ -34,8 +36,17 @@ class Diagnostic(BaseModel):
     path: str
     line: int | None = None
     severity: Severity = Severity.WARNING
-    message: str
+    message: str  # in English; `said` keeps it untranslated for kb.console to show in the reader's language
     text: str = ""
+    said: Message | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _message(cls, data):
+        """`message=N_(...)` (kb.i18n): the English text in `message`, the id and parameters in `said`."""
+        if isinstance(data, dict) and isinstance(data.get("message"), Message):
+            data = {**data, "said": data["message"], "message": data["message"].english()}
+        return data
 
     @field_validator("message", "text")
     @classmethod
@@ -44,6 +55,13 @@ class Diagnostic(BaseModel):
         from kb.text import EXCERPT, excerpt
 
         return excerpt(value, EXCERPT if info.field_name == "text" else 4 * EXCERPT)
+
+    def shown(self) -> str:
+        """The message in the reader's language (kb.i18n), as short as `message`."""
+        from kb.i18n import english
+        from kb.text import EXCERPT, excerpt
+
+        return self.message if self.said is None or english() else excerpt(self.said.translated(), 4 * EXCERPT)
 
 
 class Section(BaseModel):
@@ -118,7 +136,7 @@ class Record(BaseModel):
     def _title_not_blank(cls, value: str) -> str:
         value = value.strip()
         if not value:
-            raise ValueError("title is empty")
+            raise Problem(N_("title is empty"))
         return value
 
     @field_validator("kind")
@@ -128,8 +146,9 @@ class Record(BaseModel):
             from kb.validation import closest
 
             guess = closest(value, RECORD_KINDS)
-            hint = f" (did you mean {guess!r}?)" if guess else ""
-            raise ValueError(f"kind {value!r} is not one of {', '.join(RECORD_KINDS)}{hint}")
+            hint = N_(" (did you mean {guess}?)", guess=repr(guess)) if guess else ""
+            raise Problem(N_("kind {value} is not one of {kinds}{hint}", value=repr(value),
+                             kinds=", ".join(RECORD_KINDS), hint=hint))
         return value
 
     @field_validator("issue_date", mode="before")
@@ -145,7 +164,7 @@ class Record(BaseModel):
         from kb.text import ARXIV_ID
 
         if value is not None and not ARXIV_ID.fullmatch(value):
-            raise ValueError(f"arxiv_id {value!r} is not like 2503.04504")
+            raise Problem(N_("arxiv_id {value} is not like 2503.04504", value=repr(value)))
         return value
 
 

@@ -12,6 +12,7 @@ from kb.config import Settings
 from kb.digests import code_digest, sha
 from kb.discover import SourceFile, discover
 from kb.formats import parse_source
+from kb.i18n import N_
 from kb.models import Diagnostic, ParsedNote, Record, Residue
 from kb.text import Taken, excerpt, first_free, slugify
 
@@ -72,7 +73,7 @@ def residue_diagnostics(note: ParsedNote) -> list[Diagnostic]:
 
 
 def residue_warning(path: str, item: Residue) -> Diagnostic:
-    return Diagnostic(path=path, line=item.line, message="text not assigned to any record field", text=item.text)
+    return Diagnostic(path=path, line=item.line, message=N_("text not assigned to any record field"), text=item.text)
 
 
 def parse_notes(notes_dir: Path, root: Path, settings: Settings, cache: BuildCache | None = None,

@@ -85,7 +85,7 @@ class LiveState:
 
 
 def entry(d: Diagnostic) -> dict:
-    return {"where": f"{d.path}:{d.line}" if d.line else d.path, "message": d.message}
+    return {"where": f"{d.path}:{d.line}" if d.line else d.path, "message": d.shown()}  # in kb serve's language
 
 
 def error_entries(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...], severity: str = "error") -> list[dict]:

@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from kb.i18n import _
+
 if TYPE_CHECKING:
     from kb.config import Settings
 
@@ -93,6 +95,7 @@ def with_base_url(settings: Settings, env: Mapping[str, str]) -> tuple[Settings,
         return settings, None
     inferred = github_pages_url(env)
     if inferred:
-        return settings.model_copy(update={"base_url": inferred}), f"base_url not set in kb.yaml: using {inferred}"
-    return settings, ("base_url is not set in kb.yaml: feed.xml and sitemap.xml need the site's absolute address, "
-                      "so they were not written (set base_url: https://USER.github.io/REPO/)")
+        return settings.model_copy(update={"base_url": inferred}), _("base_url not set in kb.yaml: using {url}").format(
+            url=inferred)
+    return settings, _("base_url is not set in kb.yaml: feed.xml and sitemap.xml need the site's absolute address, "
+                       "so they were not written (set base_url: https://USER.github.io/REPO/)")

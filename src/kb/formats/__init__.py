@@ -13,6 +13,7 @@ from types import ModuleType
 from kb.discover import SourceFile
 from kb.formats import blog, listing, minutes, native, summaries
 from kb.formats.limits import bounded
+from kb.i18n import N_, Message
 from kb.models import Diagnostic, ParsedNote, Residue, Severity
 
 FORMATS: dict[str, ModuleType] = {
@@ -20,11 +21,11 @@ FORMATS: dict[str, ModuleType] = {
 }
 MIN_SCORE = 0.3
 NEEDS = {  # what a note lacks when it is closest to a format but not it
-    "native": "YAML front matter with a title: between '---' lines at the top, or a first line '# title'",
-    "summaries": "'## 1.' to '## 8.' question headings under a '# title' line",
-    "minutes": "a meeting date on its first line and '@presenter' lines before talk titles",
-    "listing": "at least three 'Issue Date:' lines, each after its '#tag' line",
-    "blog": "a '紹介論文' line near the top or a 'この論文を一言でまとめると' line",
+    "native": N_("YAML front matter with a title: between '---' lines at the top, or a first line '# title'"),
+    "summaries": N_("'## 1.' to '## 8.' question headings under a '# title' line"),
+    "minutes": N_("a meeting date on its first line and '@presenter' lines before talk titles"),
+    "listing": N_("at least three 'Issue Date:' lines, each after its '#tag' line"),
+    "blog": N_("a '紹介論文' line near the top or a 'この論文を一言でまとめると' line"),
 }
 
 
@@ -49,7 +50,7 @@ def closest_format(text: str) -> tuple[str, float]:
     return best_name, best_score
 
 
-def unrecognised(source: SourceFile, message: str) -> ParsedNote:
+def unrecognised(source: SourceFile, message: Message) -> ParsedNote:
     """A note no parser takes: one error, and every non-blank line kept as residue."""
     residue = [Residue(line=i, text=t) for i, t in enumerate(source.lines, 1) if t.strip()]
     first = residue[0] if residue else None  # the text shown with the error: the note's first line
@@ -62,13 +63,15 @@ def parse_source(source: SourceFile, forced: str | None = None) -> ParsedNote:
     """Parse one note with the forced format, or the one its content looks like."""
     if forced is not None and forced not in FORMATS:
         known = ", ".join(FORMATS)
-        return unrecognised(source, f"format {forced!r} is not known (expected one of: {known})")
+        return unrecognised(source, N_("format {name} is not known (expected one of: {known})", name=repr(forced),
+                                       known=known))
     name = forced or detect_format(source.text)[0]
     if name is None:
         near = closest_format(source.text)[0]
-        return unrecognised(source, f"not a note kb can read (none of its lines is used): closest to the {near} "
-                                    f"format, which needs {NEEDS[near]}")
+        return unrecognised(source, N_("not a note kb can read (none of its lines is used): closest to the {near} "
+                                       "format, which needs {needs}", near=near, needs=NEEDS[near]))
     try:
         return bounded(FORMATS[name].parse(source))
     except Exception as exc:  # a parser bug must not stop the other notes
-        return unrecognised(source, f"the {name} parser failed on this note: {type(exc).__name__}: {exc}")
+        return unrecognised(source, N_("the {name} parser failed on this note: {error}", name=name,
+                                       error=type(exc).__name__ + ": " + str(exc)))

@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass, field
 
 from kb.discover import SourceFile
+from kb.i18n import N_, Message
 from kb.models import Diagnostic, ParsedNote, Record, Residue, Section, Severity, SourceSpan
 from kb.text import arxiv_id_from_url
 
@@ -316,7 +317,7 @@ def fields_from_sections(sections: list[Section], methods: tuple[str, ...] = ())
                                 for s in gathered) for name, gathered in parts.items()}
 
 
-def error(source: SourceFile, end: int, message: str) -> ParsedNote:
+def error(source: SourceFile, end: int, message: Message) -> ParsedNote:
     """No record: one error, every non-blank line kept as residue."""
     residue = [Residue(line=i, text=t) for i, t in enumerate(source.lines[:end], 1) if t.strip()]
     diag = Diagnostic(path=source.path, line=1, severity=Severity.ERROR, message=message)
@@ -328,19 +329,21 @@ def parse(source: SourceFile) -> ParsedNote:
     end, _ = last_content(lines)
     located = title_start(lines, end)
     if located is None:
-        return error(source, end, f"no paper title: expected a '{INTRO_MARK}' line followed by "
-                                  "'今回紹介する論文は…という論文です。'")
+        return error(source, end, N_("no paper title: expected a '{mark}' line followed by "
+                                     "'今回紹介する論文は…という論文です。'", mark=INTRO_MARK))
     start, header_end = located
     post = Post()
     read_header(lines, header_end, post)
     stop = title_block(lines, start, end)
     title = read_title(lines, start, stop)
     if title is None:
-        return error(source, end, f"no paper title after '{INTRO_MARK}' (line {header_end + 1})")
+        return error(source, end, N_("no paper title after '{mark}' (line {line})", mark=INTRO_MARK,
+                                     line=header_end + 1))
     body_start = read_front(lines, stop, end, post)
     if "summary" not in post.fields:
         post.diagnostics.append(Diagnostic(path=source.path, line=stop + 1,
-                                           message=f"no one-line summary: expected '{SUMMARY_MARK}' and a line"))
+                                           message=N_("no one-line summary: expected '{mark}' and a line",
+                                                      mark=SUMMARY_MARK)))
     return build(source, post, title, body_start, end)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from kb.i18n import N_
 from kb.models import Diagnostic, ParsedNote, Record, Section, Severity
 from kb.text import excerpt
 
@@ -33,8 +34,9 @@ def bounded(note: ParsedNote) -> ParsedNote:
 
 def not_a_web_address(path: str, record: Record) -> Diagnostic:
     return Diagnostic(path=path, line=record.source.line_start, severity=Severity.WARNING,
-                      message=f"url of {excerpt(record.title, 60)!r} is not an http(s) address: kb does not link "
-                              "it (write the paper's https:// address)", text=record.url or "")
+                      message=N_("url of {title} is not an http(s) address: kb does not link it (write the "
+                                 "paper's https:// address)", title=repr(excerpt(record.title, 60))),
+                      text=record.url or "")
 
 
 def capped(record: Record) -> Record:
@@ -46,6 +48,7 @@ def capped(record: Record) -> Record:
 def too_many_tags(path: str, record: Record) -> Diagnostic:
     extra = len(record.tags) - MAX_TAGS
     return Diagnostic(path=path, line=record.source.line_start, severity=Severity.WARNING,
-                      message=f"{len(record.tags):,} tags on one record: the first {MAX_TAGS} are its tags (each "
-                              f"has a page), the other {extra:,} are kept as text in its section "
-                              f"'{MORE_TAGS}'; split the note or use fewer tags")
+                      message=N_("{count} tags on one record: the first {kept} are its tags (each has a page), "
+                                 "the other {extra} are kept as text in its section '{section}'; split the note or "
+                                 "use fewer tags", count=format(len(record.tags), ","), kept=MAX_TAGS,
+                                 extra=format(extra, ","), section=MORE_TAGS))

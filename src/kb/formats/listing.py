@@ -27,6 +27,7 @@ from rapidfuzz import fuzz
 
 from kb.discover import SourceFile
 from kb.formats.listing_entries import HEADER, Occurrence, normalise, scan
+from kb.i18n import N_
 from kb.models import Diagnostic, ParsedNote, Record, Residue, Section, Severity, SourceSpan
 from kb.text import URL, arxiv_id_from_url, fold
 
@@ -264,22 +265,24 @@ def build(source: SourceFile, entry: Entry, page_tag: str | None) -> Record | Di
         return Record(source=span, **record_fields(entry, page_tag))
     except (ValidationError, ValueError) as exc:
         return Diagnostic(path=source.path, line=first.line, severity=Severity.ERROR,
-                          message=f"entry of {first.date} could not be made a record: {exc}", text=first.link)
+                          message=N_("entry of {date} could not be made a record: {error}", date=first.date,
+                                     error=str(exc)), text=first.link)
 
 
 def problems(source: SourceFile, occurrences: list[Occurrence]) -> list[Diagnostic]:
     """Headers without link text, and a page that ends inside its last entry."""
     found = [
         Diagnostic(path=source.path, line=o.line, severity=Severity.ERROR,
-                   message=f"'Issue Date: {o.date}' is not followed by the entry's title; entry skipped")
+                   message=N_("'Issue Date: {date}' is not followed by the entry's title; entry skipped",
+                              date=o.date))
         for o in occurrences if not o.link
     ]
     last = occurrences[-1] if occurrences else None
     if last is not None and last.link and last.summary is None and last.comment is None:
         found.append(Diagnostic(
             path=source.path, line=last.line, severity=Severity.WARNING, text=normalise(last.link),
-            message="the page is cut off: it ends right after the last entry's title, "
-                    "with no Summary or Comment (the copy stopped here)"))
+            message=N_("the page is cut off: it ends right after the last entry's title, "
+                       "with no Summary or Comment (the copy stopped here)")))
     return found
 
 

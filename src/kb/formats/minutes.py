@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote_plus
 
 from kb.discover import SourceFile
+from kb.i18n import N_
 from kb.models import Diagnostic, ParsedNote, Record, Residue, Section, Severity, SourceSpan
 
 NAME = "minutes"
@@ -215,7 +216,8 @@ def talk_record(source: SourceFile, block: Block, date: dt.date | None) -> Recor
     if title is None:
         line = body[title_at][0] if title_at is not None else block.start
         return Diagnostic(path=source.path, line=line, severity=Severity.ERROR,
-                          message=f"talk by {presenter}: expected a '[blog] Title' or '[論文] Title' line")
+                          message=N_("talk by {presenter}: expected a '[blog] Title' or '[論文] Title' line",
+                                     presenter=presenter))
     rest = body[title_at + 1 :]
     extra = {}
     first = next(((i, t.strip()) for i, (_, t) in enumerate(rest) if t.strip()), None)
@@ -293,7 +295,7 @@ def parse(source: SourceFile) -> ParsedNote:
     note = ParsedNote(path=source.path, format=NAME, meta={"meeting": name, "toc": toc})
     if date is None:
         note.diagnostics.append(Diagnostic(path=source.path, line=1, severity=Severity.ERROR,
-                                           message="expected the meeting date (YYYY-MM-DD) on the first line"))
+                                           message=N_("expected the meeting date (YYYY-MM-DD) on the first line")))
     else:
         note.meta["date"] = date.isoformat()
     talks, main, _ = split_blocks(lines)

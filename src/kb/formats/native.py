@@ -35,6 +35,7 @@ from kb.addresses import alias_problems
 from kb.bounded_yaml import YamlProblem, load_mapping
 from kb.discover import SourceFile
 from kb.formats.blog import hash_heading
+from kb.i18n import N_, Message
 from kb.models import INDEX_FIELDS, Diagnostic, ParsedNote, Record, Section, Severity, SourceSpan
 from kb.text import ARXIV_ID, CONTROL, URL, arxiv_id_from_url, excerpt, slugify
 from kb.validation import closest, field_problems
@@ -120,7 +121,7 @@ def split_sections(body: str, first_line: int) -> tuple[str, list[Section]]:
     return "\n".join(intro).strip(), sections
 
 
-def _diagnostic(source: SourceFile, line: int, message: str, severity=Severity.ERROR, text="") -> Diagnostic:
+def _diagnostic(source: SourceFile, line: int, message: Message | str, severity=Severity.ERROR, text="") -> Diagnostic:
     return Diagnostic(path=source.path, line=line, severity=severity, message=message, text=excerpt(text))
 
 
@@ -136,13 +137,14 @@ def parse(source: SourceFile) -> ParsedNote:
     try:
         loaded = load_mapping(yaml_text, FIRST_LINE)
     except YamlProblem as exc:
-        return _failed(source, [_diagnostic(source, exc.line, f"front matter {exc.message}")])
+        return _failed(source, [_diagnostic(source, exc.line, N_("front matter {problem}", problem=exc.message))])
     meta = loaded.data if loaded.data is not None else {}
     if not isinstance(meta, dict):
-        return _failed(source, [_diagnostic(source, FIRST_LINE, "front matter must be a mapping of record fields "
-                                                                "(key: value)")])
-    notes = [_diagnostic(source, again, f"front matter key {key!r} is written twice (lines {first} and {again}); "
-                         f"the value on line {again} is used", Severity.WARNING)
+        return _failed(source, [_diagnostic(source, FIRST_LINE, N_("front matter must be a mapping of record "
+                                                                   "fields (key: value)"))])
+    notes = [_diagnostic(source, again, N_("front matter key {key} is written twice (lines {first} and {again}); "
+                                           "the value on line {again} is used", key=repr(key), first=first,
+                                           again=again), Severity.WARNING)
              for key, first, again in loaded.duplicates]
     return _build(source, meta, loaded.lines, body, body_line, notes)
 
@@ -151,8 +153,8 @@ def parse_plain(source: SourceFile) -> ParsedNote:
     """A note without front matter: the title from its `# ` first line, url/arxiv_id from its links."""
     found = plain_title(source.text.lstrip("\ufeff"))
     if found is None:
-        return _failed(source, [_diagnostic(source, 1, "expected YAML front matter between '---' lines at the "
-                                                       "top, or a first line '# title'")])
+        return _failed(source, [_diagnostic(source, 1, N_("expected YAML front matter between '---' lines at the "
+                                                          "top, or a first line '# title'"))])
     title, line = found
     body = "\n".join(source.text.lstrip("\ufeff").split("\n")[line:])
     return _build(source, {"title": title, **links_of(body)}, {"title": line}, body, line + 1, [])
@@ -169,12 +171,12 @@ def links_of(body: str) -> dict[str, str]:
 def unknown_key(source: SourceFile, key, value, line: int) -> Diagnostic:
     name = str(key)
     if name in INDEX_FIELDS:
-        hint = " (kb fills it while linking; a note cannot set it)"
+        hint = N_(" (kb fills it while linking; a note cannot set it)")
     else:
         guess = closest(name, KNOWN_KEYS)
-        hint = f" (did you mean {guess!r}?)" if guess else ""
-    return _diagnostic(source, line, f"unknown front matter key {name!r} kept as a section of its own{hint}",
-                       Severity.WARNING, str(value))
+        hint = N_(" (did you mean {guess}?)", guess=repr(guess)) if guess else ""
+    return _diagnostic(source, line, N_("unknown front matter key {key} kept as a section of its own{hint}",
+                                        key=repr(name), hint=hint), Severity.WARNING, str(value))
 
 
 def as_section(key, value, line: int) -> Section:
@@ -197,9 +199,9 @@ def control_in_values(source: SourceFile, meta: dict, lines: dict[str, int]) -> 
             if isinstance(value, list) else []
         match = next((m for m in map(CONTROL.search, texts) if m), None)
         if match:
-            found.append(_diagnostic(source, lines.get(str(key), FIRST_LINE), f"control character "
-                                     f"U+{ord(match.group()):04X} in {str(key)!r} (invisible, not allowed in XML "
-                                     "feeds): remove it", Severity.WARNING))
+            found.append(_diagnostic(source, lines.get(str(key), FIRST_LINE), N_(
+                "control character {code} in {key} (invisible, not allowed in XML feeds): remove it",
+                code="U+" + format(ord(match.group()), "04X"), key=repr(str(key))), Severity.WARNING))
     return found
 
 
@@ -254,7 +256,7 @@ def _build(source: SourceFile, meta: dict, lines: dict[str, int], body: str, bod
     return ParsedNote(path=source.path, format=NAME, records=[record], diagnostics=diagnostics)
 
 
-def record_id(source: SourceFile, given, arxiv_id) -> tuple[str, str | None]:
+def record_id(source: SourceFile, given, arxiv_id) -> tuple[str, Message | None]:
     """The record's stable id, never from the title (editing a title must not move its page):
     `id:`, else the arXiv id, else the file name; and a problem with `id:` if it has one."""
     if given is None:
@@ -264,6 +266,6 @@ def record_id(source: SourceFile, given, arxiv_id) -> tuple[str, str | None]:
     text = str(given).strip()
     if not isinstance(given, str) or not (text == slugify(text) or ARXIV_ID.fullmatch(text)):
         suggestion = slugify(text)
-        return "", f"id {text!r} cannot be a page address: write it as text of letters, digits and '-' " \
-                   f"(id: \"{suggestion}\")"
+        return "", N_("id {value} cannot be a page address: write it as text of letters, digits and '-' "
+                      "(id: \"{suggestion}\")", value=repr(text), suggestion=suggestion)
     return text, None

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from kb.discover import SourceFile
+from kb.i18n import N_, Message, joined
 from kb.models import Diagnostic, ParsedNote, Record, Residue, Section, Severity, SourceSpan
 from kb.text import arxiv_id_from_url
 from kb.validation import field_problems
@@ -171,7 +172,7 @@ def split_blocks(lines: list[Line]) -> tuple[list[Block], list[list[Line]]]:
     return blocks, [stretch for stretch in loose if any(line.text.strip() for line in stretch)]
 
 
-def field_for(number: int | None, heading: str) -> tuple[str | None, str | None]:
+def field_for(number: int | None, heading: str) -> tuple[str | None, Message | None]:
     """The field a section fills, and a warning when number and keywords disagree."""
     candidates = fields_named(heading)
     by_number = FIELDS[number - 1] if number is not None and 1 <= number <= len(FIELDS) else None
@@ -180,7 +181,8 @@ def field_for(number: int | None, heading: str) -> tuple[str | None, str | None]
     if len(candidates) == 1:
         if by_number is None:
             return candidates[0], None
-        return candidates[0], f"section {number} reads like {candidates[0]}, not {by_number}: taken as {candidates[0]}"
+        return candidates[0], N_("section {number} reads like {field}, not {by_number}: taken as {field}",
+                                 number=number, field=candidates[0], by_number=by_number)
     return by_number, None
 
 
@@ -249,8 +251,8 @@ def read_summary(block: Block) -> tuple[Summary, list[Line]]:
         add_section(summary, heading, lines)
     missing = [f"{number} ({name})" for number, name in enumerate(FIELDS, 1) if name not in summary.fields]
     if missing:
-        summary.problems.append((block.lines[0].number, f"summary {summary.title!r} is missing section(s) "
-                                                        f"{', '.join(missing)}"))
+        summary.problems.append((block.lines[0].number, N_("summary {title} is missing section(s) {missing}",
+                                                           title=repr(summary.title), missing=", ".join(missing))))
     return summary, stray
 
 
@@ -276,7 +278,8 @@ def add_section(summary: Summary, heading: Line, lines: list[Line]) -> None:
     if name is None:
         return
     if name in summary.fields:
-        summary.problems.append((heading.number, f"a second {name} section ({text!r}) is kept in sections only"))
+        summary.problems.append((heading.number, N_("a second {name} section ({heading}) is kept in sections only",
+                                                    name=name, heading=repr(text))))
     else:
         summary.fields[name] = body
 
@@ -290,7 +293,7 @@ def to_record(source: SourceFile, block: Block, summary: Summary) -> Record:
                   tags=tags, sections=summary.sections, source=span, **summary.fields, **extra)
 
 
-def warn(source: SourceFile, line: int, message: str, severity: Severity = Severity.WARNING) -> Diagnostic:
+def warn(source: SourceFile, line: int, message: Message, severity: Severity = Severity.WARNING) -> Diagnostic:
     return Diagnostic(path=source.path, line=line, severity=severity, message=message)
 
 
@@ -301,26 +304,26 @@ def residue(lines: list[Line]) -> list[Residue]:
 def parse_block(source: SourceFile, block: Block, note: ParsedNote) -> None:
     """Add the block's record (or, when it cannot be one, its lines as residue) to the note."""
     if not title_text(block.lines[0].text):
-        note.diagnostics.append(warn(source, block.lines[0].number, "a summary with an empty '# ' title: its lines "
-                                                                    "are kept as residue", Severity.ERROR))
+        note.diagnostics.append(warn(source, block.lines[0].number, N_("a summary with an empty '# ' title: its "
+                                                                       "lines are kept as residue"), Severity.ERROR))
         note.residue.extend(residue(block.lines))
         return
     summary, stray = read_summary(block)
     note.diagnostics.extend(warn(source, line, message) for line, message in summary.problems)
     if stray:
         note.residue.extend(residue(stray))
-        stray_warning = warn(source, stray[0].number, "stray text after the last section kept as residue")
+        stray_warning = warn(source, stray[0].number, N_("stray text after the last section kept as residue"))
         note.diagnostics.append(stray_warning.model_copy(update={"text": stray[0].text}))
     kept = [line for line in block.lines if line not in stray]
     if summary.url is None:
-        note.diagnostics.append(warn(source, block.lines[0].number, f"summary {summary.title!r} has no "
-                                                                     "[View Paper](url) link"))
+        note.diagnostics.append(warn(source, block.lines[0].number, N_("summary {title} has no [View Paper](url) "
+                                                                       "link", title=repr(summary.title))))
     try:
         note.records.append(to_record(source, Block(kept), summary))
     except ValidationError as exc:
-        problems = "; ".join(message for _, message in field_problems(exc))
-        note.diagnostics.append(warn(source, block.lines[0].number, f"summary cannot be a record: {problems}",
-                                     Severity.ERROR))
+        problems = joined([message for _, message in field_problems(exc)])
+        note.diagnostics.append(warn(source, block.lines[0].number, N_("summary cannot be a record: {problems}",
+                                                                       problems=problems), Severity.ERROR))
         note.residue.extend(residue(kept))
 
 
@@ -329,8 +332,8 @@ def parse_loose(source: SourceFile, stretch: list[Line], note: ParsedNote) -> No
     note.residue.extend(residue(stretch))
     if any(line.kind == "heading" or _VIEW_PAPER.search(line.text) for line in stretch):
         first = next(line for line in stretch if line.text.strip())
-        note.diagnostics.append(warn(source, first.number, "a summary without a '# title' line: its lines are kept "
-                                                           "as residue", Severity.ERROR))
+        note.diagnostics.append(warn(source, first.number, N_("a summary without a '# title' line: its lines are "
+                                                              "kept as residue"), Severity.ERROR))
 
 
 def parse(source: SourceFile) -> ParsedNote:
@@ -343,5 +346,5 @@ def parse(source: SourceFile) -> ParsedNote:
         parse_loose(source, stretch, note)
     note.residue.sort(key=lambda item: item.line)
     if not blocks:
-        note.diagnostics.append(warn(source, 1, "no summary found: expected '# title' lines", Severity.ERROR))
+        note.diagnostics.append(warn(source, 1, N_("no summary found: expected '# title' lines"), Severity.ERROR))
     return note

@@ -25,18 +25,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb.discover import SourceFile
+from kb.i18n import N_, Message
 from kb.models import Record
 
 CACHE = "added-dates.json"
 _HEADER = re.compile(r"^[0-9a-f]{40} \d+ \d+")
-SHALLOW = ("the notes are in a shallow git clone: added dates are those of the commits fetched, not when each "
-           "record was added. In GitHub Actions fetch the whole history: actions/checkout with `fetch-depth: 0`")
+SHALLOW = N_("the notes are in a shallow git clone: added dates are those of the commits fetched, not when each "
+             "record was added. In GitHub Actions fetch the whole history: actions/checkout with `fetch-depth: 0`")
 
 
 @dataclass(frozen=True)
 class Added:
     dates: dict[str, dt.date] = field(default_factory=dict)
-    notice: str | None = None  # said once per build (a shallow clone)
+    notice: Message | None = None  # said once per build (a shallow clone)
 
 
 def git(root: Path, *args: str) -> str | None:

@@ -13,6 +13,7 @@ from html import escape
 
 from markdown_it import MarkdownIt
 
+from kb.i18n import N_
 from kb.index.names import short_name
 from kb.models import Diagnostic, Record
 from kb.validation import closest
@@ -102,11 +103,12 @@ def unresolved_warnings(records: list[Record], texts: dict[str, str]) -> list[Di
             if known.resolve(target):
                 continue
             guess = closest(target, choices)
-            hint = f" (did you mean [[{guess}]]?)" if guess else ""
+            hint = N_(" (did you mean [[{guess}]]?)", guess=guess) if guess else ""
             warnings.append(Diagnostic(path=record.source.path, line=line_of(texts.get(record.source.path, ""),
                                                                                f"[[{target}")
                                        or record.source.line_start,
-                                       message=f"wiki link [[{target}]] names no record: shown as text{hint}"))
+                                       message=N_("wiki link [[{target}]] names no record: shown as text{hint}",
+                                                  target=target, hint=hint)))
     return warnings
 
 

@@ -25,6 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from kb.digests import code_digest, sha
+from kb.i18n import N_
 from kb.index.papers import Paper
 from kb.models import Record
 from kb.render import Output
@@ -216,5 +217,5 @@ def search_outputs(records: list[Record], state: SearchState | None = None, old_
         return SearchIndex(records, state if usable else None, old_site if usable else None, bookkeeping, papers)
     except (StateCorrupt, OSError) as exc:
         index = SearchIndex(records, None, None, bookkeeping, papers)
-        index.problems.append(f"search state discarded and the index rebuilt: {exc}")
+        index.problems.append(N_("search state discarded and the index rebuilt: {reason}", reason=str(exc)))
         return index
