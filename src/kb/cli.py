@@ -17,7 +17,7 @@ from kb import DISTRIBUTION
 from kb.config import Settings, load_settings
 from kb.console import echo, format_diagnostic, print_diagnostics, say
 from kb.errors import KbError
-from kb.i18n import _, ngettext
+from kb.i18n import N_, _, ngettext, shown
 from kb.models import RECORD_KINDS, Diagnostic, Severity
 from kb.project import Project, build_project
 from kb.text import printable_path
@@ -128,8 +128,9 @@ def tags(notes: str | None, sort: str, suggest: bool) -> None:
         return
     if sort == "count":
         groups = sorted(groups, key=lambda g: -g.count)  # stable: ties stay in name order
+    bookkeeping = _("  (bookkeeping)")
     for group in groups:
-        say(f"{group.count:5d}  {group.name}{'  (bookkeeping)' if group.bookkeeping else ''}")
+        say(f"{group.count:5d}  {group.name}{bookkeeping if group.bookkeeping else ''}")
 
 
 def print_suggestions(groups) -> None:
@@ -145,7 +146,12 @@ def print_suggestions(groups) -> None:
     click.echo("tag_aliases:")
     for s in found:
         alias, name = yaml_key(s.alias), yaml_key(s.name)
-        say(f"  {alias}: {name}  # {s.reason}, score {s.score:.1f}, {counts.get(s.alias, 0)} record(s)")
+        say(f"  {alias}: {name}  # " + _("{reason}, score {score}, {n} record(s)").format(
+            reason=shown(REASONS.get(s.reason, s.reason)), score=format(s.score, ".1f"), n=counts.get(s.alias, 0)))
+
+
+REASONS = {"bracketed long form": N_("bracketed long form"), "katakana reading": N_("katakana reading"),
+           "typo": N_("typo"), "variant": N_("variant")}  # kb.index.tag_variants' reasons
 
 
 def yaml_key(text: str) -> str:

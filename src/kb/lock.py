@@ -18,6 +18,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from kb.errors import BuildError
+from kb.i18n import _
 
 LOCK_NAME = "lock"
 
@@ -66,11 +67,13 @@ def locked(path: Path, wait: bool, waiting: Callable[[str], None] | None) -> Ite
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            what = f"another kb build is using {path.parent if path.name == LOCK_NAME else path}{holder(fd)}"
+            folder, pid = path.parent if path.name == LOCK_NAME else path, holder(fd)
             if not wait:
-                raise BuildBusy(f"{what}; not waiting (--no-wait)") from None
+                raise BuildBusy(_("another kb build is using {folder}{pid}; not waiting (--no-wait)").format(
+                    folder=folder, pid=pid)) from None
             if waiting is not None:
-                waiting(f"{what}; waiting for it to finish")
+                waiting(_("another kb build is using {folder}{pid}; waiting for it to finish").format(
+                    folder=folder, pid=pid))
             fcntl.flock(fd, fcntl.LOCK_EX)
         if path.name == LOCK_NAME:
             os.ftruncate(fd, 0)

@@ -16,6 +16,7 @@ import click
 
 from kb.config import CONFIG_NAME, Settings, load_settings
 from kb.errors import BuildError
+from kb.i18n import _
 from kb.models import Diagnostic, Severity
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ class Project:
         settings, problems = load_settings(root)
         notes_dir = Path(notes) if notes else root / settings.notes_dir
         if not notes_dir.is_dir():
-            raise click.UsageError(f"notes folder not found: {notes_dir} (use --notes DIR)")
+            raise click.UsageError(_("notes folder not found: {folder} (use --notes DIR)").format(folder=notes_dir))
         out_dir = Path(out) if out else root / settings.out_dir
         return cls(root, settings, tuple(problems), notes_dir, out_dir)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from kb.i18n import _
+
 PAGES_LIMIT = 1_000_000_000  # bytes: GitHub Pages' published-site limit
 
 
@@ -26,5 +28,6 @@ def size_warning(site: Path) -> str | None:
     size = folder_bytes(site)
     if size <= PAGES_LIMIT:
         return None
-    return (f"warning: the site is {size / 1e9:.2f} GB, over GitHub Pages' limit of {PAGES_LIMIT / 1e9:.0f} GB "
-            f"({site}); `kb build --verbose` lists the notes with warnings (a record with very many tags?)")
+    return _("warning: the site is {size} GB, over GitHub Pages' limit of {limit} GB ({site}); `kb build "
+             "--verbose` lists the notes with warnings (a record with very many tags?)").format(
+        size=format(size / 1e9, ".2f"), limit=format(PAGES_LIMIT / 1e9, ".0f"), site=site)

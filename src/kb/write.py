@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
 
+from kb.i18n import _
 from kb.writers import (
     LIBC,
     Job,
@@ -76,10 +77,11 @@ def check_target(out_dir: Path, notes_dir: Path, root: Path, clean: bool) -> Non
     """Refuse to replace a folder holding notes or the project, or a folder kb did not write."""
     out_dir, notes_dir, root = out_dir.resolve(), notes_dir.resolve(), root.resolve()
     if is_inside(out_dir, notes_dir) or is_inside(notes_dir, out_dir) or is_inside(root, out_dir):
-        raise WriteError(f"refusing to write the site to {out_dir}: it would overlap the notes or the project")
+        raise WriteError(_("refusing to write the site to {folder}: it would overlap the notes or the project")
+                         .format(folder=out_dir))
     if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER).exists() and not clean:
-        raise WriteError(f"{out_dir} exists and was not written by kb build; "
-                         "choose another --out or pass --clean to replace it")
+        raise WriteError(_("{folder} exists and was not written by kb build; choose another --out or pass --clean "
+                           "to replace it").format(folder=out_dir))
 
 
 def is_inside_name(name: str) -> bool:
@@ -89,7 +91,7 @@ def is_inside_name(name: str) -> bool:
 
 def os_problem(exc: OSError) -> WriteError:
     where = f" {exc.filename}" if exc.filename else ""
-    return WriteError(f"cannot write{where}: {exc.strerror or exc}")
+    return WriteError(_("cannot write{where}: {reason}").format(where=where, reason=exc.strerror or exc))
 
 
 def standby_folder(out_dir: Path) -> Path:

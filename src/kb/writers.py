@@ -34,6 +34,7 @@ from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from kb.errors import BuildError, KbError
+from kb.i18n import _
 
 PARALLEL_MIN = 8  # files to render: below this, forking workers (~50 ms at 10,000 notes) costs more than it saves
 CHUNKS = 16  # parts a parallel write is cut into (the progress bar moves once per part)
@@ -55,7 +56,7 @@ class Plan(Protocol):
 def safe_relative(name: str) -> PurePosixPath:
     path = PurePosixPath(name)
     if path.is_absolute() or ".." in path.parts or not path.parts:
-        raise WriteError(f"refusing to write outside the site: {name!r}")
+        raise WriteError(_("refusing to write outside the site: {name}").format(name=repr(name)))
     return path
 
 
@@ -148,7 +149,8 @@ class Job:
             if self.clone is not None:
                 link_or_copy(target, self.clone / name)
         except OSError as exc:  # a name too long, a full disk: say which file, never a traceback
-            raise WriteError(f"cannot write {name} in the site: {exc.strerror or exc}") from exc
+            raise WriteError(_("cannot write {name} in the site: {reason}").format(name=name,
+                                                                                   reason=exc.strerror or exc)) from exc
         return rendered
 
     def make_folders(self, names: list[str]) -> None:

@@ -26,6 +26,7 @@ from jinja2 import Environment, TemplateError
 from markupsafe import Markup
 
 from kb.digests import code_digest, settings_digest, sha
+from kb.i18n import _
 from kb.render.bibtex import bibtex_file
 from kb.render.citations import csl_json, ris_file
 from kb.render.digest import ADDED_LIST, added_feed, newest_added
@@ -98,7 +99,8 @@ def template_problem(exc: TemplateError, page: Page) -> str:
     if not line:  # a runtime error: Jinja's traceback frames carry the template's file and line
         where, line = template_frame(exc.__traceback__) or (None, None)
     where = shown_path(where or getattr(exc, "name", None) or page.template)
-    return f"{where}{f':{line}' if line else ''}: {exc.message or type(exc).__name__} (rendering {page.path})"
+    return _("{where}: {problem} (rendering {page})").format(where=f"{where}:{line}" if line else where,
+                                                           problem=exc.message or type(exc).__name__, page=page.path)
 
 
 def template_frame(tb) -> tuple[str, int] | None:
