@@ -13,8 +13,10 @@ from click.testing import CliRunner
 
 import kb.records
 from kb.cli import main
+from kb.discover import SourceFile
 from kb.formats import parse_source
 from kb.i18n import LANGUAGES
+from kb.models import Severity
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "kb"
 LOCALE = SRC / "locale"
@@ -178,3 +180,20 @@ def test_a_cached_diagnostic_follows_the_locale_of_the_build_that_prints_it(note
     ]
     assert build_report(JAPANESE) == japanese
     assert parsed == []  # both read the first build's parse results and their diagnostics
+
+
+def test_the_kb_serve_panel_shows_a_diagnostic_in_kb_serves_language(monkeypatch):
+    """The panel on the page (kb.serve.entry) says what the terminal says: the locale of kb serve."""
+    from kb.formats import native
+    from kb.serve import entry
+
+    note = native.parse(SourceFile(WHERE, NOTE_WITH_PROBLEMS, "utf-8", ""))
+    warning = next(d for d in note.diagnostics if d.severity is Severity.WARNING)
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    assert entry(warning) == {"where": f"{WHERE}:3", "message": "フロントマターの不明なキー 'auther' は独立した"
+                                                               "セクションとして残しました（'authors' のことですか？）"}
+    monkeypatch.setenv("LANG", "C")
+    assert entry(warning) == {"where": f"{WHERE}:3", "message": "unknown front matter key 'auther' kept as a "
+                                                               "section of its own (did you mean 'authors'?)"}
