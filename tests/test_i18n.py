@@ -197,3 +197,14 @@ def test_the_kb_serve_panel_shows_a_diagnostic_in_kb_serves_language(monkeypatch
     monkeypatch.setenv("LANG", "C")
     assert entry(warning) == {"where": f"{WHERE}:3", "message": "unknown front matter key 'auther' kept as a "
                                                                "section of its own (did you mean 'authors'?)"}
+
+
+def test_help_is_in_the_locales_language():
+    """kb's own help text follows the locale when shown (Click's words, Usage/Options, stay Click's)."""
+    japanese = CliRunner(env=JAPANESE).invoke(main, ["check", "--help"]).stdout.splitlines()
+    assert japanese[2] == "  エラーと警告をファイルと行つきで報告します。エラーがあれば 1 で終了します。"
+    assert "  --strict           警告でも 1 で終了する" in japanese
+    english = CliRunner(env=ENGLISH).invoke(main, ["check", "--help"]).stdout.splitlines()
+    assert english[2] == "  Report errors and warnings with file and line; exit 1 on errors."
+    assert "  --strict           exit 1 on warnings too" in english
+    assert "    0  完了" in CliRunner(env=JAPANESE).invoke(main, ["--help"]).stdout.splitlines()

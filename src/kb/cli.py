@@ -17,6 +17,7 @@ from kb import DISTRIBUTION
 from kb.config import Settings, load_settings
 from kb.console import echo, format_diagnostic, print_diagnostics, say
 from kb.errors import KbError
+from kb.help_text import KbCommand, Translated, option
 from kb.i18n import N_, _, ngettext, shown
 from kb.models import RECORD_KINDS, Diagnostic, Severity
 from kb.project import Project, build_project
@@ -51,8 +52,7 @@ def load_index(notes: str | None):
     return parsed, build_index(parsed.records, settings)
 
 
-EXIT_CODES = """\b
-Exit codes:
+EXIT_CODES = "\b\n" + _("""Exit codes:
   0  done
   1  a note or kb.yaml has an error: kb build left the previous site as it was (with
      --keep-going it published the site without those notes); kb check --strict also
@@ -60,8 +60,7 @@ Exit codes:
   2  wrong usage: an unknown option, a notes folder that is not there
   3  the build could not finish (a template error, an output folder kb must not replace,
      the search index failed, another build running under --no-wait): the previous site
-     is untouched
-"""
+     is untouched""")
 
 
 def failure(exc: KbError) -> click.ClickException:
@@ -72,26 +71,27 @@ def failure(exc: KbError) -> click.ClickException:
     return shown
 
 
-class KbGroup(click.Group):
+class KbGroup(Translated, click.Group):
+    command_class = KbCommand
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except KbError as exc:
             raise failure(exc) from exc
 
-notes_option = click.option("--notes", "notes", type=click.Path(file_okay=False), default=None,
-                            help="notes folder (default: notes/ or kb.yaml's notes_dir)")
+notes_option = option("--notes", "notes", type=click.Path(file_okay=False), default=None,
+                      help=_("notes folder (default: notes/ or kb.yaml's notes_dir)"))
 
 
-@click.group(cls=KbGroup, epilog=EXIT_CODES)
+MAIN_HELP = _("kb: paper notes in, typed records and a static site out.") + "\n\n\b\n" + _(
+    'Start:      kb init [DIR]   then   kb serve\nEvery day:  kb new "Title" --url ARXIV   edit it   (kb serve shows '
+    'it at once)')
+
+
+@click.group(cls=KbGroup, epilog=EXIT_CODES, help=MAIN_HELP)
 @click.version_option(package_name=DISTRIBUTION)
 def main() -> None:
-    """kb: paper notes in, typed records and a static site out.
-
-    \b
-    Start:      kb init [DIR]   then   kb serve
-    Every day:  kb new "Title" --url ARXIV   edit it   (kb serve shows it at once)
-    """
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, stop_on_sigterm)
 
@@ -101,11 +101,10 @@ def stop_on_sigterm(signum, frame) -> None:
     raise SystemExit(128 + signum)
 
 
-@main.command()
+@main.command(help=_("Print every record (JSON Lines: one record per line)."))
 @notes_option
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "json"]), default="jsonl", show_default=True)
+@option("--format", "fmt", type=click.Choice(["jsonl", "json"]), default="jsonl", show_default=True)
 def export(notes: str | None, fmt: str) -> None:
-    """Print every record (JSON Lines: one record per line)."""
     parsed, knowledge = load_index(notes)
     records = [knowledge.by_id[r.id].model_dump(mode="json") for r in parsed.records]
     if fmt == "json":
@@ -115,13 +114,12 @@ def export(notes: str | None, fmt: str) -> None:
             click.echo(json.dumps(record, ensure_ascii=False))
 
 
-@main.command()
+@main.command(help=_("List tags with their record counts (bookkeeping labels marked)."))
 @notes_option
-@click.option("--sort", type=click.Choice(["count", "name"]), default="count", show_default=True)
-@click.option("--suggest", is_flag=True, help="propose tag_aliases for kb.yaml: typos, bracketed long forms, "
-                                              "katakana readings (nothing is changed)")
+@option("--sort", type=click.Choice(["count", "name"]), default="count", show_default=True)
+@option("--suggest", is_flag=True, help=_("propose tag_aliases for kb.yaml: typos, bracketed long forms, "
+                                         "katakana readings (nothing is changed)"))
 def tags(notes: str | None, sort: str, suggest: bool) -> None:
-    """List tags with their record counts (bookkeeping labels marked)."""
     groups = load_index(notes)[1].tags
     if suggest:
         print_suggestions(groups)
@@ -162,10 +160,9 @@ def yaml_key(text: str) -> str:
     return text if plain and text[0] not in "-?" else json.dumps(text, ensure_ascii=False)
 
 
-@main.command()
+@main.command(help=_("Records per source note, kind, year and month."))
 @notes_option
 def stats(notes: str | None) -> None:
-    """Records per source note, kind, year and month."""
     knowledge = load_index(notes)[1]
     for title, counts in record_counts(knowledge.records).items():
         say(f"{title}:")
@@ -185,12 +182,11 @@ def record_counts(records) -> dict[str, dict[str, int]]:
     return {name: dict(sorted(Counter(key(r) for r in records).items())) for name, key in keys.items()}
 
 
-@main.command()
+@main.command(help=_("Report errors and warnings with file and line; exit 1 on errors."))
 @notes_option
-@click.option("--strict", is_flag=True, help="exit 1 on warnings too")
-@click.option("--json", "as_json", is_flag=True, help="print a JSON list of diagnostics")
+@option("--strict", is_flag=True, help=_("exit 1 on warnings too"))
+@option("--json", "as_json", is_flag=True, help=_("print a JSON list of diagnostics"))
 def check(notes: str | None, strict: bool, as_json: bool) -> None:
-    """Report errors and warnings with file and line; exit 1 on errors."""
     from kb.addresses import link_warnings
 
     _settings, parsed, diagnostics = load(notes)
@@ -213,16 +209,15 @@ def exit_status(diagnostics: list[Diagnostic], strict: bool) -> int:
     return 1 if strict and diagnostics else 0
 
 
-@main.command("search")
+@main.command("search", help=_("Search titles, tags, authors and text: exact matches first, then near ones."))
 @click.argument("query")
 @notes_option
-@click.option("--tag", default=None, help="only records with this tag")
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m"]), default=None,
-              help="only records dated on or after YYYY-MM-DD")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="print results as JSON")
+@option("--tag", default=None, help=_("only records with this tag"))
+@option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m"]), default=None,
+        help=_("only records dated on or after YYYY-MM-DD"))
+@option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@option("--json", "as_json", is_flag=True, help=_("print results as JSON"))
 def search_command(query: str, notes: str | None, tag: str | None, since, limit: int, as_json: bool) -> None:
-    """Search titles, tags, authors and text: exact matches first, then near ones."""
     from kb.index import build_index
     from kb.search import search
 
@@ -241,23 +236,20 @@ def search_command(query: str, notes: str | None, tag: str | None, since, limit:
         say(f"「{query}」に一致するノートはありません。", err=True)
 
 
-@main.command("build")
-@click.option("--out", "out", type=click.Path(file_okay=False), default=None,
-              help="output folder, replaced as a whole (default: site/ or kb.yaml's out_dir)")
+@main.command("build", help=_("Render the static site (atomically replaces --out).") + "\n\n" + _(
+    "A note with an error leaves the previous site as it was (exit 1) unless --keep-going."))
+@option("--out", "out", type=click.Path(file_okay=False), default=None,
+        help=_("output folder, replaced as a whole (default: site/ or kb.yaml's out_dir)"))
 @notes_option
-@click.option("--no-search", is_flag=True, help="skip the search index")
-@click.option("--clean", is_flag=True, help="replace --out even if kb did not write it; remove stale temp folders")
-@click.option("--keep-going", is_flag=True, help="publish the site without the notes that have errors (still exit 1)")
-@click.option("--watch", is_flag=True, help="then rebuild when a note, template or kb.yaml changes (Ctrl-C stops)")
-@click.option("--no-wait", is_flag=True, help="exit 3 at once when another build of the project or folder runs")
-@click.option("-q", "--quiet", is_flag=True, help="print errors only")
-@click.option("-v", "--verbose", is_flag=True, help="print every diagnostic and what the build reused")
+@option("--no-search", is_flag=True, help=_("skip the search index"))
+@option("--clean", is_flag=True, help=_("replace --out even if kb did not write it; remove stale temp folders"))
+@option("--keep-going", is_flag=True, help=_("publish the site without the notes that have errors (still exit 1)"))
+@option("--watch", is_flag=True, help=_("then rebuild when a note, template or kb.yaml changes (Ctrl-C stops)"))
+@option("--no-wait", is_flag=True, help=_("exit 3 at once when another build of the project or folder runs"))
+@option("-q", "--quiet", is_flag=True, help=_("print errors only"))
+@option("-v", "--verbose", is_flag=True, help=_("print every diagnostic and what the build reused"))
 def build_command(out: str | None, notes: str | None, no_search: bool, clean: bool, keep_going: bool,
                   watch: bool, no_wait: bool, quiet: bool, verbose: bool) -> None:
-    """Render the static site (atomically replaces --out).
-
-    A note with an error leaves the previous site as it was (exit 1) unless --keep-going.
-    """
     options = BuildOptions(out, notes, not no_search, keep_going, quiet, verbose, not no_wait)
     if not watch:
         sys.exit(build_once(options, clean))
@@ -355,11 +347,10 @@ def report_build(result, options: BuildOptions) -> None:
              .format(parsed=result.parsed, rendered=result.rendered, reused=result.reused, search=result.search))
 
 
-@main.command("init")
+@main.command("init", help=_("Start a knowledge base in FOLDER (default: here): kb.yaml, notes/ with an example note, "
+                                ".gitignore, and a GitHub Pages workflow. Never overwrites a file."))
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=".")
 def init_command(folder: Path) -> None:
-    """Start a knowledge base in FOLDER (default: here): kb.yaml, notes/ with an example note,
-    .gitignore, and a GitHub Pages workflow. Never overwrites a file."""
     from kb.scaffold import Refused, init_project
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -373,21 +364,21 @@ def init_command(folder: Path) -> None:
     echo(_("next: {go}kb serve    (then kb new \"Title\" --url ARXIV_URL adds a note)").format(go=go))
 
 
-@main.command("new")
+@main.command("new", help=_("Write a new note in the native format (front matter filled, standard sections empty) as "
+                               "notes/<date>-<slug>.md and print its path. TITLE may be an arXiv id or URL (kb new "
+                               "2402.12354): title, authors, abstract, year and date then come from the arXiv API. "
+                               "Never overwrites a file."))
 @click.argument("title")
-@click.option("--url", default=None, help="the paper's URL, or an arXiv id (fills arxiv_id too)")
-@click.option("--tag", "tags", multiple=True, help="a tag (repeat for more)")
-@click.option("--kind", type=click.Choice(RECORD_KINDS), default="paper", show_default=True)
-@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="issue_date YYYY-MM-DD (default: the paper's first version on arXiv, else today)")
-@click.option("--no-fetch", is_flag=True, help="with an arXiv id as TITLE: do not ask the arXiv API")
-@click.option("--edit", is_flag=True, help="open the note in $EDITOR")
+@option("--url", default=None, help=_("the paper's URL, or an arXiv id (fills arxiv_id too)"))
+@option("--tag", "tags", multiple=True, help=_("a tag (repeat for more)"))
+@option("--kind", type=click.Choice(RECORD_KINDS), default="paper", show_default=True)
+@option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+        help=_("issue_date YYYY-MM-DD (default: the paper's first version on arXiv, else today)"))
+@option("--no-fetch", is_flag=True, help=_("with an arXiv id as TITLE: do not ask the arXiv API"))
+@option("--edit", is_flag=True, help=_("open the note in $EDITOR"))
 @notes_option
 def new_command(title: str, url: str | None, tags: tuple[str, ...], kind: str, day, no_fetch: bool, edit: bool,
                 notes: str | None) -> None:
-    """Write a new note in the native format (front matter filled, standard sections empty) as
-    notes/<date>-<slug>.md and print its path. TITLE may be an arXiv id or URL (kb new 2402.12354):
-    title, authors, abstract, year and date then come from the arXiv API. Never overwrites a file."""
     from kb.arxiv import paper_or_none
     from kb.scaffold import NewNote, Refused, arxiv_of, new_note
 
@@ -410,16 +401,15 @@ def new_command(title: str, url: str | None, tags: tuple[str, ...], kind: str, d
         click.edit(filename=str(path))
 
 
-@main.command("serve")
+@main.command("serve", help=_("Build, serve the site on 127.0.0.1 and rebuild on every change to a note, a template or "
+                                 "kb.yaml; open pages reload by themselves, and show an error overlay while a note is "
+                                 "broken (the last good pages stay served). Ctrl-C stops."))
 @notes_option
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
-              help="port on 127.0.0.1 (0: any free port)")
-@click.option("--open", "open_browser", is_flag=True, help="open the site in the web browser")
-@click.option("--no-search", is_flag=True, help="skip the search index")
+@option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+        help=_("port on 127.0.0.1 (0: any free port)"))
+@option("--open", "open_browser", is_flag=True, help=_("open the site in the web browser"))
+@option("--no-search", is_flag=True, help=_("skip the search index"))
 def serve_command(notes: str | None, port: int, open_browser: bool, no_search: bool) -> None:
-    """Build, serve the site on 127.0.0.1 and rebuild on every change to a note, a template or
-    kb.yaml; open pages reload by themselves, and show an error overlay while a note is broken
-    (the last good pages stay served). Ctrl-C stops."""
     from kb.serve import serve
 
     serve(project_root(), notes, port, not no_search, open_browser)
