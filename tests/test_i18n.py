@@ -162,7 +162,7 @@ def test_a_cached_diagnostic_follows_the_locale_of_the_build_that_prints_it(note
     """The first build parses the notes under Japanese and keeps its diagnostics in the build state
     (.kb-cache/state.sqlite3); the next builds, under English and Japanese again, read them from there."""
     japanese = [
-        f"{WHERE} (エラー 1 件, 警告 1 件)",
+        f"{WHERE} (エラー 1 件、警告 1 件)",
         f"  {WHERE}:4: エラー: issue_date '2024/13/5' は日付ではありません: 13 月はありません",
         f"  {WHERE}:3: 警告: フロントマターの不明なキー 'auther' は独立したセクションとして残しました"
         "（'authors' のことですか？）",
@@ -208,3 +208,11 @@ def test_help_is_in_the_locales_language():
     assert english[2] == "  Report errors and warnings with file and line; exit 1 on errors."
     assert "  --strict           exit 1 on warnings too" in english
     assert "    0  完了" in CliRunner(env=JAPANESE).invoke(main, ["--help"]).stdout.splitlines()
+
+
+def test_a_search_without_results_says_so_in_the_locales_language(noted):
+    def said(env: dict) -> str:
+        return CliRunner(env=env).invoke(main, ["search", "量子重力"]).stderr
+
+    assert said(JAPANESE) == "「量子重力」に一致するノートはありません。\n"
+    assert said(ENGLISH) == 'No note matches "量子重力".\n'

@@ -227,13 +227,13 @@ def search_command(query: str, notes: str | None, tag: str | None, since, limit:
     if as_json:
         click.echo(json.dumps([hit.as_dict() for hit in hits], ensure_ascii=False, indent=2))
         return
+    near, undated = _("  (near match)"), _("no date")
     for hit in hits:
         item = hit.as_dict()
-        mark = "" if hit.exact else "  (近い一致)"
-        say(f"{item['issue_date'] or '日付なし'}  {item['title']}{mark}\n"
-                   f"    {' '.join('#' + t for t in item['tags'])}  {item['path']}")
+        say(f"{item['issue_date'] or undated}  {item['title']}{'' if hit.exact else near}\n"
+            f"    {' '.join('#' + t for t in item['tags'])}  {item['path']}")
     if not hits:
-        say(f"「{query}」に一致するノートはありません。", err=True)
+        say(_("No note matches \"{query}\".").format(query=query), err=True)
 
 
 @main.command("build", help=_("Render the static site (atomically replaces --out).") + "\n\n" + _(

@@ -66,7 +66,8 @@ def file_heading(path: str, diagnostics: list[Diagnostic]) -> str:
     parts = [ngettext("{n} error", "{n} errors", errors).format(n=errors)] if errors else []
     if warnings:
         parts.append(ngettext("{n} warning", "{n} warnings", warnings).format(n=warnings))
-    return click.style(printable_path(path), bold=True) + f" ({', '.join(parts)})"
+    counts = _("{errors}, {warnings}").format(errors=parts[0], warnings=parts[1]) if len(parts) == 2 else parts[0]
+    return click.style(printable_path(path), bold=True) + f" ({counts})"
 
 
 def grouped_lines(diagnostics: Iterable[Diagnostic], limit: int | None = SHOWN) -> list[str]:
