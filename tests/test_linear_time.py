@@ -40,6 +40,7 @@ from kb.formats.native import heading_text, plain_title  # noqa: E402
 from kb.formats.summaries import heading_text as summaries_heading  # noqa: E402
 from kb.formats.summaries import title_text as summaries_title  # noqa: E402
 from kb.index import compute_times, names, tag_variants  # noqa: E402
+from kb.models import Compute  # noqa: E402
 from kb.text import Taken, first_free  # noqa: E402
 
 N = 100_000  # characters to start from; doubled (up to LARGEST) until a shape costs FLOOR at N
@@ -330,3 +331,16 @@ def test_stray_markup_is_where_the_pattern_found_it():
     alphabet = ["``", "`", "```", "<span", "<span>", "</p>", ">", "<", " ", "a", "\n", "<br/>", "<b ``>", "<A>"]
     for text in random_texts(alphabet, seed=11):
         assert listing_entries.stray_markup(text) == [m.span() for m in old.finditer(text)], repr(text)
+
+
+def test_a_statement_naming_thousands_of_gpus_gives_a_few_runs():
+    """4,950 GPU models in one 24 KB statement were 4,950 runs, each carrying the statement: 120 MB."""
+    from kb.index.compute import MODELS_PER_STATEMENT, extract_compute
+
+    models = " ".join(f"{series}{number}" for series in "AHVBL" for number in range(10, 1000))
+    runs = extract_compute(f"{models}で学習")
+    assert [run.gpu for run in runs] == ["A10", "A11", "A12", "A13", "A14", "A15", "A16", "A17"]
+    assert len(runs) == MODELS_PER_STATEMENT
+    assert extract_compute("8 A100 GPUs and 4 H100 GPUs") == [
+        Compute(gpu="A100", count=8, text="8 A100 GPUs and 4 H100 GPUs"),
+        Compute(gpu="H100", count=4, text="8 A100 GPUs and 4 H100 GPUs")]

@@ -79,10 +79,21 @@ def statements(text: str) -> list[str]:
     return found
 
 
+MODELS_PER_STATEMENT = 8  # each run carries its statement: 4,950 models in 24 KB were 120 MB of runs
+
+
 def entries_in(sentence: str) -> list[Compute]:
+    """The mentions of the statement's first MODELS_PER_STATEMENT GPU models (a longer list is no run)."""
     hours, gpu_hours = times_in(sentence)
-    return [Compute(gpu=normalise_model(m.group("model")), count=count_near(sentence, m.start(), m.end()),
-                    hours=hours, gpu_hours=gpu_hours, text=sentence) for m in _GPU.finditer(sentence)]
+    found, models = [], set()
+    for m in _GPU.finditer(sentence):
+        gpu = normalise_model(m.group("model"))
+        if gpu not in models and len(models) == MODELS_PER_STATEMENT:
+            continue
+        models.add(gpu)
+        found.append(Compute(gpu=gpu, count=count_near(sentence, m.start(), m.end()), hours=hours,
+                             gpu_hours=gpu_hours, text=sentence))
+    return found
 
 
 def states_figures(entry: Compute) -> bool:
