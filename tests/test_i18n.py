@@ -216,3 +216,17 @@ def test_a_search_without_results_says_so_in_the_locales_language(noted):
 
     assert said(JAPANESE) == "「量子重力」に一致するノートはありません。\n"
     assert said(ENGLISH) == 'No note matches "量子重力".\n'
+
+
+def test_a_discarded_build_state_is_said_in_the_locales_language(noted):
+    """The reason comes from kb.store (StateProblem keeps it untranslated) through kb.cache's warning."""
+    def said(env: dict) -> str:
+        (noted / ".kb-cache").mkdir(exist_ok=True)
+        (noted / ".kb-cache" / "state.sqlite3").write_bytes(b"not a database, only these words " * 4)
+        lines = CliRunner(env=env).invoke(main, ["build"]).stderr.splitlines()
+        return next(line for line in lines if line.startswith("  .kb-cache/state.sqlite3"))
+
+    assert said(JAPANESE) == ("  .kb-cache/state.sqlite3: 警告: ビルド状態を破棄して作り直しました: "
+                              "StateProblem: SQLite のデータベースではありません")
+    assert said(ENGLISH) == ("  .kb-cache/state.sqlite3: warning: build state discarded and rebuilt: "
+                             "StateProblem: not an SQLite database")

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from kb.i18n import N_
+from kb.i18n import N_, Message
 from kb.models import Diagnostic, ParsedNote
 from kb.store import Store, key_folder, state_key
 from kb.write import Version, marker_stamp
@@ -201,9 +201,11 @@ class BuildCache:
         try:
             read()
         except Exception as exc:  # noqa: BLE001 (any surprise in stored data: never a traceback)
-            self.discard(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+            said = getattr(exc, "said", None)
+            problem = said if isinstance(said, Message) else str(exc).splitlines()[0] if str(exc) else ""
+            self.discard(Message(id="{kind}: {problem}", args={"kind": type(exc).__name__, "problem": problem}))
 
-    def discard(self, reason: str) -> None:
+    def discard(self, reason: Message | str) -> None:
         if self.store is not None:
             self.store.close()
             self.store = Store(self.store.path, self.store.key)

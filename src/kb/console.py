@@ -21,6 +21,8 @@ from kb.text import printable_path, terminal_safe
 SHOWN = 20  # diagnostics kb build prints before it only counts the rest
 COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow"}
 SEVERITIES = {Severity.ERROR: N_("error"), Severity.WARNING: N_("warning")}
+STAGES = {"parsing notes": N_("parsing notes"), "search index": N_("search index"),
+          "writing pages": N_("writing pages")}  # the build's progress(stage, ...) names
 
 
 def colour() -> bool | None:
@@ -116,8 +118,8 @@ class Progress:
         if stage != self.stage or self.bar is None:
             self.close()
             self.stage = stage
-            self.bar = click.progressbar(length=max(total, 1), label=f"{stage:<14}", file=sys.stderr,
-                                         show_pos=True, width=30)
+            self.bar = click.progressbar(length=max(total, 1), label=f"{shown(STAGES.get(stage, stage)):<14}",
+                                         file=sys.stderr, show_pos=True, width=30)
             self.bar.__enter__()
         if done - self.bar.pos >= max(1, total // 100) or done >= total:  # about 100 redraws a stage
             self.bar.update(done - self.bar.pos)

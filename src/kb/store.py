@@ -29,6 +29,8 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
+from kb.i18n import N_, Message
+
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x6B620A01  # "kb", this file's kind
 MAX_BYTES = 4 << 30
@@ -42,7 +44,12 @@ Changes = Mapping[tuple[str, str], bytes | None]  # (kind, name) -> new value; N
 
 
 class StateProblem(Exception):
-    """The state file is not exactly what this kb wrote (the reason is its text)."""
+    """The state file is not exactly what this kb wrote (the reason is its text; `said` keeps it
+    untranslated, kb.i18n)."""
+
+    def __init__(self, message: Message | str) -> None:
+        super().__init__(str(message))
+        self.said = message
 
 
 def key_folder() -> Path:
@@ -97,12 +104,12 @@ def check_file(path: Path) -> None:
     """A regular file, not too large, that starts as an SQLite database does."""
     st = path.lstat()
     if not stat.S_ISREG(st.st_mode):
-        raise StateProblem("not a regular file")
+        raise StateProblem(N_("not a regular file"))
     if st.st_size > MAX_BYTES:
-        raise StateProblem(f"larger than {MAX_BYTES >> 30} GB")
+        raise StateProblem(N_("larger than {size} GB", size=MAX_BYTES >> 30))
     with path.open("rb") as handle:
         if handle.read(len(MAGIC)) != MAGIC:
-            raise StateProblem("not an SQLite database")
+            raise StateProblem(N_("not an SQLite database"))
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -115,13 +122,15 @@ def connect(path: Path) -> sqlite3.Connection:
 
 def check_schema(conn: sqlite3.Connection) -> None:
     if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
-        raise StateProblem("not kb's build state")
+        raise StateProblem(N_("not kb's build state"))
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version != SCHEMA_VERSION:
-        raise StateProblem(f"schema version {version}, this kb reads {SCHEMA_VERSION}")
+        raise StateProblem(N_("schema version {version}, this kb reads {readable}", version=version,
+                              readable=SCHEMA_VERSION))
     found = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name").fetchall()
     if found != SCHEMA:
-        raise StateProblem(f"unexpected schema ({len(found)} objects: {', '.join(sorted(r[1] for r in found))})")
+        raise StateProblem(N_("unexpected schema ({n} objects: {names})", n=len(found),
+                              names=", ".join(sorted(r[1] for r in found))))
 
 
 class Store:
@@ -138,7 +147,7 @@ class Store:
         except FileNotFoundError:
             return cls(path, key)
         except OSError as exc:
-            raise StateProblem(f"cannot read it: {exc.strerror}") from exc
+            raise StateProblem(N_("cannot read it: {reason}", reason=str(exc.strerror))) from exc
         conn = None
         try:
             conn = connect(path)
@@ -146,7 +155,7 @@ class Store:
         except (sqlite3.Error, StateProblem) as exc:
             if conn is not None:
                 conn.close()
-            raise StateProblem(str(exc)) from None
+            raise (exc if isinstance(exc, StateProblem) else StateProblem(str(exc))) from None
         return cls(path, key, conn)
 
     def verify(self) -> None:
@@ -159,7 +168,7 @@ class Store:
         except sqlite3.Error as exc:
             raise StateProblem(str(exc)) from None
         if damaged:
-            raise StateProblem("damaged (quick_check failed)")
+            raise StateProblem(N_("damaged (quick_check failed)"))
 
     def close(self) -> None:
         if self.conn is not None:
@@ -168,9 +177,9 @@ class Store:
 
     def checked(self, kind: str, name: str, value, tag) -> bytes:
         if not isinstance(name, str) or not isinstance(value, bytes) or not isinstance(tag, bytes):
-            raise StateProblem(f"an entry of kind {kind} is not of the stored types")
+            raise StateProblem(N_("an entry of kind {kind} is not of the stored types", kind=kind))
         if not hmac.compare_digest(tag, mac(self.key, kind, name, value)):
-            raise StateProblem("an entry was not written by this user's kb (a copied or edited state)")
+            raise StateProblem(N_("an entry was not written by this user's kb (a copied or edited state)"))
         return value
 
     def get(self, kind: str, name: str) -> bytes | None:
