@@ -230,3 +230,16 @@ def test_a_discarded_build_state_is_said_in_the_locales_language(noted):
                               "StateProblem: SQLite のデータベースではありません")
     assert said(ENGLISH) == ("  .kb-cache/state.sqlite3: warning: build state discarded and rebuilt: "
                              "StateProblem: not an SQLite database")
+
+
+def test_an_error_that_stops_a_command_is_said_in_the_locales_language(noted):
+    (noted / "elsewhere").mkdir()
+    (noted / "elsewhere" / "mine.txt").write_text("not kb's\n", encoding="utf-8")
+    out = noted.resolve() / "elsewhere"
+    japanese = CliRunner(env=JAPANESE).invoke(main, ["build", "--out", "elsewhere"])
+    english = CliRunner(env=ENGLISH).invoke(main, ["build", "--out", "elsewhere"])
+    assert (japanese.exit_code, english.exit_code) == (3, 3)
+    assert japanese.stderr.splitlines()[-1] == (f"エラー: {out} はすでにあり、kb build が書いたものではありません。"
+                                                "別の --out を選ぶか、--clean を付けて置き換えてください")
+    assert english.stderr.splitlines()[-1] == (f"Error: {out} exists and was not written by kb build; choose another "
+                                               "--out or pass --clean to replace it")

@@ -17,7 +17,7 @@ from kb import DISTRIBUTION
 from kb.config import Settings, load_settings
 from kb.console import echo, format_diagnostic, print_diagnostics, say
 from kb.errors import KbError
-from kb.help_text import KbCommand, Translated, option
+from kb.help_text import Failure, KbCommand, Translated, option
 from kb.i18n import N_, _, ngettext, shown
 from kb.models import RECORD_KINDS, Diagnostic, Severity
 from kb.project import Project, build_project
@@ -66,7 +66,7 @@ EXIT_CODES = "\b\n" + _("""Exit codes:
 def failure(exc: KbError) -> click.ClickException:
     """kb's exceptions as click shows them: the message, and the exit status of their kind
     (kb.errors); the one place where an exception becomes an exit status."""
-    shown = click.ClickException(str(exc))
+    shown = Failure(str(exc))
     shown.exit_code = exc.exit_code
     return shown
 
@@ -357,7 +357,7 @@ def init_command(folder: Path) -> None:
     try:
         written = init_project(folder)
     except Refused as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise Failure(str(exc)) from exc
     for name in written:
         echo(f"  {folder / name}")
     go = "" if folder.resolve() == Path.cwd().resolve() else f"cd {folder} && "
@@ -392,7 +392,7 @@ def new_command(title: str, url: str | None, tags: tuple[str, ...], kind: str, d
     try:
         path = new_note(project.notes_dir, note)
     except Refused as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise Failure(str(exc)) from exc
     click.echo(path.relative_to(project.root) if path.is_relative_to(project.root) else path)
     if paper and paper.category:
         echo(_("arXiv's primary category is {category}: add it to tags if it fits").format(category=paper.category),

@@ -1,10 +1,12 @@
-"""`kb --help` in the reader's language: commands and options whose help text is looked up in
-the catalogs (kb.i18n) each time it is shown, so the locale of the moment decides, as for every
-other message. The text is written `help=_("...")` where the command or option is declared (so
-Babel extracts it); Click's own words (Usage, Options, --help's line) stay Click's."""
+"""`kb --help` and kb's errors in the reader's language: commands and options whose help text is
+looked up in the catalogs (kb.i18n) each time it is shown, so the locale of the moment decides, as
+for every other message, and an error's "Error:" said in that language too. The text is written
+`help=_("...")` where the command or option is declared (so Babel extracts it); Click's other
+words (Usage, Options, --help's line) stay Click's."""
 
 from __future__ import annotations
 
+import sys
 from functools import partial
 
 import click
@@ -51,3 +53,11 @@ class KbCommand(Translated, click.Command):
 
 
 option = partial(click.option, cls=KbOption)
+
+
+class Failure(click.ClickException):
+    """An error that stops a command, shown as `Error: message` in the reader's language."""
+
+    def show(self, file=None) -> None:
+        click.echo(_("Error: {message}").format(message=self.format_message()), file=file or sys.stderr,
+                   color=self.show_color)

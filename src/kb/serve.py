@@ -386,13 +386,13 @@ def run_server(session: Session, project, server: SiteServer, open_browser: bool
 
 def first_build(session: Session, out_dir: Path) -> None:
     """Build; with errors and no site yet, build the rest (--keep-going) so there is one to show."""
-    import click
+    from kb.help_text import Failure
 
     session.build()
     if not (out_dir / "index.html").is_file():
         session.build(keep_going=True)
     if not (out_dir / "index.html").is_file():
-        raise click.ClickException(_("nothing to serve: fix the errors above and run kb serve again"))
+        raise Failure(_("nothing to serve: fix the errors above and run kb serve again"))
 
 
 def changed_line(changed: list[str]) -> str:
