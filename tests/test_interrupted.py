@@ -18,7 +18,8 @@ import pytest
 from conftest import NOTES, settled_names
 from kb.build import build_site
 from kb.config import Settings
-from kb.write import MARKER, exchange, swap_in
+from kb.folders import exchange
+from kb.write import MARKER, swap_in
 
 KILL_AT = (0.15, 0.3, 0.45, 0.55, 0.65, 0.75, 0.85, 0.95)  # fractions of a whole build: spread over its stages
 

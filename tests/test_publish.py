@@ -128,7 +128,7 @@ def test_a_missing_or_hand_changed_standby_is_made_again(project):
 def test_without_the_exchange_three_renames_publish_the_same_site(project, monkeypatch):
     site = project / "out" / "nested" / "site"
     build(project, site)
-    monkeypatch.setattr("kb.write.exchange", lambda a, b: False)
+    monkeypatch.setattr("kb.folders.exchange", lambda a, b: False)
     edit_first_note(project, "追記: renameat2 のない環境。")
     build(project, site)
     assert tree(site) == clean_tree(project)

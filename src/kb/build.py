@@ -33,11 +33,12 @@ from kb.cache import CACHE_DIR, STATE_PATH, BuildCache, MentionMemo, SavedResult
 from kb.config import Settings
 from kb.digests import code_digest, settings_digest, sha, theme_digest
 from kb.discover import Seen, discover_since, files_stamp, relative_name
+from kb.folders import remove_leftovers
 from kb.i18n import N_
 from kb.lock import LOCK_NAME, build_locks
 from kb.models import Diagnostic, Severity
 from kb.render.templates import Theme
-from kb.write import check_target, marker_stamp, remove_leftovers, standby_folder, write_site
+from kb.write import check_target, marker_stamp, standby_folder, write_site
 
 if TYPE_CHECKING:  # the parse, index and render stages are imported when a build needs them:
     from kb.records import Parsed  # a no-change rebuild never does

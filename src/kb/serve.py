@@ -360,7 +360,7 @@ def remove_own_leftovers(out_dir: Path) -> None:
     import os
     import shutil
 
-    from kb.write import OLD_TAG, TMP_TAG, leftovers
+    from kb.folders import OLD_TAG, TMP_TAG, leftovers
 
     mine = (f"{OLD_TAG}{os.getpid()}-", f"{TMP_TAG}{os.getpid()}-")
     for path in leftovers(out_dir.resolve(), all_of_them=True):
