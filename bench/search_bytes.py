@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import re
 import shutil
 import sys
 import threading
@@ -30,10 +31,38 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class RangeHandler(QuietHandler):
+    """As a static host (GitHub Pages, Netlify) answers a single byte range (206 Partial Content);
+    http.server alone sends the whole file (200), which kb's search script also reads."""
+
+    def do_GET(self) -> None:
+        match = re.fullmatch(r"bytes=(\d+)-(\d+)", self.headers.get("Range", ""))
+        local = Path(self.translate_path(self.path))
+        if not match or not local.is_file():
+            return super().do_GET()
+        size = local.stat().st_size
+        start, end = int(match[1]), min(int(match[2]) + 1, size)
+        if start >= end:
+            self.send_response(416)
+            self.send_header("Content-Range", f"bytes */{size}")
+            self.send_header("Content-Length", "0")
+            return self.end_headers()
+        with local.open("rb") as handle:
+            handle.seek(start)
+            body = handle.read(end - start)
+        self.send_response(206)
+        self.send_header("Content-Type", self.guess_type(str(local)))
+        self.send_header("Content-Range", f"bytes {start}-{end - 1}/{size}")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
 @contextmanager
-def served(site: Path):
-    """The site over HTTP on 127.0.0.1 (browsers load no module from file://)."""
-    handler = functools.partial(QuietHandler, directory=str(site))
+def served(site: Path, ranges: bool = True):
+    """The site over HTTP on 127.0.0.1 (browsers load no module from file://), answering Range
+    requests as static hosts do (or not, `ranges=False`, as http.server alone)."""
+    handler = functools.partial(RangeHandler if ranges else QuietHandler, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:

@@ -168,11 +168,12 @@ def test_query_set_on_1000_notes(browser, corpus, capsys):
     assert problems == []
 
 
-@pytest.mark.parametrize("seed", [7, 31])
-def test_query_set_after_a_random_segment_history(browser, tmp_path, monkeypatch, seed):
+@pytest.mark.parametrize(("seed", "ranges"), [(7, True), (31, False)])
+def test_query_set_after_a_random_segment_history(browser, tmp_path, monkeypatch, seed, ranges):
     """Edits, additions, renames and deletions chosen at random, a build after each (no merge,
     so the site holds a base and small segments with deletion lists): in Chromium every query
-    gives kb search's records in kb's order."""
+    gives kb search's records in kb's order, whether the server answers the small segments'
+    Range requests (206, a static host) or sends whole files (200, http.server alone)."""
     import random
 
     from test_incremental import OPERATIONS, make_project
@@ -180,6 +181,7 @@ def test_query_set_after_a_random_segment_history(browser, tmp_path, monkeypatch
 
     monkeypatch.setattr("kb.discover.SETTLE_NS", 0)
     monkeypatch.setattr("kb.search_index.segments.MERGE_MIN", 10_000)
+    monkeypatch.setattr("kb.search_index.segments.TIER", 10_000)
     root = make_project(tmp_path)
     settings = load_settings(root)[0]
     build_site(root, settings, tmp_path / "site", search=True, keep_going=True)
@@ -189,8 +191,10 @@ def test_query_set_after_a_random_segment_history(browser, tmp_path, monkeypatch
         build_site(root, settings, tmp_path / "site", search=True, keep_going=True)
     assert len(segments(tmp_path / "site")) >= 3  # a rename alone changes no record
     records = current_records(root)
-    with served(tmp_path / "site") as server:
+    with served(tmp_path / "site", ranges) as server:
         page = open_page(browser, server, requests=True)
+        statuses = []
+        page.on("response", lambda r: statuses.append(r.status) if "/search/s/" in r.url else None)
         try:
             page.goto(server + "search/index.html")
             n, recall, precision = check_query_set(page, records, [(q, t, None) for q, t in QUERIES])
@@ -199,6 +203,7 @@ def test_query_set_after_a_random_segment_history(browser, tmp_path, monkeypatch
             page.context.close()
     assert n >= 100 and recall == precision == 1.0
     assert problems == []
+    assert set(statuses) == ({206} if ranges else {200})
 
 
 def test_an_empty_site_searches_and_finds_nothing(browser, tmp_path):

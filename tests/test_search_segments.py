@@ -98,10 +98,17 @@ def test_an_edit_writes_one_small_segment_never_the_base(base, monkeypatch):
     # the note's record is number 876128: 27,379 days from its date (2025-01-15) to 2100-01-01,
     # shifted by the 5 slot bits of the busiest day; its r/ group is 876128 // 4
     assert written == ["search/b/876128.json", "search/index.json", "search/r/219032.json",
-                       "search/s/1/d/0.bin", "search/s/1/p/0.bin", "search/s/1/p/1.bin", "search/t/876128.json"]
+                       "search/s/1.bin", "search/t/876128.json"]
     assert [s["id"] for s in segments(site)] == [0, 1] and segments(site)[1]["deleted"] == [876128]
-    found = IndexReader(site).search("鰻重")
-    assert [IndexReader(site).record(d)["id"] for d in found] == ["native-0"]  # a record named by its file
+    reader = IndexReader(site)
+    found = reader.search("鰻重")
+    assert [reader.record(d)["id"] for d in found] == ["native-0"]  # a record named by its file
+    # the small segment is read by ranges: its head (16 d + 32 p bucket lengths), then one bucket
+    # per n-gram (鰻重 is one d entry), never the whole file
+    small = [(start, end) for path, start, end in reader.fetched if path == "search/s/1.bin"]
+    assert small[0] == (0, segments(site)[1]["head"]) and len(small) == 2
+    assert segments(site)[1]["d"] == 16 and segments(site)[1]["p"] == 32
+    assert sum(end - start for start, end in small) < (site / "search/s/1.bin").stat().st_size / 10
 
 
 def test_small_segments_merge_by_the_policy_and_a_clean_build_has_one(base, monkeypatch):
@@ -118,3 +125,17 @@ def test_small_segments_merge_by_the_policy_and_a_clean_build_has_one(base, monk
         shapes.append([(s["id"], len(s["deleted"])) for s in segments(site)])
     assert shapes == [[(0, 0), (1, 0)], [(0, 0), (1, 0), (2, 0)], [(0, 0), (3, 0)], [(0, 0)], [(0, 0), (1, 0)]]
     assert build(root, clean=True).search == "ran" and len(segments(site)) == 1
+
+
+def test_small_segments_merge_in_tiers_of_four():
+    """Lucene's log merge: four small segments of one tier (1-3, 4-15, 16-63 records) become one, so
+    twenty one-note edits leave a 16-record and a 4-record segment, and a query reads three segments."""
+    from kb.search_index.segments import Segment, clean, merged
+
+    shapes, now = [], clean(10_000)
+    for edit in range(1, 21):
+        now = merged([*now, Segment(edit, [edit], 1, [edit])], 10_000)
+        shapes.append([(s.id, s.size) for s in now[1:]])
+    assert shapes[:5] == [[(1, 1)], [(1, 1), (2, 1)], [(1, 1), (2, 1), (3, 1)], [(4, 4)], [(4, 4), (5, 1)]]
+    assert shapes[15] == [(16, 16)] and shapes[19] == [(16, 16), (20, 4)]
+    assert now[-1].deleted == [17, 18, 19, 20] and now[-1].places == [17, 18, 19, 20]

@@ -10,8 +10,10 @@
 // A word of one or two characters is one entry of a `d` shard (records and the region of the
 // first match); a longer word is covered by trigrams at known offsets, read from `p` shards with
 // their positions, and kept where every trigram sits at its offset: every result is exact.
-// The index is in segments (index.json lists them): every segment's shard is read, and a posting
-// of a record number that a later segment's deletion list names is dropped (kb.search_index.segments).
+// The index is in segments (index.json lists them): the base's shard files, and one file per small
+// segment read by HTTP Range requests (its head, then the bucket of an n-gram; a server without
+// Range sends the whole file once); a posting of a record number that a later segment's deletion
+// list names is dropped (kb.search_index.segments).
 // No dependency, nothing fetched from outside the site.
 
 const REGION_SPAN = 2 ** 26;  // kb.search_index.grams.REGION_BITS
@@ -55,8 +57,41 @@ export function searchEngine(root) {
     return h % count;
   }
 
-  // Each live segment's shard file holding the n-gram `codes` (fetched side by side), with the
-  // record numbers dead in that segment (listed by a later segment's deletion list).
+  // Bytes start .. end-1 of a file by an HTTP Range request; a server that ignores Range (200)
+  // sends the whole file, kept for the next ranges of it.
+  function range(path, start, end) {
+    const key = `${path}@${start}-${end}`;
+    if (!cache.has(key)) {
+      const url = new URL(path, root).href;
+      const whole = cache.get(`whole:${path}`);
+      cache.set(key, (whole || fetch(url, { headers: { Range: `bytes=${start}-${end - 1}` } }).then((response) => {
+        if (!response.ok) throw new Error(`${response.status} ${url}`);
+        const bytes = response.arrayBuffer().then((b) => new Uint8Array(b));
+        if (response.status === 206) return bytes;
+        cache.set(`whole:${path}`, bytes.then((b) => ({ whole: b })));
+        return cache.get(`whole:${path}`);
+      })).then((got) => (got.whole ? got.whole.subarray(start, end) : got)));
+      cache.get(key).catch(() => cache.delete(key));
+    }
+    return cache.get(key);
+  }
+
+  // Where bucket k of a small segment's file is: its head (bytes 0 .. head) lists every bucket's length.
+  async function bucket(s, k) {
+    if (!s.offsets) {
+      s.offsets = range(`search/s/${s.id}.bin`, 0, s.head).then((bytes) => {
+        const offsets = [s.head];
+        for (const length of decodeBytes(bytes)) offsets.push(offsets[offsets.length - 1] + length);
+        return offsets;
+      });
+    }
+    const offsets = await s.offsets;
+    return [offsets[k], offsets[k + 1]];
+  }
+
+  // Each live segment's entries that may hold the n-gram `codes` (fetched side by side): a shard
+  // file of the base, a bucket of a small segment's file; with the record numbers dead in that
+  // segment (listed by a later segment's deletion list).
   async function segmentFiles(kind, codes) {
     const info = await index();
     if (!info.dead) {
@@ -70,7 +105,9 @@ export function searchEngine(root) {
     const wanted = info.segments.map((s, k) => [s, info.dead[k]]).filter(([s]) => s[kind] > 0);
     return Promise.all(wanted.map(async ([s, dead]) => {
       const shard = shardOf(codes, s[kind]);
-      return [await get(s.id === 0 ? `search/${kind}/${shard}.bin` : `search/s/${s.id}/${kind}/${shard}.bin`), dead];
+      if (s.id === 0) return [await get(`search/${kind}/${shard}.bin`), dead];
+      const [start, end] = await bucket(s, shard + (kind === "p" ? s.d : 0));
+      return [start < end ? decodeBytes(await range(`search/s/${s.id}.bin`, start, end)) : [], dead];
     }));
   }
 
@@ -165,6 +202,7 @@ export function searchEngine(root) {
     const info = await index();
     const list = await words(query);
     if (!list.length) return { query, words: list, count: 0, docs: [], regions: new Map() };
+    const papers = papersOf(info);  // fetched alongside the postings
     const found = await Promise.all(list.map(word));
     let regions = found[0];
     for (const other of found.slice(1)) {
@@ -184,13 +222,25 @@ export function searchEngine(root) {
     if (opts.sort === "newest") order.sort((a, b) => a - b);
     else if (opts.sort === "oldest") order.sort((a, b) => ((a >= info.dated) - (b >= info.dated)) || b - a);
     else order.sort((a, b) => regions.get(a) - regions.get(b) || a - b);
-    const docs = onePerPaper(order, papersOf(info));
+    const docs = onePerPaper(order, await papers);
     return { query, words: list, count: docs.length, docs, records: order, regions };
   }
 
-  // doc -> its paper (index.json's `papers`: the papers noted in two or more records).
+  // doc -> its paper's note count: search/papers.bin lists, for every paper noted in two or more
+  // records, its note count and record numbers (the first, then differences).
   function papersOf(info) {
-    if (!info.paperOf) info.paperOf = new Map((info.papers || []).flatMap((p) => p.docs.map((doc) => [doc, p])));
+    if (!info.paperOf) {
+      info.paperOf = info.papers ? get("search/papers.bin").then((ints) => {
+        const paperOf = new Map();
+        for (let i = 0; i < ints.length; i += 1 + ints[i]) {
+          const paper = { notes: ints[i] };
+          let doc = 0;
+          for (let k = 1; k <= ints[i]; k++) { doc += ints[i + k]; paperOf.set(doc, paper); }
+        }
+        return paperOf;
+      }) : Promise.resolve(new Map());
+      info.paperOf.catch(() => { info.paperOf = null; });
+    }
     return info.paperOf;
   }
 
@@ -213,11 +263,12 @@ export function searchEngine(root) {
   }
 
   // What a result shows: its record, or for a note of a paper noted more than once, the paper's
-  // page and title with its note count (the note's date, tags and excerpt: the best match's).
+  // page and title (its r/ item's `paper`) with its note count (the note's date, tags and excerpt:
+  // the best match's).
   async function result(doc) {
-    const [item, info] = await Promise.all([record(doc), index()]);
-    const paper = papersOf(info).get(doc);
-    return paper ? { ...item, url: paper.url, title: paper.title, notes: paper.notes } : item;
+    const [item, paperOf] = await Promise.all([record(doc), index().then(papersOf)]);
+    const paper = paperOf.get(doc);
+    return paper ? { ...item, url: item.paper[0], title: item.paper[1], notes: paper.notes } : item;
   }
 
   // Results start .. start+n-1 of a search: what a result shows, and its excerpt. A record's r/ group
@@ -342,7 +393,10 @@ export function searchEngine(root) {
 }
 
 function decode(buffer) {
-  const bytes = new Uint8Array(buffer);
+  return decodeBytes(new Uint8Array(buffer));
+}
+
+function decodeBytes(bytes) {
   const out = [];
   let value = 0, scale = 1;
   for (let i = 0; i < bytes.length; i++) {

@@ -5,8 +5,10 @@ dependency-free ES module (templates/static/kb-search.js). Files below `search/`
     search/d/<n>.bin        the base segment's unigram and bigram postings with the region of the first
                             match                                                            (grams.py)
     search/p/<n>.bin        the base segment's trigram postings with positions               (grams.py)
-    search/s/<id>/d|p/<n>   a small segment's postings                                      (segments.py)
-    search/r/<g>.json       title, date, kind, tags, people, page of records g*4 .. g*4+3     (records.py)
+    search/s/<id>.bin       a small segment's postings: its head (bucket lengths), then d and p
+                            buckets, read by HTTP Range requests               (segments.py, update.py)
+    search/papers.bin       the record numbers of each paper noted in two or more records (records.py)
+    search/r/<g>.json       title, date, kind, tags, people, page (and paper) of records g*4 .. g*4+3
                             (a file per used group: record numbers are sparse)
     search/t/<n>.json       record n's people, tags and lead (headline, summary): excerpts    (records.py)
     search/b/<n>.json       record n's body, fetched only for an excerpt of a match there     (records.py)

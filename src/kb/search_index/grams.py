@@ -272,17 +272,6 @@ def position_postings(batch: Batch, shards: int) -> Blocks:
     return split_by_shard(data, offsets, h0, shard.astype(np.int64), shards)
 
 
-def varints_of(values: list[int]) -> bytes:
-    """LEB128 bytes of a short list of values (the facet entries)."""
-    out = bytearray()
-    for value in values:
-        while value >= 0x80:
-            out.append((value & 0x7F) | 0x80)
-            value >>= 7
-        out.append(value)
-    return bytes(out)
-
-
 def shard_of(key: str, shards: int) -> int:
     h = FNV_OFFSET
     for ch in key:

@@ -26,21 +26,46 @@ class IndexReader:
     def __init__(self, site: Path) -> None:
         self.site = site
         self.meta = json.loads((site / "search" / "index.json").read_text(encoding="utf-8"))
-        self.fetched: list[str] = []
+        self.fetched: list[tuple[str, int, int | None]] = []  # (path, start, end or None: to the end)
+        self.heads: dict[int, list[int]] = {}  # a small segment's bucket offsets
         self.segments = self.meta["segments"]
         self.dead = [set().union(*(s["deleted"] for s in self.segments[k + 1:])) for k in range(len(self.segments))]
 
     def entries(self, kind: str, key: str) -> list[tuple[list[int], set[int]]]:
-        """Each segment's shard file holding `key` (as integers), with the numbers dead in it."""
+        """Each segment's entries that may hold `key` (as integers), with the numbers dead in it: a
+        shard file of the base, a bucket of a small segment's file (read by range, after its head)."""
         found = []
         for segment, dead in zip(self.segments, self.dead, strict=True):
             if not segment[kind]:
                 continue
             shard = shard_of(key, segment[kind])
-            path = f"search/{kind}/{shard}.bin" if not segment["id"] else f"search/s/{segment['id']}/{kind}/{shard}.bin"
-            self.fetched.append(path)
-            found.append((list(varints((self.site / path).read_bytes())), dead))
+            if segment["id"]:
+                start, end = self.bucket(segment, shard + (segment["d"] if kind == "p" else 0))
+                data = self.read(f"search/s/{segment['id']}.bin", start, end)
+            else:
+                data = self.read(f"search/{kind}/{shard}.bin")
+            found.append((list(varints(data)), dead))
         return found
+
+    def read(self, path: str, start: int = 0, end: int | None = None) -> bytes:
+        """Bytes start .. end of a file (the whole file without `end`), noted in `fetched`."""
+        self.fetched.append((path, start, end))
+        with (self.site / path).open("rb") as handle:
+            handle.seek(start)
+            return handle.read() if end is None else handle.read(end - start)
+
+    def bucket(self, segment: dict, k: int) -> tuple[int, int]:
+        """Where bucket k of a small segment's file is: its head lists every bucket's length."""
+        if segment["id"] not in self.heads:
+            lengths = list(varints(self.read(f"search/s/{segment['id']}.bin", 0, segment["head"])))
+            self.heads[segment["id"]] = [segment["head"] + sum(lengths[:i]) for i in range(len(lengths) + 1)]
+        offsets = self.heads[segment["id"]]
+        return offsets[k], offsets[k + 1]
+
+    def fetched_bytes(self) -> int:
+        """Bytes of the distinct files and ranges read so far."""
+        return sum((self.site / path).stat().st_size - start if end is None else end - start
+                   for path, start, end in set(self.fetched))
 
     def docs(self, key: str) -> dict[int, int]:
         """doc -> region of the first occurrence, for a 1-2 character word or a facet key."""

@@ -17,7 +17,7 @@ from kb.search import REGIONS, TEXT_FIELDS, record_page, search_regions
 from kb.urls import url_for
 
 GROUP = 4  # records per r/ file: a page of results spread over the record order reads little
-FORMAT = 4
+FORMAT = 5
 
 
 def record_order(records: list[Record]) -> list[Record]:
@@ -92,8 +92,13 @@ def record_groups(ordered: list[Record], numbers: list[int]) -> dict[str, list[i
     return groups
 
 
-def group_file(ordered: list[Record], places: list[int]) -> bytes:
-    return dump([shown(ordered[i]) for i in places])
+def group_file(ordered: list[Record], places: list[int], paper_of: dict[str, list[str]]) -> bytes:
+    """A record in a paper noted twice or more carries the paper's page and title (`paper`)."""
+    items = [shown(ordered[i]) for i in places]
+    for item in items:
+        if item["id"] in paper_of:
+            item["paper"] = paper_of[item["id"]]
+    return dump(items)
 
 
 def text_files(record: Record, number: int) -> dict[str, Callable[[], bytes]]:
@@ -133,18 +138,39 @@ def fold_table() -> dict[str, str]:
     return {chr(c): chr(c).casefold() for r in ranges for c in r if chr(c).casefold() != chr(c).lower()}
 
 
-def paper_entries(papers: list[Paper], ordered: list[Record], numbers: list[int]) -> list[dict]:
+class PaperEntries:
     """The papers noted in two or more records (kb.index.papers), for results to show one per paper:
-    its page, title, note count and its records' numbers."""
-    number_of = {r.id: n for r, n in zip(ordered, numbers, strict=True)}
-    return [{"url": url_for("paper", paper.id), "title": paper.title, "notes": len(paper.record_ids),
-             "docs": sorted(number_of[i] for i in paper.record_ids if i in number_of)} for paper in papers]
+    `shown` gives each such record its paper's page and title (in its r/ group), `data` is
+    search/papers.bin, every paper's record numbers (a note count, the first number, then the
+    differences: varints), read to keep a paper's best-placed note alone among the results."""
+
+    def __init__(self, papers: list[Paper], ordered: list[Record], numbers: list[int]) -> None:
+        number_of = {r.id: n for r, n in zip(ordered, numbers, strict=True)}
+        self.shown: dict[str, list[str]] = {}
+        values = []
+        for paper in papers:
+            docs = sorted(number_of[i] for i in paper.record_ids if i in number_of)
+            values += [len(docs), *(b - a for a, b in zip([0, *docs], docs, strict=False))]
+            self.shown.update((i, [url_for("paper", paper.id), paper.title]) for i in paper.record_ids)
+        self.count = len(papers)
+        self.data = varints_of(values)
+
+
+def varints_of(values: list[int]) -> bytes:
+    """LEB128 bytes of a list of values (as kb.search_index.grams writes postings)."""
+    out = bytearray()
+    for value in values:
+        while value >= 0x80:
+            out.append((value & 0x7F) | 0x80)
+            value >>= 7
+        out.append(value)
+    return bytes(out)
 
 
 def index_json(segments: list[dict], ordered: list[Record], bits: int, bookkeeping: frozenset[str],
-               papers: list[dict]) -> bytes:
+               papers: int) -> bytes:
     return dump({"format": FORMAT, "records": len(ordered), "dated": UNDATED << bits,  # records from here: no date
                  "segments": segments, "group": GROUP, "labels": [LINK_SECTION],  # lines no excerpt starts in
                  "bookkeeping": sorted(bookkeeping),  # tags results do not show
-                 "papers": papers,  # results show one per paper (kb.search_index.records.paper_entries)
+                 "papers": papers,  # papers in search/papers.bin: results show one per paper (PaperEntries)
                  "regions": list(REGIONS), "fold": fold_table(), **facets(ordered)})

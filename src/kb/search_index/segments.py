@@ -7,7 +7,10 @@ the clean index's results and order whatever the history (tests/test_search_segm
 
 The merge policy, deterministic: when the small segments hold more than MERGE_SHARE of the
 records (at least MERGE_MIN), everything is merged into a new base; else when there are more than
-MAX_SMALL small segments, they are merged into one. A clean build always makes a base alone.
+MAX_SMALL small segments, they are merged into one; else, tiered as Lucene's log merge policy
+does, the newest TIER small segments of one tier (sizes 1-3, 4-15, 16-63 ...) become one, again
+while that holds: twenty one-note edits leave two small segments (16 and 4 records), and a query
+reads a few of them, not twenty. A clean build always makes a base alone.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass, field
 MERGE_SHARE = 0.05
 MERGE_MIN = 16
 MAX_SMALL = 24
+TIER = 4
 
 
 @dataclass
@@ -34,7 +38,7 @@ def clean(count: int) -> list[Segment]:
 
 def plan(docs: list[list], old_records: list[list], old_segments: list[list]) -> list[Segment]:
     """The segments of this build from the new records' [id, digest, number] (record order) and the
-    previous state's records [id, digest, number, segment] and segments [id, d, p, size, deleted]."""
+    previous state's records [id, digest, number, segment] and segments [id, d, p, size, deleted, head]."""
     live = {(i, h, n): s for i, h, n, s in old_records}
     now = {tuple(doc) for doc in docs}
     changed = [place for place, doc in enumerate(docs) if tuple(doc) not in live]
@@ -43,7 +47,7 @@ def plan(docs: list[list], old_records: list[list], old_segments: list[list]) ->
     for place, doc in enumerate(docs):
         if tuple(doc) in live:
             kept[live[tuple(doc)]].append(place)
-    segments = [Segment(s, kept[s], size, list(dead), reused=True) for s, _, _, size, dead in old_segments]
+    segments = [Segment(s, kept[s], size, list(dead), reused=True) for s, _, _, size, dead, _ in old_segments]
     if changed or deleted:
         segments.append(Segment(segments[-1].id + 1, changed, len(changed), deleted))
     return merged(segments, len(docs))
@@ -54,7 +58,20 @@ def merged(segments: list[Segment], records: int) -> list[Segment]:
     if sum(s.size for s in small) > max(MERGE_SHARE * records, MERGE_MIN):
         return clean(records)
     if len(small) > MAX_SMALL:
-        places = sorted(p for s in small for p in s.places)
-        deleted = sorted({n for s in small for n in s.deleted})
-        return [segments[0], Segment(small[-1].id, places, len(places), deleted)]
-    return segments
+        return [segments[0], joined(small)]
+    while len(small) >= TIER and len({tier(s.size) for s in small[-TIER:]}) == 1:
+        small = small[:-TIER] + [joined(small[-TIER:])]
+    return [segments[0], *small]
+
+
+def tier(size: int) -> int:
+    """A segment's tier: sizes 1-3 are tier 0, 4-15 tier 1, 16-63 tier 2 ... (log4)."""
+    return (max(size, 1).bit_length() - 1) // 2
+
+
+def joined(small: list[Segment]) -> Segment:
+    """Small segments merged into one (in place of the newest): their live records, and every
+    number they list as dead in older segments."""
+    places = sorted(p for s in small for p in s.places)
+    deleted = sorted({n for s in small for n in s.deleted})
+    return Segment(small[-1].id, places, len(places), deleted)

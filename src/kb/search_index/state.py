@@ -18,10 +18,11 @@ import re
 import struct
 from dataclasses import dataclass, field
 
-MAGIC = b"kb-search-state 3\n"
+MAGIC = b"kb-search-state 4\n"
 KINDS = ("d", "p")
 DIGEST = re.compile(r"[0-9a-f]{40}")
-SEGMENT_PATH = re.compile(r"search/(?:s/([1-9][0-9]{0,8})/)?([dp])/(0|[1-9][0-9]{0,5})\.bin")
+BASE_PATH = re.compile(r"search/([dp])/(0|[1-9][0-9]{0,5})\.bin")
+SMALL_PATH = re.compile(r"search/s/([1-9][0-9]{0,8})\.bin")
 
 
 class StateCorrupt(ValueError):
@@ -36,7 +37,7 @@ class SearchState:
     code: str
     bits: int
     records: list[list]  # [id, text digest, number, segment] in record order
-    segments: list[list]  # [id, d shards, p shards, records indexed, [deleted numbers]]
+    segments: list[list]  # [id, d shards, p shards, records indexed, [deleted numbers], head bytes]
     keys: dict[str, str] = field(default_factory=dict)  # index file path -> key
 
     def dumps(self) -> bytes:
@@ -93,11 +94,12 @@ def is_shards(d, p) -> bool:
 
 
 def check_segments(segments) -> None:
-    require(isinstance(segments, list) and segments and all(isinstance(s, list) and len(s) == 5 for s in segments),
+    require(isinstance(segments, list) and segments and all(isinstance(s, list) and len(s) == 6 for s in segments),
             "segments")
-    for sid, d, p, size, deleted in segments:
+    for sid, d, p, size, deleted, head in segments:
         require(is_int(sid) and is_shards(d, p) and is_int(size) and ((d > 0) == (size > 0) or sid == 0),
                 "segment fields")
+        require(is_int(head) and (head > 0) == (sid > 0 and size > 0), "segment head")
         require(isinstance(deleted, list) and all(map(is_int, deleted)) and ascending(deleted), "deletion list")
     require(segments[0][0] == 0 and not segments[0][4] and ascending([s[0] for s in segments]), "segment ids")
 
@@ -124,7 +126,7 @@ def check_keys(keys, segments) -> None:
                                            for k, v in keys.items()), "keys")
     shards = {s[0]: (s[1], s[2]) for s in segments}
     for path in keys:
-        match = SEGMENT_PATH.fullmatch(path)
-        require(match is not None, f"key path {path[:80]!r}")
-        sid = int(match[1] or 0)
-        require(sid in shards and int(match[3]) < shards[sid][KINDS.index(match[2])], f"key path {path[:80]!r}")
+        base, small = BASE_PATH.fullmatch(path), SMALL_PATH.fullmatch(path)
+        require(base is not None or small is not None, f"key path {path[:80]!r}")
+        fits = int(base[2]) < shards[0][KINDS.index(base[1])] if base else int(small[1]) in shards
+        require(fits, f"key path {path[:80]!r}")

@@ -31,18 +31,19 @@ from kb.models import Record
 from kb.render import Output
 from kb.search import search_regions
 from kb.search_index.folding import fold_tables
-from kb.search_index.grams import Batch, Blocks, doc_postings, position_postings, shard_of, varints_of
+from kb.search_index.grams import Batch, Blocks, doc_postings, position_postings, shard_of
 from kb.search_index.records import (
     FORMAT,
+    PaperEntries,
     facet_keys,
     group_file,
     index_json,
-    paper_entries,
     record_groups,
     record_numbers,
     record_order,
     text_digest,
     text_files,
+    varints_of,
 )
 from kb.search_index.segments import Segment, clean, plan
 from kb.search_index.spill import SpilledBlocks
@@ -51,22 +52,33 @@ from kb.write import die_with_parent
 
 BATCH = 128  # records computed at a time (by one of WORKERS processes)
 WORKERS = min(2, os.cpu_count() or 1)
-SMALL_PER_SHARD = 4  # records per d shard of a small segment
+BYTES_PER_CHAR = 4  # postings bytes of a character of text (about: d and p together)
 
 
-def shard_counts(records: int, base: bool = True) -> tuple[int, int]:
-    """Shards per kind: a power of two near records / 2 for the base (8 to 8,192), near records / 4
-    for a small segment (from 1; none without records), positions twice as many."""
+def shard_counts(records: int, base: bool = True, chars: int = 0) -> tuple[int, int]:
+    """Shards per kind: for the base, files, a power of two near records / 2 (8 to 8,192); for a
+    small segment of `chars` characters of text, buckets of its one file (read with HTTP Range
+    requests): its postings take some BYTES_PER_CHAR bytes, and with about sqrt(2 * bytes) buckets
+    in all its head (a varint per bucket) and the two buckets a query reads cost alike (none
+    without records). Positions twice as many."""
     if not base and not records:
         return 0, 0
-    d, per = (8, 2) if base else (1, SMALL_PER_SHARD)
-    while d < records // per and d < 8192:
-        d *= 2
+    d = 8 if base else 1
+    if base:
+        while d < records // 2 and d < 8192:
+            d *= 2
+    else:
+        while (3 * d) ** 2 < 2 * BYTES_PER_CHAR * chars and d < 8192:
+            d *= 2
     return d, 2 * d
 
 
 def shard_path(segment: int, kind: str, shard: int) -> str:
-    return f"search/{kind}/{shard}.bin" if segment == 0 else f"search/s/{segment}/{kind}/{shard}.bin"
+    return f"search/{kind}/{shard}.bin"
+
+
+def segment_path(segment: int) -> str:
+    return f"search/s/{segment}.bin"
 
 
 _JOB: tuple | None = None  # what forked workers read (never pickled)
@@ -127,31 +139,46 @@ class SearchIndex:
         self.old, self.old_site = (old, old_site) if usable else (None, None)
         self.segments = plan(self.docs, old.records, old.segments) if self.old else clean(len(self.docs))
         shards = {s[0]: (s[1], s[2]) for s in old.segments} if self.old else {}
-        self.shards = {seg.id: shards[seg.id] if seg.reused else shard_counts(seg.size, seg.id == 0)
+        self.shards = {seg.id: shards[seg.id] if seg.reused else shard_counts(seg.size, seg.id == 0, self.chars(seg))
                        for seg in self.segments}
+        self.heads = {s[0]: s[5] for s in old.segments} if self.old else {}
         owner = {place: seg.id for seg in self.segments for place in seg.places}
         self.state = SearchState(code=self.code, bits=bits,
-                                 records=[[*doc, owner[i]] for i, doc in enumerate(self.docs)],
-                                 segments=[[s.id, *self.shards[s.id], s.size, s.deleted] for s in self.segments])
+                                 records=[[*doc, owner[i]] for i, doc in enumerate(self.docs)], segments=[])
         self.outputs = [o for seg in self.segments for o in self.segment_outputs(seg)] + self.other_outputs(bits)
+        self.state.segments = [[s.id, *self.shards[s.id], s.size, s.deleted, self.heads.get(s.id, 0)]
+                               for s in self.segments]
+
+    def chars(self, seg: Segment) -> int:
+        if seg.id == 0:
+            return 0
+        return sum(len(text) for p in seg.places for text in search_regions(self.ordered[p]))
 
     def segment_outputs(self, seg: Segment) -> list[Output]:
-        """The shard files of one segment: the previous site's for a reused one, else made anew
-        (every shard, empty ones too: a browser never asks for a missing file)."""
+        """The files of one segment: the previous site's for a reused one, else made anew (the base:
+        every shard file, empty ones too, as a browser never asks for a missing file; a small
+        segment: one file, its head then its buckets)."""
         counts = self.shards[seg.id]
-        paths = [(kind, shard, shard_path(seg.id, kind, shard)) for kind, count in zip(KINDS, counts, strict=True)
-                 for shard in range(count)]
-        if not paths:  # a deletion list alone
+        if seg.id == 0:
+            paths = [(kind, shard, shard_path(0, kind, shard)) for kind, count in zip(KINDS, counts, strict=True)
+                     for shard in range(count)]
+        else:
+            paths = [("", 0, segment_path(seg.id))] if seg.size else []  # else a deletion list alone
+        if not paths:
             return []
         if seg.reused:
-            if any(path not in self.old.keys for _, _, path in paths):
+            if any(path not in self.old.keys for _, _, path in paths) or seg.id not in self.heads:
                 raise StateCorrupt(f"segment {seg.id}'s files are not all in the state")
             outputs = [Output(path, self.old.keys[path], self.reader(path)) for _, _, path in paths]
         else:
             made = SegmentPostings(self, seg, counts)  # computed now: forked writers share the spilled files
             digest = hashlib.sha1(json.dumps([self.docs[p] for p in seg.places]).encode(), usedforsecurity=False)
-            outputs = [Output(path, sha(self.code, path, str(counts), digest.hexdigest()), made.maker(kind, shard))
-                       for kind, shard, path in paths]
+            key = sha(self.code, str(counts), digest.hexdigest())
+            if seg.id:
+                self.heads[seg.id] = len(made.head())
+                outputs = [Output(paths[0][2], sha(key, paths[0][2]), made.whole)]
+            else:
+                outputs = [Output(path, sha(key, path), made.maker(kind, shard)) for kind, shard, path in paths]
         self.state.keys.update((o.path, o.key) for o in outputs)
         return outputs
 
@@ -160,15 +187,16 @@ class SearchIndex:
 
     def other_outputs(self, bits: int) -> list[Output]:
         """index.json, the r/ groups and each record's t/ and b/ texts (made only when their records changed)."""
-        segments = [{"id": seg.id, "d": self.shards[seg.id][0], "p": self.shards[seg.id][1], "deleted": seg.deleted}
-                    for seg in self.segments]
-        papers = paper_entries(self.papers, self.ordered, self.numbers)
-        data = index_json(segments, self.ordered, bits, self.bookkeeping, papers)
-        outputs = [Output("search/index.json", sha(data), lambda: data)]
-        docs, code = self.docs, self.code
+        segments = [{"id": seg.id, "d": self.shards[seg.id][0], "p": self.shards[seg.id][1], "deleted": seg.deleted,
+                     **({"head": self.heads.get(seg.id, 0)} if seg.id else {})} for seg in self.segments]
+        papers = PaperEntries(self.papers, self.ordered, self.numbers)
+        data = index_json(segments, self.ordered, bits, self.bookkeeping, papers.count)
+        outputs = [Output("search/index.json", sha(data), lambda: data),
+                   Output("search/papers.bin", sha(papers.data), lambda: papers.data)]
+        docs, code, shown = self.docs, self.code, papers.shown
         for path, places in record_groups(self.ordered, self.numbers).items():
-            key = sha(code, str(FORMAT), *(docs[i][1] for i in places))
-            outputs.append(Output(path, key, lambda p=places: group_file(self.ordered, p)))
+            key = sha(code, str(FORMAT), *(docs[i][1] + json.dumps(shown.get(docs[i][0])) for i in places))
+            outputs.append(Output(path, key, lambda p=places: group_file(self.ordered, p, shown)))
         outputs += [Output(path, f"{code[:16]}.{FORMAT}.{d[1]}", make)  # the record's text, as this kb cuts it
                     for r, d in zip(self.ordered, docs, strict=True)
                     for path, make in text_files(r, d[2]).items()]
@@ -200,6 +228,18 @@ class SegmentPostings:
 
     def maker(self, kind: str, shard: int) -> Callable[[], bytes]:
         return lambda: self.shard_bytes(kind, shard)
+
+    def buckets(self) -> list[bytes]:
+        return [self.shard_bytes(kind, shard) for kind, count in zip(KINDS, self.counts, strict=True)
+                for shard in range(count)]
+
+    def head(self) -> bytes:
+        """A small segment's head: the byte length of every bucket (d then p), as varints."""
+        return varints_of([len(bucket) for bucket in self.buckets()])
+
+    def whole(self) -> bytes:
+        buckets = self.buckets()
+        return varints_of([len(bucket) for bucket in buckets]) + b"".join(buckets)
 
 
 def search_outputs(records: list[Record], state: SearchState | None = None, old_site: Path | None = None,
