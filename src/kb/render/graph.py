@@ -1,6 +1,7 @@
 """A record's (or a paper's) links, two steps out, drawn at build time as inline SVG.
 
     graph_rows(center, groups, links_of, title_of)  -> list[Row]   what is drawn, in order
+    graph_inputs(center_id, groups, links_of)       -> list[str]   what the drawing reads (planning)
     graph_svg(rows, root)                            -> Markup     the picture
 
 The layout is an indented tree: the record on the first row, then one group per kind of link
@@ -57,38 +58,51 @@ def fitted(text: str, room: float) -> str:
     return out.rstrip() + "…"
 
 
+def drawn(center_id: str | None, groups: list[tuple[str, str, list[str]]],
+          links_of: Callable[[str], list[str]]) -> list[tuple[str, str, list[tuple[str, list[str]]]]]:
+    """What is drawn, by id: per group (key, heading, [(linked id, up to STEP2 of its own links
+    not drawn already)]), with the group's ids shown (up to STEP1)."""
+    seen = {center_id} | {i for _, _, ids in groups for i in ids[:STEP1]}
+    found = []
+    for key, heading, ids in groups:
+        shown = []
+        for record_id in ids[:STEP1]:
+            second = [i for i in links_of(record_id) if i not in seen][:STEP2]
+            seen.update(second)
+            shown.append((record_id, second))
+        found.append((key, heading, shown))
+    return found
+
+
 def graph_rows(center: tuple[str | None, str, str], groups: list[tuple[str, str, list[str]]],
                links_of: Callable[[str], list[str]], title_of: Callable[[str], str]) -> list[Row]:
     """The rows: the center (its id or None, kind, title), then each group (key, heading, ids) with up to STEP1
     records and, under each, up to STEP2 of its own links not drawn already."""
     rows = [Row(None, 0, center[2], None, center[1])]
-    drawn = {center[0]} | {i for _, _, ids in groups for i in ids[:STEP1]}
-    for key, heading, ids in groups:
-        if not ids:
+    sizes = {key: len(ids) for key, _, ids in groups}
+    for key, heading, shown in drawn(center[0], groups, links_of):
+        if not shown:
             continue
-        rows.append(Row(None, 1, f"{heading}（{len(ids)}）", None, key, max(0, len(ids) - STEP1)))
-        for record_id in ids[:STEP1]:
+        rows.append(Row(None, 1, f"{heading}（{sizes[key]}）", None, key, max(0, sizes[key] - STEP1)))
+        for record_id, second in shown:
             rows.append(Row(record_id, 2, title_of(record_id), url_for("record", record_id), key))
-            second = [i for i in links_of(record_id) if i not in drawn][:STEP2]
-            drawn.update(second)
             rows += [Row(i, 3, title_of(i), url_for("record", i), "step2") for i in second]
     return rows
 
 
-def graph_inputs(rows: list[Row]) -> list[str]:
+def graph_inputs(center_id: str | None, groups: list[tuple[str, str, list[str]]],
+                 links_of: Callable[[str], list[str]]) -> list[str]:
     """What the drawing reads (kb.render.inputs): each drawn record's list entry, and the links of
     the records whose own links it draws."""
-    return [f"item:{r.id}" for r in rows if r.id] + [f"links:{r.id}" for r in rows if r.id and r.depth == 2]
+    shown = [(record_id, second) for _, _, rows in drawn(center_id, groups, links_of) for record_id, second in rows]
+    return ([f"item:{i}" for record_id, second in shown for i in (record_id, *second)]
+            + [f"links:{record_id}" for record_id, _ in shown])
 
 
-def readers(source) -> tuple[Callable[[str], list[str]], Callable[[str], str]]:
-    """(links of a record, title of a record), read from a page's Scope (kb.render.inputs: what
-    it declared) or, while planning what each page reads, from the Site."""
-    from kb.render.inputs import Scope
-
-    if isinstance(source, Scope):
-        return (lambda i: all_links(source.links(i))), (lambda i: source.items([i])[0].title)
-    return (lambda i: all_links(source.kb.by_id[i])), (lambda i: source.items[i].title)
+def readers(scope) -> tuple[Callable[[str], list[str]], Callable[[str], str]]:
+    """(links of a record, title of a record), read from a page's Scope (kb.render.inputs: only
+    what it declared). Planning reads the links from the Site (Site.graph_links)."""
+    return (lambda i: all_links(scope.links(i))), (lambda i: scope.items([i])[0].title)
 
 
 def all_links(record) -> list[str]:

@@ -165,12 +165,16 @@ def record_context(scope: Scope, record_id: str, wiki: tuple = ()) -> dict:
     }
 
 
-def record_graph(source: Scope | Site, record: LinkedRecord) -> list[Row]:
-    """The rows of the record's link graph, read from a page's scope or (planning) the site."""
-    links_of, title_of = readers(source)
+def record_groups(record: LinkedRecord) -> list[tuple[str, str, list[str]]]:
+    """The graph's groups of links: (kind, heading, ids)."""
     boxes = link_ids(record)
-    return graph_rows((record.id, record.kind, record.title), [(k, label, boxes[k]) for k, label in RELATIONS],
-                      links_of, title_of)
+    return [(k, label, boxes[k]) for k, label in RELATIONS]
+
+
+def record_graph(scope: Scope, record: LinkedRecord) -> list[Row]:
+    """The rows of the record's link graph, read from the page's scope."""
+    links_of, title_of = readers(scope)
+    return graph_rows((record.id, record.kind, record.title), record_groups(record), links_of, title_of)
 
 
 def record_inputs(site: Site, record: LinkedRecord, wiki: dict[str, str]) -> list[str]:
@@ -178,7 +182,7 @@ def record_inputs(site: Site, record: LinkedRecord, wiki: dict[str, str]) -> lis
     boxed = [i for ids in link_ids(record).values() for i in ids]
     return [f"record:{record.id}", f"order:{record.id}", *items_of(boxed),
             *items_of(r.id for r in near.values() if r), *items_of(sorted(set(wiki.values()))),
-            *graph_inputs(record_graph(site, record))]
+            *graph_inputs(record.id, record_groups(record), site.graph_links.__getitem__)]
 
 
 def record_pages(site: Site) -> list[Page]:

@@ -68,21 +68,33 @@ def paper_context(scope: Scope, paper_id: str) -> dict:
             "graph": graph_svg(paper_graph(scope, paper), root_prefix(scope.path), "この論文のつながり")}
 
 
-def paper_graph(source: Scope | Site, paper: Paper) -> list[Row]:
+def paper_graph(scope: Scope, paper: Paper) -> list[Row]:
     """The paper, its notes, and under each note up to two of its own links (not its fellow notes)."""
+    links_of, title_of = readers(scope)
+    return graph_rows((None, paper.kind, paper.title), paper_groups(paper), others(paper, links_of), title_of)
+
+
+def paper_groups(paper: Paper) -> list[tuple[str, str, list[str]]]:
+    return [("notes", "この論文のノート", list(paper.record_ids))]
+
+
+def others(paper: Paper, links_of):
+    """A note's links without its fellow notes (drawn as the paper's)."""
     members = set(paper.record_ids)
-    links_of, title_of = readers(source)
-    return graph_rows((None, paper.kind, paper.title), [("notes", "この論文のノート", list(paper.record_ids))],
-                      lambda i: [j for j in links_of(i) if j not in members], title_of)
+    return lambda i: [j for j in links_of(i) if j not in members]
 
 
 def papers_context(scope: Scope) -> dict:
     return {"papers": scope.papers(), "nav": "papers"}
 
 
+def paper_inputs(site: Site, paper: Paper) -> list[str]:
+    drawing = graph_inputs(None, paper_groups(paper), others(paper, site.graph_links.__getitem__))
+    return [f"paper:{paper.id}", *(f"record:{i}" for i in paper.record_ids), *drawing]
+
+
 def paper_pages(site: Site) -> list[Page]:
     pages = [page(url_for("papers"), "papers.html", ["papers"], papers_context)]
-    pages += [page(url_for("paper", p.id), "paper.html",
-                   [f"paper:{p.id}", *(f"record:{i}" for i in p.record_ids), *graph_inputs(paper_graph(site, p))],
-                   paper_context, paper_id=p.id) for p in site.papers]
+    pages += [page(url_for("paper", p.id), "paper.html", paper_inputs(site, p), paper_context, paper_id=p.id)
+              for p in site.papers]
     return pages

@@ -22,6 +22,7 @@ from kb.index.dates import newest_first
 from kb.index.groups import Group, unique_slugs
 from kb.index.papers import Paper, papers_of
 from kb.models import ParsedNote, Record
+from kb.render.graph import all_links
 from kb.render.summary import noted_line
 from kb.render.views import Facts, Item, Link
 from kb.text import fold
@@ -134,6 +135,12 @@ class Site:
         """The records just newer and just older than this one, in the lists' order (newest first)."""
         n, records = self.positions[record.id], self.kb.records
         return {"newer": records[n - 1] if n > 0 else None, "older": records[n + 1] if n + 1 < len(records) else None}
+
+    @cached_property
+    def graph_links(self) -> dict[str, list[str]]:
+        """Each record's linked ids as its graph draws them (kb.render.graph.all_links): planning
+        asks for a record's once per graph it appears in."""
+        return {record.id: all_links(record) for record in self.kb.records}
 
     @cached_property
     def tag_slugs(self) -> dict[str, str]:
