@@ -124,6 +124,23 @@ def extract_compute(costs: str | None) -> list[Compute]:
     return merge([entry for sentence in statements(text) for entry in entries_in(sentence)])
 
 
+# Compute by costs text: the same text gives the same runs, so a long-running `kb serve`
+# reads a record's costs again only after they changed. Bounded; a memo never changes a result.
+_RUNS: dict[str, tuple[Compute, ...]] = {}
+MEMO_LIMIT = 50_000
+
+
+def runs_of(costs: str | None) -> list[Compute]:
+    if not costs:
+        return []
+    runs = _RUNS.get(costs)
+    if runs is None:
+        if len(_RUNS) >= MEMO_LIMIT:
+            _RUNS.clear()
+        runs = _RUNS[costs] = tuple(extract_compute(costs))
+    return list(runs)
+
+
 def link_compute(records: list[Record]) -> dict[str, list]:
     """Each record's compute, from its costs text."""
-    return {record.id: extract_compute(record.costs) for record in records}
+    return {record.id: runs_of(record.costs) for record in records}

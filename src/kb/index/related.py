@@ -101,10 +101,19 @@ def common_limit(count: int, feature: str) -> float:
     return min(MAX_COMMON, max(MIN_TERM_COMMON, TERM_SHARE * count))
 
 
-def inverted(records: list[Record], features) -> dict[str, list[str]]:
+class Features:
+    """Each record's tags and terms, computed once per call of the functions below (a reason
+    compares two records' features, and each record is in several reasons)."""
+
+    def __init__(self, records: list[Record]) -> None:
+        self.tags = {record.id: tag_features(record) for record in records}
+        self.terms = {record.id: term_features(record) for record in records}
+
+
+def inverted(records: list[Record], features: dict[str, frozenset[str]]) -> dict[str, list[str]]:
     index: dict[str, list[str]] = defaultdict(list)
     for record in records:
-        for feature in sorted(features(record)):
+        for feature in sorted(features[record.id]):
             index[feature].append(record.id)
     return {feature: ids for feature, ids in index.items() if 1 < len(ids) <= common_limit(len(records), feature)}
 
@@ -113,16 +122,16 @@ def rarity(ids: list[str], weight: float) -> float:
     return weight / math.log(1 + len(ids))
 
 
-def shared_features(record: Record, tag_index, term_index) -> list[tuple[str, list[str], float]]:
+def shared_features(record_id: str, features: Features, tag_index, term_index) -> list[tuple[str, list[str], float]]:
     """(feature, records having it, weight) of the record's tags and its MAX_TERMS rarest terms."""
-    tags = [(f, tag_index[f], rarity(tag_index[f], 1.0)) for f in sorted(tag_features(record)) if f in tag_index]
-    terms = sorted((len(term_index[f]), f) for f in term_features(record) if f in term_index)[:MAX_TERMS]
+    tags = [(f, tag_index[f], rarity(tag_index[f], 1.0)) for f in sorted(features.tags[record_id]) if f in tag_index]
+    terms = sorted((len(term_index[f]), f) for f in features.terms[record_id] if f in term_index)[:MAX_TERMS]
     return tags + [(f, term_index[f], rarity(term_index[f], TERM_WEIGHT)) for _, f in sorted(terms, key=lambda t: t[1])]
 
 
-def score_candidates(record: Record, tag_index, term_index, linked: list[str]) -> dict[str, float]:
+def score_candidates(record_id: str, features: Features, tag_index, term_index, linked: list[str]) -> dict[str, float]:
     scores: dict[str, float] = defaultdict(float)
-    for _, ids, gain in shared_features(record, tag_index, term_index):
+    for _, ids, gain in shared_features(record_id, features, tag_index, term_index):
         for other in ids:
             scores[other] += gain
     for other in linked:
@@ -133,10 +142,12 @@ def score_candidates(record: Record, tag_index, term_index, linked: list[str]) -
 def link_related(records: list[Record], same_as: dict[str, list[str]], mentions: dict[str, list[str]],
                  mentioned_by: dict[str, list[str]]) -> dict[str, list[str]]:
     """Each record's `related`: up to LIMIT ids, best first; never self or the same paper."""
-    tag_index, term_index = inverted(records, tag_features), inverted(records, term_features)
+    features = Features(records)
+    tag_index, term_index = inverted(records, features.tags), inverted(records, features.terms)
     related: dict[str, list[str]] = {}
     for record in records:
-        scores = score_candidates(record, tag_index, term_index, [*mentions[record.id], *mentioned_by[record.id]])
+        linked = [*mentions[record.id], *mentioned_by[record.id]]
+        scores = score_candidates(record.id, features, tag_index, term_index, linked)
         excluded = {record.id, *same_as[record.id]}
         ranked = sorted((-score, other) for other, score in scores.items()
                         if other not in excluded and score >= MIN_SCORE)
@@ -144,12 +155,13 @@ def link_related(records: list[Record], same_as: dict[str, list[str]], mentions:
     return related
 
 
-def reason(record: Record, other: Record, linked: bool, common: Counter) -> str:
+def reason(pair: tuple[Record, Record], features: Features, linked: bool, common: Counter) -> str:
     """What the two records share, strongest (rarest) first, at most REASONS parts."""
+    record, other = pair
     names = {"#" + tag_key(t): t for t in other.tags}
-    tags = [(common[f], fold(names[f]), f"タグ {names[f]}") for f in tag_features(record) & tag_features(other)
+    tags = [(common[f], fold(names[f]), f"タグ {names[f]}") for f in features.tags[record.id] & features.tags[other.id]
             if f in common]
-    terms = [(common[f], f, f'語 "{f}"') for f in term_features(record) & term_features(other) if f in common]
+    terms = [(common[f], f, f'語 "{f}"') for f in features.terms[record.id] & features.terms[other.id] if f in common]
     parts: list[tuple[str, str]] = []
     for _, _, key, text in sorted((count, -len(key), key, text) for count, key, text in tags + terms):
         if len(parts) < REASONS and not any(key in seen or seen in key for seen, _ in parts):
@@ -161,10 +173,11 @@ def related_reasons(records: list[Record], related: dict[str, list[str]], mentio
                     mentioned_by: dict[str, list[str]]) -> dict[str, list[str]]:
     """For each record, the reason of each of its related records (same order as `related`)."""
     by_id = {record.id: record for record in records}
-    counts = Counter(f for record in records for f in tag_features(record) | term_features(record))
+    features = Features(records)
+    counts = Counter(f for record in records for f in features.tags[record.id] | features.terms[record.id])
     common = Counter({f: n for f, n in counts.items() if 1 < n <= common_limit(len(records), f)})
     reasons: dict[str, list[str]] = {}
     for record in records:
         linked = set(mentions[record.id]) | set(mentioned_by[record.id])
-        reasons[record.id] = [reason(record, by_id[o], o in linked, common) for o in related[record.id]]
+        reasons[record.id] = [reason((record, by_id[o]), features, o in linked, common) for o in related[record.id]]
     return reasons

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from dataclasses import replace
+from functools import lru_cache
 
 from kb.index.groups import Group, make_groups
 from kb.models import Record
@@ -13,8 +14,10 @@ from kb.text import fold
 _SPACES = re.compile(r"[\s_]+")
 
 
+@lru_cache(maxsize=1 << 16)
 def tag_key(tag: str) -> str:
-    """Fold case, width and spacing: `MachineLearning` = `machinelearning` = `Ｍachine Learning`."""
+    """Fold case, width and spacing: `MachineLearning` = `machinelearning` = `Ｍachine Learning`.
+    Tags repeat across records: each spelling is folded once per process (400,000 calls at 10,000 notes)."""
     return _SPACES.sub("", fold(tag)).lstrip("#")
 
 
