@@ -65,3 +65,29 @@ def test_serve_sees_a_new_and_a_deleted_note(project, monkeypatch):
     assert [call[2] for call in reads] == ["notes/added.md"]
     build_site(project, Settings(), project / "clean", search=False, clean=True, cache=False)
     assert_same_site(project / "site", project / "clean")
+
+
+def test_serve_plans_anew_only_the_outputs_an_edit_touches(project, monkeypatch):
+    """Planning keeps each output's key from the last build of the process unless its template or
+    one of its inputs changed: an edited title and tag re-key the record's pages, its tags' pages
+    and the site-wide lists, not the other 400 files; the site still equals a clean build."""
+    from kb.render import outputs
+
+    note = project / "notes" / "mine.md"
+    note.write_text("---\ntitle: LoRA Adapters Revisited\ntags: [LLM]\n---\n## summary\nLoRA の再検討。\n",
+                    encoding="utf-8")
+    session = Session(project, None, False)
+    session.build()
+    note.write_text(note.read_text(encoding="utf-8") + "追記。\n", encoding="utf-8")
+    session.build()  # planned with the memo of a build that planned
+    hashed = counted(monkeypatch, outputs, "key_of")
+    note.write_text("---\ntitle: LoRA Adapters Reconsidered\ntags: [LLM, 量子化]\n---\n## summary\nLoRA の再検討。\n",
+                    encoding="utf-8")
+    session.build()
+    keyed = {call[0]["path"] for call in hashed}
+    assert {"records/mine/index.html", "records/mine/preview.json", "tags/llm/index.html", "tags/量子化/index.html",
+            "tags/量子化/references.bib", "index.html", "records.json"} <= keyed
+    assert "notes/000-7ec92ae646da1197/index.html" not in keyed  # the minutes' note page
+    assert len(keyed) < len(session.files) // 4, (len(keyed), len(session.files))
+    build_site(project, Settings(), project / "clean", search=False, clean=True, cache=False)
+    assert_same_site(project / "site", project / "clean")

@@ -42,7 +42,7 @@ from kb.write import check_target, marker_stamp, standby_folder, write_site
 
 if TYPE_CHECKING:  # the parse, index and render stages are imported when a build needs them:
     from kb.records import Parsed  # a no-change rebuild never does
-    from kb.render import Output, Site
+    from kb.render import Output, PlanMemo, Site
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total), e.g. kb.console.Progress
 WORKERS = min(2, os.cpu_count() or 1)  # processes that render and write (kb.writers.place_all)
@@ -234,10 +234,12 @@ class Request:
 @dataclass
 class Memory:
     """What a long-running process (`kb serve`) keeps between its builds: the build state as the
-    last build left it (never read from disk again) and what discovery read, by file stat."""
+    last build left it (never read from disk again), what discovery read, by file stat, and what
+    planning computed (each input's digest and each output's key, kb.render.outputs.PlanMemo)."""
 
     state: BuildCache | None = None
     seen: Seen = field(default_factory=dict)
+    plan: PlanMemo | None = None
 
 
 def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | None = None,
@@ -284,7 +286,7 @@ def pipeline(req: Request, memory: Memory) -> BuildResult:
         state.save()  # the notes parsed so far are kept: the next try re-parses only the fixed one
         return unpublished(parsed, req.out_dir, held, state.problems)
     site = link_stage(req, state, without(parsed, held))
-    outputs = plan_stage(site, theme, parsed)
+    outputs, memory.plan = plan_stage(site, theme, parsed, None if req.trace or req.clean else memory.plan)
     previous = state.previous_site()
     index = search_index(site, state, previous, req.progress) if req.search else None
     files = Planned(sorted(outputs + (index.outputs if index else []), key=lambda o: o.path))
@@ -320,10 +322,10 @@ def link_stage(req: Request, state: BuildCache, parsed: Parsed) -> Site:
                      state.plain if req.cache else None, state.folder if req.cache else None)
 
 
-def plan_stage(site: Site, theme: Theme, parsed: Parsed) -> list[Output]:
-    from kb.render import plan_site
+def plan_stage(site: Site, theme: Theme, parsed: Parsed, before: PlanMemo | None) -> tuple[list[Output], PlanMemo]:
+    from kb.render import plan_outputs
 
-    return plan_site(site, theme, {s.path: s.digest for s in parsed.sources})
+    return plan_outputs(site, theme, {s.path: s.digest for s in parsed.sources}, before)
 
 
 def built(req: Request, parsed: Parsed, site: Site, files: Planned, published, index, previous: SiteState | None,

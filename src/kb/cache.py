@@ -137,12 +137,14 @@ class NoteEntry:
 
     @classmethod
     def of(cls, path: str, key: str, note: ParsedNote) -> NoteEntry:
-        return cls(key, NoteLine(path=path, key=key, note=note).model_dump_json().encode("utf-8"))
+        return cls(key, NoteLine(path=path, key=key, note=note).model_dump_json().encode("utf-8"), note)
 
     def take(self) -> ParsedNote:
-        """The stored ParsedNote; a fresh object every call (callers mutate records)."""
-        note, self.note = self.note, None
-        return note if note is not None else NoteLine.model_validate_json(self.line).note
+        """The stored ParsedNote, read once: a long-running kb serve validates no stored note again
+        (records are frozen, and the parse stage copies a note before giving its records ids)."""
+        if self.note is None:
+            self.note = NoteLine.model_validate_json(self.line).note
+        return self.note
 
 
 def stored_note(path: str, value: bytes) -> NoteEntry:

@@ -18,7 +18,7 @@ _HOMES = {
     "NoteFile": "kb.render.site", "Site": "kb.render.site", "make_notes": "kb.render.site",
     "Theme": "kb.render.templates",
     "Output": "kb.render.outputs", "RenderError": "kb.render.templates", "plan_site": "kb.render.outputs",
-    "render_site": "kb.render.outputs",
+    "plan_outputs": "kb.render.outputs", "PlanMemo": "kb.render.outputs", "render_site": "kb.render.outputs",
 }
 __all__ = sorted(_HOMES)
 

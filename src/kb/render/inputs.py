@@ -76,93 +76,120 @@ def group_view(group: Group) -> tuple:
     return (group.key, group.name, group.slug, group.record_ids, group.bookkeeping)
 
 
-class Digests:
-    """The digest of every input name of one build, each computed once, on first use."""
+Sourced = dict[str, tuple[object, str]]  # input name -> (what its digest was made from, the digest)
 
-    def __init__(self, site: Site, text_digests: dict[str, str] | None = None, pages: Iterable[str] = ()) -> None:
+
+class Digests:
+    """The digest of every input name of one build, each computed once, on first use.
+
+    `before` is what the previous build of the same process computed (kb serve, kb build
+    --watch): a name whose source (the values its digest is made from) equals the one then
+    keeps that digest without serialising it again. Equal values serialise alike, so the
+    digest is the same either way; `now` is what this build computed, for the next."""
+
+    def __init__(self, site: Site, text_digests: dict[str, str] | None = None, pages: Iterable[str] = (),
+                 before: Sourced | None = None) -> None:
         self.site, self.text_digests, self.pages = site, text_digests or {}, tuple(pages)
         self.known: dict[str, str] = {}
+        self.before, self.now = before or {}, {}
 
     def __getitem__(self, name: str) -> str:
         found = self.known.get(name)
         if found is None:
             kind, _, key = name.partition(":")
-            found = self.known[name] = getattr(self, "of_" + kind)(key)
+            source, make = getattr(self, "of_" + kind)(key)
+            earlier = self.before.get(name)
+            found = earlier[1] if earlier is not None and earlier[0] == source else make()
+            self.known[name] = found
+            self.now[name] = (source, found)
         return found
 
-    def of_record(self, key: str) -> str:
-        record = self.site.kb.by_id[key]  # a frozen dataclass's repr shows every field, in order
-        return text_digest(record.model_dump_json() + repr(self.site.facts(record)))
+    def unchanged(self, name: str) -> bool:
+        """The name's digest is the previous build's (in this process)."""
+        earlier = self.before.get(name)
+        return earlier is not None and self[name] == earlier[1]
 
-    def of_entry(self, key: str) -> str:
+    # Each of_<kind>(key) gives (source, a function digesting it).
+
+    def of_record(self, key: str):
+        record = self.site.kb.by_id[key]  # a frozen dataclass's repr shows every field, in order
+        facts = self.site.facts(record)
+        return (record, facts), lambda: text_digest(record.model_dump_json() + repr(facts))
+
+    def of_entry(self, key: str):
         from kb.render.feeds import record_json
 
-        return digest(record_json(self.site.kb.by_id[key], self.site.plain))
+        return seal(record_json(self.site.kb.by_id[key], self.site.plain))
 
-    def of_cite(self, key: str) -> str:
+    def of_cite(self, key: str):
         r = self.site.kb.by_id[key]
-        return digest(self.site.citation_keys.get(key), r.kind, r.title, r.authors, r.venue, r.year, r.issue_date,
-                      r.url, r.arxiv_id, r.et_al)
+        return seal(self.site.citation_keys.get(key), r.kind, r.title, r.authors, r.venue, r.year, r.issue_date,
+                    r.url, r.arxiv_id, r.et_al)
 
-    def of_item(self, key: str) -> str:
-        return text_digest(repr(self.site.items[key]))
+    def of_item(self, key: str):
+        item = self.site.items[key]
+        return item, lambda: text_digest(repr(item))
 
-    def of_order(self, key: str) -> str:
+    def of_order(self, key: str):
         near = self.site.neighbours(self.site.kb.by_id[key])
-        return digest([r.id if r else None for r in (near["newer"], near["older"])])
+        return seal([r.id if r else None for r in (near["newer"], near["older"])])
 
-    def of_group(self, key: str) -> str:
+    def of_group(self, key: str):
         kind, _, group_key = key.partition(":")
-        return digest(group_view(self.site.group(kind, group_key)))
+        return seal(group_view(self.site.group(kind, group_key)))
 
-    def of_groups(self, kind: str) -> str:
-        return digest([group_view(g) for g in self.site.groups(kind)])
+    def of_groups(self, kind: str):
+        return seal([group_view(g) for g in self.site.groups(kind)])
 
-    def of_note(self, path: str) -> str:
+    def of_note(self, path: str):
         note = self.site.notes_by_path[path]
-        return digest(note.path, note.slug, note.format, self.of_note_text(path), note.date, note.record_ids,
-                      note.title)
+        return seal(note.path, note.slug, note.format, self.note_text(path), note.date, note.record_ids, note.title)
 
-    def of_note_text(self, path: str) -> str:
+    def note_text(self, path: str) -> str:
         note = self.site.notes_by_path.get(path)
         return self.text_digests.get(path) or (digest(note.text) if note else "")
 
-    def of_notes(self, _: str) -> str:
-        return digest([(n.path, n.slug, n.format, n.date, n.title, len(n.record_ids)) for n in self.site.notes])
+    def of_notes(self, _: str):
+        return seal([(n.path, n.slug, n.format, n.date, n.title, len(n.record_ids)) for n in self.site.notes])
 
-    def of_dates(self, _: str) -> str:
-        return digest(self.site.kb.dates)
+    def of_dates(self, _: str):
+        return seal(self.site.kb.dates)
 
-    def of_newest(self, _: str) -> str:
-        return digest([r.id for r in self.site.kb.records[:NEWEST]], self.site.counts)
+    def of_newest(self, _: str):
+        return seal([r.id for r in self.site.kb.records[:NEWEST]], self.site.counts)
 
-    def of_compute(self, _: str) -> str:
-        return digest(self.site.with_compute)
+    def of_compute(self, _: str):
+        return seal(self.site.with_compute)
 
-    def of_latest(self, _: str) -> str:
-        return digest(self.site.latest)
+    def of_latest(self, _: str):
+        return seal(self.site.latest)
 
-    def of_ids(self, _: str) -> str:
-        return digest([r.id for r in self.site.kb.records])
+    def of_ids(self, _: str):
+        return seal([r.id for r in self.site.kb.records])
 
-    def of_records(self, _: str) -> str:
-        return digest([self[f"record:{r.id}"] for r in self.site.kb.records])
+    def of_records(self, _: str):
+        return seal([self[f"record:{r.id}"] for r in self.site.kb.records])
 
-    def of_pages(self, _: str) -> str:
-        return digest(sorted(self.pages))
+    def of_pages(self, _: str):
+        return seal(sorted(self.pages))
 
-    def of_added(self, _: str) -> str:
-        return digest(sorted(self.site.added.items()))
+    def of_added(self, _: str):
+        return seal(sorted(self.site.added.items()))
 
-    def of_links(self, key: str) -> str:
+    def of_links(self, key: str):
         r = self.site.kb.by_id[key]
-        return digest(r.same_as, r.mentions, r.mentioned_by, r.related)
+        return seal(r.same_as, r.mentions, r.mentioned_by, r.related)
 
-    def of_paper(self, key: str) -> str:
-        return digest(self.site.papers_by_id[key])
+    def of_paper(self, key: str):
+        return seal(self.site.papers_by_id[key])
 
-    def of_papers(self, _: str) -> str:
-        return digest(self.site.papers)
+    def of_papers(self, _: str):
+        return seal(self.site.papers)
+
+
+def seal(*values):
+    """(the values, a function digesting them) for Digests."""
+    return values, lambda: digest(*values)
 
 
 class Scope:

@@ -2,6 +2,7 @@
 
     render_site(site, theme) -> dict[str, bytes]
     plan_site(site, theme, ...) -> list[Output]   (path, input key, a function making the bytes)
+    plan_outputs(site, theme, ..., before) -> (list[Output], PlanMemo)   (kb serve: unchanged keys kept)
 
 Every output declares what it reads (kb.render.inputs names: `record:<id>`, `item:<id>`,
 `group:tags:<key>`...), and its key is the hash of kb's code, the settings, its templates (the
@@ -40,7 +41,8 @@ from kb.render.templates import RenderError, TemplateDigests, Theme
 from kb.render.views import Item
 from kb.urls import group_url, url_for
 
-__all__ = ["NoteFile", "Output", "RenderError", "Site", "Theme", "make_notes", "plan_site", "render_site"]
+__all__ = ["NoteFile", "Output", "PlanMemo", "RenderError", "Site", "Theme", "make_notes", "plan_outputs", "plan_site",
+           "render_site"]
 
 KIND_LABELS = {"paper": "論文", "blog": "ブログ", "article": "記事", "talk": "発表", "repository": "リポジトリ",
                "other": "その他"}
@@ -79,9 +81,6 @@ def environment(site: Site, theme: Theme) -> Environment:
     env.globals["record_item"] = record_item(env)
     env.filters["md"] = lambda text, level=3, prefix="md": Markup(render_markdown(text, level, prefix))
     return env
-
-
-GLOBAL_READS = ("path", "code", "settings", "template")  # in every key, beside the declared inputs
 
 
 def render_page(env: Environment, site: Site, page: Page) -> bytes:
@@ -154,11 +153,57 @@ def key_of(reads: Mapping[str, str]) -> str:
     return sha(*(f"{name}={digest}" for name, digest in reads.items()))
 
 
-def output(site: Site, path: str, reads: dict[str, str], make, **keys) -> Output:
+@dataclass(frozen=True)
+class Reads:
+    """What one output reads: its declared inputs, its key, and (when made) each read's digest."""
+
+    inputs: frozenset[str]
+    key: str
+    digests: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class PlanMemo:
+    """What planning keeps for the next build of the same process (kb serve, kb build --watch):
+    each input's source and digest (kb.render.inputs.Digests), and each output's declared inputs,
+    template digest and key. An output whose inputs, template and every input's digest are the
+    previous build's keeps its key without its reads being hashed again."""
+
+    base: Mapping[str, str] = field(default_factory=dict)
+    digests: Mapping[str, tuple[object, str]] = field(default_factory=dict)
+    outputs: Mapping[str, tuple[frozenset[str], str, str]] = field(default_factory=dict)
+
+
+class Planner:
+    """Every output's Reads, the previous build's key kept where nothing it reads changed."""
+
+    def __init__(self, base: dict[str, str], templates: TemplateDigests, digests: Digests,
+                 before: PlanMemo | None) -> None:
+        self.base, self.templates, self.digests = base, templates, digests
+        self.before = before.outputs if before is not None and before.base == base else {}
+        self.now: dict[str, tuple[frozenset[str], str, str]] = {}
+
+    def __call__(self, path: str, inputs, template: str | None = None) -> Reads:
+        inputs = frozenset(inputs)
+        template_digest = self.templates[template] if template else ""
+        earlier = self.before.get(path)
+        if (earlier is not None and earlier[0] == inputs and earlier[1] == template_digest
+                and all(map(self.digests.unchanged, inputs))):
+            reads = Reads(inputs, earlier[2], {})
+        else:
+            own = {"path": path, **self.base, "template": template_digest}
+            digests = own | {name: self.digests[name] for name in sorted(inputs)}
+            reads = Reads(inputs, key_of(digests), digests)
+        self.now[path] = (inputs, template_digest, reads.key)
+        return reads
+
+    def memo(self) -> PlanMemo:
+        return PlanMemo(self.base, self.digests.now, self.now)
+
+
+def output(site: Site, path: str, reads: Reads, make, **keys) -> Output:
     """An Output whose bytes are `make(scope, **keys)`, the scope holding only its declared inputs."""
-    inputs = frozenset(name for name in reads if name not in GLOBAL_READS)
-    return Output(path, key_of(reads),
-                  partial(make_data, site, path, inputs, partial(make, **keys)), reads)
+    return Output(path, reads.key, partial(make_data, site, path, reads.inputs, partial(make, **keys)), reads.digests)
 
 
 def make_data(site: Site, path: str, inputs: frozenset[str], make) -> bytes:
@@ -243,24 +288,25 @@ def plan_site(site: Site, theme: Theme, text_digests: dict[str, str] | None = No
 
     `text_digests` (note path -> digest of its bytes, from discovery) spares hashing note texts again.
     """
+    return plan_outputs(site, theme, text_digests)[0]
+
+
+def plan_outputs(site: Site, theme: Theme, text_digests: dict[str, str] | None = None,
+                 before: PlanMemo | None = None) -> tuple[list[Output], PlanMemo]:
+    """plan_site, given what the previous build of this process planned (`before`, kb serve), and
+    returning what this one did for the next."""
     env = environment(site, theme)
     base = {"code": code_digest(), "settings": settings_digest(site.settings)}
-    templates = TemplateDigests(env)
     pages = html_pages(site)
-    digests = Digests(site, text_digests, (p.path for p in pages))
-
-    def reads_of(path: str, inputs, template: str | None = None) -> dict[str, str]:
-        """Everything the output at `path` reads, by name: its key is the hash of this."""
-        own = {"path": path, **base, "template": templates[template] if template else ""}
-        return own | {name: digests[name] for name in sorted(set(inputs))}
-
+    digests = Digests(site, text_digests, (p.path for p in pages), before.digests if before else None)
+    reads_of = Planner(base, TemplateDigests(env), digests, before)
     outputs = []
     for p in pages:
         reads = reads_of(p.path, p.inputs, p.template)
-        outputs.append(Output(p.path, key_of(reads), partial(render_page, env, site, p), reads))
+        outputs.append(Output(p.path, reads.key, partial(render_page, env, site, p), reads.digests))
     outputs += data_outputs(site, [p.path for p in pages], reads_of)
     outputs += [Output(path, sha("static", data), partial(bytes, data)) for path, data in static_files(theme).items()]
-    return sorted(outputs, key=lambda o: o.path)
+    return sorted(outputs, key=lambda o: o.path), reads_of.memo()
 
 
 def render_site(site: Site, theme: Theme) -> dict[str, bytes]:
