@@ -267,7 +267,8 @@ def test_one_result_per_paper_with_its_note_count(page, server, records):
     papers = [item for item in listed["items"] if item["notes"] > 1]
     assert papers == [{"id": "full-parameter-fine-tuning-for-large-language-models-with-limited-resources",
                        "url": PAPER, "title": PAPER_TITLE, "notes": 2}]
-    assert page.problems == []
+    # (the browser's own favicon request may still be on its way when a click or goto leaves the page)
+    assert [p for p in page.problems if not p.endswith("/static/favicon.svg")] == []
 
 
 def test_excerpts_mark_the_query_and_start_at_a_boundary(page, server, records, paper_of):

@@ -101,3 +101,18 @@ def test_batch_folding_of_the_bundled_notes(records_of_notes):
     cp, _ = folded_code_points(regions)
     assert cp.tobytes().decode("utf-32-le") == "".join(fold(p) for p in regions)
     assert any(fold(p) != p for p in regions)  # the notes hold text that folding changes
+
+
+def test_a_common_word_of_three_or_four_characters_reads_no_positions(project, records_of_notes):
+    """`モデル` is in 123 of the bundled records: its trigram is common (in 20 % of them), so one
+    record-level `d` entry answers it and no `p` shard of positions is read; `GRPO` (7 records) is
+    not, and is checked by positions. Both give exactly the records that hold them."""
+    from search_queries import expected_ids
+
+    build(project, "site")
+    for word, kinds in (("モデル", {"d"}), ("GRPO", {"d", "p"})):
+        reader = IndexReader(project.parent / "site")
+        ids = {reader.record(doc)["id"] for doc in reader.search(word)}
+        assert ids == expected_ids(records_of_notes, word, None)
+        assert {path.split("/")[1] for path, _, _ in reader.fetched} == kinds
+    assert len(expected_ids(records_of_notes, "モデル", None)) == 123

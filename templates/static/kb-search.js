@@ -8,8 +8,10 @@
 //   found.records: every matching record's number, the notes of one paper too (kb search's list)
 //
 // A word of one or two characters is one entry of a `d` shard (records and the region of the
-// first match); a longer word is covered by trigrams at known offsets, read from `p` shards with
-// their positions, and kept where every trigram sits at its offset: every result is exact.
+// first match), and so is a word of three or four characters made of common trigrams (those the
+// base segment's `d` shards list); another word is covered by trigrams at known offsets, read
+// from `p` shards with their positions, and kept where every trigram sits at its offset: every
+// result is exact.
 // The index is in segments (index.json lists them): the base's shard files, and one file per small
 // segment read by HTTP Range requests (its head, then the bucket of an n-gram; a server without
 // Range sends the whole file once); a posting of a record number that a later segment's deletion
@@ -105,28 +107,34 @@ export function searchEngine(root) {
     const wanted = info.segments.map((s, k) => [s, info.dead[k]]).filter(([s]) => s[kind] > 0);
     return Promise.all(wanted.map(async ([s, dead]) => {
       const shard = shardOf(codes, s[kind]);
-      if (s.id === 0) return [await get(`search/${kind}/${shard}.bin`), dead];
+      if (s.id === 0) return [await get(`search/${kind}/${shard}.bin`), dead, true];
       const [start, end] = await bucket(s, shard + (kind === "p" ? s.d : 0));
-      return [start < end ? decodeBytes(await range(`search/s/${s.id}.bin`, start, end)) : [], dead];
+      return [start < end ? decodeBytes(await range(`search/s/${s.id}.bin`, start, end)) : [], dead, false];
     }));
   }
 
-  // doc -> region of the first occurrence: a word of 1-2 characters, or a facet key.
+  // doc -> region of the first occurrence: a word of 1-2 characters, or a facet key. For a word of
+  // three or four characters, `found.common` says whether the base segment has an entry for it:
+  // then it is made of common trigrams and every segment's entries are complete.
   async function docs(key) {
     const codes = Array.from(key, (c) => c.codePointAt(0));
     const found = new Map();
-    for (const [ints, dead] of await segmentFiles("d", codes)) docEntries(ints, codes, dead, found);
+    found.common = false;
+    for (const [ints, dead, base] of await segmentFiles("d", codes)) {
+      if (docEntries(ints, codes, dead, found) && base) found.common = true;
+    }
     return found;
   }
 
   function docEntries(ints, codes, dead, found) {
-    let i = 0;
+    let i = 0, seen = false;
     while (i < ints.length) {
       const n = ints[i];
       const same = n === codes.length && codes.every((c, k) => ints[i + 1 + k] === c);
       const m = ints[i + 1 + n];
       i += n + 2;
       if (same) {
+        seen = true;
         let doc = 0;
         for (let k = 0; k < m; k++) {
           doc += Math.floor(ints[i + k] / 4);
@@ -135,6 +143,7 @@ export function searchEngine(root) {
       }
       i += m;
     }
+    return seen;
   }
 
   // doc -> positions of a trigram.
@@ -169,6 +178,10 @@ export function searchEngine(root) {
   async function word(text) {
     const codes = Array.from(text, (c) => c.codePointAt(0));
     if (codes.length <= 2) return docs(text);
+    if (codes.length <= 4) {
+      const found = await docs(text);  // common trigrams: one record-level entry, no positions
+      if (found.common) return found;
+    }
     const offsets = [];
     for (let k = 0; k + 3 <= codes.length; k += 3) offsets.push(k);
     if (offsets[offsets.length - 1] !== codes.length - 3) offsets.push(codes.length - 3);

@@ -4,7 +4,9 @@ Two kinds of shard files (kb.search_index.layout names them; templates/static/kb
 
 - `d` (documents): for every character (unigram) and pair of characters (bigram) of a record's folded
   search text, which records hold it and in which region first (0 title ... 3 body). A query word of
-  one or two characters is answered exactly by one entry.
+  one or two characters is answered exactly by one entry. So are the base's common trigrams (in 10 %
+  of the records) and the four-grams made of two of them (common_postings): a frequent word of three
+  or four characters (`lora`, `学習率`) costs a few kilobytes instead of its positions.
 - `p` (positions): for every three characters (trigram), the records and the positions where they
   occur. A longer word is covered by trigrams at known offsets (0, 3, 6, ..., len - 3); it occurs
   at p exactly when each covering trigram occurs at p + its offset, so every result is exact.
@@ -277,3 +279,121 @@ def shard_of(key: str, shards: int) -> int:
     for ch in key:
         h = ((h ^ ord(ch)) * FNV_PRIME) & 0xFFFFFFFF
     return h % shards
+
+
+def packed_trigrams(batch: Batch, at: np.ndarray) -> np.ndarray:
+    """The trigram starting at each index of `at` as one integer of its code points (21 bits each)."""
+    cp = batch.cp.astype(np.uint64)
+    return (cp[at] << np.uint64(42)) | (cp[at + 1] << np.uint64(21)) | cp[at + 2]
+
+
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, ascending (a sort: much faster than np.unique's hashing here)."""
+    values = np.sort(values)
+    keep = np.ones(len(values), dtype=bool)
+    keep[1:] = values[1:] != values[:-1]
+    return values[keep]
+
+
+def trigram_records(batch: Batch) -> np.ndarray:
+    """Each trigram (packed) once per record of the batch that holds it."""
+    at = batch.gram(3)
+    ids, dense = dense_ids(batch.cp)
+    bits = np.uint64(max(1, int(len(ids) - 1).bit_length()))
+    rows = np.uint64(max(1, int(len(batch.numbers) - 1).bit_length()))
+    if 3 * int(bits) + int(rows) > 64:
+        return distinct(packed_trigrams(batch, at))  # (never with batches of 128 records)
+    key = np.zeros(len(at), dtype=np.uint64)
+    for k in range(3):
+        key = (key << bits) | dense[at + k].astype(np.uint64)
+    key = distinct((key << rows) | batch.row[at].astype(np.uint64)) >> rows
+    mask = (np.uint64(1) << bits) - np.uint64(1)
+    cp = [ids[((key >> (bits * np.uint64(2 - k))) & mask).astype(np.int64)] for k in range(3)]
+    return (cp[0] << np.uint64(42)) | (cp[1] << np.uint64(21)) | cp[2]
+
+
+def common_postings(batch: Batch, shards: int, common: np.ndarray) -> Blocks:
+    """`d` entries (records and best region, as for one or two characters) of the trigrams in
+    `common` and of the four-grams whose two trigrams are both in it: a query word of three or four
+    characters made of common trigrams is answered by one entry, without positions."""
+    at3 = batch.gram(3)
+    is_common = np.zeros(len(batch.cp), dtype=bool)
+    is_common[at3] = np.isin(packed_trigrams(batch, at3), common)
+    at4 = batch.gram(4)
+    at4 = at4[is_common[at4] & is_common[at4 + 1]]
+    at3 = np.flatnonzero(is_common)
+    ids, dense = dense_ids(batch.cp)
+    bits = max(1, int(len(ids) - 1).bit_length())
+    region = (3 - (batch.pos >> REGION_BITS)).astype(np.uint64)
+    entries = [gram_entries(batch, at, n, ids, dense, bits, region) for n, at in ((3, at3), (4, at4)) if len(at)]
+    if not entries:
+        return Blocks(np.zeros(0, np.uint8), np.zeros(shards + 1, np.int64))
+    n = np.concatenate([e[0] for e in entries])
+    columns = [np.concatenate([e[1][k] for e in entries]) for k in range(4)]
+    doc, best, heads = (np.concatenate([e[k] for e in entries]) for k in (2, 3, 4))
+    return doc_stream(n, columns, doc, best, heads, shards)
+
+
+def gram_entries(batch: Batch, at: np.ndarray, n: int, ids: np.ndarray, dense: np.ndarray, bits: int,
+                 region: np.ndarray):
+    """Each distinct (n-gram, record) at `at` with its best region, n-gram after n-gram, and where
+    each n-gram starts. Dense character ids, record row and region packed in one integer when they
+    fit in 64 bits (a batch of 128 records holds far fewer than 2**13 distinct characters), else
+    sorted as rows."""
+    rows = max(1, int(len(batch.numbers) - 1).bit_length())
+    parts = [dense[at + k].astype(np.uint64) for k in range(n)] + [batch.row[at].astype(np.uint64), region[at]]
+    widths = [bits] * n + [rows, 2]
+    if sum(widths) <= 64:
+        packed = np.zeros(len(at), dtype=np.uint64)
+        for part, width in zip(parts, widths, strict=True):
+            packed = (packed << np.uint64(width)) | part
+        packed = distinct(packed)
+        parts = [(packed >> np.uint64(sum(widths[k + 1:]))) & np.uint64((1 << width) - 1)
+                 for k, width in enumerate(widths)]
+    else:
+        parts = list(np.unique(np.stack(parts), axis=1))
+    same_pair = np.ones(len(parts[0]), dtype=bool)  # rows of one (n-gram, record): the first has its best region
+    same_gram = np.ones(len(parts[0]), dtype=bool)
+    for k in range(n):
+        same_gram[1:] &= parts[k][1:] == parts[k][:-1]
+    same_pair[1:] = same_gram[1:] & (parts[n][1:] == parts[n][:-1])
+    first = ~same_pair
+    first[0:1] = True
+    heads = ~same_gram[first]
+    heads[0:1] = True
+    columns = [ids[parts[k][first].astype(np.int64)] if k < n else np.zeros(int(first.sum()), np.uint64)
+               for k in range(4)]
+    doc = batch.numbers[parts[n][first].astype(np.int64)]
+    return np.full(len(doc), n), columns, doc, parts[n + 1][first].astype(np.int64), heads
+
+
+def doc_stream(n: np.ndarray, columns: list[np.ndarray], doc: np.ndarray, best: np.ndarray, heads: np.ndarray,
+               shards: int) -> Blocks:
+    """`d` entries (n, c1..cn, m, values) of rows already grouped by n-gram (`heads` marks the first)."""
+    starts = np.flatnonzero(heads)
+    counts = np.diff(np.append(starts, len(n)))
+    head_len = n[starts] + 2
+    item_len = np.ones(len(n), np.int64)
+    item_len[starts] += head_len
+    end = np.cumsum(item_len)
+    h0 = end[starts] - item_len[starts]
+    prev = np.concatenate(([0], doc[:-1]))
+    prev[starts] = 0
+    value = ((doc - prev).astype(np.uint64) << np.uint64(2)) | best.astype(np.uint64)
+    slots = [(h0, n[starts])] + [(h0[n[starts] > k] + 1 + k, columns[k][starts][n[starts] > k]) for k in range(4)]
+    stream = place(int(end[-1]), slots + [(h0 + head_len - 1, counts), (end - 1, value)])
+    data, offsets = varints(stream)
+    shard = fnv_keys(n[starts], [c[starts] for c in columns]) % np.uint32(shards)
+    return split_by_shard(data, offsets, h0, shard.astype(np.int64), shards)
+
+
+def joined_blocks(a: Blocks, b: Blocks) -> Blocks:
+    """Two kinds of entries of one batch in one set of shards: shard s holds a's then b's."""
+    if not len(b.blob):
+        return a
+    blob = np.concatenate((a.blob, b.blob))
+    starts = np.stack((a.bounds[:-1], b.bounds[:-1] + len(a.blob)), axis=1).ravel()
+    lengths = np.stack((np.diff(a.bounds), np.diff(b.bounds)), axis=1).ravel()
+    gather = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+    ends = np.concatenate(([0], np.cumsum(lengths)))
+    return Blocks(blob[gather + np.arange(int(lengths.sum()))], ends[::2])

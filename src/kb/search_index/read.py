@@ -69,26 +69,34 @@ class IndexReader:
 
     def docs(self, key: str) -> dict[int, int]:
         """doc -> region of the first occurrence, for a 1-2 character word or a facet key."""
-        found = {}
-        for ints, dead in self.entries("d", key):
-            found.update(self.doc_entries(ints, key, dead))
-        return found
+        return self.doc_lists(key)[0]
+
+    def doc_lists(self, key: str) -> tuple[dict[int, int], bool]:
+        """docs(key), and whether the base segment has an entry for it (for a word of three or four
+        characters: it is made of common trigrams, and every segment's entries are complete)."""
+        found, in_base = {}, False
+        for k, (ints, dead) in enumerate(self.entries("d", key)):
+            got, seen = self.doc_entries(ints, key, dead)
+            found.update(got)
+            in_base = in_base or (seen and k == 0)
+        return found, in_base
 
     @staticmethod
-    def doc_entries(ints: list[int], key: str, dead: set[int]) -> dict[int, int]:
-        i, found = 0, {}
+    def doc_entries(ints: list[int], key: str, dead: set[int]) -> tuple[dict[int, int], bool]:
+        i, found, seen = 0, {}, False
         while i < len(ints):
             n = ints[i]
             name = "".join(map(chr, ints[i + 1:i + 1 + n]))
             m = ints[i + 1 + n]
             i += n + 2
+            seen = seen or name == key
             doc = 0
             for value in ints[i:i + m]:
                 doc += value >> 2
                 if name == key and doc not in dead:
                     found[doc] = value & 3
             i += m
-        return found
+        return found, seen
 
     def positions(self, key: str) -> dict[int, set[int]]:
         found: dict[int, set[int]] = {}
@@ -122,6 +130,10 @@ class IndexReader:
         """doc -> region of the word's first match."""
         if len(word) <= 2:
             return self.docs(word)
+        if len(word) <= 4:
+            found, common = self.doc_lists(word)
+            if common:
+                return found
         offsets = sorted({*range(0, len(word) - 2, 3), len(word) - 3})
         lists = [(k, self.positions(word[k:k + 3])) for k in offsets]
         docs = set.intersection(*(set(found) for _, found in lists))

@@ -3,7 +3,7 @@
     SearchState.dumps() -> bytes        SearchState.loads(data) -> SearchState   (or StateCorrupt)
 
 The bytes are a magic line, a length and a JSON document of plain data (ids, digests, record
-numbers, segments and their deletion lists, file keys). Nothing in them runs as code. `loads`
+numbers, segments and their deletion lists, file keys, the common trigrams). Nothing in them runs as code. `loads`
 checks every field against its shape and the facts the others imply (types, lengths, numbers
 ascending, every record in a segment that exists and not deleted by a later one, shard counts,
 file paths of the segments) and raises StateCorrupt on ANY problem, whatever its cause (wrong
@@ -18,7 +18,7 @@ import re
 import struct
 from dataclasses import dataclass, field
 
-MAGIC = b"kb-search-state 4\n"
+MAGIC = b"kb-search-state 5\n"
 KINDS = ("d", "p")
 DIGEST = re.compile(r"[0-9a-f]{40}")
 BASE_PATH = re.compile(r"search/([dp])/(0|[1-9][0-9]{0,5})\.bin")
@@ -39,6 +39,7 @@ class SearchState:
     records: list[list]  # [id, text digest, number, segment] in record order
     segments: list[list]  # [id, d shards, p shards, records indexed, [deleted numbers], head bytes]
     keys: dict[str, str] = field(default_factory=dict)  # index file path -> key
+    common: list[int] = field(default_factory=list)  # the base's common trigrams (update.common_grams)
 
     def dumps(self) -> bytes:
         header = json.dumps({name: getattr(self, name) for name in HEADER}, ensure_ascii=False,
@@ -55,7 +56,7 @@ class SearchState:
             raise StateCorrupt(f"{type(exc).__name__}: {exc}"[:200]) from None
 
 
-HEADER = ("code", "bits", "records", "segments", "keys")
+HEADER = ("code", "bits", "records", "segments", "keys", "common")
 
 
 def require(condition: bool, what: str) -> None:
@@ -78,6 +79,8 @@ def parse(data: bytes) -> SearchState:
     check_segments(state.segments)
     check_records(state.records, state.segments)
     check_keys(state.keys, state.segments)
+    require(isinstance(state.common, list) and all(is_int(g, 0, 1 << 63) for g in state.common)
+            and ascending(state.common), "common trigrams")
     return state
 
 

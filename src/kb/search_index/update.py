@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import numpy as np
+
 from kb.digests import code_digest, sha
 from kb.i18n import N_
 from kb.index.papers import Paper
@@ -31,7 +33,16 @@ from kb.models import Record
 from kb.render import Output
 from kb.search import search_regions
 from kb.search_index.folding import fold_tables
-from kb.search_index.grams import Batch, Blocks, doc_postings, position_postings, shard_of
+from kb.search_index.grams import (
+    Batch,
+    Blocks,
+    common_postings,
+    doc_postings,
+    joined_blocks,
+    position_postings,
+    shard_of,
+    trigram_records,
+)
 from kb.search_index.records import (
     FORMAT,
     PaperEntries,
@@ -51,6 +62,8 @@ from kb.search_index.state import KINDS, SearchState, StateCorrupt
 from kb.write import die_with_parent
 
 BATCH = 128  # records computed at a time (by one of WORKERS processes)
+SAMPLE = 1024  # records read to find the common trigrams
+COMMON_SHARE, COMMON_LEAST = 0.2, 4  # a common trigram is in 10 % of the records, and at least 4
 WORKERS = min(2, os.cpu_count() or 1)
 BYTES_PER_CHAR = 4  # postings bytes of a character of text (about: d and p together)
 
@@ -58,8 +71,8 @@ BYTES_PER_CHAR = 4  # postings bytes of a character of text (about: d and p toge
 def shard_counts(records: int, base: bool = True, chars: int = 0) -> tuple[int, int]:
     """Shards per kind: for the base, files, a power of two near records / 2 (8 to 8,192); for a
     small segment of `chars` characters of text, buckets of its one file (read with HTTP Range
-    requests): its postings take some BYTES_PER_CHAR bytes, and with about sqrt(2 * bytes) buckets
-    in all its head (a varint per bucket) and the two buckets a query reads cost alike (none
+    requests): its postings take some BYTES_PER_CHAR bytes, and with about sqrt(bytes) buckets in
+    all, its head (a varint per bucket, mostly one byte) and a bucket cost a query alike (none
     without records). Positions twice as many."""
     if not base and not records:
         return 0, 0
@@ -68,7 +81,7 @@ def shard_counts(records: int, base: bool = True, chars: int = 0) -> tuple[int, 
         while d < records // 2 and d < 8192:
             d *= 2
     else:
-        while (3 * d) ** 2 < 2 * BYTES_PER_CHAR * chars and d < 8192:
+        while (3 * d) ** 2 < BYTES_PER_CHAR * chars and d < 8192:
             d *= 2
     return d, 2 * d
 
@@ -86,10 +99,27 @@ _JOB: tuple | None = None  # what forked workers read (never pickled)
 
 def postings_of(b: int) -> dict[str, Blocks]:
     """The `d` and `p` blocks of batch b of the records in _JOB."""
-    ordered, numbers, spans, shards, tables = _JOB
+    ordered, numbers, spans, shards, common, tables = _JOB
     start, end = spans[b]
     batch = Batch(numbers[start:end], [search_regions(r) for r in ordered[start:end]], tables)
-    return {"d": doc_postings(batch, shards[0]), "p": position_postings(batch, shards[1])}
+    return {"d": joined_blocks(doc_postings(batch, shards[0]), common_postings(batch, shards[0], common)),
+            "p": position_postings(batch, shards[1])}
+
+
+def common_grams(records: list[Record]) -> list[int]:
+    """The trigrams (packed: grams.packed_trigrams) that COMMON_SHARE of the records hold, counted
+    on every k-th record (at most SAMPLE), ascending: such a trigram and each four-gram made of two
+    of them get record-level `d` entries (grams.common_postings) in every segment of this base."""
+    sample = records[:: max(1, len(records) // SAMPLE)]
+    found = [trigram_records(Batch(list(range(a, min(a + BATCH, len(sample)))),
+                                   [search_regions(r) for r in sample[a:a + BATCH]], len(sample) > BATCH))
+             for a in range(0, len(sample), BATCH)]
+    if not found:
+        return []
+    grams = np.sort(np.concatenate(found))
+    starts = np.flatnonzero(np.concatenate(([True], grams[1:] != grams[:-1])))
+    counts = np.diff(np.append(starts, len(grams)))
+    return grams[starts[counts >= max(COMMON_LEAST, COMMON_SHARE * len(sample))]].tolist()
 
 
 def batch_postings(job: tuple, batches: list[int]) -> Iterator[tuple[int, dict[str, Blocks]]]:
@@ -143,8 +173,10 @@ class SearchIndex:
                        for seg in self.segments}
         self.heads = {s[0]: s[5] for s in old.segments} if self.old else {}
         owner = {place: seg.id for seg in self.segments for place in seg.places}
+        new_base = not self.segments[0].reused
         self.state = SearchState(code=self.code, bits=bits,
-                                 records=[[*doc, owner[i]] for i, doc in enumerate(self.docs)], segments=[])
+                                 records=[[*doc, owner[i]] for i, doc in enumerate(self.docs)], segments=[],
+                                 common=common_grams(self.ordered) if new_base else self.old.common)
         self.outputs = [o for seg in self.segments for o in self.segment_outputs(seg)] + self.other_outputs(bits)
         self.state.segments = [[s.id, *self.shards[s.id], s.size, s.deleted, self.heads.get(s.id, 0)]
                                for s in self.segments]
@@ -210,12 +242,14 @@ class SegmentPostings:
         self.records = [index.ordered[p] for p in seg.places]
         self.numbers = [index.numbers[p] for p in seg.places]
         self.counts = counts
+        self.common = np.array(index.state.common, dtype=np.uint64)
         self.compute()
 
     def compute(self) -> None:
         spans = [(a, min(a + BATCH, len(self.records))) for a in range(0, len(self.records), BATCH)]
         spills = {kind: SpilledBlocks(count) for kind, count in zip(KINDS, self.counts, strict=True)}
-        for _, postings in batch_postings((self.records, self.numbers, spans, self.counts), list(range(len(spans)))):
+        for _, postings in batch_postings((self.records, self.numbers, spans, self.counts, self.common),
+                                                  list(range(len(spans)))):
             for kind in KINDS:
                 spills[kind].add(postings[kind])
         for spill in spills.values():
