@@ -286,7 +286,7 @@ def pipeline(req: Request, memory: Memory) -> BuildResult:
         state.save()  # the notes parsed so far are kept: the next try re-parses only the fixed one
         return unpublished(parsed, req.out_dir, held, state.problems)
     site = link_stage(req, state, without(parsed, held))
-    outputs, memory.plan = plan_stage(site, theme, parsed, None if req.trace or req.clean else memory.plan)
+    outputs, memory.plan = plan_stage(site, theme, parsed, None if req.trace or req.clean else memory.plan, req.trace)
     previous = state.previous_site()
     index = search_index(site, state, previous, req.progress) if req.search else None
     files = Planned(sorted(outputs + (index.outputs if index else []), key=lambda o: o.path))
@@ -322,10 +322,11 @@ def link_stage(req: Request, state: BuildCache, parsed: Parsed) -> Site:
                      state.plain if req.cache else None, state.folder if req.cache else None)
 
 
-def plan_stage(site: Site, theme: Theme, parsed: Parsed, before: PlanMemo | None) -> tuple[list[Output], PlanMemo]:
+def plan_stage(site: Site, theme: Theme, parsed: Parsed, before: PlanMemo | None,
+               trace: bool) -> tuple[list[Output], PlanMemo]:
     from kb.render import plan_outputs
 
-    return plan_outputs(site, theme, {s.path: s.digest for s in parsed.sources}, before)
+    return plan_outputs(site, theme, {s.path: s.digest for s in parsed.sources}, before, keep_reads=trace)
 
 
 def built(req: Request, parsed: Parsed, site: Site, files: Planned, published, index, previous: SiteState | None,

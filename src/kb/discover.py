@@ -173,7 +173,8 @@ def outside_notes(name: str) -> Diagnostic:
                                                                      "inside it)"))
 
 
-Seen = dict[str, tuple[tuple[int, int, int, int], SourceFile | Diagnostic]]  # name -> (stat, what was read)
+# name -> (stat, what was read, its control-character warnings)
+Seen = dict[str, tuple[tuple[int, int, int, int], SourceFile | Diagnostic, list[Diagnostic]]]
 
 
 def discover(notes_dir: Path, root: Path) -> tuple[list[SourceFile], list[Diagnostic]]:
@@ -208,12 +209,14 @@ def discover_since(notes_dir: Path, root: Path,
             continue
         stamp = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
         known = seen.get(name)
-        result = known[1] if known is not None and known[0] == stamp else read_source(path, root, name)
+        if known is None or known[0] != stamp:
+            result = read_source(path, root, name)
+            known = (stamp, result, [] if isinstance(result, Diagnostic) else control_warnings(result))
         if st.st_mtime_ns < settled and st.st_ctime_ns < settled:
-            now[name] = (stamp, result)
-        if isinstance(result, Diagnostic):
-            problems.append(result)
+            now[name] = known
+        if isinstance(known[1], Diagnostic):
+            problems.append(known[1])
         else:
-            sources.append(result)
-            problems.extend(control_warnings(result))
+            sources.append(known[1])
+            problems.extend(known[2])
     return (sources, problems), now

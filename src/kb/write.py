@@ -141,16 +141,16 @@ def listing_digest(folder: Path) -> str | None:
         pending = [""]
         while pending:
             prefix = pending.pop()
-            with os.scandir(folder / prefix if prefix else folder) as found:
+            lines = []
+            with os.scandir(os.path.join(folder, prefix)) as found:
                 entries = sorted(found, key=lambda e: e.name)
             for entry in entries:
                 st = entry.stat(follow_symlinks=False)
                 kind = "d" if stat.S_ISDIR(st.st_mode) else "f" if stat.S_ISREG(st.st_mode) else "x"
-                name = f"{prefix}{entry.name}"
-                h.update(f"{name}\x00{kind}\x00{st.st_ino}\x00{st.st_size}\x00{st.st_mtime_ns}\n".encode(
-                    "utf-8", "surrogateescape"))
+                lines.append(f"{prefix}{entry.name}\x00{kind}\x00{st.st_ino}\x00{st.st_size}\x00{st.st_mtime_ns}\n")
                 if kind == "d":
-                    pending.append(f"{name}/")
+                    pending.append(f"{prefix}{entry.name}/")
+            h.update("".join(lines).encode("utf-8", "surrogateescape"))  # one update per folder, same bytes
     except OSError:
         return None
     return h.hexdigest()

@@ -178,24 +178,37 @@ class Planner:
     """Every output's Reads, the previous build's key kept where nothing it reads changed."""
 
     def __init__(self, base: dict[str, str], templates: TemplateDigests, digests: Digests,
-                 before: PlanMemo | None) -> None:
-        self.base, self.templates, self.digests = base, templates, digests
+                 before: PlanMemo | None, keep: bool = True) -> None:
+        self.base, self.templates, self.digests, self.keep = base, templates, digests, keep
         self.before = before.outputs if before is not None and before.base == base else {}
         self.now: dict[str, tuple[frozenset[str], str, str]] = {}
+        self.verified: set[str] = set()  # input names whose digest is the previous build's
+        self.changed: set[str] = set()  # and those whose digest is not
 
     def __call__(self, path: str, inputs, template: str | None = None) -> Reads:
         inputs = frozenset(inputs)
         template_digest = self.templates[template] if template else ""
         earlier = self.before.get(path)
-        if (earlier is not None and earlier[0] == inputs and earlier[1] == template_digest
-                and all(map(self.digests.unchanged, inputs))):
+        if earlier is not None and earlier[0] == inputs and earlier[1] == template_digest and self.same(inputs):
             reads = Reads(inputs, earlier[2], {})
         else:
             own = {"path": path, **self.base, "template": template_digest}
             digests = own | {name: self.digests[name] for name in sorted(inputs)}
-            reads = Reads(inputs, key_of(digests), digests)
+            reads = Reads(inputs, key_of(digests), digests if self.keep else {})
         self.now[path] = (inputs, template_digest, reads.key)
         return reads
+
+    def same(self, inputs: frozenset[str]) -> bool:
+        """Every input's digest is the previous build's: each name is checked once per build, and
+        the set operations do the rest (712,000 reads of 60,000 names at 10,000 notes)."""
+        if not self.changed.isdisjoint(inputs):
+            return False
+        for name in inputs - self.verified:
+            if not self.digests.unchanged(name):
+                self.changed.add(name)
+                return False
+            self.verified.add(name)
+        return True
 
     def memo(self) -> PlanMemo:
         return PlanMemo(self.base, self.digests.now, self.now)
@@ -292,14 +305,15 @@ def plan_site(site: Site, theme: Theme, text_digests: dict[str, str] | None = No
 
 
 def plan_outputs(site: Site, theme: Theme, text_digests: dict[str, str] | None = None,
-                 before: PlanMemo | None = None) -> tuple[list[Output], PlanMemo]:
+                 before: PlanMemo | None = None, keep_reads: bool = True) -> tuple[list[Output], PlanMemo]:
     """plan_site, given what the previous build of this process planned (`before`, kb serve), and
-    returning what this one did for the next."""
+    returning what this one did for the next. Without `keep_reads` an Output's `reads` stay empty
+    (at 10,000 notes they were 712,000 name-digest pairs held until the site was written)."""
     env = environment(site, theme)
     base = {"code": code_digest(), "settings": settings_digest(site.settings)}
     pages = html_pages(site)
     digests = Digests(site, text_digests, (p.path for p in pages), before.digests if before else None)
-    reads_of = Planner(base, TemplateDigests(env), digests, before)
+    reads_of = Planner(base, TemplateDigests(env), digests, before, keep_reads)
     outputs = []
     for p in pages:
         reads = reads_of(p.path, p.inputs, p.template)

@@ -165,24 +165,24 @@ def record_context(scope: Scope, record_id: str, wiki: tuple = ()) -> dict:
     }
 
 
-def record_groups(record: LinkedRecord) -> list[tuple[str, str, list[str]]]:
-    """The graph's groups of links: (kind, heading, ids)."""
-    boxes = link_ids(record)
+def record_groups(boxes: dict[str, list[str]]) -> list[tuple[str, str, list[str]]]:
+    """The graph's groups of links (kind, heading, ids), from the record's link boxes (link_ids)."""
     return [(k, label, boxes[k]) for k, label in RELATIONS]
 
 
 def record_graph(scope: Scope, record: LinkedRecord) -> list[Row]:
     """The rows of the record's link graph, read from the page's scope."""
     links_of, title_of = readers(scope)
-    return graph_rows((record.id, record.kind, record.title), record_groups(record), links_of, title_of)
+    return graph_rows((record.id, record.kind, record.title), record_groups(link_ids(record)), links_of, title_of)
 
 
 def record_inputs(site: Site, record: LinkedRecord, wiki: dict[str, str]) -> list[str]:
     near = site.neighbours(record)
-    boxed = [i for ids in link_ids(record).values() for i in ids]
+    boxes = link_ids(record)
+    boxed = [i for ids in boxes.values() for i in ids]
     return [f"record:{record.id}", f"order:{record.id}", *items_of(boxed),
             *items_of(r.id for r in near.values() if r), *items_of(sorted(set(wiki.values()))),
-            *graph_inputs(record.id, record_groups(record), site.graph_links.__getitem__)]
+            *graph_inputs(record.id, record_groups(boxes), site.graph_links.__getitem__)]
 
 
 def record_pages(site: Site) -> list[Page]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import PurePosixPath
 
 from markupsafe import Markup, escape
@@ -76,9 +76,11 @@ def numbered_lines(text: str) -> Markup:
     return Markup("".join(rows))
 
 
-def note_slugs(paths: list[str], prefix: str) -> dict[str, str]:
+@lru_cache(maxsize=2)
+def note_slugs(paths: tuple[str, ...], prefix: str) -> dict[str, str]:
     """A unique slug per note path, from the path below the notes folder, suffix dropped;
-    notes that differ only in their suffix (`foo.md`, `foo.txt`) keep it (`foo-md`, `foo-txt`)."""
+    notes that differ only in their suffix (`foo.md`, `foo.txt`) keep it (`foo-md`, `foo-txt`).
+    Kept for the last paths of the process (kb serve: the same 10,000 paths after every edit; never changed)."""
     def inner(path: str) -> str:
         return path[len(prefix):] if prefix and path.startswith(prefix) else path
 
@@ -104,7 +106,7 @@ def make_note(source: SourceFile, note: ParsedNote | None, slug: str) -> NoteFil
 
 def make_notes(sources: list[SourceFile], notes: list[ParsedNote], prefix: str) -> list[NoteFile]:
     by_path = {note.path: note for note in notes}
-    slugs = note_slugs([s.path for s in sources], prefix)
+    slugs = note_slugs(tuple(s.path for s in sources), prefix)
     made = [make_note(s, by_path.get(s.path), slugs[s.path]) for s in sources]
     return sorted(made, key=lambda n: n.path)
 
