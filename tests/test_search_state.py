@@ -77,12 +77,12 @@ def live_and_deleted(header):
     lambda h: h["segments"][0].__setitem__(3, 2),
     live_and_deleted,
     lambda h: h["segments"].insert(0, [1, 1, 2, 1, []]),
-    lambda h: h["keys"].update({"../../etc/passwd": "x"}),
-    lambda h: h["keys"].update({"search/s/9/d/0.bin": "x"}),
+    lambda h: h["segments"][0].__setitem__(6, "../../etc/passwd"),
+    lambda h: h["segments"][0].__setitem__(6, 7),
     lambda h: h.pop("code"),
 ], ids=["bits type", "records type", "negative number", "records order", "no such segment", "duplicate id",
         "shard count", "segment smaller than its records", "live and deleted", "segment order", "key path",
-        "key of no segment", "field missing"])
+        "key type", "field missing"])
 def test_a_state_that_contradicts_itself_is_refused(built, change):
     header = parts(built[1])
     change(header)
@@ -148,10 +148,10 @@ def test_a_corrupt_state_means_one_warning_and_a_clean_index(built, tmp_path):
 
 
 def test_a_state_naming_files_the_site_does_not_hold_is_not_used(built, tmp_path):
-    """Valid in itself, but its base keys are not the site's: the update makes a clean index."""
+    """Valid in itself, but its base key is not the site's files': the update makes a clean index."""
     root, data = built
     state = SearchState.loads(data)
-    state.keys = {path: "0" * 64 for path in state.keys}
+    state.segments[0][6] = "0" * 64
     result = rebuilt_with(root, state.dumps(), tmp_path)
     assert result.search == "ran"
 

@@ -38,7 +38,7 @@ def clean(count: int) -> list[Segment]:
 
 def plan(docs: list[list], old_records: list[list], old_segments: list[list]) -> list[Segment]:
     """The segments of this build from the new records' [id, digest, number] (record order) and the
-    previous state's records [id, digest, number, segment] and segments [id, d, p, size, deleted, head]."""
+    previous state's records [id, digest, number, segment] and segments [id, d, p, size, deleted, head, key]."""
     live = {(i, h, n): s for i, h, n, s in old_records}
     now = {tuple(doc) for doc in docs}
     changed = [place for place, doc in enumerate(docs) if tuple(doc) not in live]
@@ -47,7 +47,7 @@ def plan(docs: list[list], old_records: list[list], old_segments: list[list]) ->
     for place, doc in enumerate(docs):
         if tuple(doc) in live:
             kept[live[tuple(doc)]].append(place)
-    segments = [Segment(s, kept[s], size, list(dead), reused=True) for s, _, _, size, dead, _ in old_segments]
+    segments = [Segment(s, kept[s], size, list(dead), reused=True) for s, _, _, size, dead, *_ in old_segments]
     if changed or deleted:
         segments.append(Segment(segments[-1].id + 1, changed, len(changed), deleted))
     return merged(segments, len(docs))

@@ -3,12 +3,13 @@
     SearchState.dumps() -> bytes        SearchState.loads(data) -> SearchState   (or StateCorrupt)
 
 The bytes are a magic line, a length and a JSON document of plain data (ids, digests, record
-numbers, segments and their deletion lists, file keys, the common trigrams). Nothing in them runs as code. `loads`
-checks every field against its shape and the facts the others imply (types, lengths, numbers
-ascending, every record in a segment that exists and not deleted by a later one, shard counts,
-file paths of the segments) and raises StateCorrupt on ANY problem, whatever its cause (wrong
+numbers, segments with their deletion lists and keys, the common trigrams). Nothing in them runs
+as code. `loads` checks every field against its shape and the facts the others imply (types,
+lengths, numbers ascending, every record in a segment that exists and not deleted by a later one,
+shard counts, segment keys) and raises StateCorrupt on ANY problem, whatever its cause (wrong
 type, deep nesting, truncation): the build then indexes from scratch with one warning. The files
-a state names are trusted only when the site's recorded keys are the state's (update.search_outputs).
+a state names are trusted only when the site's recorded keys are the ones the segment keys give
+(update.search_outputs). A file's key is not kept: sha(its segment's key, its path).
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ import re
 import struct
 from dataclasses import dataclass, field
 
-MAGIC = b"kb-search-state 5\n"
+MAGIC = b"kb-search-state 6\n"
 KINDS = ("d", "p")
 DIGEST = re.compile(r"[0-9a-f]{40}")
-BASE_PATH = re.compile(r"search/([dp])/(0|[1-9][0-9]{0,5})\.bin")
-SMALL_PATH = re.compile(r"search/s/([1-9][0-9]{0,8})\.bin")
+KEY = re.compile(r"[0-9a-f]{64}")  # a segment's key: its files' keys are sha(key, path) (update.segment_paths)
 
 
 class StateCorrupt(ValueError):
@@ -37,8 +37,7 @@ class SearchState:
     code: str
     bits: int
     records: list[list]  # [id, text digest, number, segment] in record order
-    segments: list[list]  # [id, d shards, p shards, records indexed, [deleted numbers], head bytes]
-    keys: dict[str, str] = field(default_factory=dict)  # index file path -> key
+    segments: list[list]  # [id, d shards, p shards, records indexed, [deleted numbers], head bytes, key]
     common: list[int] = field(default_factory=list)  # the base's common trigrams (update.common_grams)
 
     def dumps(self) -> bytes:
@@ -56,7 +55,7 @@ class SearchState:
             raise StateCorrupt(f"{type(exc).__name__}: {exc}"[:200]) from None
 
 
-HEADER = ("code", "bits", "records", "segments", "keys", "common")
+HEADER = ("code", "bits", "records", "segments", "common")
 
 
 def require(condition: bool, what: str) -> None:
@@ -78,7 +77,6 @@ def parse(data: bytes) -> SearchState:
     require(is_int(state.bits, 0, 32), "bits")
     check_segments(state.segments)
     check_records(state.records, state.segments)
-    check_keys(state.keys, state.segments)
     require(isinstance(state.common, list) and all(is_int(g, 0, 1 << 63) for g in state.common)
             and ascending(state.common), "common trigrams")
     return state
@@ -97,9 +95,10 @@ def is_shards(d, p) -> bool:
 
 
 def check_segments(segments) -> None:
-    require(isinstance(segments, list) and segments and all(isinstance(s, list) and len(s) == 6 for s in segments),
+    require(isinstance(segments, list) and segments and all(isinstance(s, list) and len(s) == 7 for s in segments),
             "segments")
-    for sid, d, p, size, deleted, head in segments:
+    for sid, d, p, size, deleted, head, key in segments:
+        require(isinstance(key, str) and KEY.fullmatch(key) is not None, "segment key")
         require(is_int(sid) and is_shards(d, p) and is_int(size) and ((d > 0) == (size > 0) or sid == 0),
                 "segment fields")
         require(is_int(head) and (head > 0) == (sid > 0 and size > 0), "segment head")
@@ -122,14 +121,3 @@ def check_records(records, segments) -> None:
         require(number not in later[ids[segment]], f"record {number} is live and deleted")
         counts[ids[segment]] += 1
     require(all(c <= s[3] for c, s in zip(counts, segments, strict=True)), "a segment holds more than it indexed")
-
-
-def check_keys(keys, segments) -> None:
-    require(isinstance(keys, dict) and all(isinstance(k, str) and isinstance(v, str) and len(v) < 200
-                                           for k, v in keys.items()), "keys")
-    shards = {s[0]: (s[1], s[2]) for s in segments}
-    for path in keys:
-        base, small = BASE_PATH.fullmatch(path), SMALL_PATH.fullmatch(path)
-        require(base is not None or small is not None, f"key path {path[:80]!r}")
-        fits = int(base[2]) < shards[0][KINDS.index(base[1])] if base else int(small[1]) in shards
-        require(fits, f"key path {path[:80]!r}")
