@@ -276,32 +276,37 @@ export function searchEngine(root) {
   }
 
   // What a result shows: its record, or for a note of a paper noted more than once, the paper's
-  // page and title (its r/ item's `paper`) with its note count (the note's date, tags and excerpt:
+  // page and title (its item's `paper`) with its note count (the note's date, tags and excerpt:
   // the best match's).
-  async function result(doc) {
-    const [item, paperOf] = await Promise.all([record(doc), index().then(papersOf)]);
+  async function result(doc, item) {
+    const [shown, paperOf] = await Promise.all([item || record(doc), index().then(papersOf)]);
     const paper = paperOf.get(doc);
-    return paper ? { ...item, url: item.paper[0], title: item.paper[1], notes: paper.notes } : item;
+    return paper ? { ...shown, url: shown.paper[0], title: shown.paper[1], notes: paper.notes } : shown;
   }
 
-  // Results start .. start+n-1 of a search: what a result shows, and its excerpt. A record's r/ group
-  // and its excerpt text are both named by its number: they are fetched side by side.
+  // Results start .. start+n-1 of a search: what a result shows, and its excerpt. A result's
+  // excerpt text (t/ or b/, named by its number) also holds what it shows: one file a result.
   async function page(found, start, n) {
     const slice = found.docs.slice(start, start + n);
     const { fold: table, labels = [] } = await index();
     return Promise.all(slice.map(async (doc) => {
       const region = found.regions.get(doc);
-      const [item, text] = await Promise.all([result(doc), texts(doc, region)]);
+      const text = await texts(doc, region);
+      const item = await result(doc, text.item);
       return { ...item, doc, region, excerpt: excerpt(text, region, found.words, table, labels) };
     }));
   }
 
-  // The regions an excerpt may come from: people and lead (t/), or the body (b/) for a match there.
+  // The regions an excerpt may come from: people and lead (t/), or the body (b/) for a match
+  // there; each file ends with what the result shows (its r/ item).
   async function texts(doc, region) {
-    const body = () => get(`search/b/${doc}.json`, "json");
-    if (region === 3) return { 3: await body() };
-    const [people, lead] = await get(`search/t/${doc}.json`, "json");
-    return region === 0 && !lead ? { 3: await body() } : { 1: people, 2: lead };
+    const body = async () => {
+      const [text, item] = await get(`search/b/${doc}.json`, "json");
+      return { 3: text, item };
+    };
+    if (region === 3) return body();
+    const [people, lead, item] = await get(`search/t/${doc}.json`, "json");
+    return region === 0 && !lead ? body() : { 1: people, 2: lead, item };
   }
 
   // ---- excerpts: from the sentence holding the first readable match, every query word marked ----

@@ -17,7 +17,7 @@ from kb.search import REGIONS, TEXT_FIELDS, record_page, search_regions
 from kb.urls import url_for
 
 GROUP = 4  # records per r/ file: a page of results spread over the record order reads little
-FORMAT = 5
+FORMAT = 6
 
 
 def record_order(records: list[Record]) -> list[Record]:
@@ -94,19 +94,19 @@ def record_groups(ordered: list[Record], numbers: list[int]) -> dict[str, list[i
 
 def group_file(ordered: list[Record], places: list[int], paper_of: dict[str, list[str]]) -> bytes:
     """A record in a paper noted twice or more carries the paper's page and title (`paper`)."""
-    items = [shown(ordered[i]) for i in places]
-    for item in items:
-        if item["id"] in paper_of:
-            item["paper"] = paper_of[item["id"]]
-    return dump(items)
+    return dump([shown(ordered[i]) | ({"paper": paper_of[ordered[i].id]} if ordered[i].id in paper_of else {})
+                 for i in places])
 
 
-def text_files(record: Record, number: int) -> dict[str, Callable[[], bytes]]:
+def text_files(record: Record, number: int, paper: list[str] | None) -> dict[str, Callable[[], bytes]]:
     """Where a result's excerpt is cut from, made when written: `t/` people, tags and lead (headline,
     summary), small and fetched for most results; `b/` the body, fetched only for a match there.
-    Named by record number, so a browser asks for them alongside the record's r/ group."""
-    return {f"search/t/{number}.json": lambda: dump(list(search_regions(record)[1:3])),
-            f"search/b/{number}.json": lambda: dump(search_regions(record)[3])}
+    Each ends with what the result shows (its r/ item), so a page of results reads one file a
+    result. Named by record number."""
+    def item() -> dict:
+        return shown(record) | ({"paper": paper} if paper else {})
+    return {f"search/t/{number}.json": lambda: dump([*search_regions(record)[1:3], item()]),
+            f"search/b/{number}.json": lambda: dump([search_regions(record)[3], item()])}
 
 
 def year_of(record: Record) -> str | None:

@@ -227,9 +227,10 @@ class SearchIndex:
         for path, places in record_groups(self.ordered, self.numbers).items():
             key = sha(code, str(FORMAT), *(docs[i][1] + "\x00".join(shown.get(docs[i][0], ())) for i in places))
             outputs.append(Output(path, key, lambda p=places: group_file(self.ordered, p, shown)))
-        outputs += [Output(path, f"{code[:16]}.{FORMAT}.{d[1]}", make)  # the record's text, as this kb cuts it
-                    for r, d in zip(self.ordered, docs, strict=True)
-                    for path, make in text_files(r, d[2]).items()]
+        for r, d in zip(self.ordered, docs, strict=True):  # the record's text, as this kb cuts it
+            paper = shown.get(r.id)
+            key = f"{code[:16]}.{FORMAT}.{d[1]}" + (f".{sha(*paper)[:16]}" if paper else "")
+            outputs += [Output(path, key, make) for path, make in text_files(r, d[2], paper).items()]
         return outputs
 
 
