@@ -147,6 +147,7 @@ def search_targets(entry: dict) -> dict:
         rows["layout shift < 0.05 (360 px, PerformanceObserver)"] = (fetch["layout_shift_360"],
                                                                      fetch["layout_shift_360"] < 0.05)
     if "skipped" not in segments:
+        segments = segments.get("merge_policy", segments)  # search_segments.py: with the merge policy, and without
         worst = segments["worst"]
         rows[f"with {segments['segments_live']} segments live, no query over 1.2x its merged bytes"] = (
             f"worst {worst['ratio']}x ({worst['query']}), median {segments['median_ratio']}x, "
