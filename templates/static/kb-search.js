@@ -174,8 +174,25 @@ export function searchEngine(root) {
     }
   }
 
-  // doc -> region of the word's best match.
-  async function word(text) {
+  // doc -> region of the word's best match, computed once a page (a search and a prefetch share it).
+  const wordMemo = new Map();
+  function word(text) {
+    if (!wordMemo.has(text)) {
+      if (wordMemo.size >= 64) wordMemo.clear();  // (a long session types many words)
+      wordMemo.set(text, wordNow(text));
+      wordMemo.get(text).catch(() => wordMemo.delete(text));
+    }
+    return wordMemo.get(text);
+  }
+
+  // The files a query reads, fetched now (the search page's first query, while it draws its filters).
+  async function prefetch(query) {
+    const info = await index();
+    papersOf(info);
+    await Promise.all((await words(query)).map(word));
+  }
+
+  async function wordNow(text) {
     const codes = Array.from(text, (c) => c.codePointAt(0));
     if (codes.length <= 2) return docs(text);
     if (codes.length <= 4) {
@@ -217,7 +234,7 @@ export function searchEngine(root) {
     if (!list.length) return { query, words: list, count: 0, docs: [], regions: new Map() };
     const papers = papersOf(info);  // fetched alongside the postings
     const found = await Promise.all(list.map(word));
-    let regions = found[0];
+    let regions = new Map(found[0]);  // (the words' maps are kept for the next search)
     for (const other of found.slice(1)) {
       const next = new Map();
       for (const [doc, region] of regions) if (other.has(doc)) next.set(doc, Math.max(region, other.get(doc)));
@@ -407,7 +424,7 @@ export function searchEngine(root) {
     return parts;
   }
 
-  return { index, search, page, record, result, words, fold: async (t) => fold(t, (await index()).fold) };
+  return { index, search, prefetch, page, record, result, words, fold: async (t) => fold(t, (await index()).fold) };
 }
 
 function decode(buffer) {

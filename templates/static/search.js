@@ -279,6 +279,7 @@ box.addEventListener("keydown", onKey);
 more.addEventListener("click", loadMore);
 
 api.ready = engine.index().then((info) => {
+  if (initial.q) engine.prefetch(initial.q).catch(() => {});  // its files come while the filters are drawn
   renderFilters(info, initial);
   return initial.q ? run(currentState()) : undefined;
 }).catch(showProblem);

@@ -163,8 +163,10 @@ class SearchIndex:
     """The index files of one build (its `outputs`) and the state to keep for the next."""
 
     def __init__(self, records: list[Record], old: SearchState | None, old_site: Path | None,
-                 bookkeeping: frozenset[str] = frozenset(), papers: tuple[Paper, ...] = ()) -> None:
+                 bookkeeping: frozenset[str] = frozenset(), papers: tuple[Paper, ...] = (),
+                 old_keys: dict[str, str] | None = None) -> None:
         self.problems: list[str] = []
+        self.old_keys = old_keys or {}  # the previous site's file keys (equal to the state's, when it is used)
         self.bookkeeping, self.papers = bookkeeping, list(papers)
         self.ordered = record_order(records)
         self.code = code_digest()
@@ -201,7 +203,7 @@ class SearchIndex:
             return []
         if seg.reused:
             key = self.keys[seg.id]
-            return [Output(path, sha(key, path), self.reader(path)) for path in paths]
+            return [Output(path, self.old_keys.get(path) or sha(key, path), self.reader(path)) for path in paths]
         made = SegmentPostings(self, seg, counts)  # computed now: forked writers share the spilled files
         digest = hashlib.sha1(json.dumps([self.docs[p] for p in seg.places]).encode(), usedforsecurity=False)
         common = sha(json.dumps(self.state.common))  # the d entries depend on the common trigrams
@@ -290,7 +292,8 @@ def search_outputs(records: list[Record], state: SearchState | None = None, old_
     collecting = gc.isenabled()
     gc.disable()  # 10,000 records' objects and ~50,000 outputs: collections took 0.4 s of a 1 s update
     try:
-        return SearchIndex(records, state if usable else None, old_site if usable else None, bookkeeping, papers)
+        return SearchIndex(records, state if usable else None, old_site if usable else None, bookkeeping, papers,
+                           old_keys or {})  # (a reused file keeps its key, just checked: no second sha)
     except (StateCorrupt, OSError) as exc:
         index = SearchIndex(records, None, None, bookkeeping, papers)
         index.problems.append(N_("search state discarded and the index rebuilt: {reason}", reason=str(exc)))
