@@ -11,6 +11,7 @@ that states nothing but the model (no count, no time) joins the record's run of 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from kb.index.compute_times import gpu_days, gpu_hours, wall_times
 from kb.models import Compute, Record
@@ -124,23 +125,13 @@ def extract_compute(costs: str | None) -> list[Compute]:
     return merge([entry for sentence in statements(text) for entry in entries_in(sentence)])
 
 
-# Compute by costs text: the same text gives the same runs, so a long-running `kb serve`
-# reads a record's costs again only after they changed. Bounded; a memo never changes a result.
-_RUNS: dict[str, tuple[Compute, ...]] = {}
-MEMO_LIMIT = 50_000
-
-
-def runs_of(costs: str | None) -> list[Compute]:
-    if not costs:
-        return []
-    runs = _RUNS.get(costs)
-    if runs is None:
-        if len(_RUNS) >= MEMO_LIMIT:
-            _RUNS.clear()
-        runs = _RUNS[costs] = tuple(extract_compute(costs))
-    return list(runs)
+@lru_cache(maxsize=50_000)
+def runs_of(costs: str | None) -> tuple[Compute, ...]:
+    """extract_compute, kept by costs text: a long-running `kb serve` reads a record's costs again
+    only after they changed (Compute is frozen, so the runs are shared safely)."""
+    return tuple(extract_compute(costs))
 
 
 def link_compute(records: list[Record]) -> dict[str, list]:
     """Each record's compute, from its costs text."""
-    return {record.id: runs_of(record.costs) for record in records}
+    return {record.id: list(runs_of(record.costs)) for record in records}

@@ -112,8 +112,8 @@ class Digests:
     # Each of_<kind>(key) gives (source, a function digesting it).
 
     def of_record(self, key: str):
-        record = self.site.kb.by_id[key]  # a frozen dataclass's repr shows every field, in order
-        facts = self.site.facts(record)
+        record = self.site.kb.by_id[key]
+        facts = self.site.facts(record)  # a frozen dataclass's repr shows every field, in order
         return (record, facts), lambda: text_digest(record.model_dump_json() + repr(facts))
 
     def of_entry(self, key: str):

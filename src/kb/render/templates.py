@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -62,7 +63,7 @@ class Theme:
             PrefixLoader({THEME_PREFIX: FileSystemLoader(str(self.builtin))}),
         ])
         return Environment(loader=loader, autoescape=True, undefined=StrictUndefined, bytecode_cache=COMPILED,
-                           trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                           **SYNTAX)
 
 
 class RenderError(BuildError):
@@ -99,12 +100,7 @@ class TemplateDigests:
     def references(self, name: str) -> frozenset[str] | None:
         """The templates `name` names, None when it cannot be told (a broken template is reported
         with its file and line when a page renders it, kb.render.outputs.render_page)."""
-        source = self.source(name)
-        if source not in REFERENCES:
-            if len(REFERENCES) >= REFERENCES_LIMIT:
-                REFERENCES.clear()
-            REFERENCES[source] = referenced(self.env, source)
-        return REFERENCES[source]
+        return referenced(self.source(name))
 
     def closure(self, name: str) -> set[str]:
         seen, todo = set(), [name, *ALWAYS]
@@ -120,16 +116,18 @@ class TemplateDigests:
         return seen
 
 
-# The templates a source names, by its text: a build asks once per template and closure, and a
-# long-running `kb serve` once per edit of a template (parsing them all was 0.5 s of every build).
-REFERENCES: dict[str, frozenset[str] | None] = {}
-REFERENCES_LIMIT = 1000
+SYNTAX = {"trim_blocks": True, "lstrip_blocks": True, "keep_trailing_newline": True}  # every theme's
+PARSER = Environment(**SYNTAX)  # parses sources for their references only (never renders)
 
 
-def referenced(env: Environment, source: str) -> frozenset[str] | None:
-    """The template names in the source's syntax tree; None for a name made at run time or a broken source."""
+@lru_cache(maxsize=1000)
+def referenced(source: str) -> frozenset[str] | None:
+    """The template names in the source's syntax tree; None for a name made at run time or a broken source.
+    Kept by source text: a build asks once per template and closure, and a long-running `kb serve`
+    once per edit of a template (parsing them all was 0.5 s of every build). The syntax is the
+    theme's (Theme.environment's options; a loader plays no part in parsing)."""
     try:
-        found = list(meta.find_referenced_templates(env.parse(source)))
+        found = list(meta.find_referenced_templates(PARSER.parse(source)))
     except TemplateError:
         return None
     return None if None in found else frozenset(found)
