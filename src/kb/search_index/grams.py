@@ -26,7 +26,7 @@ NUL) are not indexed: a query word never holds white space.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -37,9 +37,10 @@ FNV_OFFSET, FNV_PRIME = 2166136261, 16777619
 
 
 @lru_cache(maxsize=1)
-def blank_code_points() -> np.ndarray:
-    """Code points that split a query into words (str.split's white space), and NUL."""
-    return np.array([0] + [c for c in range(0x3100) if chr(c).isspace()], dtype=np.uint32)
+def blank_table() -> np.ndarray:
+    """For code points below 0x3100: whether it splits a query into words (str.split's white
+    space) or is NUL (no character above is either)."""
+    return np.array([c == 0 or chr(c).isspace() for c in range(0x3100)], dtype=bool)
 
 
 def fnv(columns: list[np.ndarray]) -> np.ndarray:
@@ -94,7 +95,18 @@ class Batch:
         self.row = np.array(rows, dtype=np.int64)[piece]
         self.doc = self.numbers[self.row]
         self.pos = np.arange(len(self.cp), dtype=np.int64) - starts[piece] + np.array(bases, dtype=np.int64)[piece]
-        self.ok = ~np.isin(self.cp, blank_code_points())
+        blank = blank_table()
+        self.ok = ~blank[np.minimum(self.cp, len(blank) - 1)]
+
+    @cached_property
+    def dense(self) -> tuple[np.ndarray, np.ndarray]:
+        """dense_ids of the batch's code points."""
+        return dense_ids(self.cp)
+
+    @cached_property
+    def region(self) -> np.ndarray:
+        """Each character's region (0 title ... 3 body)."""
+        return 3 - (self.pos >> REGION_BITS)
 
     def gram(self, n: int) -> np.ndarray:
         """Indexes i where the n-gram starting at i holds no blank (and stays inside one piece)."""
@@ -177,194 +189,21 @@ def bigram_ids(dense: np.ndarray, at: np.ndarray, count: int) -> tuple[np.ndarra
 def doc_postings(batch: Batch, shards: int) -> Blocks:
     """The `d` entries of one batch, per shard."""
     uni, bi = batch.gram(1), batch.gram(2)
-    ids, dense = dense_ids(batch.cp)
-    local = batch.row
-    region = 3 - (batch.pos >> REGION_BITS)
+    ids, dense = batch.dense
+    local, region = batch.row, batch.region
     docs = len(batch.numbers)
     g1, d1, r1 = best_regions(dense[uni], local[uni], region[uni], len(ids), docs)
     pairs, inverse = bigram_ids(dense, bi, len(ids))
     g2, d2, r2 = best_regions(inverse, local[bi], region[bi], len(pairs), docs)
     first, second = ids[pairs // len(ids)], ids[pairs % len(ids)]
-    key = np.concatenate(((np.uint64(1) << np.uint64(42)) | (ids[g1] << np.uint64(21)),
-                          (np.uint64(2) << np.uint64(42)) | (first[g2] << np.uint64(21)) | second[g2]))
-    doc = batch.numbers[np.concatenate((d1, d2))]
-    best = np.concatenate((r1, r2))
-    n = (key >> np.uint64(42)).astype(np.int64)
-    c1 = (key >> np.uint64(21)) & np.uint64(0x1FFFFF)
-    c2 = key & np.uint64(0x1FFFFF)
-    heads = group_starts(key)
-    counts = np.diff(np.append(heads, len(key)))
-    head_len = n[heads] + 2
-    item_len = np.ones(len(key), np.int64)
-    item_len[heads] += head_len
-    end = np.cumsum(item_len)
-    start = end - item_len
-    prev = np.concatenate(([0], doc[:-1]))
-    prev[heads] = 0
-    value = ((doc - prev).astype(np.uint64) << np.uint64(2)) | best.astype(np.uint64)
-    h0 = start[heads]
-    two = n[heads] == 2
-    stream = place(int(end[-1]) if len(end) else 0, [
-        (h0, n[heads]), (h0 + 1, c1[heads]), (h0[two] + 2, c2[heads][two]), (h0 + head_len - 1, counts),
-        (end - 1, value)])
-    data, offsets = varints(stream)
-    columns = [c1[heads]] + [np.where(two, c2[heads], 0)]
-    shard = fnv_keys(n[heads], columns) % np.uint32(shards)
-    return split_by_shard(data, offsets, h0, shard.astype(np.int64), shards)
-
-
-def fnv_keys(n: np.ndarray, columns: list[np.ndarray]) -> np.ndarray:
-    """FNV-1a of n-grams given as columns of code points, each row using its first n columns."""
-    h = np.full(len(n), FNV_OFFSET, dtype=np.uint32)
-    for i, column in enumerate(columns):
-        mixed = (h ^ column.astype(np.uint32)) * np.uint32(FNV_PRIME)
-        h = np.where(n > i, mixed, h)
-    return h
-
-
-def trigram_order(batch: Batch, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Trigrams starting at `at` sorted by code points, then by position (`at` is in record and
-    position order): sort keys and the order. Characters get dense ids so that trigram and row
-    number pack into one 64-bit integer, which sorts much faster than a stable sort."""
-    ids, dense = dense_ids(batch.cp)
-    bits = max(1, int(len(ids) - 1).bit_length())
-    rows = max(1, int(len(at) - 1).bit_length()) if len(at) else 1
-    dense = dense.astype(np.uint64)
-    if 3 * bits + rows <= 64:
-        key = (dense[at] << np.uint64(2 * bits)) | (dense[at + 1] << np.uint64(bits)) | dense[at + 2]
-        packed = np.sort((key << np.uint64(rows)) | np.arange(len(at), dtype=np.uint64))
-        return packed >> np.uint64(rows), (packed & np.uint64((1 << rows) - 1)).astype(np.int64)
-    cp = batch.cp.astype(np.uint64)
-    key = (cp[at] << np.uint64(42)) | (cp[at + 1] << np.uint64(21)) | cp[at + 2]
-    order = np.argsort(key, kind="stable")
-    return key[order], order
-
-
-def position_postings(batch: Batch, shards: int) -> Blocks:
-    """The `p` entries of one batch, per shard."""
-    at = batch.gram(3)
-    key = trigram_order(batch, at)
-    at = at[key[1]]
-    key = key[0]
-    cols = [batch.cp[at + k].astype(np.uint64) for k in range(3)]
-    doc, pos = batch.doc[at], batch.pos[at]
-    heads = group_starts(key)
-    docs = group_starts(key, doc)
-    new_doc = np.zeros(len(key), dtype=bool)
-    new_doc[docs] = True
-    new_key = np.zeros(len(key), dtype=bool)
-    new_key[heads] = True
-    item_len = 1 + 2 * new_doc + 4 * new_key
-    end = np.cumsum(item_len)
-    start = end - item_len
-    prev_pos = np.concatenate(([0], pos[:-1]))
-    prev_pos[docs] = 0
-    doc_of_run = doc[docs]
-    prev_doc = np.concatenate(([0], doc_of_run[:-1]))
-    prev_doc[new_key[docs]] = 0
-    per_doc = np.diff(np.append(docs, len(key)))
-    docs_per_key = np.diff(np.append(np.searchsorted(docs, heads), len(docs)))
-    h0 = start[heads]
-    d0 = start[docs] + 4 * new_key[docs]
-    stream = place(int(end[-1]) if len(end) else 0, [
-        (h0, cols[0][heads]), (h0 + 1, cols[1][heads]), (h0 + 2, cols[2][heads]), (h0 + 3, docs_per_key),
-        (d0, doc_of_run - prev_doc), (d0 + 1, per_doc), (end - 1, pos - prev_pos)])
-    data, offsets = varints(stream)
-    shard = fnv([c[heads] for c in cols]) % np.uint32(shards)
-    return split_by_shard(data, offsets, h0, shard.astype(np.int64), shards)
-
-
-def shard_of(key: str, shards: int) -> int:
-    h = FNV_OFFSET
-    for ch in key:
-        h = ((h ^ ord(ch)) * FNV_PRIME) & 0xFFFFFFFF
-    return h % shards
-
-
-def packed_trigrams(batch: Batch, at: np.ndarray) -> np.ndarray:
-    """The trigram starting at each index of `at` as one integer of its code points (21 bits each)."""
-    cp = batch.cp.astype(np.uint64)
-    return (cp[at] << np.uint64(42)) | (cp[at + 1] << np.uint64(21)) | cp[at + 2]
-
-
-def distinct(values: np.ndarray) -> np.ndarray:
-    """The distinct values, ascending (a sort: much faster than np.unique's hashing here)."""
-    values = np.sort(values)
-    keep = np.ones(len(values), dtype=bool)
-    keep[1:] = values[1:] != values[:-1]
-    return values[keep]
-
-
-def trigram_records(batch: Batch) -> np.ndarray:
-    """Each trigram (packed) once per record of the batch that holds it."""
-    at = batch.gram(3)
-    ids, dense = dense_ids(batch.cp)
-    bits = np.uint64(max(1, int(len(ids) - 1).bit_length()))
-    rows = np.uint64(max(1, int(len(batch.numbers) - 1).bit_length()))
-    if 3 * int(bits) + int(rows) > 64:
-        return distinct(packed_trigrams(batch, at))  # (never with batches of 128 records)
-    key = np.zeros(len(at), dtype=np.uint64)
-    for k in range(3):
-        key = (key << bits) | dense[at + k].astype(np.uint64)
-    key = distinct((key << rows) | batch.row[at].astype(np.uint64)) >> rows
-    mask = (np.uint64(1) << bits) - np.uint64(1)
-    cp = [ids[((key >> (bits * np.uint64(2 - k))) & mask).astype(np.int64)] for k in range(3)]
-    return (cp[0] << np.uint64(42)) | (cp[1] << np.uint64(21)) | cp[2]
-
-
-def common_postings(batch: Batch, shards: int, common: np.ndarray) -> Blocks:
-    """`d` entries (records and best region, as for one or two characters) of the trigrams in
-    `common` and of the four-grams whose two trigrams are both in it: a query word of three or four
-    characters made of common trigrams is answered by one entry, without positions."""
-    at3 = batch.gram(3)
-    is_common = np.zeros(len(batch.cp), dtype=bool)
-    is_common[at3] = np.isin(packed_trigrams(batch, at3), common)
-    at4 = batch.gram(4)
-    at4 = at4[is_common[at4] & is_common[at4 + 1]]
-    at3 = np.flatnonzero(is_common)
-    ids, dense = dense_ids(batch.cp)
-    bits = max(1, int(len(ids) - 1).bit_length())
-    region = (3 - (batch.pos >> REGION_BITS)).astype(np.uint64)
-    entries = [gram_entries(batch, at, n, ids, dense, bits, region) for n, at in ((3, at3), (4, at4)) if len(at)]
-    if not entries:
-        return Blocks(np.zeros(0, np.uint8), np.zeros(shards + 1, np.int64))
-    n = np.concatenate([e[0] for e in entries])
-    columns = [np.concatenate([e[1][k] for e in entries]) for k in range(4)]
-    doc, best, heads = (np.concatenate([e[k] for e in entries]) for k in (2, 3, 4))
-    return doc_stream(n, columns, doc, best, heads, shards)
-
-
-def gram_entries(batch: Batch, at: np.ndarray, n: int, ids: np.ndarray, dense: np.ndarray, bits: int,
-                 region: np.ndarray):
-    """Each distinct (n-gram, record) at `at` with its best region, n-gram after n-gram, and where
-    each n-gram starts. Dense character ids, record row and region packed in one integer when they
-    fit in 64 bits (a batch of 128 records holds far fewer than 2**13 distinct characters), else
-    sorted as rows."""
-    rows = max(1, int(len(batch.numbers) - 1).bit_length())
-    parts = [dense[at + k].astype(np.uint64) for k in range(n)] + [batch.row[at].astype(np.uint64), region[at]]
-    widths = [bits] * n + [rows, 2]
-    if sum(widths) <= 64:
-        packed = np.zeros(len(at), dtype=np.uint64)
-        for part, width in zip(parts, widths, strict=True):
-            packed = (packed << np.uint64(width)) | part
-        packed = distinct(packed)
-        parts = [(packed >> np.uint64(sum(widths[k + 1:]))) & np.uint64((1 << width) - 1)
-                 for k, width in enumerate(widths)]
-    else:
-        parts = list(np.unique(np.stack(parts), axis=1))
-    same_pair = np.ones(len(parts[0]), dtype=bool)  # rows of one (n-gram, record): the first has its best region
-    same_gram = np.ones(len(parts[0]), dtype=bool)
-    for k in range(n):
-        same_gram[1:] &= parts[k][1:] == parts[k][:-1]
-    same_pair[1:] = same_gram[1:] & (parts[n][1:] == parts[n][:-1])
-    first = ~same_pair
-    first[0:1] = True
-    heads = ~same_gram[first]
-    heads[0:1] = True
-    columns = [ids[parts[k][first].astype(np.int64)] if k < n else np.zeros(int(first.sum()), np.uint64)
-               for k in range(4)]
-    doc = batch.numbers[parts[n][first].astype(np.int64)]
-    return np.full(len(doc), n), columns, doc, parts[n + 1][first].astype(np.int64), heads
+    n = np.concatenate((np.ones(len(g1), np.int64), np.full(len(g2), 2)))
+    c1 = np.concatenate((ids[g1], first[g2]))
+    c2 = np.concatenate((np.zeros(len(g1), np.uint64), second[g2]))
+    heads = np.ones(len(n), dtype=bool)
+    heads[1:] = (c1[1:] != c1[:-1]) | (c2[1:] != c2[:-1]) | (n[1:] != n[:-1])
+    zero = np.zeros(len(n), np.uint64)
+    return doc_stream(n, [c1, c2, zero, zero], batch.numbers[np.concatenate((d1, d2))], np.concatenate((r1, r2)),
+                      heads, shards)
 
 
 def doc_stream(n: np.ndarray, columns: list[np.ndarray], doc: np.ndarray, best: np.ndarray, heads: np.ndarray,
@@ -381,10 +220,92 @@ def doc_stream(n: np.ndarray, columns: list[np.ndarray], doc: np.ndarray, best: 
     prev[starts] = 0
     value = ((doc - prev).astype(np.uint64) << np.uint64(2)) | best.astype(np.uint64)
     slots = [(h0, n[starts])] + [(h0[n[starts] > k] + 1 + k, columns[k][starts][n[starts] > k]) for k in range(4)]
-    stream = place(int(end[-1]), slots + [(h0 + head_len - 1, counts), (end - 1, value)])
+    stream = place(int(end[-1]) if len(end) else 0, slots + [(h0 + head_len - 1, counts), (end - 1, value)])
     data, offsets = varints(stream)
     shard = fnv_keys(n[starts], [c[starts] for c in columns]) % np.uint32(shards)
     return split_by_shard(data, offsets, h0, shard.astype(np.int64), shards)
+
+
+def fnv_keys(n: np.ndarray, columns: list[np.ndarray]) -> np.ndarray:
+    """FNV-1a of n-grams given as columns of code points, each row using its first n columns."""
+    h = np.full(len(n), FNV_OFFSET, dtype=np.uint32)
+    for i, column in enumerate(columns):
+        mixed = (h ^ column.astype(np.uint32)) * np.uint32(FNV_PRIME)
+        h = np.where(n > i, mixed, h)
+    return h
+
+
+@dataclass
+class TrigramRuns:
+    """A batch's trigram occurrences sorted by code points, then by place in the text (so by record,
+    then by position: a record's last occurrence is in its best region): `at` their places in the
+    text, `heads` where each trigram's run starts, `docs` where each (trigram, record) run starts."""
+
+    at: np.ndarray
+    heads: np.ndarray
+    docs: np.ndarray
+
+    def head_code_points(self, batch: Batch) -> list[np.ndarray]:
+        """The code points of each trigram (one column per character)."""
+        at = self.at[self.heads]
+        return [batch.cp[at + k].astype(np.uint64) for k in range(3)]
+
+
+def trigram_runs(batch: Batch) -> TrigramRuns:
+    """The trigrams of a batch sorted (TrigramRuns). Characters get dense ids so that trigram and
+    row number pack into one 64-bit integer, which sorts much faster than a stable sort."""
+    at = batch.gram(3)
+    ids, dense = batch.dense
+    bits = max(1, int(len(ids) - 1).bit_length())
+    rows = max(1, int(len(at) - 1).bit_length()) if len(at) else 1
+    if 3 * bits + rows <= 64:
+        dense = dense.astype(np.uint64)
+        key = (dense[at] << np.uint64(2 * bits)) | (dense[at + 1] << np.uint64(bits)) | dense[at + 2]
+        packed = np.sort((key << np.uint64(rows)) | np.arange(len(at), dtype=np.uint64))
+        key, order = packed >> np.uint64(rows), (packed & np.uint64((1 << rows) - 1)).astype(np.int64)
+    else:
+        cp = batch.cp.astype(np.uint64)
+        key = (cp[at] << np.uint64(42)) | (cp[at + 1] << np.uint64(21)) | cp[at + 2]
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+    at = at[order]
+    return TrigramRuns(at, group_starts(key), group_starts(key, batch.doc[at]))
+
+
+def position_postings(batch: Batch, runs: TrigramRuns, shards: int) -> Blocks:
+    """The `p` entries of one batch, per shard."""
+    at, heads, docs = runs.at, runs.heads, runs.docs
+    doc, pos = batch.doc[at], batch.pos[at]
+    new_doc = np.zeros(len(at), dtype=bool)
+    new_doc[docs] = True
+    new_key = np.zeros(len(at), dtype=bool)
+    new_key[heads] = True
+    item_len = 1 + 2 * new_doc + 4 * new_key
+    end = np.cumsum(item_len)
+    start = end - item_len
+    prev_pos = np.concatenate(([0], pos[:-1]))
+    prev_pos[docs] = 0
+    doc_of_run = doc[docs]
+    prev_doc = np.concatenate(([0], doc_of_run[:-1]))
+    prev_doc[new_key[docs]] = 0
+    per_doc = np.diff(np.append(docs, len(at)))
+    docs_per_key = np.diff(np.append(np.searchsorted(docs, heads), len(docs)))
+    h0 = start[heads]
+    d0 = start[docs] + 4 * new_key[docs]
+    cols = runs.head_code_points(batch)
+    stream = place(int(end[-1]) if len(end) else 0, [
+        (h0, cols[0]), (h0 + 1, cols[1]), (h0 + 2, cols[2]), (h0 + 3, docs_per_key),
+        (d0, doc_of_run - prev_doc), (d0 + 1, per_doc), (end - 1, pos - prev_pos)])
+    data, offsets = varints(stream)
+    shard = fnv(cols) % np.uint32(shards)
+    return split_by_shard(data, offsets, h0, shard.astype(np.int64), shards)
+
+
+def shard_of(key: str, shards: int) -> int:
+    h = FNV_OFFSET
+    for ch in key:
+        h = ((h ^ ord(ch)) * FNV_PRIME) & 0xFFFFFFFF
+    return h % shards
 
 
 def joined_blocks(a: Blocks, b: Blocks) -> Blocks:

@@ -33,17 +33,9 @@ from kb.index.papers import Paper
 from kb.models import Record
 from kb.render import Output
 from kb.search import search_regions
+from kb.search_index.common import common_postings, trigram_records
 from kb.search_index.folding import fold_tables
-from kb.search_index.grams import (
-    Batch,
-    Blocks,
-    common_postings,
-    doc_postings,
-    joined_blocks,
-    position_postings,
-    shard_of,
-    trigram_records,
-)
+from kb.search_index.grams import Batch, Blocks, doc_postings, joined_blocks, position_postings, shard_of, trigram_runs
 from kb.search_index.records import (
     FORMAT,
     PaperEntries,
@@ -107,14 +99,15 @@ def postings_of(b: int) -> dict[str, Blocks]:
     ordered, numbers, spans, shards, common, tables = _JOB
     start, end = spans[b]
     batch = Batch(numbers[start:end], [search_regions(r) for r in ordered[start:end]], tables)
-    return {"d": joined_blocks(doc_postings(batch, shards[0]), common_postings(batch, shards[0], common)),
-            "p": position_postings(batch, shards[1])}
+    runs = trigram_runs(batch)
+    return {"d": joined_blocks(doc_postings(batch, shards[0]), common_postings(batch, runs, shards[0], common)),
+            "p": position_postings(batch, runs, shards[1])}
 
 
 def common_grams(records: list[Record]) -> list[int]:
-    """The trigrams (packed: grams.packed_trigrams) that COMMON_SHARE of the records hold, counted
+    """The trigrams (packed: common.packed_trigrams) that COMMON_SHARE of the records hold, counted
     on every k-th record (at most SAMPLE), ascending: such a trigram and each four-gram made of two
-    of them get record-level `d` entries (grams.common_postings) in every segment of this base."""
+    of them get record-level `d` entries (common.common_postings) in every segment of this base."""
     sample = records[:: max(1, len(records) // SAMPLE)]
     found = [trigram_records(Batch(list(range(a, min(a + BATCH, len(sample)))),
                                    [search_regions(r) for r in sample[a:a + BATCH]], len(sample) > BATCH))
