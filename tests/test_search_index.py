@@ -84,7 +84,7 @@ def test_a_lost_state_file_means_a_clean_index_not_a_wrong_one(project):
     assert tree(project.parent / "site") == tree(project.parent / "clean")
 
 
-TRICKY = "ｶﾞｷﾞﾊﾟﾌｧｲﾝﾁｭｰﾆﾝｸﾞＡＢＣａｂｃABCßẞﬁ①㍿か\u3099\u309a\u1100\u1161\u11a8é\u0301\U0001d400😀 \t\n"
+TRICKY = "ｶﾞｷﾞﾊﾟﾌｧｲﾝﾁｭｰﾆﾝｸﾞＡＢＣａｂｃABCßẞﬁ①㍿か\u3099\u309a\u1100\u1161\u11a8é\u0301\U0001d400😀🇺🇸🤖👍🏽 \t\n"
 
 
 @given(st.lists(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=20)

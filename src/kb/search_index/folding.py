@@ -3,7 +3,7 @@
 Most characters fold on their own into one character (full-width to ASCII, upper to lower case),
 and a text made only of such characters folds character by character: a table lookup. A text
 holding any other character (one folding into several, a combining mark, a character NFKC may
-compose with the one before it, anything outside the Basic Multilingual Plane) is folded by
+compose with the one before it, a supplementary character other than a pictograph) is folded by
 kb.text.fold itself. Folding was a third of a clean index's time; tests/test_search_index.py
 checks this agrees with kb.text.fold.
 """
@@ -18,6 +18,8 @@ import numpy as np
 from kb.text import fold
 
 BMP = 0x10000
+EMOJI = range(0x1F000, 0x1FB00)  # pictographs: each folds alone (no NFKC composition involves them)
+TABLE = EMOJI.stop  # the tables cover the BMP and EMOJI; other characters fold by kb.text.fold
 
 
 @lru_cache(maxsize=1)
@@ -42,10 +44,11 @@ def folds_alone(ch: str, folded: str) -> bool:
 
 @lru_cache(maxsize=1)
 def fold_tables() -> tuple[np.ndarray, np.ndarray]:
-    """For every BMP code point: what it folds into, and whether it folds alone (else False)."""
-    table = np.arange(BMP, dtype=np.uint32)
-    alone = np.zeros(BMP, dtype=bool)
-    for code in range(BMP):
+    """For every code point below TABLE: what it folds into, and whether it folds alone (else
+    False: surrogates and the supplementary characters outside EMOJI)."""
+    table = np.arange(TABLE, dtype=np.uint32)
+    alone = np.zeros(TABLE, dtype=bool)
+    for code in (*range(BMP), *EMOJI):
         if 0xD800 <= code < 0xE000:
             continue
         ch = chr(code)
@@ -65,14 +68,15 @@ def folded_code_points(pieces: list[str], tables: bool = True) -> tuple[np.ndarr
     table, alone = fold_tables()
     cp = np.frombuffer("".join(pieces).encode("utf-32-le"), dtype=np.uint32)
     lengths = np.array([len(p) for p in pieces], dtype=np.int64)
-    odd = np.flatnonzero(~alone[np.minimum(cp, BMP - 1)] | (cp >= BMP))
+    odd = np.flatnonzero(~alone[np.minimum(cp, TABLE - 1)] | (cp >= TABLE))
     if len(odd) == 0:
         return table[cp], lengths
     piece_of = np.searchsorted(np.cumsum(lengths), odd, side="right")
-    bad = set(piece_of.tolist())
-    pieces = [fold(p) if i in bad else p for i, p in enumerate(pieces)]
+    bad = np.zeros(len(pieces), dtype=bool)
+    bad[piece_of] = True
+    pieces = [fold(p) if odd else p for p, odd in zip(pieces, bad.tolist(), strict=True)]
     lengths = np.array([len(p) for p in pieces], dtype=np.int64)
     cp = np.frombuffer("".join(pieces).encode("utf-32-le"), dtype=np.uint32).copy()
-    good = ~np.isin(np.repeat(np.arange(len(pieces)), lengths), list(bad))
+    good = ~np.repeat(bad, lengths)
     cp[good] = table[cp[good]]
     return cp, lengths

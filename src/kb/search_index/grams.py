@@ -58,10 +58,13 @@ def varints(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     values = values.astype(np.uint32 if values.max(initial=0) < 1 << 32 else np.uint64)
     big = np.flatnonzero(values >= 0x80)
     rest = values[big]
-    sizes = np.ones(len(values), dtype=np.int64)
-    sizes[big] = 2 + sum((rest >= (1 << bits)).astype(np.int64) for bits in (14, 21, 28))
+    sizes = np.ones(len(values), dtype=np.uint8)
+    extra = np.full(len(big), 2, dtype=np.uint8)
+    for bits in (14, 21, 28):
+        extra += rest >= (1 << bits)
+    sizes[big] = extra
     offsets = np.zeros(len(values) + 1, dtype=np.int64)
-    np.cumsum(sizes, out=offsets[1:])
+    np.cumsum(sizes, dtype=np.int64, out=offsets[1:])
     data = np.empty(int(offsets[-1]), dtype=np.uint8)
     data[offsets[:-1]] = (values & 0x7F).astype(np.uint8)
     at, size = offsets[big], sizes[big]
@@ -130,7 +133,7 @@ def split_by_shard(data: np.ndarray, offsets: np.ndarray, first_item: np.ndarray
     """Entries (item ranges starting at `first_item`, in key order) regrouped per shard."""
     byte_start = offsets[first_item]
     byte_end = np.append(byte_start[1:], offsets[-1])
-    order = np.argsort(shard, kind="stable")
+    order = np.argsort(shard.astype(np.uint16) if shards <= 1 << 16 else shard, kind="stable")  # a radix sort
     lengths = (byte_end - byte_start)[order]
     gather = np.repeat(byte_start[order] - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
     blob = data[gather + np.arange(lengths.sum())]
@@ -163,14 +166,12 @@ def dense_ids(cp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def best_regions(gram: np.ndarray, local: np.ndarray, region: np.ndarray, grams: int, docs: int):
-    """(gram, record) pairs in that order, and the best (lowest) region of each: a table of
-    grams x records filled region by region, the best last (so repeated cells need no order)."""
-    table = np.full((grams, docs), 4, dtype=np.uint8)
-    for r in (3, 2, 1, 0):
-        at = region == r
-        table[gram[at], local[at]] = r
-    g, d = np.nonzero(table != 4)
-    return g, d, table[g, d].astype(np.int64)
+    """(gram, record) pairs in that order, and the best (lowest) region of each: the minimum over a
+    table of grams x records."""
+    table = np.full(grams * docs, 4, dtype=np.uint8)
+    np.minimum.at(table, gram * docs + local, region.astype(np.uint8))
+    cell = np.flatnonzero(table != 4)
+    return cell // docs, cell % docs, table[cell].astype(np.int64)
 
 
 def bigram_ids(dense: np.ndarray, at: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:

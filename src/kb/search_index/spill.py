@@ -56,8 +56,11 @@ class SpilledBlocks:
         piece_start = np.concatenate(([0], np.cumsum([len(p) for p in pieces])[:-1]))
         starts = np.stack([b[first:last] - b[first] for b in self.bounds]) + piece_start[:, None]
         order_starts, order_lengths = starts.T.ravel(), self.lengths[:, first:last].T.ravel()
-        moved = np.repeat(order_starts - np.concatenate(([0], np.cumsum(order_lengths)[:-1])), order_lengths)
-        return joined[moved + np.arange(int(order_lengths.sum()))]
+        index = np.int32 if len(joined) < 1 << 31 else np.int64  # half the bytes to move
+        moved = np.repeat((order_starts - np.concatenate(([0], np.cumsum(order_lengths)[:-1]))).astype(index),
+                          order_lengths)
+        moved += np.arange(len(moved), dtype=index)
+        return joined[moved]
 
     def shard(self, shard: int) -> bytes:
         """Every batch's block of `shard`, one after the other."""

@@ -24,6 +24,7 @@ import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -91,17 +92,25 @@ def segment_paths(segment: int, d: int, p: int, size: int) -> list[str]:
     return [f"search/s/{segment}.bin"] if size else []
 
 
+T = TypeVar("T")
 _JOB: tuple | None = None  # what forked workers read (never pickled)
 
 
 def postings_of(b: int) -> dict[str, Blocks]:
     """The `d` and `p` blocks of batch b of the records in _JOB."""
-    ordered, numbers, spans, shards, common, tables = _JOB
-    start, end = spans[b]
+    ordered, numbers, shards, common, tables = _JOB
+    start, end = b * BATCH, min((b + 1) * BATCH, len(ordered))
     batch = Batch(numbers[start:end], [search_regions(r) for r in ordered[start:end]], tables)
     runs = trigram_runs(batch)
     return {"d": joined_blocks(doc_postings(batch, shards[0]), common_postings(batch, runs, shards[0], common)),
             "p": position_postings(batch, runs, shards[1])}
+
+
+def sample_trigrams(b: int) -> np.ndarray:
+    """The trigrams of batch b of the records in _JOB, once per record (common.trigram_records)."""
+    sample, tables = _JOB
+    part = sample[b * BATCH: (b + 1) * BATCH]
+    return trigram_records(Batch(list(range(len(part))), [search_regions(r) for r in part], tables))
 
 
 def common_grams(records: list[Record]) -> list[int]:
@@ -109,9 +118,7 @@ def common_grams(records: list[Record]) -> list[int]:
     on every k-th record (at most SAMPLE), ascending: such a trigram and each four-gram made of two
     of them get record-level `d` entries (common.common_postings) in every segment of this base."""
     sample = records[:: max(1, len(records) // SAMPLE)]
-    found = [trigram_records(Batch(list(range(a, min(a + BATCH, len(sample)))),
-                                   [search_regions(r) for r in sample[a:a + BATCH]], len(sample) > BATCH))
-             for a in range(0, len(sample), BATCH)]
+    found = list(in_workers(sample_trigrams, (sample,), batches(len(sample))))
     if not found:
         return []
     grams = np.sort(np.concatenate(found))
@@ -120,20 +127,24 @@ def common_grams(records: list[Record]) -> list[int]:
     return grams[starts[counts >= max(COMMON_LEAST, COMMON_SHARE * len(sample))]].tolist()
 
 
-def batch_postings(job: tuple, batches: list[int]) -> Iterator[tuple[int, dict[str, Blocks]]]:
-    """Postings of the given batches, in order, as they come; several batches are shared between
-    WORKERS forked processes (they read the records from this process's memory and send back arrays)."""
+def batches(records: int) -> int:
+    return -(-records // BATCH)
+
+
+def in_workers(work: Callable[[int], T], job: tuple, count: int) -> Iterator[T]:
+    """work(0) .. work(count - 1), in order, as they come; several are shared between WORKERS
+    forked processes (they read `job`, as _JOB, from this process's memory and send back arrays)."""
     global _JOB
-    _JOB = (*job, len(batches) > 1)
-    if len(batches) > 1:
+    _JOB = (*job, count > 1)  # the last: fold with tables (worth making for two batches or more)
+    if count > 1:
         fold_tables()  # made once, before the workers fork
     try:
-        if len(batches) < 2 or WORKERS < 2 or "fork" not in multiprocessing.get_all_start_methods():
-            yield from ((b, postings_of(b)) for b in batches)
+        if count < 2 or WORKERS < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            yield from map(work, range(count))
             return
         with ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("fork"),
                                  initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
-            yield from zip(batches, pool.map(postings_of, batches), strict=True)
+            yield from pool.map(work, range(count))
     finally:
         _JOB = None
 
@@ -240,10 +251,9 @@ class SegmentPostings:
         self.compute()
 
     def compute(self) -> None:
-        spans = [(a, min(a + BATCH, len(self.records))) for a in range(0, len(self.records), BATCH)]
         spills = {kind: SpilledBlocks(count) for kind, count in zip(KINDS, self.counts, strict=True)}
-        for _, postings in batch_postings((self.records, self.numbers, spans, self.counts, self.common),
-                                                  list(range(len(spans)))):
+        job = (self.records, self.numbers, self.counts, self.common)
+        for postings in in_workers(postings_of, job, batches(len(self.records))):
             for kind in KINDS:
                 spills[kind].add(postings[kind])
         for spill in spills.values():
