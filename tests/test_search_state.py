@@ -80,9 +80,12 @@ def live_and_deleted(header):
     lambda h: h["segments"][0].__setitem__(6, "../../etc/passwd"),
     lambda h: h["segments"][0].__setitem__(6, 7),
     lambda h: h.pop("code"),
+    lambda h: h["records"][0].__setitem__(1, "0" * 39 + "g"),
+    lambda h: next(iter(h["notes"].values()))[1].append("abc"),
+    lambda h: h.update(notes=[]),
 ], ids=["bits type", "records type", "negative number", "records order", "no such segment", "duplicate id",
         "shard count", "segment smaller than its records", "live and deleted", "segment order", "key path",
-        "key type", "field missing"])
+        "key type", "field missing", "record digest", "note digest", "notes type"])
 def test_a_state_that_contradicts_itself_is_refused(built, change):
     header = parts(built[1])
     change(header)

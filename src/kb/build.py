@@ -158,16 +158,18 @@ def reused(saved: SavedResult, req: Request, problems: list[Diagnostic]) -> Buil
                        search="reused" if req.exe else "off")
 
 
-def search_index(site: Site, state: BuildCache, previous: SiteState | None, progress: Progress | None = None):
+def search_index(site: Site, state: BuildCache, previous: SiteState | None, progress: Progress | None = None,
+                 sources: dict[str, str] | None = None):
     """The search index files of this build, updating the previous build's index when it can
-    (a stored search state that is unusable is reported once and the index is made from scratch)."""
+    (a stored search state that is unusable is reported once and the index is made from scratch).
+    `sources`: each note's path and digest (the index hashes the texts of the changed notes only)."""
     from kb.search_index import search_outputs
 
     if progress:
         progress("search index", 0, 1)
     old = load_search_state(state) if previous else None
     index = search_outputs(site.kb.records, old, Path(previous.site) if previous else None,
-                           previous.keys if previous else None, site.bookkeeping_tags, tuple(site.papers))
+                           previous.keys if previous else None, site.bookkeeping_tags, tuple(site.papers), sources)
     state.problems.extend(Diagnostic(path=STATE_PATH, message=problem) for problem in index.problems)
     if progress:
         progress("search index", 1, 1)
@@ -288,7 +290,8 @@ def pipeline(req: Request, memory: Memory) -> BuildResult:
     site = link_stage(req, state, without(parsed, held))
     outputs, memory.plan = plan_stage(site, theme, parsed, None if req.trace or req.clean else memory.plan, req.trace)
     previous = state.previous_site()
-    index = search_index(site, state, previous, req.progress) if req.search else None
+    sources = {source.path: source.digest for source in parsed.sources}
+    index = search_index(site, state, previous, req.progress, sources) if req.search else None
     files = Planned(sorted(outputs + (index.outputs if index else []), key=lambda o: o.path))
     published = write_site(files, req.out_dir, *state.versions(), workers=WORKERS,
                            progress=write_progress(req.progress))

@@ -53,17 +53,50 @@ def record_numbers(ordered: list[Record]) -> tuple[list[int], int]:
     return numbers, bits
 
 
-def text_digest(record: Record) -> str:
-    """Everything of a record the index reads (its links to other records are not): its texts
-    joined, after their lengths, into one SHA-1 (hardware-accelerated; a JSON dump of 10,000
-    records took most of an update, repr() of the texts half of it)."""
-    lists = (record.authors, record.tags, [part for s in record.sections for part in (s.heading, s.body)])
-    values = [record.id, record.title, record.kind, record.venue, record.year, record.arxiv_id, record.issue_date,
-              record.presenter, record.meeting, *(getattr(record, name) for name in TEXT_FIELDS)]
-    texts = [*("" if v is None else str(v) for v in values), *(part for each in lists for part in each)]
-    shape = [v is None for v in values] + [len(each) for each in lists] + [len(t) for t in texts]
-    joined = repr(shape) + "".join(texts)
-    return hashlib.sha1(joined.encode("utf-8", "surrogatepass"), usedforsecurity=False).hexdigest()
+PARSED_FIELDS = ("title", "kind", "venue", "presenter", "meeting", *TEXT_FIELDS)  # set by the note's parse alone
+
+
+def sha1(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass"), usedforsecurity=False).hexdigest()
+
+
+def parsed_digest(record: Record) -> str:
+    """What the index reads of a record that only its note's parse sets (its texts, title, people,
+    sections: the index stage never changes them), joined after their lengths into one SHA-1."""
+    values = [getattr(record, name) for name in PARSED_FIELDS]
+    texts = [*("" if v is None else str(v) for v in values), *record.authors,
+             *(part for section in record.sections for part in (section.heading, section.body))]
+    shape = [v is None for v in values] + [len(record.authors), len(record.sections)] + [len(t) for t in texts]
+    return sha1(repr(shape) + "".join(texts))
+
+
+def text_digest(record: Record, parsed: str) -> str:
+    """Everything of a record the index reads (its links to other records are not): its parsed
+    digest and what the index stage sets from the other notes too (id, arXiv id, date, year, tags)."""
+    return sha1(repr((parsed, record.id, record.arxiv_id, record.issue_date, record.year, record.tags)))
+
+
+def parsed_digests(ordered: list[Record], sources: dict[str, str],
+                   known: dict[str, list]) -> tuple[list[str], dict[str, list]]:
+    """Each record's parsed_digest, and per note path [the note's digest, its records' parsed
+    digests in note order] to keep. A note whose bytes (`sources`: path -> digest, from the parse
+    stage) are those of the previous build (`known`) parses into the same records, in the same
+    order: their digests are the known ones, so an edit hashes the text of one note, not of all."""
+    by_note: dict[str, list[int]] = {}
+    for place, record in enumerate(ordered):
+        by_note.setdefault(record.source.path, []).append(place)
+    digests = [""] * len(ordered)
+    notes: dict[str, list] = {}
+    for path, places in by_note.items():
+        places.sort(key=lambda i: (ordered[i].source.line_start, ordered[i].source.line_end))
+        note, old = sources.get(path), known.get(path)
+        same = note is not None and old is not None and old[0] == note and len(old[1]) == len(places)
+        values = old[1] if same else [parsed_digest(ordered[i]) for i in places]
+        for place, value in zip(places, values, strict=True):
+            digests[place] = value
+        if note is not None:
+            notes[path] = [note, values]
+    return digests, notes
 
 
 def dump(value) -> bytes:

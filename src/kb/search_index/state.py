@@ -3,13 +3,13 @@
     SearchState.dumps() -> bytes        SearchState.loads(data) -> SearchState   (or StateCorrupt)
 
 The bytes are a magic line, a length and a JSON document of plain data (ids, digests, record
-numbers, segments with their deletion lists and keys, the common trigrams). Nothing in them runs
-as code. `loads` checks every field against its shape and the facts the others imply (types,
+numbers, segments with their deletion lists and keys, the common trigrams, the notes' digests).
+Nothing in them runs as code. `loads` checks every field against its shape and the facts the others imply (types,
 lengths, numbers ascending, every record in a segment that exists and not deleted by a later one,
 shard counts, segment keys) and raises StateCorrupt on ANY problem, whatever its cause (wrong
 type, deep nesting, truncation): the build then indexes from scratch with one warning. The files
 a state names are trusted only when the site's recorded keys are the ones the segment keys give
-(update.search_outputs). A file's key is not kept: sha(its segment's key, its path).
+(update.search_outputs). A file's key is not kept: update.file_key(its segment's key, its path).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import re
 import struct
 from dataclasses import dataclass, field
 
-MAGIC = b"kb-search-state 6\n"
+MAGIC = b"kb-search-state 7\n"
 KINDS = ("d", "p")
-DIGEST = re.compile(r"[0-9a-f]{40}")
-KEY = re.compile(r"[0-9a-f]{64}")  # a segment's key: its files' keys are sha(key, path) (update.segment_paths)
+HEX = re.compile(r"[0-9a-f]*")
+KEY = re.compile(r"[0-9a-f]{64}")  # a segment's key: its files' keys are update.file_key(key, path)
 
 
 class StateCorrupt(ValueError):
@@ -39,6 +39,7 @@ class SearchState:
     records: list[list]  # [id, text digest, number, segment] in record order
     segments: list[list]  # [id, d shards, p shards, records indexed, [deleted numbers], head bytes, key]
     common: list[int] = field(default_factory=list)  # the base's common trigrams (update.common_grams)
+    notes: dict[str, list] = field(default_factory=dict)  # path: [note digest, its records' parsed digests]
 
     def dumps(self) -> bytes:
         header = json.dumps({name: getattr(self, name) for name in HEADER}, ensure_ascii=False,
@@ -55,7 +56,7 @@ class SearchState:
             raise StateCorrupt(f"{type(exc).__name__}: {exc}"[:200]) from None
 
 
-HEADER = ("code", "bits", "records", "segments", "common")
+HEADER = ("code", "bits", "records", "segments", "common", "notes")
 
 
 def require(condition: bool, what: str) -> None:
@@ -79,6 +80,7 @@ def parse(data: bytes) -> SearchState:
     check_records(state.records, state.segments)
     require(isinstance(state.common, list) and all(is_int(g, 0, 1 << 63) for g in state.common)
             and ascending(state.common), "common trigrams")
+    check_notes(state.notes)
     return state
 
 
@@ -106,11 +108,24 @@ def check_segments(segments) -> None:
     require(segments[0][0] == 0 and not segments[0][4] and ascending([s[0] for s in segments]), "segment ids")
 
 
+def all_digests(values: list) -> bool:
+    """Every value is a SHA-1 in hex (one regular expression over them all: ~20,000 digests)."""
+    return all(type(v) is str for v in values) and HEX.fullmatch("".join(values)) is not None and \
+        sum(map(len, values)) == 40 * len(values)
+
+
+def check_notes(notes) -> None:
+    require(isinstance(notes, dict) and all(
+        isinstance(path, str) and isinstance(value, list) and len(value) == 2 and isinstance(value[0], str)
+        and len(value[0]) < 200 and isinstance(value[1], list) for path, value in notes.items()), "notes")
+    require(all_digests([d for _, digests in notes.values() for d in digests]), "note digests")
+
+
 def check_records(records, segments) -> None:
     require(isinstance(records, list) and all(isinstance(r, list) and len(r) == 4 for r in records), "records")
     ids = {s[0]: i for i, s in enumerate(segments)}
-    require(all(isinstance(i, str) and i and isinstance(h, str) and DIGEST.fullmatch(h) and is_int(n) and s in ids
-                for i, h, n, s in records), "record fields")
+    require(all(isinstance(i, str) and i and is_int(n) and s in ids for i, _, n, s in records), "record fields")
+    require(all_digests([r[1] for r in records]), "record digests")
     require(ascending([n for _, _, n, _ in records]), "record numbers not ascending")
     require(len({r[0] for r in records}) == len(records), "duplicate record ids")
     later = [set() for _ in segments]  # numbers deleted by a later segment than each

@@ -43,9 +43,11 @@ from kb.search_index.records import (
     facet_keys,
     group_file,
     index_json,
+    parsed_digests,
     record_groups,
     record_numbers,
     record_order,
+    sha1,
     text_digest,
     text_files,
     varints_of,
@@ -78,6 +80,12 @@ def shard_counts(records: int, base: bool = True, chars: int = 0) -> tuple[int, 
         while (3 * d) ** 2 < BYTES_PER_CHAR * chars and d < 8192:
             d *= 2
     return d, 2 * d
+
+
+def file_key(key: str, path: str) -> str:
+    """A segment file's key: its segment's key (which covers every byte of its files) and its path,
+    checked for every base file at each update (a string, not a hash: 24,576 hashes took 0.1 s)."""
+    return f"{key}:{path}"
 
 
 def shard_path(segment: int, kind: str, shard: int) -> str:
@@ -168,14 +176,15 @@ class SearchIndex:
 
     def __init__(self, records: list[Record], old: SearchState | None, old_site: Path | None,
                  bookkeeping: frozenset[str] = frozenset(), papers: tuple[Paper, ...] = (),
-                 old_keys: dict[str, str] | None = None) -> None:
+                 sources: dict[str, str] | None = None) -> None:
         self.problems: list[str] = []
-        self.old_keys = old_keys or {}  # the previous site's file keys (equal to the state's, when it is used)
         self.bookkeeping, self.papers = bookkeeping, list(papers)
         self.ordered = record_order(records)
         self.code = code_digest()
         self.numbers, bits = record_numbers(self.ordered)
-        self.docs = [[r.id, text_digest(r), n] for r, n in zip(self.ordered, self.numbers, strict=True)]
+        known = old.notes if old is not None and old.code == self.code else {}
+        parsed, notes = parsed_digests(self.ordered, sources or {}, known)
+        self.docs = [[r.id, text_digest(r, p), n] for r, p, n in zip(self.ordered, parsed, self.numbers, strict=True)]
         usable = old is not None and old_site is not None and old.code == self.code and old.bits == bits
         self.old, self.old_site = (old, old_site) if usable else (None, None)
         self.segments = plan(self.docs, old.records, old.segments) if self.old else clean(len(self.docs))
@@ -188,7 +197,7 @@ class SearchIndex:
         new_base = not self.segments[0].reused
         self.state = SearchState(code=self.code, bits=bits,
                                  records=[[*doc, owner[i]] for i, doc in enumerate(self.docs)], segments=[],
-                                 common=common_grams(self.ordered) if new_base else self.old.common)
+                                 common=common_grams(self.ordered) if new_base else self.old.common, notes=notes)
         self.outputs = [o for seg in self.segments for o in self.segment_outputs(seg)] + self.other_outputs(bits)
         self.state.segments = [[s.id, *self.shards[s.id], s.size, s.deleted, self.heads.get(s.id, 0),
                                 self.keys.get(s.id, "0" * 64)] for s in self.segments]
@@ -200,23 +209,23 @@ class SearchIndex:
 
     def segment_outputs(self, seg: Segment) -> list[Output]:
         """The files of one segment (segment_paths): the previous site's for a reused one, else made
-        anew. A file's key is sha(the segment's key, its path)."""
+        anew. A file's key is file_key(the segment's key, its path)."""
         counts = self.shards[seg.id]
         paths = segment_paths(seg.id, *counts, seg.size)
         if not paths:
             return []
         if seg.reused:
             key = self.keys[seg.id]
-            return [Output(path, self.old_keys.get(path) or sha(key, path), self.reader(path)) for path in paths]
+            return [Output(path, file_key(key, path), self.reader(path)) for path in paths]
         made = SegmentPostings(self, seg, counts)  # computed now: forked writers share the spilled files
         digest = hashlib.sha1(json.dumps([self.docs[p] for p in seg.places]).encode(), usedforsecurity=False)
         common = sha(json.dumps(self.state.common))  # the d entries depend on the common trigrams
         key = self.keys[seg.id] = sha(self.code, str(counts), common, digest.hexdigest())
         if seg.id:
             self.heads[seg.id] = len(made.head())
-            return [Output(paths[0], sha(key, paths[0]), made.whole)]
+            return [Output(paths[0], file_key(key, paths[0]), made.whole)]
         makers = [made.maker(kind, shard) for kind, count in zip(KINDS, counts, strict=True) for shard in range(count)]
-        return [Output(path, sha(key, path), make) for path, make in zip(paths, makers, strict=True)]
+        return [Output(path, file_key(key, path), make) for path, make in zip(paths, makers, strict=True)]
 
     def reader(self, path: str) -> Callable[[], bytes]:
         return lambda: (self.old_site / path).read_bytes()
@@ -229,14 +238,14 @@ class SearchIndex:
         data = index_json(segments, self.ordered, bits, self.bookkeeping, papers.count)
         outputs = [Output("search/index.json", sha(data), lambda: data),
                    Output("search/papers.bin", sha(papers.data), lambda: papers.data)]
-        docs, code, shown = self.docs, self.code, papers.shown
+        shown = papers.shown
+        keys = [f"{self.code[:16]}.{FORMAT}.{d[1]}" + (f".{sha(*shown[d[0]])[:16]}" if d[0] in shown else "")
+                for d in self.docs]  # what a record shows, as this kb cuts it
         for path, places in record_groups(self.ordered, self.numbers).items():
-            key = sha(code, str(FORMAT), *(docs[i][1] + "\x00".join(shown.get(docs[i][0], ())) for i in places))
+            key = sha1("+".join(keys[i] for i in places))
             outputs.append(Output(path, key, lambda p=places: group_file(self.ordered, p, shown)))
-        for r, d in zip(self.ordered, docs, strict=True):  # the record's text, as this kb cuts it
-            paper = shown.get(r.id)
-            key = f"{code[:16]}.{FORMAT}.{d[1]}" + (f".{sha(*paper)[:16]}" if paper else "")
-            outputs += [Output(path, key, make) for path, make in text_files(r, d[2], paper).items()]
+        for r, d, key in zip(self.ordered, self.docs, keys, strict=True):
+            outputs += [Output(path, key, make) for path, make in text_files(r, d[2], shown.get(r.id)).items()]
         return outputs
 
 
@@ -282,23 +291,25 @@ class SegmentPostings:
 
 def search_outputs(records: list[Record], state: SearchState | None = None, old_site: Path | None = None,
                    old_keys: dict[str, str] | None = None, bookkeeping: frozenset[str] = frozenset(),
-                   papers: tuple[Paper, ...] = ()) -> SearchIndex:
+                   papers: tuple[Paper, ...] = (), sources: dict[str, str] | None = None) -> SearchIndex:
     """The index of `records`; with the previous build's state, site folder and output keys, an
     update of the previous index (used only when the site holds every file under the key the state
     recorded; a state that does not fit its files gives a clean index and a line in `problems`).
     Results show a record's tags except the `bookkeeping` labels, as the list pages do, and one
-    result per paper of `papers` (kb.index.papers: the papers noted in two or more records)."""
+    result per paper of `papers` (kb.index.papers: the papers noted in two or more records).
+    `sources` (each note's path and digest, from the parse stage) lets an update hash only the
+    text of the notes that changed (records.parsed_digests)."""
     usable = state is not None and old_site is not None and old_keys is not None
-    if usable and any(old_keys.get(path) != sha(key, path) for sid, d, p, size, _, _, key in state.segments
+    if usable and any(old_keys.get(path) != file_key(key, path) for sid, d, p, size, _, _, key in state.segments
                       for path in segment_paths(sid, d, p, size)):
         usable = False
     collecting = gc.isenabled()
     gc.disable()  # 10,000 records' objects and ~50,000 outputs: collections took 0.4 s of a 1 s update
     try:
         return SearchIndex(records, state if usable else None, old_site if usable else None, bookkeeping, papers,
-                           old_keys or {})  # (a reused file keeps its key, just checked: no second sha)
+                           sources)
     except (StateCorrupt, OSError) as exc:
-        index = SearchIndex(records, None, None, bookkeeping, papers)
+        index = SearchIndex(records, None, None, bookkeeping, papers, sources)
         index.problems.append(N_("search state discarded and the index rebuilt: {reason}", reason=str(exc)))
         return index
     finally:
