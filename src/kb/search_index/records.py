@@ -73,7 +73,7 @@ def parsed_digest(record: Record) -> str:
 def text_digest(record: Record, parsed: str) -> str:
     """Everything of a record the index reads (its links to other records are not): its parsed
     digest and what the index stage sets from the other notes too (id, arXiv id, date, year, tags)."""
-    return sha1(repr((parsed, record.id, record.arxiv_id, record.issue_date, record.year, record.tags)))
+    return sha1(f"{parsed}{record.id!r}{record.arxiv_id!r}{record.issue_date}{record.year!r}{record.tags!r}")
 
 
 def parsed_digests(ordered: list[Record], sources: dict[str, str],
@@ -88,7 +88,8 @@ def parsed_digests(ordered: list[Record], sources: dict[str, str],
     digests = [""] * len(ordered)
     notes: dict[str, list] = {}
     for path, places in by_note.items():
-        places.sort(key=lambda i: (ordered[i].source.line_start, ordered[i].source.line_end))
+        if len(places) > 1:
+            places.sort(key=lambda i: (ordered[i].source.line_start, ordered[i].source.line_end))
         note, old = sources.get(path), known.get(path)
         same = note is not None and old is not None and old[0] == note and len(old[1]) == len(places)
         values = old[1] if same else [parsed_digest(ordered[i]) for i in places]

@@ -23,6 +23,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
@@ -92,12 +93,14 @@ def shard_path(segment: int, kind: str, shard: int) -> str:
     return f"search/{kind}/{shard}.bin"
 
 
-def segment_paths(segment: int, d: int, p: int, size: int) -> list[str]:
+@lru_cache(maxsize=64)
+def segment_paths(segment: int, d: int, p: int, size: int) -> tuple[str, ...]:
     """A segment's files: the base's shard files (every one, empty ones too: a browser never asks
-    for a missing file), a small segment's one file, none for a deletion list alone."""
+    for a missing file), a small segment's one file, none for a deletion list alone. (Remembered:
+    an update names the base's 24,576 files twice.)"""
     if segment == 0:
-        return [shard_path(0, kind, shard) for kind, count in (("d", d), ("p", p)) for shard in range(count)]
-    return [f"search/s/{segment}.bin"] if size else []
+        return tuple(shard_path(0, kind, shard) for kind, count in (("d", d), ("p", p)) for shard in range(count))
+    return (f"search/s/{segment}.bin",) if size else ()
 
 
 T = TypeVar("T")
