@@ -2,6 +2,7 @@
 stay when other records come and go, so adding a note rewrites only the shard files holding its
 n-grams, and the result is the clean build's, byte for byte."""
 
+import datetime as dt
 import hashlib
 import shutil
 from pathlib import Path
@@ -116,3 +117,25 @@ def test_a_common_word_of_three_or_four_characters_reads_no_positions(project, r
         assert ids == expected_ids(records_of_notes, word, None)
         assert {path.split("/")[1] for path, _, _ in reader.fetched} == kinds
     assert len(expected_ids(records_of_notes, "モデル", None)) == 123
+
+
+def test_undated_records_past_a_days_slots_keep_their_own_numbers(tmp_path):
+    """Forty undated records, more than the four slots a day has when no dated day is busier:
+    each gets its own number, after the dated ones, and is found by its own word (their numbers
+    used to collide past the slots: day << bits | slot)."""
+    from kb.models import Record, SourceSpan
+    from kb.search_index import search_outputs
+
+    def note(line: int) -> SourceSpan:
+        return SourceSpan(path="notes/undated.md", format="native", line_start=line, line_end=line)
+    records = [Record(id="dated", title="日付あり", issue_date=dt.date(2025, 1, 15), source=note(0))]
+    records += [Record(id=f"u{i:02d}", title=f"無日付 語{i:02d}号", source=note(i + 1)) for i in range(40)]
+    index = search_outputs(records)
+    for output in index.outputs:
+        (tmp_path / output.path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / output.path).write_bytes(output.make())
+    # 73,050 days from 1900-01-01 to 2100-01-01 (the undated day) << 2 slot bits, then slots 0 .. 39
+    assert [number for _, _, number, _ in index.state.records[1:]] == list(range(292_200, 292_240))
+    reader = IndexReader(tmp_path)
+    assert [[reader.record(n)["id"] for n in reader.search(f"語{i:02d}号")] for i in range(40)] == \
+        [[f"u{i:02d}"] for i in range(40)]

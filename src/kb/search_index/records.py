@@ -37,7 +37,7 @@ def day_of(record: Record) -> int:
 
 
 def record_numbers(ordered: list[Record]) -> tuple[list[int], int]:
-    """The record numbers (and the bits of a day's slot): day << bits | place among the records
+    """The record numbers (and the bits of a day's slot): (day << bits) + place among the records
     of that day. Numbers follow `ordered` and depend on a record's own date and its
     neighbours of the same day alone, so adding, removing or re-dating a record renumbers
     no record of another day: the postings of the others stay as they are. The slots are as
@@ -49,7 +49,7 @@ def record_numbers(ordered: list[Record]) -> tuple[list[int], int]:
     numbers, slot = [], 0
     for i, day in enumerate(days):
         slot = slot + 1 if i and days[i - 1] == day else 0
-        numbers.append(day << bits | slot)
+        numbers.append((day << bits) + slot)  # (undated records: slots past the day's bits, after all)
     return numbers, bits
 
 
