@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import NOTES, tree
-from kb.build import build_site
+from kb.build import Memory, build_site
 from kb.config import load_settings
 from kb.render.templates import builtin_theme_dir
 
@@ -99,12 +99,31 @@ def edit_template(root: Path, pick: int) -> None:
                       encoding="utf-8")
 
 
+def retitle_native(root: Path, pick: int) -> None:
+    """A native note renamed to a paper another note has (same paper, new mentions of it) with
+    tags many records have (new related records), or back to a title and tags of its own."""
+    natives = sorted((root / "notes").glob("native-*.md"))
+    if not natives:
+        return add_note(root, pick)
+    path = natives[pick % len(natives)]
+    text = path.read_text(encoding="utf-8")
+    head, _, rest = text.partition("\nkind:")
+    if pick % 2:
+        head = '---\ntitle: "QLoRA: Efficient Finetuning of Quantized LLMs"\n'
+        rest = rest.replace("tags: [Incremental, ", "tags: [Attention, Transformer, ")
+    else:
+        head = f'---\ntitle: "Incremental Test Paper {pick}"\n'
+        rest = rest.replace("tags: [Attention, Transformer, ", "tags: [Incremental, ")
+    path.write_text(head.rstrip("\n") + "\nkind:" + rest, encoding="utf-8")
+
+
 def edit_title(root: Path, pick: int) -> None:
     (root / "kb.yaml").write_text(f"title: 論文ノート {pick}\n", encoding="utf-8")
 
 
 OPERATIONS = {"edit_text": edit_text, "add_note": add_note, "rename_note": rename_note,
-              "delete_note": delete_note, "edit_template": edit_template, "edit_title": edit_title}
+              "delete_note": delete_note, "edit_template": edit_template, "edit_title": edit_title,
+              "retitle_native": retitle_native}
 
 
 @pytest.fixture(scope="module")
@@ -146,6 +165,31 @@ def test_incremental_build_equals_clean_build(base, ops, monkeypatch):
         changed = {path for path, now in incremental.reads.items() if reads.get(path) != now}
         assert set(incremental.made) == changed, (name, pick, sorted(set(incremental.made) ^ changed)[:5])
         reads = incremental.reads
+
+
+LINKING = ("edit_text", "add_note", "delete_note", "retitle_native")
+
+
+@settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(st.tuples(st.sampled_from(LINKING), st.integers(0, 1000)), min_size=2, max_size=4))
+def test_rebuilds_of_one_process_equal_clean_builds(base, ops, monkeypatch):
+    """kb serve's rebuilds keep what linking and planning worked out (kb.build.Memory) and redo
+    only what a change can reach (kb.index.links): after each of random edits, additions,
+    deletions and retitlings (a note becoming the same paper as another, with tags many share)
+    the site equals a clean build's, byte for byte."""
+    monkeypatch.setattr("kb.discover.SETTLE_NS", 0)
+    work = base / "memory"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    root = make_project(work)
+    memory = Memory()
+    build_site(root, load_settings(root)[0], root.parent / "site", search=False, keep_going=True, memory=memory)
+    for name, pick in ops:
+        OPERATIONS[name](root, pick)
+        build_site(root, load_settings(root)[0], root.parent / "site", search=False, keep_going=True, memory=memory)
+        build_site(root, load_settings(root)[0], root.parent / "clean", search=False, clean=True, cache=False,
+                   keep_going=True)
+        assert tree(root.parent / "site") == tree(root.parent / "clean"), (name, pick)
 
 
 # --- the work a rebuild does ---------------------------------------------------------------------

@@ -41,6 +41,7 @@ from kb.render.templates import Theme
 from kb.write import check_target, marker_stamp, standby_folder, write_site
 
 if TYPE_CHECKING:  # the parse, index and render stages are imported when a build needs them:
+    from kb.index import LinkMemo
     from kb.records import Parsed  # a no-change rebuild never does
     from kb.render import Output, PlanMemo, Site
 
@@ -75,15 +76,22 @@ class BuildResult:
 
 def make_site(parsed: Parsed, root: Path, notes_dir: Path, settings: Settings, memo: MentionMemo | None = None,
               plain: dict | None = None, cache_folder: Path | None = None) -> Site:
-    from kb.index import build_index
+    return link_site(parsed, root, notes_dir, settings, memo, plain, cache_folder)[0]
+
+
+def link_site(parsed: Parsed, root: Path, notes_dir: Path, settings: Settings, memo: MentionMemo | None = None,
+              plain: dict | None = None, cache_folder: Path | None = None,
+              before: LinkMemo | None = None) -> tuple[Site, LinkMemo]:
+    """make_site, given what linking kept from the previous build of this process (kb.index.links)."""
+    from kb.index import index_records
     from kb.index.added import added_dates
     from kb.render import Site, make_notes
 
-    kb = build_index(parsed.records, settings, memo)
+    kb, links = index_records(parsed.records, settings, memo, before)
     notes = make_notes(parsed.sources, parsed.notes, notes_prefix(notes_dir, root))
     added = added_dates(root, kb.records, parsed.sources, cache_folder)  # git blame (kb.index.added)
     notices = (Diagnostic(path=notes_prefix(notes_dir, root), message=added.notice),) if added.notice else ()
-    return Site(kb=kb, notes=notes, settings=settings, plain=plain, added=added.dates, notices=notices)
+    return Site(kb=kb, notes=notes, settings=settings, plain=plain, added=added.dates, notices=notices), links
 
 
 def held_back(parsed: Parsed) -> tuple[str, ...]:
@@ -236,12 +244,20 @@ class Request:
 @dataclass
 class Memory:
     """What a long-running process (`kb serve`) keeps between its builds: the build state as the
-    last build left it (never read from disk again), what discovery read, by file stat, and what
-    planning computed (each input's digest and each output's key, kb.render.outputs.PlanMemo)."""
+    last build left it (never read from disk again), what discovery read, by file stat, what
+    linking worked out (kb.index.links.LinkMemo) and what planning computed (each input's digest
+    and each output's key, kb.render.outputs.PlanMemo)."""
 
     state: BuildCache | None = None
     seen: Seen = field(default_factory=dict)
+    link: LinkMemo | None = None
     plan: PlanMemo | None = None
+    keep: bool = True  # False: a one-shot build, whose memos go as soon as they are used
+
+    def used(self) -> None:
+        """Linking and planning are done: a one-shot build lets go of their memos before writing."""
+        if not self.keep:
+            self.link = self.plan = None
 
 
 def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | None = None,
@@ -266,7 +282,7 @@ def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | 
     check_target(out_dir, request.notes_dir, root, clean)
     with build_locks(lock_paths(root, out_dir, cache), wait, waiting):
         remove_leftovers(out_dir, all_of_them=clean)  # what killed builds left (--clean: every temporary folder)
-        return pipeline(request, memory if memory is not None else Memory())
+        return pipeline(request, memory if memory is not None else Memory(keep=False))
 
 
 def pipeline(req: Request, memory: Memory) -> BuildResult:
@@ -287,8 +303,9 @@ def pipeline(req: Request, memory: Memory) -> BuildResult:
     if held and not req.keep_going:
         state.save()  # the notes parsed so far are kept: the next try re-parses only the fixed one
         return unpublished(parsed, req.out_dir, held, state.problems)
-    site = link_stage(req, state, without(parsed, held))
+    site, memory.link = link_stage(req, state, without(parsed, held), memory)
     outputs, memory.plan = plan_stage(site, theme, parsed, None if req.trace or req.clean else memory.plan, req.trace)
+    memory.used()
     previous = state.previous_site()
     sources = {source.path: source.digest for source in parsed.sources}
     index = search_index(site, state, previous, req.progress, sources) if req.search else None
@@ -320,9 +337,12 @@ def parse_stage(req: Request, state: BuildCache, found) -> Parsed:
                        progress=req.progress)
 
 
-def link_stage(req: Request, state: BuildCache, parsed: Parsed) -> Site:
-    return make_site(parsed, req.root, req.notes_dir, req.settings, state.mentions if req.cache else None,
-                     state.plain if req.cache else None, state.folder if req.cache else None)
+def link_stage(req: Request, state: BuildCache, parsed: Parsed, memory: Memory) -> tuple[Site, LinkMemo]:
+    """The linked site, and what linking keeps for the next build of this process (taken over from
+    the last one: it is dropped first, so a build that fails here leaves nothing half updated)."""
+    before, memory.link = (None if req.clean else memory.link), None
+    return link_site(parsed, req.root, req.notes_dir, req.settings, state.mentions if req.cache else None,
+                     state.plain if req.cache else None, state.folder if req.cache else None, before)
 
 
 def plan_stage(site: Site, theme: Theme, parsed: Parsed, before: PlanMemo | None,

@@ -141,10 +141,12 @@ def entry_words(key: str) -> tuple[str, ...]:
     return tuple(key.split("\x1e")[0].split("\x1f"))
 
 
-def link_mentions(records: list[Record], same_as: dict[str, list[str]],
-                  memo: MentionMemo | None = None) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """Each record's `mentions` and `mentioned_by` (sorted ids); never self, never the same paper."""
-    reader = MatchReader(NameIndex(records), memo)
+def link_mentions(records: list[Record], same_as: dict[str, list[str]], memo: MentionMemo | None = None,
+                  digests: dict[str, str] | None = None) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Each record's `mentions` and `mentioned_by` (sorted ids); never self, never the same paper.
+    `digests` (record id -> text_digest) spares hashing again the texts of unchanged records; it
+    is filled with every record's (kb.index.links keeps them for the next build of kb serve)."""
+    reader = MatchReader(NameIndex(records), memo, digests)
     mentions: dict[str, list[str]] = {}
     mentioned_by: dict[str, set[str]] = defaultdict(set)
     for record in records:
@@ -159,8 +161,9 @@ def link_mentions(records: list[Record], same_as: dict[str, list[str]],
 class MatchReader:
     """The entries each record's text matches, from the memo where they are still right."""
 
-    def __init__(self, index: NameIndex, memo: MentionMemo | None) -> None:
+    def __init__(self, index: NameIndex, memo: MentionMemo | None, digests: dict[str, str] | None = None) -> None:
         self.index, self.memo = index, memo
+        self.digests = digests if digests is not None else {}
         self.used: dict[str, frozenset[str]] = {}
         self.names = index.entries() if memo is not None else frozenset()
         self.removed = memo.names - self.names if memo is not None else frozenset()
@@ -172,7 +175,8 @@ class MatchReader:
     def matches(self, record: Record) -> frozenset[str]:
         if self.memo is None:
             return frozenset(self.index.find_in(record))
-        key = text_digest(record)
+        key = self.digests.get(record.id) or text_digest(record)
+        self.digests[record.id] = key
         known = self.memo.matches.get(key)
         if known is None or (self.added and may_contain(record, self.added, self.ascii)):
             found = frozenset(self.index.find_in(record))

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from functools import lru_cache
 
 from kb.index.tags import tag_key
@@ -102,36 +102,63 @@ def common_limit(count: int, feature: str) -> float:
 
 
 class Features:
-    """Each record's tags and terms, computed once per call of the functions below (a reason
-    compares two records' features, and each record is in several reasons)."""
+    """Each record's tags and terms, and the records having each (`holders`), for the functions
+    below. Given the previous build's (kb serve), it takes them over and redoes only the
+    `changed` records (added, removed or edited ids): see kb.index.links."""
 
-    def __init__(self, records: list[Record]) -> None:
-        self.tags = {record.id: tag_features(record) for record in records}
-        self.terms = {record.id: term_features(record) for record in records}
+    def __init__(self, records: list[Record], before: Features | None = None,
+                 changed: frozenset[str] = frozenset()) -> None:
+        self.count = len(records)
+        if before is None:
+            self.tags: dict[str, frozenset[str]] = {}
+            self.terms: dict[str, frozenset[str]] = {}
+            self.holders: dict[str, set[str]] = defaultdict(set)
+            changed = frozenset(record.id for record in records)
+        else:
+            self.tags, self.terms, self.holders = before.tags, before.terms, before.holders
+        for record_id in changed:
+            for feature in self.of(record_id):
+                self.holders[feature].discard(record_id)
+            self.tags.pop(record_id, None), self.terms.pop(record_id, None)
+        for record in records:
+            if record.id in changed:
+                self.tags[record.id], self.terms[record.id] = tag_features(record), term_features(record)
+                for feature in self.of(record.id):
+                    self.holders[feature].add(record.id)
+
+    def of(self, record_id: str) -> frozenset[str]:
+        return self.tags.get(record_id, frozenset()) | self.terms.get(record_id, frozenset())
+
+    def postings(self, feature: str) -> set[str] | None:
+        """The records having the feature, unless it is on one only or on too many to say anything."""
+        ids = self.holders.get(feature)
+        return ids if ids and 1 < len(ids) <= common_limit(self.count, feature) else None
+
+    def common(self, feature: str) -> int:
+        """How many records have the feature, 0 when it says nothing (see postings)."""
+        ids = self.postings(feature)
+        return len(ids) if ids else 0
+
+    def shared(self, record_id: str) -> list[tuple[str, set[str], float]]:
+        """(feature, records having it, weight) of the record's tags and its MAX_TERMS rarest terms."""
+        tags = [(f, ids, rarity(ids, 1.0)) for f in sorted(self.tags[record_id]) if (ids := self.postings(f))]
+        terms = sorted((len(ids), f) for f in self.terms[record_id] if (ids := self.postings(f)))[:MAX_TERMS]
+        return tags + [(f, self.holders[f], rarity(self.holders[f], TERM_WEIGHT))
+                       for _, f in sorted(terms, key=lambda t: t[1])]
 
 
-def inverted(records: list[Record], features: dict[str, frozenset[str]]) -> dict[str, list[str]]:
-    index: dict[str, list[str]] = defaultdict(list)
-    for record in records:
-        for feature in sorted(features[record.id]):
-            index[feature].append(record.id)
-    return {feature: ids for feature, ids in index.items() if 1 < len(ids) <= common_limit(len(records), feature)}
+def limits(count: int) -> tuple[int, int]:
+    """The most records a tag and a term may be on (the counts compared with them are whole)."""
+    return math.floor(common_limit(count, "#")), math.floor(common_limit(count, "term"))
 
 
-def rarity(ids: list[str], weight: float) -> float:
+def rarity(ids, weight: float) -> float:
     return weight / math.log(1 + len(ids))
 
 
-def shared_features(record_id: str, features: Features, tag_index, term_index) -> list[tuple[str, list[str], float]]:
-    """(feature, records having it, weight) of the record's tags and its MAX_TERMS rarest terms."""
-    tags = [(f, tag_index[f], rarity(tag_index[f], 1.0)) for f in sorted(features.tags[record_id]) if f in tag_index]
-    terms = sorted((len(term_index[f]), f) for f in features.terms[record_id] if f in term_index)[:MAX_TERMS]
-    return tags + [(f, term_index[f], rarity(term_index[f], TERM_WEIGHT)) for _, f in sorted(terms, key=lambda t: t[1])]
-
-
-def score_candidates(record_id: str, features: Features, tag_index, term_index, linked: list[str]) -> dict[str, float]:
+def score_candidates(record_id: str, features: Features, linked: list[str]) -> dict[str, float]:
     scores: dict[str, float] = defaultdict(float)
-    for _, ids, gain in shared_features(record_id, features, tag_index, term_index):
+    for _, ids, gain in features.shared(record_id):
         for other in ids:
             scores[other] += gain
     for other in linked:
@@ -140,28 +167,29 @@ def score_candidates(record_id: str, features: Features, tag_index, term_index, 
 
 
 def link_related(records: list[Record], same_as: dict[str, list[str]], mentions: dict[str, list[str]],
-                 mentioned_by: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Each record's `related`: up to LIMIT ids, best first; never self or the same paper."""
-    features = Features(records)
-    tag_index, term_index = inverted(records, features.tags), inverted(records, features.terms)
+                 mentioned_by: dict[str, list[str]], features: Features | None = None,
+                 ids: list[str] | None = None) -> dict[str, list[str]]:
+    """Each record's `related` (only those of `ids`, when given): up to LIMIT ids, best first;
+    never self or the same paper."""
+    features = features or Features(records)
     related: dict[str, list[str]] = {}
-    for record in records:
-        linked = [*mentions[record.id], *mentioned_by[record.id]]
-        scores = score_candidates(record.id, features, tag_index, term_index, linked)
-        excluded = {record.id, *same_as[record.id]}
+    for record_id in ids if ids is not None else [record.id for record in records]:
+        scores = score_candidates(record_id, features, [*mentions[record_id], *mentioned_by[record_id]])
+        excluded = {record_id, *same_as[record_id]}
         ranked = sorted((-score, other) for other, score in scores.items()
                         if other not in excluded and score >= MIN_SCORE)
-        related[record.id] = [other for _, other in ranked[:LIMIT]]
+        related[record_id] = [other for _, other in ranked[:LIMIT]]
     return related
 
 
-def reason(pair: tuple[Record, Record], features: Features, linked: bool, common: Counter) -> str:
+def reason(pair: tuple[Record, Record], features: Features, linked: bool) -> str:
     """What the two records share, strongest (rarest) first, at most REASONS parts."""
     record, other = pair
     names = {"#" + tag_key(t): t for t in other.tags}
-    tags = [(common[f], fold(names[f]), f"タグ {names[f]}") for f in features.tags[record.id] & features.tags[other.id]
-            if f in common]
-    terms = [(common[f], f, f'語 "{f}"') for f in features.terms[record.id] & features.terms[other.id] if f in common]
+    tags = [(n, fold(names[f]), f"タグ {names[f]}") for f in features.tags[record.id] & features.tags[other.id]
+            if (n := features.common(f))]
+    terms = [(n, f, f'語 "{f}"') for f in features.terms[record.id] & features.terms[other.id]
+             if (n := features.common(f))]
     parts: list[tuple[str, str]] = []
     for _, _, key, text in sorted((count, -len(key), key, text) for count, key, text in tags + terms):
         if len(parts) < REASONS and not any(key in seen or seen in key for seen, _ in parts):
@@ -170,14 +198,13 @@ def reason(pair: tuple[Record, Record], features: Features, linked: bool, common
 
 
 def related_reasons(records: list[Record], related: dict[str, list[str]], mentions: dict[str, list[str]],
-                    mentioned_by: dict[str, list[str]]) -> dict[str, list[str]]:
-    """For each record, the reason of each of its related records (same order as `related`)."""
+                    mentioned_by: dict[str, list[str]], features: Features | None = None,
+                    ids: list[str] | None = None) -> dict[str, list[str]]:
+    """For each record (of `ids`, when given), the reason of each of its related records (same order as `related`)."""
     by_id = {record.id: record for record in records}
-    features = Features(records)
-    counts = Counter(f for record in records for f in features.tags[record.id] | features.terms[record.id])
-    common = Counter({f: n for f, n in counts.items() if 1 < n <= common_limit(len(records), f)})
+    features = features or Features(records)
     reasons: dict[str, list[str]] = {}
-    for record in records:
-        linked = set(mentions[record.id]) | set(mentioned_by[record.id])
-        reasons[record.id] = [reason((record, by_id[o]), features, o in linked, common) for o in related[record.id]]
+    for record_id in ids if ids is not None else list(by_id):
+        linked = set(mentions[record_id]) | set(mentioned_by[record_id])
+        reasons[record_id] = [reason((by_id[record_id], by_id[o]), features, o in linked) for o in related[record_id]]
     return reasons

@@ -48,16 +48,21 @@ def same_title(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return fuzz.ratio(" ".join(a), " ".join(b)) >= SIMILARITY
 
 
+def block_keys(record: Record) -> list[tuple]:
+    """The blocks of a record: its arXiv id, its first three and its last three title tokens."""
+    words = title_tokens(record)
+    keys: list[tuple] = [("arxiv", record.arxiv_id)] if record.arxiv_id else []
+    if len(words) >= BLOCK_TOKENS:
+        keys += [("head", *words[:BLOCK_TOKENS]), ("tail", *words[-BLOCK_TOKENS:])]
+    return keys
+
+
 def blocks(records: list[Record]) -> dict[tuple, list[Record]]:
-    """Records grouped by arXiv id, first three and last three title tokens."""
+    """Records grouped by block (block_keys)."""
     found: dict[tuple, list[Record]] = defaultdict(list)
     for record in records:
-        words = title_tokens(record)
-        if record.arxiv_id:
-            found[("arxiv", record.arxiv_id)].append(record)
-        if len(words) >= BLOCK_TOKENS:
-            found[("head", *words[:BLOCK_TOKENS])].append(record)
-            found[("tail", *words[-BLOCK_TOKENS:])].append(record)
+        for key in block_keys(record):
+            found[key].append(record)
     return found
 
 
@@ -75,20 +80,32 @@ def neighbours(members: list[Record]):
             yield record, other
 
 
+Pairs = frozenset[tuple[str, str]]
+
+
+def block_pairs(members: list[Record]) -> Pairs:
+    """Sorted id pairs of a block's records that are the same work."""
+    return frozenset(tuple(sorted((a.id, b.id))) for a, b in neighbours(members)
+                     if a.id != b.id and is_same_paper(a, b))
+
+
+def paired_blocks(records: list[Record], before: dict[tuple, Pairs] | None = None,
+                  touched: set[tuple] | frozenset[tuple] = frozenset()) -> dict[tuple, Pairs]:
+    """Each block's pairs. Given the previous build's (kb serve), only the `touched` blocks (those
+    of a changed record, before and after the change) are compared again."""
+    return {key: before[key] if before is not None and key not in touched and key in before else block_pairs(members)
+            for key, members in blocks(records).items()}
+
+
 def same_paper_pairs(records: list[Record]) -> set[tuple[str, str]]:
     """Sorted id pairs of records that are the same work."""
-    pairs: set[tuple[str, str]] = set()
-    for members in blocks(records).values():
-        for a, b in neighbours(members):
-            if a.id != b.id and is_same_paper(a, b):
-                pairs.add(tuple(sorted((a.id, b.id))))
-    return pairs
+    return set().union(*paired_blocks(records).values())
 
 
-def link_same_papers(records: list[Record]) -> dict[str, list[str]]:
-    """Each record's `same_as`: sorted, symmetric."""
+def link_same_papers(records: list[Record], paired: dict[tuple, Pairs] | None = None) -> dict[str, list[str]]:
+    """Each record's `same_as`: sorted, symmetric (from `paired`, paired_blocks' result, when given)."""
     linked: dict[str, set[str]] = defaultdict(set)
-    for a, b in same_paper_pairs(records):
+    for a, b in set().union(*(paired if paired is not None else paired_blocks(records)).values()):
         linked[a].add(b)
         linked[b].add(a)
     return {record.id: sorted(linked.get(record.id, ())) for record in records}
