@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from kb.models import Record
 from kb.text import fold, keyed_slug, short_hash
@@ -57,13 +58,20 @@ def make_groups(members: dict[str, list[str]], names: dict[str, str]) -> list[Gr
     return sorted(groups, key=lambda g: (fold(g.name), g.key))
 
 
+@lru_cache(maxsize=1 << 16)
+def group_key(name: str) -> str:
+    """The key an author or venue name is filed under: folded, so case and width do not split a
+    group (asked for every author of every record at each build and page: kept per name)."""
+    return " ".join(fold(name).split())
+
+
 def group_records(records: list[Record], values) -> list[Group]:
     """Group records by the names `values(record)` gives, folded so case/width don't split."""
     members: dict[str, list[str]] = defaultdict(list)
     names: dict[str, str] = {}
     for record in records:
         for name in values(record):
-            key = " ".join(fold(name).split())
+            key = group_key(name)
             members[key].append(record.id)
             names.setdefault(key, name.strip())
     return make_groups(members, names)

@@ -19,24 +19,18 @@ from kb.config import Settings
 from kb.discover import SourceFile
 from kb.index import KnowledgeBase
 from kb.index.dates import newest_first
-from kb.index.groups import Group, unique_slugs
+from kb.index.groups import Group, group_key, unique_slugs
 from kb.index.papers import Paper, papers_of
 from kb.models import ParsedNote, Record
 from kb.render.graph import all_links
 from kb.render.summary import noted_line
 from kb.render.views import Facts, Item, Link
-from kb.text import fold
 from kb.urls import absolute_base, url_for
 
 
 def root_prefix(page: str) -> str:
     """The way back to the site root from a page: '' at the root, '../../' two folders down."""
     return "../" * page.count("/")
-
-
-def group_key(name: str) -> str:
-    """The key kb.index.groups files an author or venue name under."""
-    return " ".join(fold(name).split())
 
 
 @dataclass(frozen=True)
