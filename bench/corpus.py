@@ -305,14 +305,23 @@ def seed_format_files(mk: Maker, n: int):
             yield records[0].file, text, records
 
 
-def generate(n: int, out_dir: Path, seed: int = 0, seeds: Seeds | None = None) -> Manifest:
-    """Write out_dir/notes/ (replacing it) with about n records; the manifest lists them."""
+def long_files(mk: Maker, n: int):
+    """(path, text, records) of n eight-question summaries, one a file: the corpus of long notes
+    (issue #23: about 11 KB a note, like the LLM-written summaries of seed 001)."""
+    for i in range(n):
+        text, records = summaries_file(mk, f"q{i:05d}", 1)
+        yield records[0].file, text, records
+
+
+def generate(n: int, out_dir: Path, seed: int = 0, seeds: Seeds | None = None, long: bool = False) -> Manifest:
+    """Write out_dir/notes/ (replacing it) with about n records; the manifest lists them.
+    `long`: n long notes instead (long_files), no other format."""
     mk = Maker(seeds or load_seeds(), seed)
     notes = Path(out_dir) / "notes"
     if notes.exists():
         shutil.rmtree(notes)
     manifest = Manifest(n=n, seed=seed)
-    files = list(seed_format_files(mk, n))
+    files = list(long_files(mk, n) if long else seed_format_files(mk, n))
     made = sum(len(records) for _, _, records in files)
     for i in range(max(0, n - made)):
         text, record = native_note(mk, f"n{i:06d}")

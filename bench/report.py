@@ -24,9 +24,14 @@ def fmt(value, digits: int = 2) -> str:
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
+def measured(results: dict) -> list[tuple[str, dict]]:
+    """(label, entry) of every size run, the corpus of long notes after the others."""
+    return [*results["sizes"].items(), *((f"{n} long", e) for n, e in results.get("long", {}).items())]
+
+
 def rows(results: dict) -> list[tuple[str, ...]]:
     out = []
-    for size, entry in results["sizes"].items():
+    for size, entry in measured(results):
         for name, res in {**entry.get("kb", {}), **entry.get("peers", {})}.items():
             if not res.get("walls_s"):
                 out.append((size, LABELS.get(name, name), "-", "0", "-", "-", "-", res.get("note", "")))
@@ -41,7 +46,7 @@ def rows(results: dict) -> list[tuple[str, ...]]:
 
 def ratio_lines(results: dict) -> list[str]:
     lines = []
-    for size, entry in results["sizes"].items():
+    for size, entry in measured(results):
         for key, value in entry.get("ratios", {}).items():
             lines.append(f"{size} notes: {key} = {fmt(value)}")
     for key, value in results.get("growth", {}).items():

@@ -1,12 +1,17 @@
 """Benchmark kb against Hugo and MkDocs on one synthetic corpus per size.
 
     python bench/run.py --sizes 1000,10000 [--runs 3] [--with-100k] [--skip-peers] [--profile 10000]
+                        [--long-sizes 1000] [--serve-sizes long1000,10000]
 
 For each size: generate the corpus (bench/corpus.py) under bench/work/n<size>/, time kb's
 clean build and rebuilds, then Hugo's and MkDocs's clean builds of the same records; print a
 table, write bench/results/<date>.json (after every size, so a long run keeps what it has) and
 bench/results/latest.md. At 10,000 notes (`--profile`) it also profiles a clean build and a
-one-note rebuild (bench/profile_build.py) and prints their top functions.
+one-note rebuild (bench/profile_build.py) and prints their top functions. The same scenarios run
+on a corpus of long notes (`--long-sizes`: eight-question summaries of about 11 KB, one a file,
+under bench/work/long<size>/), and bench/serve_latency.py measures `kb serve` from a saved edit
+to the page reloaded in Chromium (`--serve-sizes`); each target of issue #23 is printed with its
+figure, met or missed.
 """
 
 from __future__ import annotations
@@ -55,6 +60,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help=f"kb scenarios to time (default all: {','.join(KB_SCENARIOS)})")
     parser.add_argument("--profile", default="10000",
                         help="sizes at which to profile a clean build and a one-note rebuild ('' for none)")
+    parser.add_argument("--long-sizes", default="1000", help="sizes of the corpus of long notes ('' for none)")
+    parser.add_argument("--serve-sizes", default="long1000,10000",
+                        help="kb serve latency (bench/serve_latency.py): sizes, long<n> for long notes ('' for none)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", type=Path, default=BENCH / "work")
     parser.add_argument("--results", type=Path, default=BENCH / "results")
@@ -81,12 +89,13 @@ def log(line: str) -> None:
     print(line, flush=True)
 
 
-def bench_size(n: int, args: argparse.Namespace, mkdocs_cmd: list[str] | None, peers: bool) -> dict:
-    base = args.work / f"n{n}"
+def bench_size(n: int, args: argparse.Namespace, mkdocs_cmd: list[str] | None, peers: bool,
+               long: bool = False) -> dict:
+    base = args.work / (f"long{n}" if long else f"n{n}")
     start = time.perf_counter()
-    manifest = generate(n, base / "kb", seed=args.seed)
-    log(f"== {n} records: corpus of {len(manifest.files)} files in {time.perf_counter() - start:.1f} s "
-        f"{manifest.summary()['by_format']}")
+    manifest = generate(n, base / "kb", seed=args.seed, long=long)
+    log(f"== {n} {'long notes' if long else 'records'}: corpus of {len(manifest.files)} files in "
+        f"{time.perf_counter() - start:.1f} s {manifest.summary()['by_format']}")
     limits = Limits(runs=args.runs, timeout=args.timeout, slow=args.slow)
     wanted = tuple(s.strip() for s in args.kb_scenarios.split(",") if s.strip())
     entry = {"measured_at": time.strftime("%Y-%m-%d %H:%M:%S"), "loadavg": os.getloadavg()[0],
@@ -99,7 +108,7 @@ def bench_size(n: int, args: argparse.Namespace, mkdocs_cmd: list[str] | None, p
     if str(n) in args.profile.split(","):
         entry["profile"] = profile_builds(base / "kb")
     if peers:
-        mkdocs = mkdocs_cmd if str(n) in args.mkdocs_sizes.split(",") else None
+        mkdocs = mkdocs_cmd if str(n) in args.mkdocs_sizes.split(",") and not long else None
         entry["peers"] = run_peers(manifest, base, limits, mkdocs, mkdocs_skipped=mkdocs_cmd is not None)
     entry["ratios"] = ratios(entry)
     entry["engine_targets"] = engine_targets(entry)
@@ -129,6 +138,21 @@ def engine_targets(entry: dict) -> dict:
     for name, (value, met) in rows.items():
         log(f"  target (#23): {name}: {value}: {'met' if met else 'missed'}")
     return {name: {"value": value, "met": met} for name, (value, met) in rows.items()}
+
+
+def serve_figures(sizes: str, work: Path) -> list[dict] | dict:
+    """bench/serve_latency.py's figures (median save-to-visible per size and mode), each target printed."""
+    out = work / "serve-latency.json"
+    cmd = [sys.executable, str(BENCH / "serve_latency.py"), "--sizes", sizes, "--json", str(out)]
+    done = subprocess.run(cmd, cwd=REPO, env=tool_env(), capture_output=True, text=True)
+    if done.returncode != 0:
+        return {"skipped": f"serve_latency.py failed: {(done.stderr or done.stdout)[-300:]}"}
+    rows = json.loads(out.read_text(encoding="utf-8"))
+    for row in rows:
+        met = row["target_s"] is not None and row["median_s"] <= row["target_s"]
+        log(f"  target (#23): kb serve save-to-visible, {row['size']} notes, {row['mode']} <= {row['target_s']} s: "
+            f"median {row['median_s']:.2f} s (slowest {row['max_s']:.2f}): {'met' if met else 'missed'}")
+    return rows
 
 
 def script_figures(script: str, project: Path) -> dict:
@@ -303,6 +327,14 @@ def main(argv: list[str] | None = None) -> int:
         results["sizes"][str(n)] = bench_size(n, args, mkdocs_cmd, peers)
         results["sizes"] = dict(sorted(results["sizes"].items(), key=lambda kv: int(kv[0])))
         results["growth"] = growth(results["sizes"])
+        path = save(results, args.results)
+    results["long"] = earlier.get("long", {})
+    for n in [int(s) for s in args.long_sizes.split(",") if s.strip()]:
+        results["long"][str(n)] = bench_size(n, args, None, not args.skip_peers, long=True)
+        path = save(results, args.results)
+    if args.serve_sizes:
+        log(f"== kb serve: {args.serve_sizes}")
+        results["serve"] = serve_figures(args.serve_sizes, args.work)
         path = save(results, args.results)
     print()
     print(text_table(results))

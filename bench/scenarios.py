@@ -80,7 +80,8 @@ def edit_template(project: Path, i: int) -> None:
 
 
 def edit_note(project: Path, manifest: Manifest, i: int) -> None:
-    native = [r.file for r in manifest.records if r.format == "native"]
+    """One paragraph appended to a native note (to a long note in the corpus of long notes, which has no other)."""
+    native = [r.file for r in manifest.records if r.format == "native"] or sorted(manifest.files)
     path = project / "notes" / native[(i * 7919) % len(native)]
     with path.open("a", encoding="utf-8") as handle:
         handle.write(f"\n追記 {i}: ベンチマークの編集。\n")

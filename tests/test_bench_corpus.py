@@ -66,6 +66,21 @@ def test_kb_parses_the_corpus_without_errors(corpus):
     assert per_file == Counter(r.file for r in manifest.records)
 
 
+def test_the_long_note_corpus_is_one_eight_question_summary_a_file(tmp_path):
+    """#23's corpus of long notes: n files of about 11 KB (seed 001 holds 23 summaries in 259 KB),
+    each one record with the eight answers (the fields seed 001's records fill), parsed without errors."""
+    manifest = generate(20, tmp_path, seed=0, long=True)
+    files = sorted((tmp_path / "notes").rglob("*.txt"))
+    assert len(files) == 20 and set(manifest.files.values()) == {"summaries"}
+    assert 6_000 < sum(f.stat().st_size for f in files) / 20 < 16_000
+    parsed = parse_notes(tmp_path / "notes", tmp_path, Settings())
+    assert [d for d in parsed.diagnostics if d.severity is Severity.ERROR] == []
+    assert len(parsed.records) == 20
+    fields = ("problem", "approach", "results", "limitations", "technical", "costs", "tweet")  # as seed 001's
+    assert [[name for name in fields if not getattr(r, name)] for r in parsed.records] == [[]] * 20
+    assert {len(r.sections) for r in parsed.records} == {8}
+
+
 def test_peer_sites_have_one_page_per_record(corpus, tmp_path):
     _, manifest = corpus
     assert hugo_site(manifest, tmp_path / "hugo") == N
