@@ -89,14 +89,14 @@ def delete_note(root: Path, pick: int) -> None:
 def edit_template(root: Path, pick: int) -> None:
     own = root / "templates"
     own.mkdir(exist_ok=True)
-    name = ("base.html", "partials/record_list.html", "note.html")[pick % 3]
+    name = ("base.html", "partials/record_list.html", "note.html", "partials/record_item.html")[pick % 4]
     target = own / name
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(builtin_theme_dir() / name, target)
     text = target.read_text(encoding="utf-8")
-    target.write_text(text.replace("</ul>", f"</ul><!-- edit {pick} -->", 1) + f"\n{{# {pick} #}}\n",
-                      encoding="utf-8")
+    end = "</ul>" if "</ul>" in text else "</li>"
+    target.write_text(text.replace(end, f"{end}<!-- edit {pick} -->", 1) + f"\n{{# {pick} #}}\n", encoding="utf-8")
 
 
 def retitle_native(root: Path, pick: int) -> None:
@@ -167,16 +167,17 @@ def test_incremental_build_equals_clean_build(base, ops, monkeypatch):
         reads = incremental.reads
 
 
-LINKING = ("edit_text", "add_note", "delete_note", "retitle_native")
+LINKING = ("edit_text", "add_note", "delete_note", "retitle_native", "edit_template")
 
 
 @settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(st.tuples(st.sampled_from(LINKING), st.integers(0, 1000)), min_size=2, max_size=4))
 def test_rebuilds_of_one_process_equal_clean_builds(base, ops, monkeypatch):
-    """kb serve's rebuilds keep what linking and planning worked out (kb.build.Memory) and redo
-    only what a change can reach (kb.index.links): after each of random edits, additions,
-    deletions and retitlings (a note becoming the same paper as another, with tags many share)
-    the site equals a clean build's, byte for byte."""
+    """kb serve's rebuilds keep what linking and planning worked out and the list entries they
+    rendered (kb.build.Memory) and redo only what a change can reach (kb.index.links): after each
+    of random edits, additions, deletions, retitlings (a note becoming the same paper as another,
+    with tags many share) and template edits (the list entry's own among them) the site equals a
+    clean build's, byte for byte."""
     monkeypatch.setattr("kb.discover.SETTLE_NS", 0)
     work = base / "memory"
     shutil.rmtree(work, ignore_errors=True)

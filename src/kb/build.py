@@ -43,10 +43,11 @@ from kb.write import check_target, marker_stamp, standby_folder, write_site
 if TYPE_CHECKING:  # the parse, index and render stages are imported when a build needs them:
     from kb.index import LinkMemo
     from kb.records import Parsed  # a no-change rebuild never does
-    from kb.render import Output, PlanMemo, Site
+    from kb.render import ItemMemo, Output, PlanMemo, Site
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total), e.g. kb.console.Progress
 WORKERS = min(2, os.cpu_count() or 1)  # processes that render and write (kb.writers.place_all)
+INLINE_MAX = 64  # kb serve renders up to this many files in its own process, where its memos are kept
 
 
 @dataclass(frozen=True)
@@ -252,12 +253,26 @@ class Memory:
     seen: Seen = field(default_factory=dict)
     link: LinkMemo | None = None
     plan: PlanMemo | None = None
+    items: ItemMemo | None = None  # rendered list entries (kb.render.outputs.ItemMemo)
     keep: bool = True  # False: a one-shot build, whose memos go as soon as they are used
 
     def used(self) -> None:
         """Linking and planning are done: a one-shot build lets go of their memos before writing."""
         if not self.keep:
             self.link = self.plan = None
+
+    def item_memo(self, clean: bool) -> ItemMemo | None:
+        """The list entries kb serve rendered before (anew for a clean build); None for a one-shot build."""
+        from kb.render import ItemMemo
+
+        if self.keep and (clean or self.items is None):
+            self.items = ItemMemo()
+        return self.items if self.keep else None
+
+    def workers(self, files: Planned, previous: SiteState | None) -> int:
+        """Processes to render in: kb serve renders a small change in its own, where the list entries
+        it rendered before are kept; a large one, or a one-shot build, in WORKERS forked processes."""
+        return 1 if self.keep and len(files.changed_since(previous)) <= INLINE_MAX else WORKERS
 
 
 def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | None = None,
@@ -304,13 +319,14 @@ def pipeline(req: Request, memory: Memory) -> BuildResult:
         state.save()  # the notes parsed so far are kept: the next try re-parses only the fixed one
         return unpublished(parsed, req.out_dir, held, state.problems)
     site, memory.link = link_stage(req, state, without(parsed, held), memory)
-    outputs, memory.plan = plan_stage(site, theme, parsed, None if req.trace or req.clean else memory.plan, req.trace)
+    outputs, memory.plan = plan_stage(site, theme, parsed, None if req.trace or req.clean else memory.plan, req.trace,
+                                      memory.item_memo(req.clean))
     memory.used()
     previous = state.previous_site()
     sources = {source.path: source.digest for source in parsed.sources}
     index = search_index(site, state, previous, req.progress, sources) if req.search else None
     files = Planned(sorted(outputs + (index.outputs if index else []), key=lambda o: o.path))
-    published = write_site(files, req.out_dir, *state.versions(), workers=WORKERS,
+    published = write_site(files, req.out_dir, *state.versions(), workers=memory.workers(files, previous),
                            progress=write_progress(req.progress))
     result = built(req, parsed, site, files, published, index, previous, state.problems, held)
     if req.cache:
@@ -346,10 +362,10 @@ def link_stage(req: Request, state: BuildCache, parsed: Parsed, memory: Memory) 
 
 
 def plan_stage(site: Site, theme: Theme, parsed: Parsed, before: PlanMemo | None,
-               trace: bool) -> tuple[list[Output], PlanMemo]:
+               trace: bool, items: ItemMemo | None = None) -> tuple[list[Output], PlanMemo]:
     from kb.render import plan_outputs
 
-    return plan_outputs(site, theme, {s.path: s.digest for s in parsed.sources}, before, keep_reads=trace)
+    return plan_outputs(site, theme, {s.path: s.digest for s in parsed.sources}, before, keep_reads=trace, items=items)
 
 
 def built(req: Request, parsed: Parsed, site: Site, files: Planned, published, index, previous: SiteState | None,

@@ -19,6 +19,7 @@ _HOMES = {
     "Theme": "kb.render.templates",
     "Output": "kb.render.outputs", "RenderError": "kb.render.templates", "plan_site": "kb.render.outputs",
     "plan_outputs": "kb.render.outputs", "PlanMemo": "kb.render.outputs", "render_site": "kb.render.outputs",
+    "ItemMemo": "kb.render.outputs",
 }
 __all__ = sorted(_HOMES)
 

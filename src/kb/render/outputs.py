@@ -61,24 +61,45 @@ def template_globals(site: Site) -> dict:
     }
 
 
-def record_item(env: Environment) -> Callable[..., Markup]:
+ITEM_TEMPLATE = "partials/record_item.html"
+
+
+@dataclass
+class ItemMemo:
+    """List entries rendered by a long-running process (kb serve), for its next builds: by
+    (record id, page depth, omitted tag page), the Item and its HTML. `context` is what else an
+    entry is made of (kb's code, the settings, the entry's templates): when it changes, the memo
+    starts empty. An entry whose Item differs is rendered again."""
+
+    context: tuple = ()
+    html: dict[tuple[str, str, str], tuple[Item, Markup]] = field(default_factory=dict)
+
+    def valid_for(self, context: tuple) -> ItemMemo:
+        if context != self.context:
+            self.context, self.html = context, {}
+        return self
+
+
+def record_item(env: Environment, memo: ItemMemo) -> Callable[..., Markup]:
     """A record's list entry, rendered once per page depth: a tag, author, venue and the archive
-    list the same record, and at 10,000 notes re-rendering it for each list was a fifth of a build.
-    `omit` is the page the list is on: a tag page leaves out its own tag (the entry made once per tag)."""
-    items: dict[tuple[str, str, str], Markup] = {}
+    list the same record, and at 10,000 notes re-rendering it for each list was a fifth of a build;
+    kb serve keeps them across builds (ItemMemo). `omit` is the page the list is on: a tag page
+    leaves out its own tag (the entry made once per tag)."""
 
     def item(record: Item, root: str, omit: str = "") -> Markup:
         key = (record.id, root, omit)
-        if key not in items:
-            items[key] = Markup(env.get_template("partials/record_item.html").render(r=record, root=root, omit=omit))
-        return items[key]
+        known = memo.html.get(key)
+        if known is None or known[0] != record:
+            html = Markup(env.get_template(ITEM_TEMPLATE).render(r=record, root=root, omit=omit))
+            known = memo.html[key] = (record, html)
+        return known[1]
     return item
 
 
-def environment(site: Site, theme: Theme) -> Environment:
+def environment(site: Site, theme: Theme, items: ItemMemo | None = None) -> Environment:
     env = theme.environment()
     env.globals.update(template_globals(site))
-    env.globals["record_item"] = record_item(env)
+    env.globals["record_item"] = record_item(env, items if items is not None else ItemMemo())
     env.filters["md"] = lambda text, level=3, prefix="md": Markup(render_markdown(text, level, prefix))
     return env
 
@@ -305,15 +326,21 @@ def plan_site(site: Site, theme: Theme, text_digests: dict[str, str] | None = No
 
 
 def plan_outputs(site: Site, theme: Theme, text_digests: dict[str, str] | None = None,
-                 before: PlanMemo | None = None, keep_reads: bool = True) -> tuple[list[Output], PlanMemo]:
+                 before: PlanMemo | None = None, keep_reads: bool = True,
+                 items: ItemMemo | None = None) -> tuple[list[Output], PlanMemo]:
     """plan_site, given what the previous build of this process planned (`before`, kb serve), and
-    returning what this one did for the next. Without `keep_reads` an Output's `reads` stay empty
-    (at 10,000 notes they were 712,000 name-digest pairs held until the site was written)."""
-    env = environment(site, theme)
+    returning what this one did for the next; `items` keeps rendered list entries across builds.
+    Without `keep_reads` an Output's `reads` stay empty (at 10,000 notes they were 712,000
+    name-digest pairs held until the site was written)."""
     base = {"code": code_digest(), "settings": settings_digest(site.settings)}
+    env = environment(site, theme)
+    templates = TemplateDigests(env)
+    if items is not None:
+        context = (base["code"], base["settings"], templates[ITEM_TEMPLATE])
+        env.globals["record_item"] = record_item(env, items.valid_for(context))
     pages = html_pages(site)
     digests = Digests(site, text_digests, (p.path for p in pages), before.digests if before else None)
-    reads_of = Planner(base, TemplateDigests(env), digests, before, keep_reads)
+    reads_of = Planner(base, templates, digests, before, keep_reads)
     outputs = []
     for p in pages:
         reads = reads_of(p.path, p.inputs, p.template)
