@@ -109,6 +109,7 @@ class Features:
     def __init__(self, records: list[Record], before: Features | None = None,
                  changed: frozenset[str] = frozenset()) -> None:
         self.count = len(records)
+        self.tag_limit, self.term_limit = limits(self.count)  # asked for ~900,000 times at 10,000 notes
         if before is None:
             self.tags: dict[str, frozenset[str]] = {}
             self.terms: dict[str, frozenset[str]] = {}
@@ -132,7 +133,7 @@ class Features:
     def postings(self, feature: str) -> set[str] | None:
         """The records having the feature, unless it is on one only or on too many to say anything."""
         ids = self.holders.get(feature)
-        return ids if ids and 1 < len(ids) <= common_limit(self.count, feature) else None
+        return ids if ids and 1 < len(ids) <= (self.tag_limit if feature.startswith("#") else self.term_limit) else None
 
     def common(self, feature: str) -> int:
         """How many records have the feature, 0 when it says nothing (see postings)."""
