@@ -269,10 +269,11 @@ class Memory:
             self.items = ItemMemo()
         return self.items if self.keep else None
 
-    def workers(self, files: Planned, previous: SiteState | None) -> int:
-        """Processes to render in: kb serve renders a small change in its own, where the list entries
-        it rendered before are kept; a large one, or a one-shot build, in WORKERS forked processes."""
-        return 1 if self.keep and len(files.changed_since(previous)) <= INLINE_MAX else WORKERS
+    def workers(self, changed: int) -> int:
+        """Processes to render `changed` files in: kb serve renders a small change in its own, where
+        the list entries it rendered before are kept; a large one, or a one-shot build, in WORKERS
+        forked processes."""
+        return 1 if self.keep and changed <= INLINE_MAX else WORKERS
 
 
 def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | None = None,
@@ -326,9 +327,10 @@ def pipeline(req: Request, memory: Memory) -> BuildResult:
     sources = {source.path: source.digest for source in parsed.sources}
     index = search_index(site, state, previous, req.progress, sources) if req.search else None
     files = Planned(sorted(outputs + (index.outputs if index else []), key=lambda o: o.path))
-    published = write_site(files, req.out_dir, *state.versions(), workers=memory.workers(files, previous),
+    made = files.changed_since(previous)
+    published = write_site(files, req.out_dir, *state.versions(), workers=memory.workers(len(made)),
                            progress=write_progress(req.progress))
-    result = built(req, parsed, site, files, published, index, previous, state.problems, held)
+    result = built(req, parsed, site, files, published, index, made, state.problems, held)
     if req.cache:
         save_stage(req, state, result, parsed, files, published, index, this_build, stamp)
     return result
@@ -368,13 +370,13 @@ def plan_stage(site: Site, theme: Theme, parsed: Parsed, before: PlanMemo | None
     return plan_outputs(site, theme, {s.path: s.digest for s in parsed.sources}, before, keep_reads=trace, items=items)
 
 
-def built(req: Request, parsed: Parsed, site: Site, files: Planned, published, index, previous: SiteState | None,
+def built(req: Request, parsed: Parsed, site: Site, files: Planned, published, index, made: tuple[str, ...],
           problems: list[Diagnostic], held: tuple[str, ...]) -> BuildResult:
     searched = "off" if index is None else "updated" if index.old else "ran"
     return BuildResult(out_dir=req.out_dir, files=tuple(files.keys), records=len(site.kb.records),
                        notes=len(site.notes), diagnostics=tuple(parsed.diagnostics) + tuple(problems) + site.notices,
                        parsed=parsed.parsed, rendered=published.rendered, reused=len(files.keys) - published.rendered,
-                       search=searched, held_back=held, made=files.changed_since(previous),
+                       search=searched, held_back=held, made=made,
                        reads={p: dict(o.reads) for p, o in files.outputs.items()} if req.trace else None)
 
 

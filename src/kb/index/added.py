@@ -97,18 +97,17 @@ def save_cache(folder: Path | None, kept: dict[str, list[int]]) -> None:
         pass  # a cache that cannot be written only makes the next build slower
 
 
-def tracked(root: Path, sources: list[SourceFile]) -> set[str] | None:
+def tracked(root: Path) -> set[str] | None:
     """The notes git tracks, in one `git ls-files` (None: git could not tell). A note it does not
     track has no committed line: blaming each of them, one process a note, cost 11 s a build at
     10,000 untracked notes."""
-    folders = sorted({source.path.split("/", 1)[0] for source in sources})
-    out = git(root, "ls-files", "-z", "--", *folders) if folders else ""
+    out = git(root, "ls-files", "-z")  # the files below root, named as sources name them
     return None if out is None else set(out.split("\0"))
 
 
 def line_days(root: Path, sources: list[SourceFile], folder: Path | None) -> dict[str, list[int]]:
     """Each note's day per line (0: uncommitted), from the cache or git blame (of tracked notes only)."""
-    kept, days, known = load_cache(folder), {}, tracked(root, sources)
+    kept, days, known = load_cache(folder), {}, tracked(root)
     used: dict[str, list[int]] = {}
     for source in sources:
         found = kept.get(source.digest)

@@ -72,13 +72,10 @@ def relink(records: list[Record], before: LinkMemo | None, memo: MentionMemo | N
     mentions, mentioned_by = link_mentions(records, same_as, memo, texts)
     links = {"same_as": same_as, "mentions": mentions, "mentioned_by": mentioned_by}
     todo = affected(records, before, changed, features, old_features, links)
-    related = link_related(records, same_as, mentions, mentioned_by, features, todo)
-    if todo is not None:
-        related = {i: related[i] if i in related else before.linked[i].related for i in now}
+    related = kept(link_related(records, same_as, mentions, mentioned_by, features, todo), before, "related", now)
     explain = to_explain(records, before, changed, todo, related)
-    reasons = related_reasons(records, related, mentions, mentioned_by, features, explain)
-    if explain is not None:
-        reasons = {i: reasons[i] if i in reasons else before.linked[i].related_reasons for i in now}
+    reasons = kept(related_reasons(records, related, mentions, mentioned_by, features, explain), before,
+                   "related_reasons", now)
     values = {**links, "related": related, "related_reasons": reasons, "compute": link_compute(records)}
     linked = [linked_record(record, values, record.id in inferred, record.id in years, before, changed)
               for record in records]
@@ -97,13 +94,20 @@ def affected(records: list[Record], before: LinkMemo | None, changed: frozenset[
     return [record.id for record in records if record.id in reach]
 
 
+def kept(found: dict[str, list], before: LinkMemo | None, name: str, now: dict[str, Record]) -> dict[str, list]:
+    """`found` (values of some records), with the previous build's `name` for every other record of `now`."""
+    if before is None:
+        return found
+    return {i: found[i] if i in found else getattr(before.linked[i], name) for i in now}
+
+
 def to_explain(records: list[Record], before: LinkMemo | None, changed: frozenset[str] | None,
                todo: list[str] | None, related: dict[str, list[str]]) -> list[str] | None:
     """The ids whose reasons must be written again (None: all of them)."""
     if todo is None:
         return None
     again = set(todo)
-    return [r.id for r in records if r.id in again or r.id in changed
+    return [r.id for r in records if r.id in again  # every changed record is among them
             or related[r.id] != before.linked[r.id].related or not changed.isdisjoint(related[r.id])]
 
 
