@@ -63,7 +63,7 @@ def test_a_state_reads_back_as_it_was(built):
 
 def live_and_deleted(header):
     """A later segment deleting a record that the state says is live in the base."""
-    header["segments"].append([1, 1, 2, 1, [header["records"][0][2]]])
+    header["segments"].append([1, 256, 512, 1, [header["records"][0][2]], "0" * 64])
 
 
 @pytest.mark.parametrize("change", [
@@ -76,16 +76,17 @@ def live_and_deleted(header):
     lambda h: h["segments"][0].__setitem__(1, 12),
     lambda h: h["segments"][0].__setitem__(3, 2),
     live_and_deleted,
-    lambda h: h["segments"].insert(0, [1, 1, 2, 1, []]),
-    lambda h: h["segments"][0].__setitem__(6, "../../etc/passwd"),
-    lambda h: h["segments"][0].__setitem__(6, 7),
+    lambda h: h["segments"].insert(0, [1, 256, 512, 1, [], "0" * 64]),
+    lambda h: h["segments"][0].__setitem__(5, "../../etc/passwd"),
+    lambda h: h["segments"][0].__setitem__(5, 7),
+    lambda h: h["segments"].append([1, 8, 16, 0, [], "0" * 64]),
     lambda h: h.pop("code"),
     lambda h: h["records"][0].__setitem__(1, "0" * 39 + "g"),
     lambda h: next(iter(h["notes"].values()))[1].append("abc"),
     lambda h: h.update(notes=[]),
 ], ids=["bits type", "records type", "negative number", "records order", "no such segment", "duplicate id",
         "shard count", "segment smaller than its records", "live and deleted", "segment order", "key path",
-        "key type", "field missing", "record digest", "note digest", "notes type"])
+        "key type", "small buckets", "field missing", "record digest", "note digest", "notes type"])
 def test_a_state_that_contradicts_itself_is_refused(built, change):
     header = parts(built[1])
     change(header)
@@ -154,7 +155,7 @@ def test_a_state_naming_files_the_site_does_not_hold_is_not_used(built, tmp_path
     """Valid in itself, but its base key is not the site's files': the update makes a clean index."""
     root, data = built
     state = SearchState.loads(data)
-    state.segments[0][6] = "0" * 64
+    state.segments[0][5] = "0" * 64
     result = rebuilt_with(root, state.dumps(), tmp_path)
     assert result.search == "ran"
 

@@ -390,7 +390,8 @@ def test_search_index_is_built_without_node(tmp_path, monkeypatch):
     assert result.search == "ran"
     index = json.loads((out / "search" / "index.json").read_text(encoding="utf-8"))
     assert index["records"] == result.records == 171
-    assert len(list((out / "search" / "d").glob("*.bin"))) == index["segments"][0]["d"] == 128  # one base segment
+    assert len(list((out / "search" / "d").glob("*.bin"))) == index["base"]["d"] == 128
+    assert index["segments"] == [{"id": 0, "deleted": []}] and index["delta"] is None  # one base segment
     assert len(list((out / "search" / "t").glob("*.json"))) == result.records
     assert not (out / "pagefind").exists()
 

@@ -12,10 +12,10 @@
 // base segment's `d` shards list); another word is covered by trigrams at known offsets, read
 // from `p` shards with their positions, and kept where every trigram sits at its offset: every
 // result is exact.
-// The index is in segments (index.json lists them): the base's shard files, and one file per small
-// segment read by HTTP Range requests (its head, then the bucket of an n-gram; a server without
-// Range sends the whole file once); a posting of a record number that a later segment's deletion
-// list names is dropped (kb.search_index.segments).
+// The index is in segments (index.json lists them): the base's shard files, and the small
+// segments' one file read by HTTP Range requests (the two offsets of an n-gram's bucket, then the
+// bucket; a server without Range sends the whole file once); a posting of a record number that a
+// later segment's deletion list names is dropped (kb.search_index.segments, kb.search_index.delta).
 // No dependency, nothing fetched from outside the site.
 
 const REGION_SPAN = 2 ** 26;  // kb.search_index.grams.REGION_BITS
@@ -78,39 +78,49 @@ export function searchEngine(root) {
     return cache.get(key);
   }
 
-  // Where bucket k of a small segment's file is: its head (bytes 0 .. head) lists every bucket's length.
-  async function bucket(s, k) {
-    if (!s.offsets) {
-      s.offsets = range(`search/s/${s.id}.bin`, 0, s.head).then((bytes) => {
-        const offsets = [s.head];
-        for (const length of decodeBytes(bytes)) offsets.push(offsets[offsets.length - 1] + length);
-        return offsets;
-      });
-    }
-    const offsets = await s.offsets;
-    return [offsets[k], offsets[k + 1]];
-  }
-
-  // Each live segment's entries that may hold the n-gram `codes` (fetched side by side): a shard
-  // file of the base, a bucket of a small segment's file; with the record numbers dead in that
-  // segment (listed by a later segment's deletion list).
+  // The n-gram's entries in the base (its shard file) and in the small segments' one file (the
+  // two offsets of its bucket, then the bucket by range: a part per segment, oldest first), each
+  // with the record numbers dead in it (listed by a later segment's deletion list) and whether
+  // they are the base's.
   async function segmentFiles(kind, codes) {
     const info = await index();
     if (!info.dead) {
       let dead = new Set();
-      info.dead = new Array(info.segments.length);
+      info.dead = new Map();
       for (let k = info.segments.length - 1; k >= 0; k--) {
-        info.dead[k] = dead;
+        info.dead.set(info.segments[k].id, dead);
         dead = new Set([...dead, ...info.segments[k].deleted]);
       }
     }
-    const wanted = info.segments.map((s, k) => [s, info.dead[k]]).filter(([s]) => s[kind] > 0);
-    return Promise.all(wanted.map(async ([s, dead]) => {
-      const shard = shardOf(codes, s[kind]);
-      if (s.id === 0) return [await get(`search/${kind}/${shard}.bin`), dead, true];
-      const [start, end] = await bucket(s, shard + (kind === "p" ? s.d : 0));
-      return [start < end ? decodeBytes(await range(`search/s/${s.id}.bin`, start, end)) : [], dead, false];
-    }));
+    const base = get(`search/${kind}/${shardOf(codes, info.base[kind])}.bin`);
+    const parts = info.delta ? deltaParts(info.delta, kind, codes) : [];
+    return [[await base, info.dead.get(0), true], ...(await parts).map(([id, ints]) => [ints, info.dead.get(id), false])];
+  }
+
+  async function deltaParts(delta, kind, codes) {
+    const k = shardOf(codes, delta[kind]) + (kind === "p" ? delta.d : 0);
+    const table = new DataView((await range(delta.path, 4 * k, 4 * k + 8)).slice().buffer);
+    const start = table.getUint32(0, true), end = table.getUint32(4, true);
+    if (start === end) return [];
+    const bytes = await range(delta.path, start, end);
+    const parts = [];
+    for (let i = 0; i < bytes.length;) {
+      const [id, afterId] = varintAt(bytes, i);
+      const [length, at] = varintAt(bytes, afterId);
+      parts.push([id, decodeBytes(bytes.subarray(at, at + length))]);
+      i = at + length;
+    }
+    return parts;
+  }
+
+  function varintAt(bytes, i) {
+    let value = 0, shift = 0;
+    for (;;) {
+      const byte = bytes[i++];
+      value += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+      if (byte < 0x80) return [value, i];
+    }
   }
 
   // doc -> region of the first occurrence: a word of 1-2 characters, or a facet key. For a word of

@@ -1,12 +1,13 @@
 """kb's own search index: written by the build (no Node), in segments, read by the theme's
 dependency-free ES module (templates/static/kb-search.js). Files below `search/` in the site:
 
-    search/index.json       the segments (shard counts, deletion lists), record count, facets, fold table
+    search/index.json       the segments (deletion lists), the base's shard counts, the small segments'
+                            file and buckets, record count, facets, fold table
     search/d/<n>.bin        the base segment's unigram and bigram postings with the region of the first
                             match                                                            (grams.py)
     search/p/<n>.bin        the base segment's trigram postings with positions               (grams.py)
-    search/s/<id>.bin       a small segment's postings: its head (bucket lengths), then d and p
-                            buckets, read by HTTP Range requests               (segments.py, update.py)
+    search/s/<id>.bin       every small segment's postings: a table of bucket offsets, then d and p
+                            buckets (a part per segment), read by HTTP Range requests    (delta.py)
     search/papers.bin       the record numbers of each paper noted in two or more records (records.py)
     search/r/<g>.json       title, date, kind, tags, people, page (and paper) of records g*4 .. g*4+3
                             (a file per used group: record numbers are sparse)
@@ -22,8 +23,8 @@ regions and the order are kb.search's; `kb search` and the site agree on every q
         site like pages, .state is the SearchState to keep: SearchState.dumps() /
         SearchState.loads(bytes), which raises StateCorrupt, a ValueError, on any problem)
 
-An edit, an added or a removed note writes one small segment and a deletion list, never the base
-(kb.search_index.segments, kb.search_index.update).
+An edit, an added or a removed note adds one small segment and a deletion list, never touching the
+base: it rewrites the small segments' one file (kb.search_index.segments, .delta, .update).
 """
 
 from kb.search_index.state import SearchState, StateCorrupt

@@ -5,6 +5,7 @@ QUERY` prints what they answer."""
 from __future__ import annotations
 
 import json
+import struct
 import sys
 from pathlib import Path
 
@@ -27,25 +28,37 @@ class IndexReader:
         self.site = site
         self.meta = json.loads((site / "search" / "index.json").read_text(encoding="utf-8"))
         self.fetched: list[tuple[str, int, int | None]] = []  # (path, start, end or None: to the end)
-        self.heads: dict[int, list[int]] = {}  # a small segment's bucket offsets
         self.segments = self.meta["segments"]
         self.dead = [set().union(*(s["deleted"] for s in self.segments[k + 1:])) for k in range(len(self.segments))]
 
-    def entries(self, kind: str, key: str) -> list[tuple[list[int], set[int]]]:
-        """Each segment's entries that may hold `key` (as integers), with the numbers dead in it: a
-        shard file of the base, a bucket of a small segment's file (read by range, after its head)."""
-        found = []
-        for segment, dead in zip(self.segments, self.dead, strict=True):
-            if not segment[kind]:
-                continue
-            shard = shard_of(key, segment[kind])
-            if segment["id"]:
-                start, end = self.bucket(segment, shard + (segment["d"] if kind == "p" else 0))
-                data = self.read(f"search/s/{segment['id']}.bin", start, end)
-            else:
-                data = self.read(f"search/{kind}/{shard}.bin")
-            found.append((list(varints(data)), dead))
+    def entries(self, kind: str, key: str) -> list[tuple[list[int], set[int], bool]]:
+        """Each segment's entries that may hold `key` (as integers), with the numbers dead in it and
+        whether they are the base's: a shard file of the base, then the bucket of the small
+        segments' one file (read by range: its two offsets, then the bucket's parts, oldest first)."""
+        base = self.meta["base"]
+        found = [(list(varints(self.read(f"search/{kind}/{shard_of(key, base[kind])}.bin"))), self.dead[0], True)]
+        delta = self.meta["delta"]
+        if delta:
+            k = shard_of(key, delta[kind]) + (delta["d"] if kind == "p" else 0)
+            start, end = struct.unpack("<II", self.read(delta["path"], 4 * k, 4 * k + 8))
+            ints = list(varints(self.read(delta["path"], start, end))) if start < end else []
+            dead = {s["id"]: self.dead[i] for i, s in enumerate(self.segments)}
+            i = 0
+            while i < len(ints):  # parts of the bytes ints[i + 2:] encode: varints, counted again
+                segment, length = ints[i], ints[i + 1]
+                part, i = self.part(ints, i + 2, length)
+                found.append((part, dead[segment], False))
         return found
+
+    @staticmethod
+    def part(ints: list[int], i: int, length: int) -> tuple[list[int], int]:
+        """The varints from ints[i] that take `length` bytes, and the index after them."""
+        taken = 0
+        start = i
+        while taken < length:
+            taken += max(1, (ints[i].bit_length() + 6) // 7)
+            i += 1
+        return ints[start:i], i
 
     def read(self, path: str, start: int = 0, end: int | None = None) -> bytes:
         """Bytes start .. end of a file (the whole file without `end`), noted in `fetched`."""
@@ -53,14 +66,6 @@ class IndexReader:
         with (self.site / path).open("rb") as handle:
             handle.seek(start)
             return handle.read() if end is None else handle.read(end - start)
-
-    def bucket(self, segment: dict, k: int) -> tuple[int, int]:
-        """Where bucket k of a small segment's file is: its head lists every bucket's length."""
-        if segment["id"] not in self.heads:
-            lengths = list(varints(self.read(f"search/s/{segment['id']}.bin", 0, segment["head"])))
-            self.heads[segment["id"]] = [segment["head"] + sum(lengths[:i]) for i in range(len(lengths) + 1)]
-        offsets = self.heads[segment["id"]]
-        return offsets[k], offsets[k + 1]
 
     def fetched_bytes(self) -> int:
         """Bytes of the distinct files and ranges read so far."""
@@ -75,10 +80,10 @@ class IndexReader:
         """docs(key), and whether the base segment has an entry for it (for a word of three or four
         characters: it is made of common trigrams, and every segment's entries are complete)."""
         found, in_base = {}, False
-        for k, (ints, dead) in enumerate(self.entries("d", key)):
+        for ints, dead, base in self.entries("d", key):
             got, seen = self.doc_entries(ints, key, dead)
             found.update(got)
-            in_base = in_base or (seen and k == 0)
+            in_base = in_base or (seen and base)
         return found, in_base
 
     @staticmethod
@@ -100,7 +105,7 @@ class IndexReader:
 
     def positions(self, key: str) -> dict[int, set[int]]:
         found: dict[int, set[int]] = {}
-        for ints, dead in self.entries("p", key):
+        for ints, dead, _ in self.entries("p", key):
             for doc, got in self.position_entries(ints, key).items():
                 if doc not in dead:
                     found.setdefault(doc, set()).update(got)

@@ -17,7 +17,7 @@ from kb.search import REGIONS, TEXT_FIELDS, record_page, search_regions
 from kb.urls import url_for
 
 GROUP = 4  # records per r/ file: a page of results spread over the record order reads little
-FORMAT = 6
+FORMAT = 7
 
 
 def record_order(records: list[Record]) -> list[Record]:
@@ -201,10 +201,10 @@ def varints_of(values: list[int]) -> bytes:
     return bytes(out)
 
 
-def index_json(segments: list[dict], ordered: list[Record], bits: int, bookkeeping: frozenset[str],
+def index_json(segments: list[dict], files: dict, ordered: list[Record], bits: int, bookkeeping: frozenset[str],
                papers: int) -> bytes:
     return dump({"format": FORMAT, "records": len(ordered), "dated": UNDATED << bits,  # records from here: no date
-                 "segments": segments, "group": GROUP, "labels": [LINK_SECTION],  # lines no excerpt starts in
+                 "segments": segments, **files, "group": GROUP, "labels": [LINK_SECTION],  # lines no excerpt starts in
                  "bookkeeping": sorted(bookkeeping),  # tags results do not show
                  "papers": papers,  # papers in search/papers.bin: results show one per paper (PaperEntries)
                  "regions": list(REGIONS), "fold": fold_table(), **facets(ordered)})

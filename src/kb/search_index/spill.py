@@ -66,3 +66,9 @@ class SpilledBlocks:
         """Every batch's block of `shard`, one after the other."""
         size = int(self.starts[shard + 1] - self.starts[shard])
         return os.pread(self.file.fileno(), size, int(self.starts[shard])) if size else b""
+
+    def blocks(self) -> Blocks:
+        """Every shard's blocks, shard after shard, in memory (a small segment's)."""
+        size = int(self.starts[-1])
+        blob = np.frombuffer(os.pread(self.file.fileno(), size, 0), np.uint8) if size else np.zeros(0, np.uint8)
+        return Blocks(blob, self.starts)

@@ -19,7 +19,7 @@ import re
 import struct
 from dataclasses import dataclass, field
 
-MAGIC = b"kb-search-state 7\n"
+MAGIC = b"kb-search-state 8\n"
 KINDS = ("d", "p")
 HEX = re.compile(r"[0-9a-f]*")
 KEY = re.compile(r"[0-9a-f]{64}")  # a segment's key: its files' keys are update.file_key(key, path)
@@ -37,7 +37,7 @@ class SearchState:
     code: str
     bits: int
     records: list[list]  # [id, text digest, number, segment] in record order
-    segments: list[list]  # [id, d shards, p shards, records indexed, [deleted numbers], head bytes, key]
+    segments: list[list]  # [id, d shards (or buckets), p shards, records indexed, [deleted numbers], key]
     common: list[int] = field(default_factory=list)  # the base's common trigrams (update.common_grams)
     notes: dict[str, list] = field(default_factory=dict)  # path: [note digest, its records' parsed digests]
 
@@ -97,15 +97,14 @@ def is_shards(d, p) -> bool:
 
 
 def check_segments(segments) -> None:
-    require(isinstance(segments, list) and segments and all(isinstance(s, list) and len(s) == 7 for s in segments),
+    require(isinstance(segments, list) and segments and all(isinstance(s, list) and len(s) == 6 for s in segments),
             "segments")
-    for sid, d, p, size, deleted, head, key in segments:
+    for sid, d, p, size, deleted, key in segments:
         require(isinstance(key, str) and KEY.fullmatch(key) is not None, "segment key")
-        require(is_int(sid) and is_shards(d, p) and is_int(size) and ((d > 0) == (size > 0) or sid == 0),
-                "segment fields")
-        require(is_int(head) and (head > 0) == (sid > 0 and size > 0), "segment head")
+        require(is_int(sid) and is_shards(d, p) and d > 0 and is_int(size), "segment fields")
         require(isinstance(deleted, list) and all(map(is_int, deleted)) and ascending(deleted), "deletion list")
     require(segments[0][0] == 0 and not segments[0][4] and ascending([s[0] for s in segments]), "segment ids")
+    require(all(s[1] == segments[1][1] >= segments[0][1] for s in segments[1:]), "small segments' buckets")
 
 
 def all_digests(values: list) -> bool:

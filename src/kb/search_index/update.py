@@ -1,17 +1,17 @@
 """Write the index as segments (kb.search_index.segments): a base segment made at a clean build and
 merges, then one small segment per changed build with the records added or changed since and a
-deletion list. An edit writes its small segment's few files and index.json (which lists the
-segments and their deletion lists); the base and the older segments stay as they are, linked
-from the previous site.
+deletion list. An edit writes the small segments' one file and index.json (which lists the
+segments and their deletion lists); the base stays as it is, linked from the previous site.
 
-A segment's postings are cut into shard files by n-gram hash (kb.search_index.grams): the base at
-search/d/<n>.bin and search/p/<n>.bin, a small segment at search/s/<id>/d|p/<n>.bin, with shard
-counts in proportion to its records. A d shard file ends with the facet entries of its segment's
-records.
+The base's postings are cut into shard files by n-gram hash (kb.search_index.grams):
+search/d/<n>.bin and search/p/<n>.bin, a d shard file ending with the facet entries of its
+records. Every small segment's postings are in one file, search/s/<id>.bin, bucketed by the same
+hash (kb.search_index.delta): an edit copies the kept segments' parts from the previous file and
+appends the new segment's.
 
 The build keeps a SearchState (kb.search_index.state: bytes, never code): every record's id, text
-digest, number and segment, and every segment's shard counts, size and deletion list. Its files
-are reused only when the previous site holds them under the keys the state's segment keys give.
+digest, number and segment, and every segment's shard counts, size, deletion list and key. Its
+files are reused only when the previous site holds them under the keys the segment keys give.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from kb.models import Record
 from kb.render import Output
 from kb.search import search_regions
 from kb.search_index.common import common_postings, trigram_records
+from kb.search_index.delta import bucket_counts, delta_file
 from kb.search_index.folding import fold_tables
 from kb.search_index.grams import Batch, Blocks, doc_postings, joined_blocks, position_postings, shard_of, trigram_runs
 from kb.search_index.records import (
@@ -62,24 +63,14 @@ BATCH = 128  # records computed at a time (by one of WORKERS processes)
 SAMPLE = 1024  # records read to find the common trigrams
 COMMON_SHARE, COMMON_LEAST = 0.2, 4  # a common trigram is in 10 % of the records, and at least 4
 WORKERS = min(2, os.cpu_count() or 1)
-BYTES_PER_CHAR = 4  # postings bytes of a character of text (about: d and p together)
 
 
-def shard_counts(records: int, base: bool = True, chars: int = 0) -> tuple[int, int]:
-    """Shards per kind: for the base, files, a power of two near records / 2 (8 to 8,192); for a
-    small segment of `chars` characters of text, buckets of its one file (read with HTTP Range
-    requests): its postings take some BYTES_PER_CHAR bytes, and with about sqrt(bytes) buckets in
-    all, its head (a varint per bucket, mostly one byte) and a bucket cost a query alike (none
-    without records). Positions twice as many."""
-    if not base and not records:
-        return 0, 0
-    d = 8 if base else 1
-    if base:
-        while d < records // 2 and d < 8192:
-            d *= 2
-    else:
-        while (3 * d) ** 2 < BYTES_PER_CHAR * chars and d < 8192:
-            d *= 2
+def shard_counts(records: int) -> tuple[int, int]:
+    """The base's shard files per kind: a power of two near records / 2 (8 to 8,192) `d` shards and
+    twice as many `p` shards."""
+    d = 8
+    while d < records // 2 and d < 8192:
+        d *= 2
     return d, 2 * d
 
 
@@ -89,18 +80,31 @@ def file_key(key: str, path: str) -> str:
     return f"{key}:{path}"
 
 
-def shard_path(segment: int, kind: str, shard: int) -> str:
-    return f"search/{kind}/{shard}.bin"
+@lru_cache(maxsize=8)
+def base_paths(d: int, p: int) -> tuple[str, ...]:
+    """The base's shard files (every one, empty ones too: a browser never asks for a missing file).
+    (Remembered: an update names the base's 24,576 files twice.)"""
+    return tuple(f"search/{kind}/{shard}.bin" for kind, count in (("d", d), ("p", p)) for shard in range(count))
 
 
-@lru_cache(maxsize=64)
-def segment_paths(segment: int, d: int, p: int, size: int) -> tuple[str, ...]:
-    """A segment's files: the base's shard files (every one, empty ones too: a browser never asks
-    for a missing file), a small segment's one file, none for a deletion list alone. (Remembered:
-    an update names the base's 24,576 files twice.)"""
-    if segment == 0:
-        return tuple(shard_path(0, kind, shard) for kind, count in (("d", d), ("p", p)) for shard in range(count))
-    return (f"search/s/{segment}.bin",) if size else ()
+def delta_of(segments: list[list]) -> tuple[str, str] | None:
+    """The delta file of state segments [id, d, p, size, deleted, key] (kb.search_index.delta): its
+    path (named by the newest small segment holding records) and key (their keys'), or None when no
+    small segment holds records."""
+    filled = [s for s in segments[1:] if s[3]]
+    if not filled:
+        return None
+    return f"search/s/{filled[-1][0]}.bin", sha(*(s[5] for s in filled))
+
+
+def state_files(segments: list[list]) -> Iterator[tuple[str, str]]:
+    """Every index file of the segments a state names, with the key it was written under."""
+    _, d, p, _, _, key = segments[0]
+    for path in base_paths(d, p):
+        yield path, file_key(key, path)
+    delta = delta_of(segments)
+    if delta is not None:
+        yield delta[0], file_key(delta[1], delta[0])
 
 
 T = TypeVar("T")
@@ -191,54 +195,74 @@ class SearchIndex:
         usable = old is not None and old_site is not None and old.code == self.code and old.bits == bits
         self.old, self.old_site = (old, old_site) if usable else (None, None)
         self.segments = plan(self.docs, old.records, old.segments) if self.old else clean(len(self.docs))
-        shards = {s[0]: (s[1], s[2]) for s in old.segments} if self.old else {}
-        self.shards = {seg.id: shards[seg.id] if seg.reused else shard_counts(seg.size, seg.id == 0, self.chars(seg))
-                       for seg in self.segments}
-        self.heads = {s[0]: s[5] for s in old.segments} if self.old else {}
-        self.keys = {s[0]: s[6] for s in old.segments} if self.old else {}
+        base = self.segments[0]
+        counts = (old.segments[0][1], old.segments[0][2]) if base.reused else shard_counts(base.size)
+        self.shards = {seg.id: counts if seg.id == 0 else bucket_counts(counts) for seg in self.segments}
+        self.keys = {s[0]: s[5] for s in old.segments} if self.old else {}
         owner = {place: seg.id for seg in self.segments for place in seg.places}
-        new_base = not self.segments[0].reused
         self.state = SearchState(code=self.code, bits=bits,
                                  records=[[*doc, owner[i]] for i, doc in enumerate(self.docs)], segments=[],
-                                 common=common_grams(self.ordered) if new_base else self.old.common, notes=notes)
-        self.outputs = [o for seg in self.segments for o in self.segment_outputs(seg)] + self.other_outputs(bits)
-        self.state.segments = [[s.id, *self.shards[s.id], s.size, s.deleted, self.heads.get(s.id, 0),
-                                self.keys.get(s.id, "0" * 64)] for s in self.segments]
+                                 common=self.old.common if base.reused else common_grams(self.ordered), notes=notes)
+        self.outputs = self.base_outputs(base)
+        made = [seg for seg in self.segments[1:] if not seg.reused and seg.size]  # (one at most)
+        postings = {seg.id: SegmentPostings(self, seg, self.shards[seg.id]) for seg in made}
+        for seg in made:
+            self.segment_key(seg)
+        self.state.segments = [[s.id, *self.shards[s.id], s.size, s.deleted, self.keys.get(s.id, "0" * 64)]
+                               for s in self.segments]
+        self.outputs += self.delta_outputs(postings) + self.other_outputs(bits)
 
-    def chars(self, seg: Segment) -> int:
-        if seg.id == 0:
-            return 0
-        return sum(len(text) for p in seg.places for text in search_regions(self.ordered[p]))
-
-    def segment_outputs(self, seg: Segment) -> list[Output]:
-        """The files of one segment (segment_paths): the previous site's for a reused one, else made
-        anew. A file's key is file_key(the segment's key, its path)."""
-        counts = self.shards[seg.id]
-        paths = segment_paths(seg.id, *counts, seg.size)
-        if not paths:
-            return []
-        if seg.reused:
-            key = self.keys[seg.id]
-            return [Output(path, file_key(key, path), self.reader(path)) for path in paths]
-        made = SegmentPostings(self, seg, counts)  # computed now: forked writers share the spilled files
+    def segment_key(self, seg: Segment) -> str:
+        """A new segment's key: what its files' bytes depend on (its records' ids, digests and
+        numbers, the shard counts, the common trigrams, kb's code)."""
         digest = hashlib.sha1(json.dumps([self.docs[p] for p in seg.places]).encode(), usedforsecurity=False)
         common = sha(json.dumps(self.state.common))  # the d entries depend on the common trigrams
-        key = self.keys[seg.id] = sha(self.code, str(counts), common, digest.hexdigest())
-        if seg.id:
-            self.heads[seg.id] = len(made.head())
-            return [Output(paths[0], file_key(key, paths[0]), made.whole)]
-        makers = [made.maker(kind, shard) for kind, count in zip(KINDS, counts, strict=True) for shard in range(count)]
+        key = self.keys[seg.id] = sha(self.code, str(self.shards[seg.id]), common, digest.hexdigest())
+        return key
+
+    def base_outputs(self, base: Segment) -> list[Output]:
+        """The base's shard files: the previous site's when it is reused, else made anew. A file's
+        key is file_key(the segment's key, its path)."""
+        paths = base_paths(*self.shards[0])
+        if base.reused:
+            key = self.keys[0]
+            return [Output(path, file_key(key, path), self.reader(path)) for path in paths]
+        made = SegmentPostings(self, base, self.shards[0])  # computed now: forked writers share the spilled files
+        key = self.segment_key(base)
+        makers = [made.maker(kind, shard) for kind, count in zip(KINDS, self.shards[0], strict=True)
+                  for shard in range(count)]
         return [Output(path, file_key(key, path), make) for path, make in zip(paths, makers, strict=True)]
+
+    def delta_outputs(self, postings: dict[int, SegmentPostings]) -> list[Output]:
+        """The small segments' one file (kb.search_index.delta): the previous one when the same
+        segments hold records, else the kept segments' parts copied from it and the new segment's
+        appended (made now: the previous file is read before the site changes)."""
+        delta = delta_of(self.state.segments)
+        if delta is None:
+            return []
+        path, key = delta
+        before = delta_of(self.old.segments) if self.old else None
+        if before == delta:
+            return [Output(path, file_key(key, path), self.reader(path))]
+        held = {s[0] for s in self.old.segments[1:] if s[3]} if self.old else set()
+        kept = {seg.id for seg in self.segments[1:] if seg.reused and seg.size}
+        previous = (self.old_site / before[0]).read_bytes() if kept else None
+        new_id, new = next(((sid, made.blocks()) for sid, made in postings.items()), (None, None))
+        data = delta_file(previous, kept, held, new_id, new, sum(bucket_counts(self.shards[0])))
+        return [Output(path, file_key(key, path), lambda: data)]
 
     def reader(self, path: str) -> Callable[[], bytes]:
         return lambda: (self.old_site / path).read_bytes()
 
     def other_outputs(self, bits: int) -> list[Output]:
         """index.json, the r/ groups and each record's t/ and b/ texts (made only when their records changed)."""
-        segments = [{"id": seg.id, "d": self.shards[seg.id][0], "p": self.shards[seg.id][1], "deleted": seg.deleted,
-                     **({"head": self.heads.get(seg.id, 0)} if seg.id else {})} for seg in self.segments]
+        segments = [{"id": seg.id, "deleted": seg.deleted} for seg in self.segments]
+        delta = delta_of(self.state.segments)
+        files = {"base": dict(zip(KINDS, self.shards[0], strict=True)),
+                 "delta": {"path": delta[0], **dict(zip(KINDS, bucket_counts(self.shards[0]), strict=True))}
+                 if delta else None}
         papers = PaperEntries(self.papers, self.ordered, self.numbers)
-        data = index_json(segments, self.ordered, bits, self.bookkeeping, papers.count)
+        data = index_json(segments, files, self.ordered, bits, self.bookkeeping, papers.count)
         outputs = [Output("search/index.json", sha(data), lambda: data),
                    Output("search/papers.bin", sha(papers.data), lambda: papers.data)]
         shown = papers.shown
@@ -279,17 +303,15 @@ class SegmentPostings:
     def maker(self, kind: str, shard: int) -> Callable[[], bytes]:
         return lambda: self.shard_bytes(kind, shard)
 
-    def buckets(self) -> list[bytes]:
-        return [self.shard_bytes(kind, shard) for kind, count in zip(KINDS, self.counts, strict=True)
-                for shard in range(count)]
-
-    def head(self) -> bytes:
-        """A small segment's head: the byte length of every bucket (d then p), as varints."""
-        return varints_of([len(bucket) for bucket in self.buckets()])
-
-    def whole(self) -> bytes:
-        buckets = self.buckets()
-        return varints_of([len(bucket) for bucket in buckets]) + b"".join(buckets)
+    def blocks(self) -> Blocks:
+        """Every bucket's bytes (d then p, as shard_bytes gives them) in one blob."""
+        facets = sorted(self.facets.items())
+        lengths = np.zeros(self.counts[0], dtype=np.int64)
+        lengths[[shard for shard, _ in facets]] = [len(data) for _, data in facets]
+        facet_blocks_ = Blocks(np.frombuffer(b"".join(data for _, data in facets), np.uint8),
+                               np.concatenate(([0], np.cumsum(lengths))))
+        d, p = joined_blocks(self.spills["d"].blocks(), facet_blocks_), self.spills["p"].blocks()
+        return Blocks(np.concatenate((d.blob, p.blob)), np.concatenate((d.bounds, p.bounds[1:] + len(d.blob))))
 
 
 def search_outputs(records: list[Record], state: SearchState | None = None, old_site: Path | None = None,
@@ -303,8 +325,7 @@ def search_outputs(records: list[Record], state: SearchState | None = None, old_
     `sources` (each note's path and digest, from the parse stage) lets an update hash only the
     text of the notes that changed (records.parsed_digests)."""
     usable = state is not None and old_site is not None and old_keys is not None
-    if usable and any(old_keys.get(path) != file_key(key, path) for sid, d, p, size, _, _, key in state.segments
-                      for path in segment_paths(sid, d, p, size)):
+    if usable and any(old_keys.get(path) != key for path, key in state_files(state.segments)):
         usable = False
     collecting = gc.isenabled()
     gc.disable()  # 10,000 records' objects and ~50,000 outputs: collections took 0.4 s of a 1 s update
