@@ -47,7 +47,7 @@ if TYPE_CHECKING:  # the parse, index and render stages are imported when a buil
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total), e.g. kb.console.Progress
 WORKERS = min(2, os.cpu_count() or 1)  # processes that render and write (kb.writers.place_all)
-INLINE_MAX = 64  # kb serve renders up to this many files in its own process, where its memos are kept
+INLINE_MAX = 64  # a build renders up to this many files in its own process (forked workers cost more)
 
 
 @dataclass(frozen=True)
@@ -270,10 +270,10 @@ class Memory:
         return self.items if self.keep else None
 
     def workers(self, changed: int) -> int:
-        """Processes to render `changed` files in: kb serve renders a small change in its own, where
-        the list entries it rendered before are kept; a large one, or a one-shot build, in WORKERS
-        forked processes."""
-        return 1 if self.keep and changed <= INLINE_MAX else WORKERS
+        """Processes to render `changed` files in: a small change in the build's own (each forked
+        worker compiles the templates again: 1.3 s for 37 files at 10,000 notes; kb serve also keeps
+        the list entries it renders there), a large one in WORKERS forked processes."""
+        return 1 if changed <= INLINE_MAX else WORKERS
 
 
 def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | None = None,
