@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kb.cache import CACHE_DIR, STATE_PATH, BuildCache, MentionMemo, SavedResult, SiteState, prepare_folder
+from kb.collector import without_collector
 from kb.config import Settings
 from kb.digests import code_digest, settings_digest, sha, theme_digest
 from kb.discover import Seen, discover_since, files_stamp, relative_name
@@ -347,6 +348,7 @@ def load_state(req: Request, memory: Memory) -> BuildCache:
     return memory.state
 
 
+@without_collector
 def parse_stage(req: Request, state: BuildCache, found) -> Parsed:
     from kb.records import parse_notes
 
@@ -355,6 +357,7 @@ def parse_stage(req: Request, state: BuildCache, found) -> Parsed:
                        progress=req.progress)
 
 
+@without_collector
 def link_stage(req: Request, state: BuildCache, parsed: Parsed, memory: Memory) -> tuple[Site, LinkMemo]:
     """The linked site, and what linking keeps for the next build of this process (taken over from
     the last one: it is dropped first, so a build that fails here leaves nothing half updated)."""
@@ -363,6 +366,7 @@ def link_stage(req: Request, state: BuildCache, parsed: Parsed, memory: Memory) 
                      state.plain if req.cache else None, state.folder if req.cache else None, before)
 
 
+@without_collector
 def plan_stage(site: Site, theme: Theme, parsed: Parsed, before: PlanMemo | None,
                trace: bool, items: ItemMemo | None = None) -> tuple[list[Output], PlanMemo]:
     from kb.render import plan_outputs

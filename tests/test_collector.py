@@ -1,0 +1,53 @@
+"""The cyclic garbage collector is paused while a build links and plans (kb.collector), and a
+build leaves it as it found it, whatever happens in the stage."""
+
+from __future__ import annotations
+
+import gc
+import shutil
+
+import pytest
+
+import kb.render
+from conftest import NOTES
+from kb.build import build_site
+from kb.config import Settings
+
+
+@pytest.fixture()
+def project(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    root = tmp_path / "project"
+    shutil.copytree(NOTES, root / "notes")
+    return root
+
+
+@pytest.mark.parametrize("before", [True, False], ids=["enabled", "disabled"])
+def test_planning_runs_without_the_collector_and_the_build_restores_it(project, monkeypatch, before):
+    seen = []
+    plan = kb.render.plan_outputs
+
+    def watched(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return plan(*args, **kwargs)
+
+    monkeypatch.setattr(kb.render, "plan_outputs", watched)
+    (gc.enable if before else gc.disable)()
+    try:
+        result = build_site(project, Settings(), project / "site", search=False)
+        after = gc.isenabled()
+    finally:
+        gc.enable()
+    assert result.records == 171 and seen == [False]
+    assert after is before
+
+
+def test_a_failing_stage_leaves_the_collector_enabled(project, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("planning failed")
+
+    monkeypatch.setattr(kb.render, "plan_outputs", broken)
+    gc.enable()
+    with pytest.raises(RuntimeError, match="planning failed"):
+        build_site(project, Settings(), project / "site", search=False)
+    assert gc.isenabled()
