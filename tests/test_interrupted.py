@@ -18,7 +18,8 @@ import pytest
 from conftest import NOTES, settled_names
 from kb.build import build_site
 from kb.config import Settings
-from kb.folders import exchange
+from kb.folders import exchange, leftovers
+from kb.folders import remove_later as discard_folder_later
 from kb.write import MARKER, swap_in
 
 KILL_AT = (0.15, 0.3, 0.45, 0.55, 0.65, 0.75, 0.85, 0.95)  # fractions of a whole build: spread over its stages
@@ -159,3 +160,20 @@ def test_killing_kb_ends_the_processes_it_forked(project):
     while any(running(child) for child in children) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert [child for child in children if running(child)] == []
+
+
+def test_a_folder_removed_in_the_background_is_not_taken_for_a_dead_builds(tmp_path):
+    """A one-shot build exits while its old site is still being removed: the next build must not
+    remove those files itself (29 s after a full rebuild at 10,000 notes), so the folder carries
+    the remover's process id, alive, from the moment the build goes on."""
+    site = tmp_path / "site"
+    site.mkdir()
+    old = tmp_path / f".site.old-{os.getpid()}-abc"
+    (old / "site").mkdir(parents=True)
+    for n in range(30_000):
+        (old / "site" / f"{n}.html").touch()
+    discard_folder_later(old)
+    assert not old.exists()
+    assert leftovers(site) == []  # a removal under way (or done): not a leftover of a dead build
+    names = [path.name for path in tmp_path.glob(".site.old-*")]
+    assert all(not name.startswith(f".site.old-{os.getpid()}-") for name in names)
