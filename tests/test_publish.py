@@ -17,6 +17,7 @@ from kb import writers
 from kb.build import build_site
 from kb.cache import BuildCache
 from kb.config import load_settings
+from kb.listing import listing_digest
 from kb.write import MARKER, Version, write_site
 
 
@@ -83,6 +84,7 @@ def test_an_edit_writes_only_the_files_whose_key_changed_and_the_old_site_become
         keys.append(recorded_keys(project))
         assert sorted(placed) == sorted(p for p, key in keys[-1].items() if keys[-3].get(p) != key)
         assert result.rendered <= len(placed) < len(result.files) / 3, (len(placed), len(result.files))
+        assert BuildCache.load(project).last.listing == listing_digest(site)
 
 
 def test_a_build_cut_short_while_updating_the_standby_leaves_the_site_and_is_never_trusted(project, monkeypatch):
@@ -187,6 +189,9 @@ def test_versions_that_drop_and_bring_back_nested_folders_publish_exactly_their_
             str(parent) for p in files for parent in PurePosixPath(p).parents if str(parent) != "."}, n
         if n:
             assert {p: spare.joinpath(p).read_bytes() for p in tree(spare) if p != MARKER} == versions[n - 1], n
+        # the listing kept up to date with what the build touched is the one a full scan reads
+        assert published.listing == listing_digest(out) and published.listing is not None, n
+        assert published.standby_listing == listing_digest(spare), n
         current = Version(out, plan.keys, published.listing)
         standby = Version(spare, published.standby_keys, published.standby_listing)
 

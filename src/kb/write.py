@@ -12,11 +12,14 @@ without the folder).
 
 The standby folder is trusted only while its marker file is the one recorded with its keys
 (kb.cache.SiteState): a build removes that marker before it changes anything in the folder, so
-a killed build never leaves a standby whose recorded keys lie. Both folders are also trusted only
-while every entry in them is the one recorded (`listing_digest`: names, regular files and real
-folders only, each file's inode, size and time): a file planted there, one replaced by a link
-(to /etc/passwd) or a folder replaced by a link to a folder elsewhere makes kb build that folder
-afresh, so nothing kb did not write is published. Files are written without following links
+a killed build never leaves a standby whose recorded keys lie. A folder is also trusted only
+while every entry in it is the one recorded (kb.listing: names, regular files and real folders
+only, each file's inode, size and time): a file planted there, one replaced by a link (to
+/etc/passwd) or a folder replaced by a link to a folder elsewhere makes kb build that folder
+afresh, so nothing kb did not write is published. The standby is checked at every build; the
+current site only when files are to be linked from it (else the few files it holds that the
+standby lacks are rendered again): a current site changed by hand becomes the standby and is
+checked, and replaced, at the next build. Files are written without following links
 (O_NOFOLLOW | O_EXCL), and linked from the current site only when they are regular files.
 Without a trusted current site
 (a first or `--clean` build, a site changed by hand) every file is rendered into a fresh
@@ -32,10 +35,8 @@ that was killed), and worker processes die with kb (Linux parent-death signal).
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
-from hashlib import sha256
 from pathlib import Path
 
 from kb.folders import (
@@ -47,6 +48,7 @@ from kb.folders import (
     temporary_name,
 )
 from kb.i18n import _
+from kb.listing import Listing, listing_digest
 from kb.writers import (
     Job,
     Plan,
@@ -66,6 +68,7 @@ MARKER = ".kb-site"
 MARKER_TEXT = "written by kb build; this whole folder is replaced on every build\n"
 STANDBY_TAG = ".standby"
 DEFER_CLEANUP = 1000  # files: above this, a replaced folder is removed in the background
+SCAN_PER_FILE = 500  # entries checked (kb.listing) for the cost of rendering one file
 
 
 def is_inside(path: Path, folder: Path) -> bool:
@@ -127,33 +130,12 @@ class Version:
 
     def intact(self) -> bool:
         """Every entry of the folder is the one recorded (nothing planted, linked or changed)."""
-        return self.listing is not None and listing_digest(self.folder) == self.listing
+        return self.scanned() is not None
 
-
-def listing_digest(folder: Path) -> str | None:
-    """A digest of every entry below folder: its name, kind (folder, regular file, anything else),
-    inode, size and modification time; links are never followed. None unless folder is a real
-    folder in a real folder (an entry kb never writes, such as a link, changes the digest)."""
-    h = sha256()
-    try:
-        if not (stat.S_ISDIR(os.lstat(folder.parent).st_mode) and stat.S_ISDIR(os.lstat(folder).st_mode)):
-            return None
-        pending = [""]
-        while pending:
-            prefix = pending.pop()
-            lines = []
-            with os.scandir(os.path.join(folder, prefix)) as found:
-                entries = sorted(found, key=lambda e: e.name)
-            for entry in entries:
-                st = entry.stat(follow_symlinks=False)
-                kind = "d" if stat.S_ISDIR(st.st_mode) else "f" if stat.S_ISREG(st.st_mode) else "x"
-                lines.append(f"{prefix}{entry.name}\x00{kind}\x00{st.st_ino}\x00{st.st_size}\x00{st.st_mtime_ns}\n")
-                if kind == "d":
-                    pending.append(f"{prefix}{entry.name}/")
-            h.update("".join(lines).encode("utf-8", "surrogateescape"))  # one update per folder, same bytes
-    except OSError:
-        return None
-    return h.hexdigest()
+    def scanned(self) -> Listing | None:
+        """The folder's listing (kb.listing), if every entry is the one recorded; else None."""
+        listing = Listing.scan(self.folder) if self.listing is not None else None
+        return listing if listing is not None and listing.digest() == self.listing else None
 
 
 def differs(keys: Mapping[str, str], other: Mapping[str, str]) -> dict[str, str | None]:
@@ -268,29 +250,42 @@ def remove_files(folder: Path, names: list[str], trash: Path) -> None:
             parent = parent.parent
 
 
-def sync_site(plan: Plan, current: Version, standby: Version | None, workers: int,
-              progress: Progress | None) -> Published:
+def sync_site(plan: Plan, current: Version, standby: Version | None, listing: Listing | None, take: bool,
+              workers: int, progress: Progress | None) -> Published:
     """Bring the standby folder up to the plan (only files whose key differs), then swap it in.
-    Replaced files go to a trash folder removed in the background once the swap is done."""
+    `listing` is the standby's, when it is intact (else it is made afresh from the current site);
+    with `take`, files the current site holds under the same key are linked from it (it was
+    checked), else they are rendered. Replaced files go to a trash folder removed in the
+    background once the swap is done."""
     out_dir, spare = current.folder, standby_folder(current.folder)
     trash = None
     try:
-        trusted = standby is not None and standby.folder == spare and standby.intact()
-        held = standby.keys if trusted else clone_site(current, spare)
+        held = standby.keys if listing is not None else clone_site(current, spare)
         (spare / MARKER).unlink(missing_ok=True)  # from here on, the standby's recorded keys are void
         trash = new_folder(out_dir)
-        remove_files(spare, [name for name in held if name not in plan.keys], trash)
+        gone = [name for name in held if name not in plan.keys]
+        remove_files(spare, gone, trash)
         todo = [name for name, key in plan.keys.items() if held.get(name) != key]
-        job = Job(spare, plan, same_keys(plan, current, todo), out_dir, trash=trash)
+        job = Job(spare, plan, same_keys(plan, current, todo) if take else frozenset(), out_dir, trash=trash)
         rendered = place_all(job, todo, workers, progress)
         write_marker(spare)
+        after = listing.updated([*gone, *todo, MARKER]) if listing is not None else Listing.scan(spare)
         swap(spare, out_dir)
     except OSError as exc:
         raise os_problem(exc) from exc
     finally:
         if trash is not None:
             empty_trash(trash, out_dir)
-    return Published(rendered, spare, current.keys, listing_digest(out_dir), current.listing)
+    return Published(rendered, spare, current.keys, after.digest() if after else None, current.listing)
+
+
+def worth_checking(plan: Plan, current: Version, standby: Version) -> bool:
+    """Whether to check every entry of the current site so as to link files from it, rather than
+    render the files it holds that the standby lacks: rendering a file costs about as much as
+    checking SCAN_PER_FILE entries (a one-note rebuild renders those few files; the rebuild after
+    a template edit links thousands)."""
+    linkable = sum(standby.keys.get(name) != key == current.keys.get(name) for name, key in plan.keys.items())
+    return linkable * SCAN_PER_FILE > len(plan.keys)
 
 
 def empty_trash(trash: Path, out_dir: Path) -> None:
@@ -313,8 +308,21 @@ def write_site(plan: Plan, out_dir: Path, current: Version | None = None, standb
         remove_leftovers(out_dir)
     except OSError as exc:
         raise os_problem(exc) from exc
+    if current is not None and current.folder == out_dir:
+        return update_site(plan, current, standby, workers, progress)
     if current is not None and not current.intact():
         current = None  # changed since kb wrote it: nothing is taken from it
-    if current is not None and current.folder == out_dir:
-        return sync_site(plan, current, standby, workers, progress)
     return fresh_site(plan, out_dir, current, workers, progress)
+
+
+def update_site(plan: Plan, current: Version, standby: Version | None, workers: int,
+                progress: Progress | None) -> Published:
+    """The site brought up to the plan through its standby folder, each checked only as needed:
+    an intact standby (its listing) spares checking the current site unless many files are to be
+    linked from it; a current site changed since kb wrote it means a fresh site."""
+    listing = standby.scanned() if standby is not None and standby.folder == standby_folder(current.folder) else None
+    if listing is not None and not worth_checking(plan, current, standby):
+        return sync_site(plan, current, standby, listing, False, workers, progress)
+    if current.intact():
+        return sync_site(plan, current, standby, listing, True, workers, progress)
+    return fresh_site(plan, current.folder, None, workers, progress)
