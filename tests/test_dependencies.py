@@ -62,3 +62,27 @@ def test_reading_an_undeclared_input_is_an_error(base):
         scope.record(some)
     with pytest.raises(UndeclaredInput, match="x.html reads groups:tags"):
         scope.groups("tags")
+
+
+def test_a_record_digest_from_its_origin_sees_every_field_the_index_stage_set(base):
+    """record:<id>'s digest is made from the note's parse key and the fields the index stage set
+    (kb.render.inputs.record_digest): a link, a normalised field or the id changing changes it;
+    the same record linked the same way, in another build, keeps it."""
+    from kb.build import link_site
+    from kb.records import parse_notes
+    from kb.render.inputs import record_digest
+
+    root = make_project(base / "origin")
+    settings_, _ = load_settings(root)
+
+    def linked_site() -> Site:
+        return link_site(parse_notes(root / "notes", root, settings_), root, root / "notes", settings_)[0]
+
+    site, again = linked_site(), linked_site()
+    name = "full-parameter-fine-tuning-for-large-language-models-with-limited-resources"
+    paper = site.kb.by_id[name]  # LOMO, noted twice in note 004 (the second printing is `-2`)
+    assert paper.same_as == [f"{name}-2"] and len(paper.related) == 2 and name in site.origins
+    assert record_digest(site, paper) == record_digest(again, again.kb.by_id[name])
+    for change in ({"related": paper.related[1:]}, {"same_as": []}, {"tags": [*paper.tags, "新しいタグ"]},
+                   {"issue_date": None}, {"id": f"{name}-3"}, {"title": "Full Parameter Fine-tuning"}):
+        assert record_digest(site, paper.model_copy(update=change)) != record_digest(site, paper), change

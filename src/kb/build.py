@@ -37,7 +37,7 @@ from kb.discover import Seen, discover_since, files_stamp, relative_name
 from kb.folders import remove_leftovers
 from kb.i18n import N_
 from kb.lock import LOCK_NAME, build_locks
-from kb.models import Diagnostic, Severity
+from kb.models import Diagnostic, Record, Severity
 from kb.render.templates import Theme
 from kb.write import check_target, marker_stamp, standby_folder, write_site
 
@@ -93,7 +93,15 @@ def link_site(parsed: Parsed, root: Path, notes_dir: Path, settings: Settings, m
     notes = make_notes(parsed.sources, parsed.notes, notes_prefix(notes_dir, root))
     added = added_dates(root, kb.records, parsed.sources, cache_folder)  # git blame (kb.index.added)
     notices = (Diagnostic(path=notes_prefix(notes_dir, root), message=added.notice),) if added.notice else ()
-    return Site(kb=kb, notes=notes, settings=settings, plain=plain, added=added.dates, notices=notices), links
+    return Site(kb=kb, notes=notes, settings=settings, plain=plain, added=added.dates, notices=notices,
+                origins=origins(parsed)), links
+
+
+def origins(parsed: Parsed) -> dict[str, tuple[str, Record]]:
+    """Each record as parsed (with its id) and the digest of it (kb.render.inputs.record_digest)."""
+    return {record.id: (digests[n], record) for note in parsed.notes
+            if len(digests := parsed.digests.get(note.path, ())) == len(note.records)
+            for n, record in enumerate(note.records)}
 
 
 def held_back(parsed: Parsed) -> tuple[str, ...]:

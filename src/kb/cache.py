@@ -29,6 +29,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from kb.digests import sha
 from kb.i18n import N_, Message
 from kb.models import Diagnostic, ParsedNote
 from kb.store import Store, key_folder, state_key
@@ -117,13 +118,21 @@ class MentionMemo:
 
 
 class NoteLine(BaseModel):
-    """A stored note: its path, its parse key and its parse result (before ids)."""
+    """A stored note: its path, its parse key, its parse result (before ids) and a digest of each
+    of its records as parsed (record_digests)."""
 
     model_config = ConfigDict(extra="forbid")
 
     path: str
     key: str
     note: ParsedNote
+    records: list[str] = []
+
+
+def record_digests(note: ParsedNote) -> list[str]:
+    """A digest of each record of the note, every field as parsed (kb.render.inputs.record_digest
+    starts from it: made once per parse, not at every build)."""
+    return [sha(record.model_dump_json()) for record in note.records]
 
 
 @dataclass
@@ -134,10 +143,13 @@ class NoteEntry:
     line: bytes
     note: ParsedNote | None = None
     stored: bool = False  # exactly as the state holds it (not written again)
+    digests: list[str] = field(default_factory=list)  # of its records, as parsed (record_digests)
 
     @classmethod
     def of(cls, path: str, key: str, note: ParsedNote) -> NoteEntry:
-        return cls(key, NoteLine(path=path, key=key, note=note).model_dump_json().encode("utf-8"), note)
+        digests = record_digests(note)
+        line = NoteLine(path=path, key=key, note=note, records=digests)
+        return cls(key, line.model_dump_json().encode("utf-8"), note, digests=digests)
 
     def take(self) -> ParsedNote:
         """The stored ParsedNote, read once: a long-running kb serve validates no stored note again
@@ -151,7 +163,8 @@ def stored_note(path: str, value: bytes) -> NoteEntry:
     line = NoteLine.model_validate_json(value)
     if line.path != path:
         raise ValueError(f"the entry of {path} holds {line.path}")
-    return NoteEntry(line.key, value, line.note, stored=True)
+    digests = line.records if len(line.records) == len(line.note.records) else record_digests(line.note)
+    return NoteEntry(line.key, value, line.note, stored=True, digests=digests)
 
 
 @dataclass

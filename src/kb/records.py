@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
 
-from kb.cache import BuildCache, NoteEntry
+from kb.cache import BuildCache, NoteEntry, record_digests
 from kb.config import Settings
 from kb.digests import code_digest, sha
 from kb.discover import SourceFile, discover
@@ -26,6 +26,7 @@ class Parsed:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     parsed: int = 0  # notes parsed in this run (the others came from the build cache)
     reused: int = 0
+    digests: dict[str, list[str]] = field(default_factory=dict)  # note path -> its records' digests, as parsed
 
     @property
     def records(self) -> list[Record]:
@@ -86,12 +87,13 @@ def parse_notes(notes_dir: Path, root: Path, settings: Settings, cache: BuildCac
     """
     sources, diagnostics = found or discover(notes_dir, root)
     diagnostics = list(diagnostics)
-    notes, parsed = parse_sources(sources, settings, cache, progress)
+    notes, parsed, digests = parse_sources(sources, settings, cache, progress)
     notes = with_ids(notes)
     for note in notes:
         diagnostics.extend(note.diagnostics)
         diagnostics.extend(residue_diagnostics(note))
-    return Parsed(notes=notes, sources=sources, diagnostics=diagnostics, parsed=parsed, reused=len(notes) - parsed)
+    return Parsed(notes=notes, sources=sources, diagnostics=diagnostics, parsed=parsed, reused=len(notes) - parsed,
+                  digests=digests)
 
 
 def note_key(source: SourceFile, forced: str | None) -> str:
@@ -99,10 +101,13 @@ def note_key(source: SourceFile, forced: str | None) -> str:
 
 
 def parse_sources(sources: list[SourceFile], settings: Settings, cache: BuildCache | None,
-                  progress: Callable[[str, int, int], None] | None = None) -> tuple[list[ParsedNote], int]:
-    """Each source's ParsedNote (fresh objects every time) and how many were parsed anew."""
+                  progress: Callable[[str, int, int], None] | None = None,
+                  ) -> tuple[list[ParsedNote], int, dict[str, list[str]]]:
+    """Each source's ParsedNote (fresh objects every time), how many were parsed anew, and the
+    digests of each note's records as parsed (kept with the note in the build state)."""
     if cache is None:
-        return [parse_source(source, forced_format(source.path, settings)) for source in sources], len(sources)
+        notes = [parse_source(source, forced_format(source.path, settings)) for source in sources]
+        return notes, len(sources), {note.path: record_digests(note) for note in notes}
     notes: list[ParsedNote] = []
     kept: dict[str, NoteEntry] = {}
     parsed = 0
@@ -121,4 +126,4 @@ def parse_sources(sources: list[SourceFile], settings: Settings, cache: BuildCac
         kept[source.path] = entry
         notes.append(note)
     cache.notes = kept
-    return notes, parsed
+    return notes, parsed, {path: entry.digests for path, entry in kept.items()}
