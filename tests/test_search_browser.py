@@ -206,6 +206,49 @@ def test_query_set_after_a_random_segment_history(browser, tmp_path, monkeypatch
     assert set(statuses) == ({206} if ranges else {200})
 
 
+LONG_NOTE = """---
+title: "A long note"
+kind: paper
+issue_date: 2025-03-01
+---
+## summary
+短い要約。
+
+## 本文
+{body}"""
+
+
+def test_a_long_body_is_read_by_ranges_only_as_far_as_its_excerpt_needs(browser, tmp_path):
+    """A match about 6,500 characters into a body of 18,800: the excerpt is the one the whole body
+    gives (a server without Range sends the whole file), read by Range requests from the body's
+    start that stop short of its end."""
+    filler = "これは範囲読み込みを試すための長い本文の一行です。\n" * 250
+    body = filler + "ここで鰻重という語が現れる。続く文も抜粋に入る。\n" + filler * 2
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "long.md").write_text(LONG_NOTE.format(body=body), encoding="utf-8")
+    build_site(tmp_path, Settings(), tmp_path / "site", search=True, keep_going=True)
+    [body_file] = (tmp_path / "site" / "search" / "b").iterdir()
+    excerpts, read = {}, {}
+    for ranges in (True, False):
+        with served(tmp_path / "site", ranges) as server:
+            page = open_page(browser, server, requests=True)
+            try:
+                page.goto(search_url(server, "鰻重"))
+                page.wait_for_function(DONE)
+                excerpts[ranges] = page.locator(".search-result .excerpt").inner_text()
+                read[ranges] = sum(int(r.response().headers["content-length"]) for r in page.finished
+                                   if "/search/b/" in r.url)
+                problems = page.problems
+            finally:
+                page.context.close()
+        assert problems == []
+    assert excerpts[True] == excerpts[False]
+    assert excerpts[True].startswith("…ここで鰻重という語が現れる。続く文も抜粋に入る。これは範囲読み込み")
+    assert read[False] == body_file.stat().st_size > 37_000  # 18,800 characters (line breaks joined), UTF-16
+    # 6,500 characters and an excerpt's length are 13,500 bytes; ranges that double read at most twice that
+    assert 13_500 < read[True] <= 2 * 13_500 < body_file.stat().st_size
+
+
 def test_an_empty_site_searches_and_finds_nothing(browser, tmp_path):
     """#19 row 7: no notes (or every note in error, under --keep-going) builds a site whose search
     page loads its index and says nothing was found."""

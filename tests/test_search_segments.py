@@ -101,7 +101,7 @@ def test_an_edit_writes_one_small_segment_never_the_base(base, monkeypatch):
     assert [p for p in written if p.startswith(("search/d/", "search/p/"))] == []  # the base stays
     # the note's record is number 876128: 27,379 days from its date (2025-01-15) to 2100-01-01,
     # shifted by the 5 slot bits of the busiest day; its r/ group is 876128 // 4
-    assert written == ["search/b/876128.json", "search/index.json", "search/r/219032.json",
+    assert written == ["search/b/876128.bin", "search/index.json", "search/r/219032.json",
                        "search/s/1.bin", "search/t/876128.json"]
     assert [s["id"] for s in segments(site)] == [0, 1] and segments(site)[1]["deleted"] == [876128]
     reader = IndexReader(site)

@@ -318,22 +318,59 @@ export function searchEngine(root) {
     const { fold: table, labels = [] } = await index();
     return Promise.all(slice.map(async (doc) => {
       const region = found.regions.get(doc);
-      const text = await texts(doc, region);
+      const text = await texts(doc, region, found.words, table, labels);
       const item = await result(doc, text.item);
       return { ...item, doc, region, excerpt: excerpt(text, region, found.words, table, labels) };
     }));
   }
 
   // The regions an excerpt may come from: people and lead (t/), or the body (b/) for a match
-  // there; each file ends with what the result shows (its r/ item).
-  async function texts(doc, region) {
-    const body = async () => {
-      const [text, item] = await get(`search/b/${doc}.json`, "json");
-      return { 3: text, item };
-    };
-    if (region === 3) return body();
-    const [people, lead, item] = await get(`search/t/${doc}.json`, "json");
-    return region === 0 && !lead ? body() : { 1: people, 2: lead, item };
+  // there; each file holds what the result shows (its r/ item).
+  async function texts(doc, region, list, table, labels) {
+    if (region !== 3) {
+      const [people, lead, item] = await get(`search/t/${doc}.json`, "json");
+      if (region !== 0 || lead) return { 1: people, 2: lead, item };
+    }
+    return body(doc, list, table, labels);
+  }
+
+  // A record's body from b/<doc>.bin (kb.search_index.records.body_file: a head with the r/ item
+  // and the body's byte length, then the body), read from its start in ranges that double until
+  // the text read holds the first readable match with more than an excerpt's length after it, or
+  // is the whole body: the excerpt is then the one the whole body gives (what the text cut short
+  // changes, white space, a URL or a line cut at its end, lies past the excerpt; a label line is
+  // shorter than an excerpt). A long note's match is mostly near its start: a result costs a few
+  // kilobytes, not the whole note.
+  const BODY_FIRST = 3072;
+  async function body(doc, list, table, labels) {
+    const path = `search/b/${doc}.bin`;
+    let bytes = await range(path, 0, BODY_FIRST);
+    const [size, at] = varintAt(bytes, 0);
+    if (at + size > bytes.length) bytes = joinBytes([bytes, await range(path, bytes.length, at + size + BODY_FIRST)]);
+    const [item, length, encoding] = JSON.parse(new TextDecoder().decode(bytes.subarray(at, at + size)));
+    const start = at + size, end = start + length;
+    let have = Math.min(bytes.length, end);
+    const parts = [bytes.subarray(start, have)];
+    for (;;) {
+      const text = new TextDecoder(encoding).decode(joinBytes(parts));  // (a character cut at the end: U+FFFD)
+      if (have >= end || readableMatch(text, list, table, labels)) return { 3: text, item };
+      const next = Math.min(end, have + Math.max(BODY_FIRST, have - start));
+      parts.push(await range(path, have, next));
+      have = next;
+    }
+  }
+
+  function joinBytes(parts) {
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) { out.set(p, at); at += p.length; }
+    return out;
+  }
+
+  // Whether a body's first lines hold the first readable match with an excerpt's length after it.
+  function readableMatch(raw, list, table, labels) {
+    const { text, anchor, readable } = firstMatch(raw, list, table, labels);
+    return readable && anchor + LENGTH + 2 < text.length;
   }
 
   // ---- excerpts: from the sentence holding the first readable match, every query word marked ----
@@ -371,9 +408,16 @@ export function searchEngine(root) {
 
   // A window of the region holding the match (for a title match: the start of the lead).
   function excerpt(texts, region, list, table, labels) {
-    const text = String(texts[region === 0 ? 2 : region] ?? texts[3] ?? "")
-      .replace(/[^\S\n]+/g, " ").replace(/ *\n[\s]*/g, "\n").trim();
+    const { text, map, blocked, anchor } = firstMatch(texts[region === 0 ? 2 : region] ?? texts[3], list, table, labels);
     if (!text) return [];
+    return cut(text, map, list, startFor(text, blocked, anchor));
+  }
+
+  // The text as excerpts see it (white space runs as one space, lines trimmed), and where its
+  // excerpt is anchored: the first match outside URLs and label lines (`readable`), else the
+  // first match, else the first readable character.
+  function firstMatch(raw, list, table, labels) {
+    const text = String(raw ?? "").replace(/[^\S\n]+/g, " ").replace(/ *\n[\s]*/g, "\n").trim();
     const blocked = blockedSpans(text, labels);
     const map = foldMap(text, table);
     const hits = [];
@@ -383,8 +427,9 @@ export function searchEngine(root) {
     hits.sort((a, b) => a - b);
     let readable = 0;
     while (readable < text.length && (inside(blocked, readable) || text[readable] === "\n")) readable++;
-    const anchor = hits.find((h) => !inside(blocked, h)) ?? hits[0] ?? Math.min(readable, text.length - 1);
-    return cut(text, map, list, startFor(text, blocked, anchor));
+    const match = hits.find((h) => !inside(blocked, h));
+    const anchor = match ?? hits[0] ?? Math.min(readable, text.length - 1);
+    return { text, map, blocked, anchor, readable: match !== undefined };
   }
 
   const BEFORE = 40, LENGTH = 160, SENTENCE = 60, CLAUSE = " 、，,・:：)）」』】";

@@ -12,7 +12,8 @@ dependency-free ES module (templates/static/kb-search.js). Files below `search/`
     search/r/<g>.json       title, date, kind, tags, people, page (and paper) of records g*4 .. g*4+3
                             (a file per used group: record numbers are sparse)
     search/t/<n>.json       record n's people, tags and lead (headline, summary) and r/ item: excerpts
-    search/b/<n>.json       record n's body (and r/ item), fetched only for an excerpt of a match there
+    search/b/<n>.bin        record n's r/ item and body, fetched (by HTTP Range, from its start and
+                            only as far as needed) for an excerpt of a match there
 
 Records are numbered newest first (undated last, then by id): day << bits | slot among that day's
 records, so "newest first" is number order, a page of results reads few `r/` files, and a record

@@ -9,6 +9,7 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from functools import lru_cache
+from itertools import chain
 
 from kb.formats.listing import LINK_SECTION
 from kb.index.papers import Paper
@@ -73,7 +74,9 @@ def parsed_digest(record: Record) -> str:
 def text_digest(record: Record, parsed: str) -> str:
     """Everything of a record the index reads (its links to other records are not): its parsed
     digest and what the index stage sets from the other notes too (id, arXiv id, date, year, tags)."""
-    return sha1(f"{parsed}{record.id!r}{record.arxiv_id!r}{record.issue_date}{record.year!r}{record.tags!r}")
+    date = record.issue_date.toordinal() if record.issue_date else ""
+    tags = "\0".join(record.tags)  # (NUL-separated: a tag never holds one; faster than a repr)
+    return sha1(f"{parsed}\0{record.id}\0{record.arxiv_id}\0{date}\0{record.year}\0{len(record.tags)}\0{tags}")
 
 
 def parsed_digests(ordered: list[Record], sources: dict[str, str],
@@ -132,15 +135,32 @@ def group_file(ordered: list[Record], places: list[int], paper_of: dict[str, lis
                  for i in places])
 
 
+def text_paths(number: int) -> tuple[str, str]:
+    """Record `number`'s t/ and b/ files (text_files)."""
+    return f"search/t/{number}.json", f"search/b/{number}.bin"
+
+
 def text_files(record: Record, number: int, paper: list[str] | None) -> dict[str, Callable[[], bytes]]:
     """Where a result's excerpt is cut from, made when written: `t/` people, tags and lead (headline,
-    summary), small and fetched for most results; `b/` the body, fetched only for a match there.
-    Each ends with what the result shows (its r/ item), so a page of results reads one file a
-    result. Named by record number."""
+    summary), small and fetched for most results; `b/` the body, fetched only for a match there
+    (body_file: read from its start by HTTP Range requests, as far as the excerpt needs). Each holds
+    what the result shows (its r/ item), so a page of results reads one file a result. Named by
+    record number."""
     def item() -> dict:
         return shown(record) | ({"paper": paper} if paper else {})
-    return {f"search/t/{number}.json": lambda: dump([*search_regions(record)[1:3], item()]),
-            f"search/b/{number}.json": lambda: dump([search_regions(record)[3], item()])}
+    lead, body = text_paths(number)
+    return {lead: lambda: dump([*search_regions(record)[1:3], item()]),
+            body: lambda: body_file(search_regions(record)[3], item())}
+
+
+def body_file(body: str, item: dict) -> bytes:
+    """A record's b/ file: varint(n), n bytes of JSON [its r/ item, the body's byte length, its
+    encoding], then the body in UTF-8, or in UTF-16 (little-endian) when that is shorter (Japanese
+    text: 2 bytes a character instead of 3). The browser reads its first bytes, then more,
+    doubling, only while the excerpt needs text further on (templates/static/kb-search.js)."""
+    encoded = min(((body.encode(encoding), encoding) for encoding in ("utf-8", "utf-16le")), key=lambda e: len(e[0]))
+    head = dump([item, len(encoded[0]), encoded[1]])
+    return varints_of([len(head)]) + head + encoded[0]
 
 
 def year_of(record: Record) -> str | None:
@@ -158,10 +178,11 @@ def facets(ordered: list[Record]) -> dict[str, list]:
     """Each filter value with its record count, most used first."""
     def counted(values) -> list:
         return sorted(Counter(values).items(), key=lambda kv: (-kv[1], kv[0]))
-    return {"tags": counted(t for r in ordered for t in dict.fromkeys(r.tags)),
-            "kinds": counted(r.kind for r in ordered),
-            "years": sorted(Counter(y for r in ordered if (y := year_of(r))).items(), reverse=True),
-            "meetings": sorted(Counter(r.meeting for r in ordered if r.meeting).items(), reverse=True)}
+    years = Counter([date.year for r in ordered if (date := r.issue_date) is not None])
+    return {"tags": counted(chain.from_iterable([dict.fromkeys(r.tags) for r in ordered])),
+            "kinds": counted([r.kind for r in ordered]),
+            "years": sorted(((str(y), n) for y, n in years.items()), reverse=True),
+            "meetings": sorted(Counter([m for r in ordered if (m := r.meeting)]).items(), reverse=True)}
 
 
 @lru_cache(maxsize=1)
