@@ -13,6 +13,7 @@ from conftest import NOTES, SEEDS, assert_same_site
 from kb import discover, store
 from kb.build import build_site
 from kb.config import Settings
+from kb.search_index import SearchState
 from kb.serve import Session
 
 
@@ -43,15 +44,19 @@ def test_serve_applies_an_edit_without_reading_any_other_note(project, monkeypat
     reads = counted(monkeypatch, discover, "read_source")
     opened = counted(monkeypatch, store.Store, "open")
     listed = counted(monkeypatch, store.Store, "items")
+    searched = counted(monkeypatch, SearchState, "loads")
     note = project / "notes" / SEEDS["blog"]
-    note.write_text(note.read_text(encoding="utf-8") + "\n追記: serve の差分。\n", encoding="utf-8")
-    session.build()
-    assert [call[2] for call in reads] == [f"notes/{SEEDS['blog']}"]
-    assert opened == [] and listed == []  # the state stayed in memory
-    page = project / "site" / "notes" / Path(SEEDS["blog"]).stem.replace("_", "-") / "index.html"
-    assert "serve の差分" in page.read_text(encoding="utf-8")
-    build_site(project, Settings(), project / "clean", search=search, clean=True, cache=False)
-    assert_same_site(project / "site", project / "clean")
+    for edit in ("serve の差分", "二度目の差分"):
+        note.write_text(note.read_text(encoding="utf-8") + f"\n追記: {edit}。\n", encoding="utf-8")
+        session.build()
+        assert [call[2] for call in reads] == [f"notes/{SEEDS['blog']}"]
+        assert opened == [] and listed == []  # the state stayed in memory
+        assert searched == []  # and so did the search index's state, as the last build left it
+        page = project / "site" / "notes" / Path(SEEDS["blog"]).stem.replace("_", "-") / "index.html"
+        assert edit in page.read_text(encoding="utf-8")
+        build_site(project, Settings(), project / "clean", search=search, clean=True, cache=False)
+        assert_same_site(project / "site", project / "clean")
+        reads.clear(), searched.clear(), opened.clear(), listed.clear()  # the clean build's own reads
 
 
 def test_serve_sees_a_new_and_a_deleted_note(project, monkeypatch):

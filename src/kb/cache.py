@@ -177,6 +177,7 @@ class BuildCache:
     mentions: MentionMemo = field(default_factory=MentionMemo)
     last: SiteState | None = None
     search: bytes | None = None  # the search index's state (kb.search_index.SearchState.dumps)
+    search_read: tuple | None = None  # (those bytes, the SearchState read from them), for the next build of a process
     fresh: bool = False
     problems: list[Diagnostic] = field(default_factory=list)  # the state discarded, and why
     store: Store | None = None
@@ -225,6 +226,7 @@ class BuildCache:
             self.store.close()
             self.store = Store(self.store.path, self.store.key)
         self.notes, self.plain, self.mentions, self.last, self.search = {}, {}, MentionMemo(), None, None
+        self.search_read = None
         self.held, self.stored_notes = {}, frozenset()
         self.problems.append(Diagnostic(path=STATE_PATH, message=N_("build state discarded and rebuilt: {reason}",
                                                                     reason=reason)))
