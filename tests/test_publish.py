@@ -179,6 +179,8 @@ def test_versions_that_drop_and_bring_back_nested_folders_publish_exactly_their_
                 {"a/b/c/x.html": b"x3", "z.html": b"z2", "a/new/w.html": b"w3"},
                 {"a/b/c/x.html": b"x3", "a/b/y.html": b"y4"},
                 {"a": b"a file where a folder was"}]
+    kept = {f"kept/{n}.html": b"k" for n in range(40)}  # so a version touches few entries: kb.listing updates them
+    versions = [{**files, **kept} for files in versions]
     current = standby = None
     for n, files in enumerate(versions):
         plan = Files(files)

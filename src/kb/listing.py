@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
 
+RESCAN_SHARE = 4  # touching more than a quarter of the entries: scan the folder again instead
 Lines = dict[str, dict[str, str]]  # folder prefix ("" or "a/b/") -> {entry name: line}
 
 
@@ -77,6 +78,9 @@ class Listing:
         """The listing after the files named (relative paths) were written, linked or removed,
         and folders made or removed for them: each named entry and every folder above it is
         read again (a folder's time moves when an entry in it comes or goes). None on any error."""
+        touched = list(touched)
+        if len(touched) * RESCAN_SHARE > sum(map(len, self.lines.values())):
+            return Listing.scan(self.folder)  # most of it changed: reading it whole is quicker
         entries = {(parent, name) for path in touched for parent, name in ancestry(path)}
         try:
             if not real_folder(self.folder):
@@ -105,8 +109,12 @@ class Listing:
             scan_into(self.lines, self.folder, below)
 
     def forget(self, prefix: str) -> None:
-        for gone in [p for p in self.lines if p.startswith(prefix)]:
-            del self.lines[gone]
+        """Drop the lines of the folder at prefix and of every folder below it (if listed)."""
+        pending = [prefix]
+        while pending:
+            folder = pending.pop()
+            own = self.lines.pop(folder, None) or {}
+            pending.extend(f"{folder}{name}/" for name, line in own.items() if line.split("\x00", 2)[1] == "d")
 
 
 def ancestry(path: str) -> list[tuple[str, str]]:
