@@ -139,3 +139,16 @@ def test_undated_records_past_a_days_slots_keep_their_own_numbers(tmp_path):
     reader = IndexReader(tmp_path)
     assert [[reader.record(n)["id"] for n in reader.search(f"語{i:02d}号")] for i in range(40)] == \
         [[f"u{i:02d}"] for i in range(40)]
+
+
+def test_base_shards_follow_the_notes_text_as_well_as_their_count():
+    """A query reads one shard per n-gram: shards of long notes are as small as others'. The
+    benchmark's 1,000 long notes (11,329,503 characters) get 2,048 d shards, its 1,000 and 10,000
+    notes of ~4,400 characters keep records / 2 (512, 8,192: the most), the bundled notes 128."""
+    from kb.search_index.update import shard_counts
+
+    assert shard_counts(1000, 11_329_503) == (2048, 4096)
+    assert shard_counts(1001, 4_381_947) == (512, 1024)
+    assert shard_counts(10_002, 43_891_097) == (8192, 16384)
+    assert shard_counts(171, 365_975) == (128, 256)
+    assert shard_counts(0) == (8, 16)

@@ -335,7 +335,7 @@ export function searchEngine(root) {
   }
 
   // A record's body from b/<doc>.bin (kb.search_index.records.body_file: a head with the r/ item
-  // and the body's byte length, then the body), read from its start in ranges that double until
+  // and the body's byte length, then the body), read from its start in ranges growing by half until
   // the text read holds the first readable match with more than an excerpt's length after it, or
   // is the whole body: the excerpt is then the one the whole body gives (what the text cut short
   // changes, white space, a URL or a line cut at its end, lies past the excerpt; a label line is
@@ -354,7 +354,7 @@ export function searchEngine(root) {
     for (;;) {
       const text = new TextDecoder(encoding).decode(joinBytes(parts));  // (a character cut at the end: U+FFFD)
       if (have >= end || readableMatch(text, list, table, labels)) return { 3: text, item };
-      const next = Math.min(end, have + Math.max(BODY_FIRST, have - start));
+      const next = Math.min(end, have + Math.max(BODY_FIRST, (have - start) >> 1));  // x1.5
       parts.push(await range(path, have, next));
       have = next;
     }

@@ -157,7 +157,7 @@ def body_file(body: str, item: dict) -> bytes:
     """A record's b/ file: varint(n), n bytes of JSON [its r/ item, the body's byte length, its
     encoding], then the body in UTF-8, or in UTF-16 (little-endian) when that is shorter (Japanese
     text: 2 bytes a character instead of 3). The browser reads its first bytes, then more,
-    doubling, only while the excerpt needs text further on (templates/static/kb-search.js)."""
+    by half again each time, only while the excerpt needs text further on (templates/static/kb-search.js)."""
     encoded = min(((body.encode(encoding), encoding) for encoding in ("utf-8", "utf-16le")), key=lambda e: len(e[0]))
     head = dump([item, len(encoded[0]), encoded[1]])
     return varints_of([len(head)]) + head + encoded[0]

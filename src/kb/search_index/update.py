@@ -34,7 +34,7 @@ from kb.i18n import N_
 from kb.index.papers import Paper
 from kb.models import Record
 from kb.render import Output
-from kb.search import search_regions
+from kb.search import TEXT_FIELDS, search_regions
 from kb.search_index.common import common_postings, trigram_records
 from kb.search_index.delta import bucket_counts, delta_file
 from kb.search_index.folding import fold_tables
@@ -63,15 +63,25 @@ BATCH = 128  # records computed at a time (by one of WORKERS processes)
 SAMPLE = 1024  # records read to find the common trigrams
 COMMON_SHARE, COMMON_LEAST = 0.2, 4  # a common trigram is in 10 % of the records, and at least 4
 WORKERS = min(2, os.cpu_count() or 1)
+CHARS_PER_SHARD = 11000  # text characters per d shard of the base, at most
 
 
-def shard_counts(records: int) -> tuple[int, int]:
-    """The base's shard files per kind: a power of two near records / 2 (8 to 8,192) `d` shards and
-    twice as many `p` shards."""
+def shard_counts(records: int, chars: int = 0) -> tuple[int, int]:
+    """The base's shard files per kind: a power of two near records / 2, or near chars /
+    CHARS_PER_SHARD for long notes (8 to 8,192) `d` shards and twice as many `p` shards: a query
+    reads a shard per n-gram, and a shard holds a few kilobytes (1,000 notes of 11,000 characters:
+    2,048 d shards of 3 KB instead of 512 of 13 KB; notes of ~4,400 characters, as the benchmark's,
+    keep records / 2)."""
     d = 8
-    while d < records // 2 and d < 8192:
+    while d < max(records // 2, chars // CHARS_PER_SHARD) and d < 8192:
         d *= 2
     return d, 2 * d
+
+
+def text_chars(records: list[Record]) -> int:
+    """About how many characters of text the records hold (the notes' own fields, before rendering)."""
+    return sum(len(r.title) + sum(len(getattr(r, name) or "") for name in TEXT_FIELDS)
+               + sum(len(s.heading) + len(s.body) for s in r.sections) for r in records)
 
 
 def file_key(key: str, path: str) -> str:
@@ -196,7 +206,8 @@ class SearchIndex:
         self.old, self.old_site = (old, old_site) if usable else (None, None)
         self.segments = plan(self.docs, old.records, old.segments) if self.old else clean(len(self.docs))
         base = self.segments[0]
-        counts = (old.segments[0][1], old.segments[0][2]) if base.reused else shard_counts(base.size)
+        counts = (old.segments[0][1], old.segments[0][2]) if base.reused else shard_counts(base.size,
+                                                                                           text_chars(self.ordered))
         self.shards = {seg.id: counts if seg.id == 0 else bucket_counts(counts) for seg in self.segments}
         self.keys = {s[0]: s[5] for s in old.segments} if self.old else {}
         owner = {place: seg.id for seg in self.segments for place in seg.places}
