@@ -29,16 +29,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kb.cache import CACHE_DIR, STATE_PATH, BuildCache, MentionMemo, SavedResult, SiteState, prepare_folder
+from kb.cache import CACHE_DIR, BuildCache, MentionMemo, SavedResult, SiteState, prepare_folder
 from kb.collector import without_collector
 from kb.config import Settings
 from kb.digests import code_digest, settings_digest, sha, theme_digest
 from kb.discover import Seen, discover_since, files_stamp, relative_name
 from kb.folders import remove_leftovers
-from kb.i18n import N_
 from kb.lock import LOCK_NAME, build_locks
 from kb.models import Diagnostic, Record, Severity
 from kb.render.templates import Theme
+from kb.search_stage import save_search_state, search_index
 from kb.write import check_target, marker_stamp, standby_folder, write_site
 
 if TYPE_CHECKING:  # the parse, index and render stages are imported when a build needs them:
@@ -174,51 +174,6 @@ def reused(saved: SavedResult, req: Request, problems: list[Diagnostic]) -> Buil
     return BuildResult(out_dir=req.out_dir, files=saved.files, records=saved.records, notes=saved.notes,
                        diagnostics=saved.diagnostics + tuple(problems), reused=len(saved.files),
                        search="reused" if req.exe else "off")
-
-
-def search_index(site: Site, state: BuildCache, previous: SiteState | None, progress: Progress | None = None,
-                 sources: dict[str, str] | None = None):
-    """The search index files of this build, updating the previous build's index when it can
-    (a stored search state that is unusable is reported once and the index is made from scratch).
-    `sources`: each note's path and digest (the index hashes the texts of the changed notes only)."""
-    from kb.search_index import search_outputs
-
-    if progress:
-        progress("search index", 0, 1)
-    old = load_search_state(state) if previous else None
-    index = search_outputs(site.kb.records, old, Path(previous.site) if previous else None,
-                           previous.keys if previous else None, site.bookkeeping_tags, tuple(site.papers), sources)
-    state.problems.extend(Diagnostic(path=STATE_PATH, message=problem) for problem in index.problems)
-    if progress:
-        progress("search index", 1, 1)
-    return index
-
-
-def load_search_state(state: BuildCache):
-    """The previous build's search state (kb.search_index.SearchState) from the build state, or None:
-    only bytes SearchState.loads accepts (else one warning). A process that saved it (kb serve)
-    takes the object it saved while the state holds exactly those bytes: reading them again
-    took 0.7 s of a rebuild at 10,000 notes. It is taken once: a build that fails after the
-    index updated it in place leaves nothing to take."""
-    from kb.search_index import SearchState, StateCorrupt
-
-    if state.search is None:
-        return None
-    kept, state.search_read = state.search_read, None
-    if kept is not None and kept[0] is state.search:
-        return kept[1]
-    try:
-        return SearchState.loads(state.search)
-    except StateCorrupt as exc:
-        state.problems.append(Diagnostic(path=STATE_PATH, message=N_("search state discarded and the index "
-                                                                     "rebuilt: {reason}", reason=str(exc))))
-        return None
-
-
-def save_search_state(index, state: BuildCache) -> None:
-    """The search state goes into the build state (written with the rest, in one transaction)."""
-    state.search = index.state.dumps()
-    state.search_read = (state.search, index.state)
 
 
 def write_progress(progress: Progress | None) -> Callable[[int, int], None] | None:
