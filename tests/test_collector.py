@@ -4,12 +4,14 @@ build leaves it as it found it, whatever happens in the stage."""
 from __future__ import annotations
 
 import gc
+import os
 import shutil
 
 import pytest
 
 import kb.render
 from conftest import NOTES
+from kb import writers
 from kb.build import build_site
 from kb.config import Settings
 
@@ -51,3 +53,25 @@ def test_a_failing_stage_leaves_the_collector_enabled(project, monkeypatch):
     with pytest.raises(RuntimeError, match="planning failed"):
         build_site(project, Settings(), project / "site", search=False)
     assert gc.isenabled()
+
+
+def test_forked_rendering_workers_collect_their_own_garbage(project, monkeypatch, tmp_path):
+    """The build pauses the collector; the workers it forks to render a whole site (Jinja over
+    1,200 files) run with it, and the build's own process has it back afterwards."""
+    seen = tmp_path / "seen.txt"
+    place = writers.Job.place
+
+    def watched(job, name):
+        with seen.open("a", encoding="utf-8") as out:
+            out.write(f"{os.getpid()} {gc.isenabled()}\n")
+        return place(job, name)
+
+    monkeypatch.setattr(writers.Job, "place", watched)
+    monkeypatch.setattr(writers, "PARALLEL_MIN", 1)
+    monkeypatch.setattr("kb.build.WORKERS", 2)  # whatever the machine's cores
+    gc.enable()
+    build_site(project, Settings(), project / "site", search=False)
+    lines = seen.read_text(encoding="utf-8").split()
+    states = dict(zip(lines[::2], lines[1::2], strict=True))
+    assert str(os.getpid()) not in states and len(states) == 2  # two workers placed every file
+    assert set(states.values()) == {"True"} and gc.isenabled()

@@ -272,6 +272,7 @@ def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | 
         return pipeline(request, memory if memory is not None else Memory(keep=False))
 
 
+@without_collector
 def pipeline(req: Request, memory: Memory) -> BuildResult:
     """load, (nothing changed?), discover, (nothing changed?), parse, link, plan, search, publish, save."""
     state = load_state(req, memory)

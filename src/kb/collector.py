@@ -1,14 +1,14 @@
-"""Python's cyclic garbage collector, paused while a build stage makes its objects.
+"""Python's cyclic garbage collector, paused while a build runs.
 
 A rebuild at 10,000 notes holds millions of long-lived objects (records, links, each output's
-declared inputs); every full collection walks all of them, and the parse, link and plan stages
-allocate enough to trigger many: about 1 s of a 6.4 s `kb serve` rebuild and of a 12 s one-note
-rebuild in a fresh process went to collections that found nothing. These stages make no reference
-cycles of their own (plain records, dicts and tuples; reference counting frees them), so the
-collector is paused while they run and left as it was found afterwards; so is the reading of a
-site folder's listing (kb.listing: 100,000 small strings and dicts, 1 s of collections in kb
-serve at 10,000 notes). Rendering is not paused: it runs Jinja templates, in forked workers for a
-large change (kb.writers freezes what they inherit).
+declared inputs); every full collection walks all of them, and a build allocates enough to
+trigger many: about 1 s of a 6.4 s `kb serve` rebuild and of a 12 s one-note rebuild in a fresh
+process went to collections that found nothing, and a collection falling on a small step (the
+stat of 10,000 notes) made it 0.5 s slower now and then. The build's own process makes no
+reference cycles of its own (plain records, dicts and tuples; reference counting frees them): it
+runs with the collector paused (kb.build.pipeline; parsing, linking and planning say so too, for
+callers of those stages alone) and leaves it as it was found afterwards. Forked rendering
+workers, which run Jinja over thousands of pages, collect their own (kb.writers.start_worker).
 """
 
 from __future__ import annotations

@@ -190,8 +190,11 @@ _JOB: Job | None = None  # in a worker process: the job it inherited
 
 
 def start_worker(parent: int, job: Job) -> None:
+    """A rendering worker: dies with kb, holds the job, and collects its own cyclic garbage (Jinja
+    renders thousands of pages; the build that forked it paused the collector, kb.collector)."""
     global _JOB
     die_with_parent(parent)
+    gc.enable()
     _JOB = job
 
 
