@@ -19,6 +19,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -45,8 +46,10 @@ def label_width(text: str) -> float:
     return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.58 for c in text)
 
 
+@lru_cache(maxsize=1 << 16)
 def fitted(text: str, room: float) -> str:
-    """The text cut with `…` to fit `room` units."""
+    """The text cut with `…` to fit `room` units (kept per process: a title is drawn in the graph
+    of every record near it, 12,000 times for one kb serve rebuild of 423 pages at 10,000 notes)."""
     if label_width(text) * FONT <= room:
         return text
     out, used = "", label_width("…") * FONT
