@@ -321,7 +321,6 @@ def load_state(req: Request, memory: Memory) -> BuildCache:
     return memory.state
 
 
-@without_collector
 def parse_stage(req: Request, state: BuildCache, found) -> Parsed:
     from kb.records import parse_notes
 
@@ -330,7 +329,6 @@ def parse_stage(req: Request, state: BuildCache, found) -> Parsed:
                        progress=req.progress)
 
 
-@without_collector
 def link_stage(req: Request, state: BuildCache, parsed: Parsed, memory: Memory) -> tuple[Site, LinkMemo]:
     """The linked site, and what linking keeps for the next build of this process (taken over from
     the last one: it is dropped first, so a build that fails here leaves nothing half updated)."""
@@ -339,7 +337,6 @@ def link_stage(req: Request, state: BuildCache, parsed: Parsed, memory: Memory) 
                      state.plain if req.cache else None, state.folder if req.cache else None, before)
 
 
-@without_collector
 def plan_stage(site: Site, theme: Theme, parsed: Parsed, before: PlanMemo | None,
                trace: bool, items: ItemMemo | None = None) -> tuple[list[Output], PlanMemo]:
     from kb.render import plan_outputs

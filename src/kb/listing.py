@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
 
-from kb.collector import without_collector
-
 RESCAN_SHARE = 4  # touching more than a quarter of the entries: scan the folder again instead
 Lines = dict[str, dict[str, str]]  # folder prefix ("" or "a/b/") -> {entry name: line}
 
@@ -37,7 +35,6 @@ def real_folder(folder: Path) -> bool:
     return stat.S_ISDIR(os.lstat(folder.parent).st_mode) and stat.S_ISDIR(os.lstat(folder).st_mode)
 
 
-@without_collector  # 100,000 small objects: a process holding millions (kb serve) would collect often
 def scan_into(lines: Lines, folder: Path, prefix: str) -> None:
     """The lines of the folder at prefix and of every folder below it."""
     pending = [prefix]
@@ -77,7 +74,6 @@ class Listing:
             h.update(f"{prefix}\x01{''.join(own[name] for name in sorted(own))}".encode("utf-8", "surrogateescape"))
         return h.hexdigest()
 
-    @without_collector
     def updated(self, touched: Iterable[str]) -> Listing | None:
         """The listing after the files named (relative paths) were written, linked or removed,
         and folders made or removed for them: each named entry and every folder above it is

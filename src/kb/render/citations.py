@@ -128,7 +128,7 @@ def reference_text(item_json: str, key: str) -> str:
         bibliography = CitationStylesBibliography(style(), CiteProcJSON([item]), formatter.plain)
         bibliography.register(Citation([CitationItem(key)]))
         text = " ".join(str(bibliography.bibliography()[0]).split())
-    return without_repeated_title(text, json.loads(item_json))
+    return without_repeated_title(text, item)  # citeproc reads the item, never changes it
 
 
 def without_repeated_title(text: str, item: dict) -> str:

@@ -115,7 +115,7 @@ class Site:
     plain: dict[str, str] | None = None  # one-line texts by text hash, kept by the build cache
     added: dict[str, dt.date] = field(default_factory=dict)  # when each record was added (kb.index.added)
     notices: tuple = ()  # diagnostics of the site's making (a shallow git clone)
-    origins: dict[str, tuple[str, Record]] = field(default_factory=dict)  # id -> (note key#n, record as parsed)
+    origins: dict[str, tuple[str, Record]] = field(default_factory=dict)  # id -> (digest, record) as parsed
 
     def records_of(self, ids) -> list[Record]:
         return [self.kb.by_id[i] for i in ids if i in self.kb.by_id]
