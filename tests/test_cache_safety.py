@@ -119,12 +119,28 @@ def wrong_type_with_a_valid_mac(path: Path) -> None:
     conn.close()
 
 
+def resigned(path: Path, kind: str, change) -> None:
+    """Every entry of a kind changed by `change(value)`, each with a valid MAC (kb's own key)."""
+    conn = sqlite3.connect(path)
+    for name, value in conn.execute("SELECT name, value FROM entry WHERE kind = ?", (kind,)).fetchall():
+        new = change(value)
+        conn.execute("UPDATE entry SET value = ?, mac = ? WHERE kind = ? AND name = ?",
+                     (new, mac(state_key(key_folder()), kind, name, new), kind, name))
+    conn.commit()
+    conn.close()
+
+
+def link_rows_of_the_wrong_shape(path: Path) -> None:
+    """Stored links (kb.link_state) with a number for a record's related ids."""
+    resigned(path, "link", lambda value: value.replace(b'"related":[', b'"related":7,"x":[', 1))
+
+
 def text_instead_of_bytes(path: Path) -> None:
     sql(path.parents[1], "UPDATE entry SET value = CAST(value AS TEXT) WHERE kind = 'site'")
 
 
 TAMPERINGS = [random_bytes, truncated, unrelated, newer_schema, planted_trigger, planted_view,
-              wrong_type_with_a_valid_mac, text_instead_of_bytes]
+              wrong_type_with_a_valid_mac, link_rows_of_the_wrong_shape, text_instead_of_bytes]
 
 
 @pytest.mark.parametrize("tamper", TAMPERINGS, ids=[t.__name__ for t in TAMPERINGS])
@@ -138,6 +154,20 @@ def test_a_tampered_state_gives_one_warning_and_a_clean_site(project, tamper):
     assert result.published and result.parsed == result.notes == 5  # nothing taken from the state
     assert same_as_clean(project)
     again = build(project, "site")  # the rewritten state serves the next build, without a warning
+    assert state_warnings(again) == [] and again.rendered == 0
+
+
+def test_stored_features_of_the_wrong_shape_give_one_warning_and_a_clean_site(project):
+    """A changed record's old related-record features are read from the state only while linking
+    (kb.link_state): a bad one there discards the state too, and every record is linked anew."""
+    build(project, "site")
+    edit_note(project)
+    resigned(project / CACHE_DIR / STATE_FILE, "linkfeat", lambda value: b'{"features":7}')
+    result = build(project, "site")
+    [warning] = state_warnings(result)
+    assert warning.startswith("build state discarded and rebuilt: ")
+    assert result.published and same_as_clean(project)
+    again = build(project, "site")
     assert state_warnings(again) == [] and again.rendered == 0
 
 

@@ -39,6 +39,7 @@ from kb.lock import LOCK_NAME, build_locks
 from kb.models import Diagnostic, Record, Severity
 from kb.render.templates import Theme
 from kb.search_stage import save_search_state, search_index
+from kb.store import StateProblem
 from kb.write import check_target, marker_stamp, standby_folder, write_site
 
 if TYPE_CHECKING:  # the parse, index and render stages are imported when a build needs them:
@@ -90,12 +91,13 @@ def link_site(parsed: Parsed, root: Path, notes_dir: Path, settings: Settings, m
     from kb.index.added import added_dates
     from kb.render import Site, make_notes
 
-    kb, links = index_records(parsed.records, settings, memo, before)
+    found = origins(parsed)
+    kb, links = index_records(parsed.records, settings, memo, before, found)
     notes = make_notes(parsed.sources, parsed.notes, notes_prefix(notes_dir, root))
     added = added_dates(root, kb.records, parsed.sources, cache_folder)  # git blame (kb.index.added)
     notices = (Diagnostic(path=notes_prefix(notes_dir, root), message=added.notice),) if added.notice else ()
     return Site(kb=kb, notes=notes, settings=settings, plain=plain, added=added.dates, notices=notices,
-                origins=origins(parsed)), links
+                origins=found), links
 
 
 def origins(parsed: Parsed) -> dict[str, tuple[str, Record]]:
@@ -218,7 +220,8 @@ class Request:
 class Memory:
     """What a long-running process (`kb serve`) keeps between its builds: the build state as the
     last build left it (never read from disk again), what discovery read, by file stat, what
-    linking worked out (kb.index.links.LinkMemo) and what planning computed (each input's digest
+    linking worked out (kb.index.links.LinkMemo, with the features and LinkedRecords the build
+    state does not keep) and what planning computed (each input's digest
     and each output's key, kb.render.outputs.PlanMemo)."""
 
     state: BuildCache | None = None
@@ -330,9 +333,24 @@ def parse_stage(req: Request, state: BuildCache, found) -> Parsed:
 
 
 def link_stage(req: Request, state: BuildCache, parsed: Parsed, memory: Memory) -> tuple[Site, LinkMemo]:
-    """The linked site, and what linking keeps for the next build of this process (taken over from
-    the last one: it is dropped first, so a build that fails here leaves nothing half updated)."""
+    """The linked site, and what linking keeps for the next build: taken over from the last build
+    of this process, else read from the build state (kb.link_state). The memo is dropped first, so
+    a build that fails here leaves nothing half updated; a stored memo that fails to read discards
+    the state (one warning) and every record is linked anew."""
     before, memory.link = (None if req.clean else memory.link), None
+    context = sha(code_digest(), settings_digest(req.settings))
+    if before is None and not req.clean:
+        before = state.linked(context)
+    try:
+        site, links = linked_site(req, state, parsed, before)
+    except StateProblem as exc:
+        state.discard(exc.said)
+        site, links = linked_site(req, state, parsed, None)
+    state.keep_links(links, context)
+    return site, links
+
+
+def linked_site(req: Request, state: BuildCache, parsed: Parsed, before: LinkMemo | None) -> tuple[Site, LinkMemo]:
     return link_site(parsed, req.root, req.notes_dir, req.settings, state.mentions if req.cache else None,
                      state.plain if req.cache else None, state.folder if req.cache else None, before)
 

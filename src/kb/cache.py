@@ -15,6 +15,8 @@ Its entries, each keyed by content hashes, never by times:
   file, the build's result, and the standby folder with the keys of the version it holds.
 - `mentions/`: the names each record text matched, by text hash (kb.index.mentions).
 - `plain/`: the one-line texts feeds show, by text hash.
+- `link/<id>`, `linkfeat/<id>`, `link/`: what linking worked out (kb.link_state), so that a
+  rebuild relinks only what a change can reach.
 - `search/state`: the search index's state (kb.search_index.SearchState.dumps), so a rebuild
   re-indexes only the batches of records that changed.
 
@@ -26,14 +28,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
 from kb.digests import sha
 from kb.i18n import N_, Message
 from kb.models import Diagnostic, ParsedNote
-from kb.store import Store, key_folder, state_key
+from kb.store import StateProblem, Store, key_folder, state_key
 from kb.write import Version, marker_stamp
+
+if TYPE_CHECKING:  # the link stage's, imported when a build reads or writes its rows
+    from kb.index.links import LinkMemo
 
 __all__ = ["CACHE_DIR", "BuildCache", "MentionMemo", "SavedResult", "SiteState"]
 
@@ -44,6 +50,7 @@ TMP_PREFIX = ".tmp-"  # a file being written; a killed build leaves these, the n
 LEGACY = ("notes.jsonl", "site.json", "plain.json", "mentions.json", "notes.pickle", "site.pickle",
           "mentions.pickle", "plain.pickle", "search-index.json", "search-index-tables.npz",
           "search-state.bin")  # older kb's cache files: never read, removed
+LINK_META = ("link", "")  # kb.link_state's entry of the context and the title blocks' pairs
 README = "kb build's incremental state (SQLite, data only); safe to delete (kb build --clean ignores it)\n"
 
 
@@ -178,6 +185,9 @@ class BuildCache:
     last: SiteState | None = None
     search: bytes | None = None  # the search index's state (kb.search_index.SearchState.dumps)
     search_read: tuple | None = None  # (those bytes, the SearchState read from them), for the next build of a process
+    links: tuple[str, LinkMemo] | None = None  # what the last build's linking left (context, memo: kb.link_state)
+    link_ids: frozenset[str] = frozenset()  # the record ids the state holds link rows of
+    link_changes: dict[tuple[str, str], bytes | None] = field(default_factory=dict)  # this build's (kb.link_state.rows)
     fresh: bool = False
     problems: list[Diagnostic] = field(default_factory=list)  # the state discarded, and why
     store: Store | None = None
@@ -226,8 +236,8 @@ class BuildCache:
             self.store.close()
             self.store = Store(self.store.path, self.store.key)
         self.notes, self.plain, self.mentions, self.last, self.search = {}, {}, MentionMemo(), None, None
-        self.search_read = None
-        self.held, self.stored_notes = {}, frozenset()
+        self.search_read = self.links = None
+        self.held, self.stored_notes, self.link_ids, self.link_changes = {}, frozenset(), frozenset(), {}
         self.problems.append(Diagnostic(path=STATE_PATH, message=N_("build state discarded and rebuilt: {reason}",
                                                                     reason=reason)))
 
@@ -247,6 +257,38 @@ class BuildCache:
         data = MentionsData.model_validate_json(mentions) if mentions is not None else None
         self.mentions = MentionMemo(dict(data.matches), data.names) if data else MentionMemo()
         self.search = self.entry("search", "state")
+        self.read_links()
+
+    def read_links(self) -> None:
+        from kb.link_state import restored
+
+        entries = dict(self.store.items("link"))
+        held = entries.pop("", None)
+        self.held[LINK_META] = held
+        self.link_ids = frozenset(entries)
+        self.links = restored(entries, held, self.stored_features)
+
+    def stored_features(self, record_id: str) -> frozenset[str]:
+        """A record's stored related-record features (kb.link_state): StateProblem on any surprise."""
+        from kb.link_state import stored_features
+
+        try:
+            return stored_features(self.store.get("linkfeat", record_id) if self.store is not None else None)
+        except Exception as exc:  # noqa: BLE001 (as in guard: the caller discards the state)
+            raise StateProblem(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+
+    def linked(self, context: str) -> LinkMemo | None:
+        """What the last build's linking left, if it was worked out in this context (code, settings)."""
+        return self.links[1] if self.links is not None and self.links[0] == context else None
+
+    def keep_links(self, memo: LinkMemo, context: str) -> None:
+        """This build's linking, to be written at save (only the rows that changed)."""
+        from kb.link_state import rows
+
+        if self.folder is None:
+            return
+        self.link_changes = {**self.link_changes, **rows(memo, context, self.link_ids, self.held.get(LINK_META))}
+        self.links = None  # a process that keeps its state (kb serve) passes its own memo on (kb.build.Memory)
 
     def changes(self) -> dict[tuple[str, str], bytes | None]:
         """The entries that differ from what the state holds (None: an entry to remove)."""
@@ -259,6 +301,7 @@ class BuildCache:
                   ("site", ""): self.last.model_dump_json().encode() if self.last else None,
                   ("search", "state"): self.search}
         changes.update({key: value for key, value in single.items() if self.held.get(key) != value})
+        changes.update(self.link_changes)
         return changes
 
     def save(self) -> None:
@@ -274,7 +317,11 @@ class BuildCache:
             self.store.write(changes)
         except Exception:  # noqa: BLE001 (a full disk, a folder made read-only: never a traceback)
             return
-        self.held.update({key: value for key, value in changes.items() if key[0] != "note" and value is not None})
+        self.held.update({key: value for key, value in changes.items()
+                          if key == LINK_META or (key[0] not in ("note", "link", "linkfeat") and value is not None)})
+        self.link_ids = (self.link_ids | {n for k, n in self.link_changes if k == "link"}) \
+            - {n for (k, n), v in self.link_changes.items() if v is None}
+        self.link_changes = {}
         for path in self.notes:
             self.notes[path].stored = True
         self.stored_notes = frozenset(self.notes)

@@ -4,13 +4,18 @@
     code_digest()           kb's version and every source file of the package
     theme_digest(dirs)      every file of the template folders, in lookup order
     settings_digest(s)      the settings as JSON
+    digest(*values)         JSON-able values (models, dataclasses, dates), canonical JSON
+    record_digest(r, origin) a record from the digest of it as parsed and what changed since
 
 A key made of these changes whenever anything it names changes, so equal keys mean equal output.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import hashlib
+import json
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -57,3 +62,37 @@ def theme_digest(dirs: tuple[Path, ...]) -> str:
 
 def settings_digest(settings: BaseModel) -> str:
     return sha(settings.model_dump_json())
+
+
+def encode(value):
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"cannot digest {type(value).__name__}")
+
+
+def digest(*values) -> str:
+    text = json.dumps(values, default=encode, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return text_digest(text)
+
+
+def text_digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def record_digest(record: BaseModel, origin: tuple[str, BaseModel] | None) -> str:
+    """A digest of every field of the record, made from its origin where known: (the digest of
+    the record as parsed, kept with its note in the build state, and that parsed record). Only
+    the fields set or changed since are serialised (at 10,000 notes, serialising each whole
+    record at every build took 1 s of a one-note rebuild). The id is given apart: it is assigned
+    across all notes (kb.records.assign_ids)."""
+    if origin is None:
+        return text_digest(record.model_dump_json())
+    key, parsed = origin
+    base = parsed.__dict__
+    changed = {name: value for name, value in record.__dict__.items()
+               if name not in base or (value is not base[name] and value != base[name])}
+    return digest(key, record.id, changed)

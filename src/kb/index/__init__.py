@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from kb.cache import MentionMemo
 from kb.config import Settings
+from kb.digests import record_digest
 from kb.index.dates import build_date_index, inferred_dates, inferred_years, newest_first
 from kb.index.groups import KnowledgeBase, group_by_author, group_by_meeting, group_by_venue
 from kb.index.links import LinkMemo, link_records, relink
 from kb.index.own_links import own_links
 from kb.index.tags import build_tag_index
 from kb.models import Record
+
+Origins = dict[str, tuple[str, Record]]  # id -> (digest of the record as parsed, that record)
 
 __all__ = ["KnowledgeBase", "LinkMemo", "build_index", "index_records", "link_records"]
 
@@ -34,16 +37,19 @@ def build_index(records: list[Record], settings: Settings, memo: MentionMemo | N
 
 
 def index_records(records: list[Record], settings: Settings, memo: MentionMemo | None = None,
-                  before: LinkMemo | None = None) -> tuple[KnowledgeBase, LinkMemo]:
-    """build_index, given what linking kept from the previous build of this process (`before`,
-    kb serve: kb.index.links), and returning what this one keeps for the next."""
+                  before: LinkMemo | None = None, origins: Origins | None = None) -> tuple[KnowledgeBase, LinkMemo]:
+    """build_index, given what linking kept from the previous build (`before`, kb.index.links),
+    and returning what this one keeps for the next. `origins` (id -> the digest of the record as
+    parsed and that record, kb.build.origins) lets it tell changed records by digest."""
     records = updated(records, own_links(records))
     dates = inferred_dates(records)  # {id: {"issue_date": month}}: marked date_inferred when linked
     records = updated(records, dates)
     years = inferred_years(records)  # {id: {"year": ...}} from the arXiv id or the issue date: marked year_inferred
     records = newest_first(updated(records, years))  # first: every group below then lists its records newest first
     tags, canonical = build_tag_index(records, settings.tag_aliases, settings.bookkeeping_tags)
-    linked, links = relink(updated(records, canonical), before, memo, frozenset(dates), frozenset(years))
+    records = updated(records, canonical)
+    digests = {r.id: record_digest(r, origin) for r in records if (origin := origins.get(r.id))} if origins else {}
+    linked, links = relink(records, before, memo, frozenset(dates), frozenset(years), digests)
     kb = KnowledgeBase(
         records=linked,
         by_id={record.id: record for record in linked},

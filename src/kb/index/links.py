@@ -4,10 +4,10 @@ where a change can reach them.
     relink(records, before, memo, inferred, years) -> (linked records, LinkMemo)
     link_records(records, memo, inferred, years) -> linked records (every record linked)
 
-A clean build links every record. A rebuild of the same process (kb serve, kb build --watch)
-passes the previous build's LinkMemo: the records whose parse result differs from then
-(edited, added, removed: `changed`) are read again, and a fact of another record is worked out
-again only when something it is made of changed:
+A clean build links every record. A rebuild passes the previous build's LinkMemo (kept in memory
+by kb serve and kb build --watch, else read from the build state: kb.link_state): the records
+whose digest differs from then (edited, added, removed: `changed`) are read again, and a fact of
+another record is worked out again only when something it is made of changed:
 - same paper: the title blocks holding a changed record, before or after (kb.index.same_paper);
 - mentions: the texts of changed records, and the texts that may hold a name that came
   (kb.index.mentions keeps what each text matched);
@@ -20,7 +20,8 @@ The result is the same as linking every record (tests/test_incremental.py builds
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from kb.cache import MentionMemo
 from kb.index.compute import link_compute
@@ -29,23 +30,38 @@ from kb.index.related import Features, limits, link_related, related_reasons
 from kb.index.same_paper import Pairs, block_keys, link_same_papers, paired_blocks
 from kb.models import LinkedRecord, Record
 
+LINKS = ("same_as", "mentions", "mentioned_by", "related", "related_reasons")  # what a next build takes over
+
 
 @dataclass
 class LinkMemo:
-    """What linking keeps for the next build of the same process: the records it linked (as
-    parsed, by id), their features, each title block's pairs, each text's digest, the result."""
+    """What linking keeps for the next build: a digest of each record it linked (as linked,
+    kb.digests.record_digest) and its same-paper block keys, each title block's pairs, each
+    text's digest, each record's links (LINKS, by name then id), and the ids whose part of all
+    that differs from the build before (`dirty`: what the build state writes again). In the
+    same process also the features and the LinkedRecords; read from the build state
+    (kb.link_state), a changed record's old features come from `stored_features` instead."""
 
-    records: dict[str, Record]
-    features: Features
+    digests: dict[str, str]
+    keys: dict[str, list[tuple]]
     blocks: dict[tuple, Pairs]
     texts: dict[str, str]
-    linked: dict[str, LinkedRecord]
+    values: dict[str, dict[str, list[str]]]
+    features: Features | None = None
+    linked: dict[str, LinkedRecord] = field(default_factory=dict)
+    stored_features: Callable[[str], frozenset[str]] | None = None
+    dirty: frozenset[str] = frozenset()
+
+    def features_of(self, record_id: str) -> frozenset[str]:
+        if self.features is not None:
+            return self.features.of(record_id)
+        return self.stored_features(record_id) if self.stored_features else frozenset()
 
 
-def changed_ids(now: dict[str, Record], before: LinkMemo) -> frozenset[str]:
-    """Ids added, removed, or whose record differs from the previous build's."""
-    old = before.records
-    return frozenset(i for i in now.keys() | old.keys() if (a := now.get(i)) is not (b := old.get(i)) and a != b)
+def changed_ids(now: dict[str, str], before: LinkMemo) -> frozenset[str]:
+    """Ids added, removed, or whose record differs from the previous build's (by digest)."""
+    old = before.digests
+    return frozenset(i for i in now.keys() | old.keys() if now.get(i) != old.get(i))
 
 
 def link_records(records: list[Record], memo: MentionMemo | None = None, inferred: frozenset[str] = frozenset(),
@@ -55,18 +71,19 @@ def link_records(records: list[Record], memo: MentionMemo | None = None, inferre
 
 def relink(records: list[Record], before: LinkMemo | None, memo: MentionMemo | None = None,
            inferred: frozenset[str] = frozenset(), years: frozenset[str] = frozenset(),
-           ) -> tuple[list[LinkedRecord], LinkMemo]:
+           digests: dict[str, str] | None = None) -> tuple[list[LinkedRecord], LinkMemo]:
     """The records with their link fields, in dependency order: same paper, mentions, related,
     compute. `memo` (from the build state) lets mention detection skip text it has read before;
     `inferred` are the ids whose issue date the index inferred, `years` those whose year it
-    inferred; `before` is the previous build's LinkMemo (the module docstring), which this takes over."""
+    inferred; `before` is the previous build's LinkMemo (the module docstring), which this takes over;
+    `digests` are the records' (kb.digests.record_digest): a record without one counts as changed."""
     now = {record.id: record for record in records}
-    changed = changed_ids(now, before) if before is not None else None
-    old_features = {i: before.features.of(i) for i in changed} if before is not None else {}
-    features = Features(records, before.features if before else None, changed or frozenset())
-    touched = {key for i in changed for r in (now.get(i), before.records.get(i)) if r for key in block_keys(r)} \
-        if before is not None else set()
-    blocks = paired_blocks(records, before.blocks if before else None, touched)
+    digests = {i: d for i in now if (d := (digests or {}).get(i))}
+    changed = changed_ids(digests, before) | (now.keys() - digests.keys()) if before is not None else None
+    old_features = {i: before.features_of(i) for i in changed} if before is not None else {}
+    taken = before is not None and before.features is not None
+    features = Features(records, before.features if taken else None, changed if taken else frozenset())
+    keys, blocks = title_blocks(records, before, changed)
     same_as = link_same_papers(records, blocks)
     texts = {i: d for i, d in before.texts.items() if i in now and i not in changed} if before is not None else {}
     mentions, mentioned_by = link_mentions(records, same_as, memo, texts)
@@ -79,18 +96,42 @@ def relink(records: list[Record], before: LinkMemo | None, memo: MentionMemo | N
     values = {**links, "related": related, "related_reasons": reasons, "compute": link_compute(records)}
     linked = [linked_record(record, values, record.id in inferred, record.id in years, before, changed)
               for record in records]
-    return linked, LinkMemo(now, features, blocks, texts, {r.id: r for r in linked})
+    kept_values = {name: values[name] for name in LINKS}
+    return linked, LinkMemo(digests, keys, blocks, texts, kept_values, features, {r.id: r for r in linked},
+                            dirty=dirty_ids(now, before, changed, kept_values))
+
+
+def title_blocks(records: list[Record], before: LinkMemo | None, changed: frozenset[str] | None,
+                 ) -> tuple[dict[str, list[tuple]], dict[tuple, Pairs]]:
+    """Each record's same-paper block keys, and each block's pairs: compared again only in the
+    blocks of a changed record, before or after the change (kb.index.same_paper)."""
+    if before is None:
+        keys = {r.id: block_keys(r) for r in records}
+        return keys, paired_blocks(records, keys=keys)
+    keys = {r.id: block_keys(r) if r.id in changed else before.keys[r.id] for r in records}
+    touched = {key for i in changed for key in (*keys.get(i, ()), *before.keys.get(i, ()))}
+    return keys, paired_blocks(records, before.blocks, touched, keys)
+
+
+def dirty_ids(now: dict[str, Record], before: LinkMemo | None, changed: frozenset[str] | None,
+              values: dict[str, dict[str, list[str]]]) -> frozenset[str]:
+    """The records whose digest, block keys, text digest or links differ from the previous build's."""
+    if before is None:
+        return frozenset(now)
+    moved = {i for name, found in values.items() for i, ids in found.items() if before.values[name].get(i) != ids}
+    return frozenset(changed & now.keys()) | moved
 
 
 def affected(records: list[Record], before: LinkMemo | None, changed: frozenset[str] | None, features: Features,
              old_features: dict[str, frozenset[str]], links: dict[str, dict[str, list[str]]]) -> list[str] | None:
     """The ids whose related records must be worked out again (None: all of them)."""
-    if before is None or limits(len(before.records)) != limits(len(records)):
+    if before is None or limits(len(before.keys)) != limits(len(records)):
         return None
     moved = set().union(*(old_features[i] ^ features.of(i) for i in changed))  # features whose records changed
     reach = set(changed).union(*(features.holders.get(f, ()) for f in moved))
     for name, values in links.items():
-        reach.update(i for i, ids in values.items() if i in before.linked and getattr(before.linked[i], name) != ids)
+        old = before.values[name]
+        reach.update(i for i, ids in values.items() if i in old and old[i] != ids)
     return [record.id for record in records if record.id in reach]
 
 
@@ -98,7 +139,8 @@ def kept(found: dict[str, list], before: LinkMemo | None, name: str, now: dict[s
     """`found` (values of some records), with the previous build's `name` for every other record of `now`."""
     if before is None:
         return found
-    return {i: found[i] if i in found else getattr(before.linked[i], name) for i in now}
+    old = before.values[name]
+    return {i: found[i] if i in found else old[i] for i in now}
 
 
 def to_explain(records: list[Record], before: LinkMemo | None, changed: frozenset[str] | None,
@@ -107,8 +149,9 @@ def to_explain(records: list[Record], before: LinkMemo | None, changed: frozense
     if todo is None:
         return None
     again = set(todo)
+    old = before.values["related"]
     return [r.id for r in records if r.id in again  # every changed record is among them
-            or related[r.id] != before.linked[r.id].related or not changed.isdisjoint(related[r.id])]
+            or related[r.id] != old[r.id] or not changed.isdisjoint(related[r.id])]
 
 
 def linked_record(record: Record, values: dict[str, dict], date_inferred: bool, year_inferred: bool,
@@ -116,8 +159,8 @@ def linked_record(record: Record, values: dict[str, dict], date_inferred: bool, 
     """The record with its links: the previous build's object when none of it changed."""
     links = {name: found[record.id] for name, found in values.items()}
     links |= {"date_inferred": date_inferred, "year_inferred": year_inferred}
-    if before is not None and record.id not in changed:
-        earlier = before.linked[record.id]
+    earlier = before.linked.get(record.id) if before is not None and record.id not in changed else None
+    if earlier is not None:
         if all(getattr(earlier, name) == value for name, value in links.items()):
             return earlier
     return LinkedRecord.of(record, links)

@@ -57,11 +57,11 @@ def block_keys(record: Record) -> list[tuple]:
     return keys
 
 
-def blocks(records: list[Record]) -> dict[tuple, list[Record]]:
-    """Records grouped by block (block_keys)."""
+def blocks(records: list[Record], keys: dict[str, list[tuple]] | None = None) -> dict[tuple, list[Record]]:
+    """Records grouped by block (block_keys, or each record's `keys` where given)."""
     found: dict[tuple, list[Record]] = defaultdict(list)
     for record in records:
-        for key in block_keys(record):
+        for key in keys[record.id] if keys is not None else block_keys(record):
             found[key].append(record)
     return found
 
@@ -90,11 +90,12 @@ def block_pairs(members: list[Record]) -> Pairs:
 
 
 def paired_blocks(records: list[Record], before: dict[tuple, Pairs] | None = None,
-                  touched: set[tuple] | frozenset[tuple] = frozenset()) -> dict[tuple, Pairs]:
-    """Each block's pairs. Given the previous build's (kb serve), only the `touched` blocks (those
-    of a changed record, before and after the change) are compared again."""
+                  touched: set[tuple] | frozenset[tuple] = frozenset(),
+                  keys: dict[str, list[tuple]] | None = None) -> dict[tuple, Pairs]:
+    """Each block's pairs. Given the previous build's, only the `touched` blocks (those of a
+    changed record, before and after the change) are compared again. `keys`: each record's block_keys."""
     return {key: before[key] if before is not None and key not in touched and key in before else block_pairs(members)
-            for key, members in blocks(records).items()}
+            for key, members in blocks(records, keys).items()}
 
 
 def same_paper_pairs(records: list[Record]) -> set[tuple[str, str]]:

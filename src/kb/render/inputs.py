@@ -31,14 +31,11 @@ that forgets an input fails in every build instead of going stale.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Iterable
 
-from pydantic import BaseModel
-
+from kb import digests as digesting
+from kb.digests import digest, text_digest
 from kb.errors import BuildError
 from kb.index.groups import Group
 from kb.models import LinkedRecord
@@ -51,25 +48,6 @@ GROUP_KINDS = ("tags", "authors", "venues", "meetings")
 
 class UndeclaredInput(BuildError):
     """An output read something it did not declare (a bug in kb.render.pages, never in a note)."""
-
-
-def encode(value):
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    raise TypeError(f"cannot digest {type(value).__name__}")
-
-
-def digest(*values) -> str:
-    text = json.dumps(values, default=encode, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return text_digest(text)
-
-
-def text_digest(text: str) -> str:
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def group_view(group: Group) -> tuple:
@@ -188,19 +166,8 @@ class Digests:
 
 
 def record_digest(site: Site, record: LinkedRecord) -> str:
-    """A digest of every field of the record, made from its origin where known (kb.build.origins):
-    the digest of the record as parsed, kept with its note in the build state (kb.cache), and the
-    value of every field the index stage set or changed. At 10,000 notes serialising each whole
-    record (summaries, sections) at every build took 1 s of a one-note rebuild.
-    The id is given apart: it is assigned across all notes (kb.records.assign_ids)."""
-    origin = site.origins.get(record.id)
-    if origin is None:
-        return text_digest(record.model_dump_json())
-    key, parsed = origin
-    base = parsed.__dict__
-    changed = {name: value for name, value in record.__dict__.items()
-               if name not in base or (value is not base[name] and value != base[name])}
-    return digest(key, record.id, changed)
+    """A digest of every field and link of the record (kb.digests.record_digest, from its origin)."""
+    return digesting.record_digest(record, site.origins.get(record.id))
 
 
 def seal(*values):
