@@ -183,6 +183,15 @@ def discover(notes_dir: Path, root: Path) -> tuple[list[SourceFile], list[Diagno
     return discover_since(notes_dir, root, {})[0]
 
 
+def folder_prefix(folder: Path, real_root: Path, real_notes: Path) -> str:
+    """The relative name of a (resolved) folder of notes, with a trailing '/' (relative_name)."""
+    try:
+        relative = folder.relative_to(real_root).as_posix()
+    except ValueError:
+        relative = f"{real_notes.name}/{folder.relative_to(real_notes).as_posix()}"
+    return "" if relative == "." else relative.rstrip("/") + "/"
+
+
 def discover_since(notes_dir: Path, root: Path,
                    seen: Seen) -> tuple[tuple[list[SourceFile], list[Diagnostic]], Seen]:
     """discover(), reading again only the files whose size, times or inode differ from what `seen`
@@ -193,18 +202,15 @@ def discover_since(notes_dir: Path, root: Path,
     now: Seen = {}
     settled = time.time_ns() - SETTLE_NS
     real_root, real_notes = root.resolve(), notes_dir.resolve()
-    real_dirs: dict[Path, Path] = {}  # relative_name without resolving every file: each folder once
+    prefixes: dict[str, str] = {}  # relative_name without resolving every file: each folder once
     for entry, st in note_files_with_stats(notes_dir):
+        folder, base = os.path.split(entry)
+        prefix = prefixes.get(folder)
+        if prefix is None:
+            prefix = prefixes[folder] = folder_prefix(Path(folder).resolve(), real_root, real_notes)
+        name = prefix + base  # the link itself, not its target: a note is named where it is
         path = Path(entry)
-        folder = real_dirs.get(path.parent)
-        if folder is None:
-            folder = real_dirs[path.parent] = path.parent.resolve()
-        here = folder / path.name  # the link itself, not its target: a note is named where it is
-        try:
-            name = here.relative_to(real_root).as_posix()
-        except ValueError:
-            name = f"{real_notes.name}/{here.relative_to(real_notes).as_posix()}"
-        if path.is_symlink() and not path.resolve().is_relative_to(real_notes):
+        if os.path.islink(entry) and not path.resolve().is_relative_to(real_notes):
             problems.append(outside_notes(name))
             continue
         stamp = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)

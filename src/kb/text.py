@@ -112,7 +112,10 @@ _TERMINAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2
 
 
 def control_characters(text: str) -> list[tuple[int, str]]:
-    """(1-based line, 'U+001B') for every line holding a character CONTROL matches (first one per line)."""
+    """(1-based line, 'U+001B') for every line holding a character CONTROL matches (first one per line).
+    One search of the whole text first: almost every note has none (10,000 notes: 0.3 s line by line)."""
+    if CONTROL.search(text) is None:
+        return []
     found = []
     for number, line in enumerate(text.split("\n"), 1):
         match = CONTROL.search(line)
