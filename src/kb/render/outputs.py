@@ -17,6 +17,7 @@ feeds, sitemap, records.json and BibTeX from kb.render.feeds / kb.render.bibtex.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -170,8 +171,10 @@ def tag_outputs(site: Site, reads_of) -> list[Output]:
 
 
 def key_of(reads: Mapping[str, str]) -> str:
-    """An output's key: the hash of everything it reads, by name."""
-    return sha(*(f"{name}={digest}" for name, digest in reads.items()))
+    """An output's key: the hash of everything it reads, by name (kb.digests.sha of the
+    `name=digest` parts, hashed as one string: 31,000 outputs of 23 reads each at 10,000 notes)."""
+    text = "\x00".join([f"{name}={digest}" for name, digest in reads.items()]) + "\x00"
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -214,7 +217,8 @@ class Planner:
             reads = Reads(inputs, earlier[2], {})
         else:
             own = {"path": path, **self.base, "template": template_digest}
-            digests = own | {name: self.digests[name] for name in sorted(inputs)}
+            known, digest_of = self.digests.known, self.digests.__getitem__
+            digests = own | {name: known.get(name) or digest_of(name) for name in sorted(inputs)}
             reads = Reads(inputs, key_of(digests), digests if self.keep else {})
         self.now[path] = (inputs, template_digest, reads.key)
         return reads
