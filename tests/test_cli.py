@@ -2,6 +2,8 @@
 
 import json
 import shutil
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -127,3 +129,27 @@ def test_export_carries_links():
     main_topic = records["Improving Context Fidelity via Native Retrieval-Augmented Reasoning"]
     searcher = next(r for t, r in records.items() if t.startswith("R1-Searcher"))
     assert searcher["id"] in main_topic["mentions"] and main_topic["id"] in searcher["mentioned_by"]
+
+
+def run_kb(args: list[str], cwd) -> subprocess.CompletedProcess[str]:
+    """`python -m kb`: the command's own entry, which ends its process with os._exit."""
+    return subprocess.run([sys.executable, "-m", "kb", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_the_command_ends_with_its_exit_status_and_all_its_output(tmp_path):
+    """kb.exits.console_entry exits without freeing what a build made: what the build printed is
+    flushed first, and the exit status is the build's (0; 1 for a note with an error; 2 for a
+    usage error, with click's message)."""
+    shutil.copytree(NOTES, tmp_path / "notes")
+    done = run_kb(["build", "--no-search"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "171 records" in done.stdout + done.stderr
+    assert (tmp_path / "site" / "index.html").is_file()
+    shutil.copy(ROOT / "tests" / "invalid" / "broken_yaml.md", tmp_path / "notes")
+    done = run_kb(["build", "--no-search"], tmp_path)
+    assert done.returncode == 1
+    assert "broken_yaml.md:2: error: front matter is not valid YAML" in done.stdout + done.stderr
+    done = run_kb(["export", "--notes", str(NOTES)], tmp_path)  # stdout to a pipe: block-buffered until flushed
+    assert done.returncode == 0 and len(done.stdout.splitlines()) == sum(EXPECTED_COUNTS.values())
+    done = run_kb(["build", "--no-such-option"], tmp_path)
+    assert done.returncode == 2 and "No such option '--no-such-option'" in done.stderr

@@ -1,5 +1,5 @@
 """`python -m kb`: the same command as `kb`."""
 
-from kb.cli import main
+from kb.exits import console_entry
 
-main()
+console_entry()

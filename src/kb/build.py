@@ -277,6 +277,17 @@ def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | 
         return pipeline(request, memory if memory is not None else Memory(keep=False))
 
 
+SPARED: list[tuple] = []  # what one-shot builds made, when their process ends without freeing it
+SPARE = False
+
+
+def spare_until_exit() -> None:
+    """This process ends with os._exit (kb.exits.console_entry): a one-shot build leaves what it
+    made to the process's end instead of freeing millions of objects one by one."""
+    global SPARE
+    SPARE = True
+
+
 @without_collector
 def pipeline(req: Request, memory: Memory) -> BuildResult:
     """load, (nothing changed?), discover, (nothing changed?), parse, link, plan, search, publish, save."""
@@ -310,6 +321,8 @@ def pipeline(req: Request, memory: Memory) -> BuildResult:
     result = built(req, parsed, site, files, published, index, made, state.problems, held)
     if req.cache:
         save_stage(req, state, result, parsed, files, published, index, this_build, stamp)
+    if SPARE and not memory.keep:
+        SPARED.append((parsed, site, outputs, files, index, state))
     return result
 
 

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kb import DISTRIBUTION
+from kb import DISTRIBUTION, exits
 from kb.config import Settings, load_settings
 from kb.console import echo, format_diagnostic, print_diagnostics, say
 from kb.errors import KbError
+from kb.exits import EXIT_CODES, exit_status, failure
 from kb.help_text import Failure, KbCommand, Translated, option
 from kb.i18n import N_, _, ngettext, shown
 from kb.models import RECORD_KINDS, Diagnostic, Severity
@@ -50,25 +51,6 @@ def load_index(notes: str | None):
 
     settings, parsed, _problems = load(notes)
     return parsed, build_index(parsed.records, settings)
-
-
-EXIT_CODES = "\b\n" + _("""Exit codes:
-  0  done
-  1  a note or kb.yaml has an error: kb build left the previous site as it was (with
-     --keep-going it published the site without those notes); kb check --strict also
-     exits 1 on warnings; kb new and kb init exit 1 rather than overwrite a file
-  2  wrong usage: an unknown option, a notes folder that is not there
-  3  the build could not finish (a template error, an output folder kb must not replace,
-     the search index failed, another build running under --no-wait): the previous site
-     is untouched""")
-
-
-def failure(exc: KbError) -> click.ClickException:
-    """kb's exceptions as click shows them: the message, and the exit status of their kind
-    (kb.errors); the one place where an exception becomes an exit status."""
-    shown = Failure(str(exc))
-    shown.exit_code = exc.exit_code
-    return shown
 
 
 class KbGroup(Translated, click.Group):
@@ -203,12 +185,6 @@ def check(notes: str | None, strict: bool, as_json: bool) -> None:
     sys.exit(exit_status(diagnostics, strict))
 
 
-def exit_status(diagnostics: list[Diagnostic], strict: bool) -> int:
-    if any(d.severity is Severity.ERROR for d in diagnostics):
-        return 1
-    return 1 if strict and diagnostics else 0
-
-
 @main.command("search", help=_("Search titles, tags, authors and text: exact matches first, then near ones."))
 @click.argument("query")
 @notes_option
@@ -252,6 +228,10 @@ def build_command(out: str | None, notes: str | None, no_search: bool, clean: bo
                   watch: bool, no_wait: bool, quiet: bool, verbose: bool) -> None:
     options = BuildOptions(out, notes, not no_search, keep_going, quiet, verbose, not no_wait)
     if not watch:
+        if exits.HARD_EXIT:
+            from kb.build import spare_until_exit
+
+            spare_until_exit()
         sys.exit(build_once(options, clean))
     build_and_go_on(options, clean)
     from kb.watch import watch_and_rebuild

@@ -1,4 +1,4 @@
-"""kb's exceptions: one base, KbError, and the exit status of each kind (mapped in kb.cli).
+"""kb's exceptions: one base, KbError, and the exit status of each kind (mapped in kb.exits).
 
     KbError                       something kb cannot do; the message says what and where
       BuildError                  the build could not finish; the previous site is untouched (exit 3)
