@@ -62,8 +62,10 @@ class Theme:
             FileSystemLoader([str(d) for d in self.dirs]),
             PrefixLoader({THEME_PREFIX: FileSystemLoader(str(self.builtin))}),
         ])
+        # auto_reload off: each build makes its own environment, and no template changes during one
+        # (Jinja otherwise checks the file's time at every include: thousands per list page)
         return Environment(loader=loader, autoescape=True, undefined=StrictUndefined, bytecode_cache=COMPILED,
-                           **SYNTAX)
+                           auto_reload=False, **SYNTAX)
 
 
 class RenderError(BuildError):
