@@ -16,6 +16,8 @@ from kb.config import Settings
 from kb.search_index import SearchState
 from kb.serve import Session
 
+JET = "jet-nemotron-efficient-language-model-with-post-neural-architecture-search"
+
 
 @pytest.fixture()
 def project(tmp_path, monkeypatch) -> Path:
@@ -94,5 +96,25 @@ def test_serve_plans_anew_only_the_outputs_an_edit_touches(project, monkeypatch)
             "tags/量子化/references.bib", "index.html", "records.json"} <= keyed
     assert "notes/000-7ec92ae646da1197/index.html" not in keyed  # the minutes' note page
     assert len(keyed) < len(session.files) // 4, (len(keyed), len(session.files))
+    build_site(project, Settings(), project / "clean", search=False, clean=True, cache=False)
+    assert_same_site(project / "site", project / "clean")
+
+
+def test_serve_shows_an_author_link_that_an_edit_of_another_note_changed(project):
+    """kb serve reuses a record's Facts and list entry while the record is the same object and
+    every site-wide value they read is the build before's (kb.render.site.ViewMemo). An edit of
+    another note on another subject makes its second author "Yuxian-Gu", who takes the plain slug
+    `yuxian-gu`: Jet-Nemotron's record, whose note and links stay as they were, now links its
+    author Yuxian Gu as `yuxian-gu-105a66b21b` (the edit changes no note page, citation key or tag)."""
+    quokka = project / "notes" / "quokka.md"
+    text = "---\ntitle: Quokka Zebra Manifolds\nauthors: [Ada Quokka, {second}]\n---\n## summary\nクオッカ。\n"
+    quokka.write_text(text.format(second="Other Person"), encoding="utf-8")
+    session = Session(project, None, False)
+    session.build()
+    page = project / "site" / "records" / JET / "index.html"
+    assert 'href="../../authors/yuxian-gu/index.html"' in page.read_text(encoding="utf-8")
+    quokka.write_text(text.format(second="Yuxian-Gu"), encoding="utf-8")
+    session.build()
+    assert 'href="../../authors/yuxian-gu-105a66b21b/index.html"' in page.read_text(encoding="utf-8")
     build_site(project, Settings(), project / "clean", search=False, clean=True, cache=False)
     assert_same_site(project / "site", project / "clean")

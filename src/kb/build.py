@@ -22,7 +22,6 @@ usual. Errors never appear on the site itself.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -32,20 +31,22 @@ from typing import TYPE_CHECKING
 from kb.cache import CACHE_DIR, BuildCache, MentionMemo, SavedResult, SiteState, prepare_folder
 from kb.collector import without_collector
 from kb.config import Settings
-from kb.digests import code_digest, settings_digest, sha, theme_digest
-from kb.discover import Seen, discover_since, files_stamp, relative_name
+from kb.digests import code_digest, settings_digest, sha
+from kb.discover import Seen, discover_since
 from kb.folders import remove_leftovers
 from kb.lock import LOCK_NAME, build_locks
 from kb.models import Diagnostic, Record, Severity
 from kb.render.templates import Theme
 from kb.search_stage import save_search_state, search_index
 from kb.store import StateProblem
+from kb.unchanged import build_id, notes_prefix, quick_stamp, unchanged
 from kb.write import check_target, marker_stamp, standby_folder, write_site
 
 if TYPE_CHECKING:  # the parse, index and render stages are imported when a build needs them:
     from kb.index import LinkMemo
     from kb.records import Parsed  # a no-change rebuild never does
     from kb.render import ItemMemo, Output, PlanMemo, Site
+    from kb.render.site import ViewMemo
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total), e.g. kb.console.Progress
 WORKERS = min(2, os.cpu_count() or 1)  # processes that render and write (kb.writers.place_all)
@@ -85,7 +86,7 @@ def make_site(parsed: Parsed, root: Path, notes_dir: Path, settings: Settings, m
 
 def link_site(parsed: Parsed, root: Path, notes_dir: Path, settings: Settings, memo: MentionMemo | None = None,
               plain: dict | None = None, cache_folder: Path | None = None,
-              before: LinkMemo | None = None) -> tuple[Site, LinkMemo]:
+              before: LinkMemo | None = None, views: ViewMemo | None = None) -> tuple[Site, LinkMemo]:
     """make_site, given what linking kept from the previous build of this process (kb.index.links)."""
     from kb.index import index_records
     from kb.index.added import added_dates
@@ -97,7 +98,7 @@ def link_site(parsed: Parsed, root: Path, notes_dir: Path, settings: Settings, m
     added = added_dates(root, kb.records, parsed.sources, cache_folder)  # git blame (kb.index.added)
     notices = (Diagnostic(path=notes_prefix(notes_dir, root), message=added.notice),) if added.notice else ()
     return Site(kb=kb, notes=notes, settings=settings, plain=plain, added=added.dates, notices=notices,
-                origins=found), links
+                origins=found, views=views), links
 
 
 def origins(parsed: Parsed) -> dict[str, tuple[str, Record]]:
@@ -125,10 +126,6 @@ def unpublished(parsed: Parsed, out_dir: Path, held: tuple[str, ...], problems: 
                        held_back=held)
 
 
-def notes_prefix(notes_dir: Path, root: Path) -> str:
-    return relative_name(notes_dir, root).rstrip("/") + "/"
-
-
 class Planned:
     """The site's files for kb.write: every file's key in path order, its bytes made on demand
     (only for files whose key differs from the folder being brought up to date)."""
@@ -144,32 +141,6 @@ class Planned:
         """The paths whose key differs from the previous build's: what this build makes anew."""
         old = previous.keys if previous else {}
         return tuple(path for path, key in self.keys.items() if old.get(path) != key)
-
-
-def build_id(settings: Settings, theme: Theme, prefix: str, found, search: str | None) -> str:
-    """Everything a build reads: when it equals the last build's, the site would come out the same."""
-    sources, problems = found
-    notes = [(s.path, s.digest) for s in sources] + [d.model_dump_json() for d in problems]
-    return sha(code_digest(), settings_digest(settings), theme_digest(theme.dirs), prefix,
-               json.dumps(notes, ensure_ascii=False), str(search or ""))
-
-
-def quick_stamp(settings: Settings, theme: Theme, notes_dir: Path, root: Path, exe: str | None) -> str | None:
-    """Everything a build reads, by file size and time instead of content: when it equals the
-    last build's, nothing changed and no note need be read (a no-change rebuild of 10,000
-    notes then costs a directory walk). None whenever a stamp could be fooled."""
-    notes = files_stamp(notes_dir)
-    if notes is None:
-        return None
-    return sha(code_digest(), settings_digest(settings), theme_digest(theme.dirs), notes_prefix(notes_dir, root),
-               str(notes_dir.resolve()), notes, str(exe or ""))
-
-
-def unchanged(last: SiteState | None, stamp: str | None = None, build: str | None = None) -> bool:
-    """The last build read the same inputs (by stamp or by content) and its site is intact."""
-    if last is None or last.result is None:
-        return False
-    return (build is not None and last.build_id == build) or (stamp is not None and last.stamp == stamp)
 
 
 def reused(saved: SavedResult, req: Request, problems: list[Diagnostic]) -> BuildResult:
@@ -229,6 +200,7 @@ class Memory:
     link: LinkMemo | None = None
     plan: PlanMemo | None = None
     items: ItemMemo | None = None  # rendered list entries (kb.render.outputs.ItemMemo)
+    views: ViewMemo | None = None  # each record's Facts and Item (kb.render.site.ViewMemo)
     keep: bool = True  # False: a one-shot build, whose memos go as soon as they are used
 
     def used(self) -> None:
@@ -243,6 +215,14 @@ class Memory:
         if self.keep and (clean or self.items is None):
             self.items = ItemMemo()
         return self.items if self.keep else None
+
+    def view_memo(self, clean: bool) -> ViewMemo | None:
+        """The records' views kb serve made before (anew for a clean build); None for a one-shot build."""
+        from kb.render.site import ViewMemo
+
+        if self.keep and (clean or self.views is None):
+            self.views = ViewMemo()
+        return self.views if self.keep else None
 
     def workers(self, changed: int) -> int:
         """Processes to render `changed` files in: a small change in the build's own (each forked
@@ -354,18 +334,20 @@ def link_stage(req: Request, state: BuildCache, parsed: Parsed, memory: Memory) 
     context = sha(code_digest(), settings_digest(req.settings))
     if before is None and not req.clean:
         before = state.linked(context)
+    views = memory.view_memo(req.clean)
     try:
-        site, links = linked_site(req, state, parsed, before)
+        site, links = linked_site(req, state, parsed, before, views)
     except StateProblem as exc:
         state.discard(exc.said)
-        site, links = linked_site(req, state, parsed, None)
+        site, links = linked_site(req, state, parsed, None, views)
     state.keep_links(links, context)
     return site, links
 
 
-def linked_site(req: Request, state: BuildCache, parsed: Parsed, before: LinkMemo | None) -> tuple[Site, LinkMemo]:
+def linked_site(req: Request, state: BuildCache, parsed: Parsed, before: LinkMemo | None,
+                views: ViewMemo | None) -> tuple[Site, LinkMemo]:
     return link_site(parsed, req.root, req.notes_dir, req.settings, state.mentions if req.cache else None,
-                     state.plain if req.cache else None, state.folder if req.cache else None, before)
+                     state.plain if req.cache else None, state.folder if req.cache else None, before, views)
 
 
 def plan_stage(site: Site, theme: Theme, parsed: Parsed, before: PlanMemo | None,
