@@ -6,13 +6,14 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import weakref
 
 import pytest
 
 import kb.render
 from conftest import NOTES
 from kb import writers
-from kb.build import build_site
+from kb.build import Memory, build_site
 from kb.config import Settings
 
 
@@ -75,3 +76,36 @@ def test_forked_rendering_workers_collect_their_own_garbage(project, monkeypatch
     states = dict(zip(lines[::2], lines[1::2], strict=True))
     assert str(os.getpid()) not in states and len(states) == 2  # two workers placed every file
     assert set(states.values()) == {"True"} and gc.isenabled()
+
+
+def test_kb_serve_frees_a_build_and_collects_only_once_idle(project):
+    """kb serve's builds (a Memory with `idle`) end without freeing what they made or collecting:
+    that waits for Memory.let_go, which kb serve calls once idle (kb.watch), so the page's reload
+    never waits for it. A failing stage still gives the collector back."""
+    memory = Memory(idle=True)
+    gc.enable()
+    try:
+        build_site(project, Settings(), project / "site", search=False, memory=memory)
+        paused, made = not gc.isenabled(), weakref.ref(memory.spent[-1][1])  # the Site it built
+        memory.let_go()
+        back = gc.isenabled()
+    finally:
+        gc.enable()
+    assert paused and back and made() is None and memory.spent == []
+
+
+def test_a_second_serve_build_before_idle_keeps_the_collector_held_and_idle_frees_both(project):
+    memory = Memory(idle=True)
+    gc.enable()
+    try:
+        build_site(project, Settings(), project / "site", search=False, memory=memory)
+        first = weakref.ref(memory.spent[-1][1])
+        (project / "notes" / "added.md").write_text("---\ntitle: Added\n---\n## summary\n本文。\n", encoding="utf-8")
+        build_site(project, Settings(), project / "site", search=False, memory=memory)
+        second = weakref.ref(memory.spent[-1][1])
+        paused = not gc.isenabled()
+        memory.let_go()
+        back = gc.isenabled()
+    finally:
+        gc.enable()
+    assert paused and back and first() is None and second() is None

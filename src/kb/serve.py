@@ -246,7 +246,7 @@ def elapsed(since: float) -> str:
 def new_memory() -> Memory:
     from kb.build import Memory
 
-    return Memory()
+    return Memory(idle=True)  # run_server calls let_go when idle
 
 
 @dataclass
@@ -381,7 +381,8 @@ def run_server(session: Session, project, server: SiteServer, open_browser: bool
         url=url, folder=project.out_dir))
     if open_browser:
         webbrowser.open(url)
-    watch_and_rebuild(project.root, project.notes_dir, lambda changed: rebuilt(session, changed))
+    watch_and_rebuild(project.root, project.notes_dir, lambda changed: rebuilt(session, changed),
+                      idle=session.memory.let_go)  # what a build made is freed once the pages have it
 
 
 def first_build(session: Session, out_dir: Path) -> None:

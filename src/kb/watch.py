@@ -38,11 +38,12 @@ def changed_names(changes: set, root: Path) -> list[str]:
 
 
 def watch_and_rebuild(root: Path, notes_dir: Path, rebuild: Callable[[list[str]], None],
-                      stop_event=None, debounce_ms: int = 300) -> None:
-    """Call `rebuild(changed files)` after every batch of changes, until stopped (Ctrl-C)."""
+                      stop_event=None, debounce_ms: int = 300, idle: Callable[[], None] | None = None) -> None:
+    """Call `rebuild(changed files)` after every batch of changes, until stopped (Ctrl-C), and
+    `idle()` whenever LOOK_MS passed without one."""
     paths = watched_paths(root, notes_dir)
     while True:
-        came = watch_paths(paths, root, notes_dir, rebuild, stop_event, debounce_ms)
+        came = watch_paths(paths, root, notes_dir, rebuild, stop_event, debounce_ms, idle)
         if came is None:
             return
         rebuild(changed_names({(0, str(p)) for p in set(came) ^ set(paths)}, root))
@@ -50,12 +51,14 @@ def watch_and_rebuild(root: Path, notes_dir: Path, rebuild: Callable[[list[str]]
 
 
 def watch_paths(paths: list[Path], root: Path, notes_dir: Path, rebuild: Callable[[list[str]], None],
-                stop_event, debounce_ms: int) -> list[Path] | None:
+                stop_event, debounce_ms: int, idle: Callable[[], None] | None = None) -> list[Path] | None:
     """Watch `paths` until stopped (None) or until the set of watched paths changes (the new set)."""
     for changes in watch(*paths, stop_event=stop_event, debounce=debounce_ms, raise_interrupt=False,
                          rust_timeout=LOOK_MS, yield_on_timeout=True):
         if changes:
             rebuild(changed_names(changes, root))
+        elif idle is not None:
+            idle()
         now = watched_paths(root, notes_dir)
         if now != paths:
             return now

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
+from kb.collector import unfrozen
 from kb.errors import BuildError, KbError
 from kb.i18n import _
 
@@ -179,6 +180,7 @@ def fork_pool(workers: int, initializer: Callable[..., None] = die_with_parent,
         raise
     finally:
         gc.unfreeze()
+        unfrozen()
     pool.shutdown(wait=True)
 
 
