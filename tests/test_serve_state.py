@@ -118,3 +118,31 @@ def test_serve_shows_an_author_link_that_an_edit_of_another_note_changed(project
     assert 'href="../../authors/yuxian-gu-105a66b21b/index.html"' in page.read_text(encoding="utf-8")
     build_site(project, Settings(), project / "clean", search=False, clean=True, cache=False)
     assert_same_site(project / "site", project / "clean")
+
+
+def test_a_new_process_relinks_only_what_changed_after_kb_serve_saved_the_state(project, monkeypatch):
+    """kb serve writes what linking worked out into the build state at each rebuild (kb.link_state):
+    a `kb build` after it ranks the related records of the records a change reaches only, not of
+    all 171 (todo None), and its site equals a clean build."""
+    from kb.index import links
+
+    session = Session(project, None, False)
+    session.build()
+    note = project / "notes" / SEEDS["minutes"]
+    for n in range(3):
+        note.write_text(note.read_text(encoding="utf-8") + f"\n追記 {n}。\n", encoding="utf-8")
+        session.build()
+    asked = []
+    related = links.link_related
+
+    def counted_related(records, same_as, mentions, mentioned_by, features, todo):
+        asked.append(todo)
+        return related(records, same_as, mentions, mentioned_by, features, todo)
+
+    monkeypatch.setattr(links, "link_related", counted_related)
+    note.write_text(note.read_text(encoding="utf-8") + "\n追記 最後。\n", encoding="utf-8")
+    build_site(project, Settings(), project / "site", search=False)
+    [todo] = asked
+    assert todo is not None and 0 < len(todo) < 171
+    build_site(project, Settings(), project / "clean", search=False, clean=True, cache=False)
+    assert_same_site(project / "site", project / "clean")

@@ -319,8 +319,8 @@ class BuildCache:
             return
         self.held.update({key: value for key, value in changes.items()
                           if key == LINK_META or (key[0] not in ("note", "link", "linkfeat") and value is not None)})
-        self.link_ids = (self.link_ids | {n for k, n in self.link_changes if k == "link"}) \
-            - {n for (k, n), v in self.link_changes.items() if v is None}
+        self.link_ids = (self.link_ids | {n for k, n in self.link_changes if k == "link" and n}) \
+            - {n for (k, n), v in self.link_changes.items() if v is None}  # ("link", "") is LINK_META
         self.link_changes = {}
         for path in self.notes:
             self.notes[path].stored = True
