@@ -92,6 +92,17 @@ def external_dir() -> Path:
     return EXTERNAL
 
 
+@pytest.fixture(autouse=True)
+def idle_after_each_test():
+    """kb serve's builds leave the collector paused until it is idle (kb.collector.hold_until_idle):
+    after each test, as after a serve build, the process is idle and gets it back, so no test
+    inherits a paused collector from one that built through kb.serve.Session."""
+    yield
+    from kb.collector import resume
+
+    resume()
+
+
 @pytest.fixture(scope="session")
 def kb_wheel(tmp_path_factory) -> Path:
     """A wheel of this repository (ronbun_kb-*.whl), built once per test session."""
