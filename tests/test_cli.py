@@ -153,3 +153,25 @@ def test_the_command_ends_with_its_exit_status_and_all_its_output(tmp_path):
     assert done.returncode == 0 and len(done.stdout.splitlines()) == sum(EXPECTED_COUNTS.values())
     done = run_kb(["build", "--no-such-option"], tmp_path)
     assert done.returncode == 2 and "No such option '--no-such-option'" in done.stderr
+
+
+def test_a_one_shot_build_under_the_command_keeps_what_it_made_for_the_exit(tmp_path, monkeypatch):
+    """Under kb.exits.console_entry (HARD_EXIT) a one-shot `kb build` leaves its objects in a
+    Memory kept to the process's os._exit, and the collector paused: nothing is freed or collected
+    object by object on the way out. Elsewhere (tests, a library caller) nothing is kept."""
+    import gc
+
+    from kb import exits
+
+    shutil.copytree(NOTES, tmp_path / "notes")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(exits, "KEPT", [])
+    result = CliRunner().invoke(main, ["build", "-q", "--no-search"])
+    assert result.exit_code == 0 and exits.KEPT == []
+    monkeypatch.setattr(exits, "HARD_EXIT", True)
+    result = CliRunner().invoke(main, ["build", "-q", "--no-search", "--clean"])
+    paused = not gc.isenabled()
+    assert result.exit_code == 0
+    [memory] = exits.KEPT
+    [(parsed, site, *_rest)] = memory.spent
+    assert paused and len(site.kb.records) == 171

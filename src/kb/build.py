@@ -202,7 +202,7 @@ class Memory:
     items: ItemMemo | None = None  # rendered list entries (kb.render.outputs.ItemMemo)
     views: ViewMemo | None = None  # each record's Facts and Item (kb.render.site.ViewMemo)
     spent: list = field(default_factory=list)  # what the last build made and no longer needs (let_go)
-    idle: bool = False  # its process calls let_go once idle (kb serve): a build's end frees nothing
+    idle: bool = False  # a build's end frees nothing: kb serve calls let_go once idle; a one-shot kb never (kb.exits)
     keep: bool = True  # False: a one-shot build, whose memos go as soon as they are used
 
     def used(self) -> None:
@@ -265,17 +265,6 @@ def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | 
         return pipeline(request, memory if memory is not None else Memory(keep=False))
 
 
-SPARED: list[tuple] = []  # what one-shot builds made, when their process ends without freeing it
-SPARE = False
-
-
-def spare_until_exit() -> None:
-    """This process ends with os._exit (kb.exits.console_entry): a one-shot build leaves what it
-    made to the process's end instead of freeing millions of objects one by one."""
-    global SPARE
-    SPARE = True
-
-
 @without_collector
 def pipeline(req: Request, memory: Memory) -> BuildResult:
     """load, (nothing changed?), discover, (nothing changed?), parse, link, plan, search, publish, save."""
@@ -297,7 +286,7 @@ def pipeline(req: Request, memory: Memory) -> BuildResult:
         state.save()  # the notes parsed so far are kept: the next try re-parses only the fixed one
         return unpublished(parsed, req.out_dir, held, state.problems)
     site, memory.link = link_stage(req, state, without(parsed, held), memory)
-    if memory.idle:
+    if memory.idle and memory.plan is not None:
         memory.spent.append(memory.plan)  # the memo it replaces (freed once idle: let_go)
     outputs, memory.plan = plan_stage(site, theme, parsed, None if req.trace or req.clean else memory.plan, req.trace,
                                       memory.item_memo(req.clean))
@@ -312,8 +301,8 @@ def pipeline(req: Request, memory: Memory) -> BuildResult:
     result = built(req, parsed, site, files, published, index, made, state.problems, held)
     if req.cache:
         save_stage(req, state, result, parsed, files, published, index, this_build, stamp)
-    if memory.idle or (SPARE and not memory.keep):  # freed once idle (Memory.let_go), or never (spare_until_exit)
-        (memory.spent if memory.keep else SPARED).append((parsed, site, outputs, files, index))
+    if memory.idle:  # freed once idle (Memory.let_go), or never: the process ends (kb.exits.keep_until_exit)
+        memory.spent.append((parsed, site, outputs, files, index))
         hold_until_idle()
     return result
 

@@ -228,11 +228,7 @@ def build_command(out: str | None, notes: str | None, no_search: bool, clean: bo
                   watch: bool, no_wait: bool, quiet: bool, verbose: bool) -> None:
     options = BuildOptions(out, notes, not no_search, keep_going, quiet, verbose, not no_wait)
     if not watch:
-        if exits.HARD_EXIT:
-            from kb.build import spare_until_exit
-
-            spare_until_exit()
-        sys.exit(build_once(options, clean))
+        sys.exit(build_once(options, clean, exits.keep_until_exit(one_shot_memory())))
     build_and_go_on(options, clean)
     from kb.watch import watch_and_rebuild
 
@@ -269,7 +265,14 @@ class BuildOptions:
     wait: bool = True
 
 
-def build_once(options: BuildOptions, clean: bool = False) -> int:
+def one_shot_memory():
+    """A one-shot build's Memory: its objects are left to the process's end (kb.exits)."""
+    from kb.build import Memory
+
+    return Memory(keep=False, idle=True)
+
+
+def build_once(options: BuildOptions, clean: bool = False, memory=None) -> int:
     """One build of the project here: diagnostics and a summary printed, the exit status returned."""
     from kb.console import Progress, wants_progress
 
@@ -278,7 +281,7 @@ def build_once(options: BuildOptions, clean: bool = False) -> int:
     progress = Progress() if wants_progress() and not options.quiet else None
     try:
         result = build_project(project, options.search, clean, options.keep_going, progress, options.wait,
-                               lambda message: click.echo(message, err=True))
+                               lambda message: click.echo(message, err=True), memory)
     finally:
         if progress:
             progress.close()

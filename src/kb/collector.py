@@ -6,9 +6,9 @@ trigger many: about 1 s of a 6.4 s `kb serve` rebuild and of a 12 s one-note reb
 process went to collections that found nothing, and a collection falling on a small step (the
 stat of 10,000 notes) made it 0.5 s slower now and then. The build's own process makes no
 reference cycles of its own (plain records, dicts and tuples; reference counting frees them): it
-runs with the collector paused (kb.build.pipeline; parsing, linking and planning say so too, for
-callers of those stages alone) and leaves it as it was found afterwards. Forked rendering
-workers, which run Jinja over thousands of pages, collect their own (kb.writers.start_worker).
+runs with the collector paused (kb.build.pipeline) and leaves it as it was found afterwards, or,
+for kb serve, gives it back once idle (hold_until_idle, resume). Forked rendering workers, which
+run Jinja over thousands of pages, collect their own (kb.writers.start_worker).
 """
 
 from __future__ import annotations
@@ -67,4 +67,3 @@ def resume() -> None:
 def unfrozen() -> None:
     """kb.writers.fork_pool gave the collector back the objects it froze (in its oldest generation)."""
     HELD["unfrozen"] = True
-
