@@ -105,6 +105,19 @@ def make_notes(sources: list[SourceFile], notes: list[ParsedNote], prefix: str) 
     return sorted(made, key=lambda n: n.path)
 
 
+class Items(dict):
+    """A site's list entries by record id (Site.items), each made on first lookup."""
+
+    def __init__(self, site: Site) -> None:
+        super().__init__()
+        self.site = site
+
+    def __missing__(self, record_id: str) -> Item:
+        site = self.site
+        item = self[record_id] = site.kept(site.kb.by_id[record_id], "items", site.item_of)
+        return item
+
+
 @dataclass
 class ViewMemo:
     """What kb serve keeps of each record's views between builds (kb.build.Memory): its Facts and
@@ -305,9 +318,10 @@ class Site:
         return url_for("paper", paper.id) if paper else None
 
     @cached_property
-    def items(self) -> dict[str, Item]:
-        """Every record's list entry, made once per build."""
-        return {r.id: self.kept(r, "items", self.item_of) for r in self.kb.records}
+    def items(self) -> Items:
+        """Each record's list entry by id, made once per build when first asked for (a one-note
+        rebuild at 10,000 notes asks for a few thousand: the lists it renders again)."""
+        return Items(self)
 
     def item_of(self, record: Record) -> Item:
         return Item(id=record.id, page=url_for("record", record.id), title=record.title, kind=record.kind,
