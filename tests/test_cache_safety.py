@@ -135,12 +135,23 @@ def link_rows_of_the_wrong_shape(path: Path) -> None:
     resigned(path, "link", lambda value: value.replace(b'"related":[', b'"related":7,"x":[', 1))
 
 
+def view_rows_of_the_wrong_shape(path: Path) -> None:
+    """Stored view digests (kb.view_state) with a number for the rows."""
+    resigned(path, "views", lambda value: value.replace(b'"rows":{', b'"rows":7,"x":{', 1))
+
+
+def a_view_row_of_the_wrong_length(path: Path) -> None:
+    """A stored record's view digests one too many (a row is a fingerprint and five digests)."""
+    resigned(path, "views", lambda value: value.replace(b'":["', b'":["0","', 1))
+
+
 def text_instead_of_bytes(path: Path) -> None:
     sql(path.parents[1], "UPDATE entry SET value = CAST(value AS TEXT) WHERE kind = 'site'")
 
 
 TAMPERINGS = [random_bytes, truncated, unrelated, newer_schema, planted_trigger, planted_view,
-              wrong_type_with_a_valid_mac, link_rows_of_the_wrong_shape, text_instead_of_bytes]
+              wrong_type_with_a_valid_mac, link_rows_of_the_wrong_shape, view_rows_of_the_wrong_shape,
+              a_view_row_of_the_wrong_length, text_instead_of_bytes]
 
 
 @pytest.mark.parametrize("tamper", TAMPERINGS, ids=[t.__name__ for t in TAMPERINGS])

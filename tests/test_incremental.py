@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from conftest import NOTES, tree
 from kb.build import Memory, build_site
 from kb.config import load_settings
+from kb.render.site import Site
 from kb.render.templates import builtin_theme_dir
 
 NATIVE = """---
@@ -253,6 +254,24 @@ def test_editing_one_note_reparses_exactly_that_note(project):
     assert "records/native-0/index.html" in changed and "notes/native-0/index.html" in changed
     build(project, "clean", clean=True)
     assert after == tree(project.parent / "clean")
+
+
+def test_a_new_process_makes_the_facts_only_of_the_records_it_renders_again(project, monkeypatch):
+    """The view digests kept in the build state (kb.view_state): a one-note rebuild in a new process
+    does not make every record's Facts to find them unchanged; only the records whose pages it
+    renders again (the edited one, the records beside it in the list, those related to it)."""
+    build(project, "site")
+    path = project / "notes" / "native-0.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("number 0.", "number zero."), encoding="utf-8")
+    made: list[str] = []
+    make_facts = Site.make_facts
+    monkeypatch.setattr(Site, "make_facts", lambda site, record: made.append(record.id) or make_facts(site, record))
+    again = build(project, "site")
+    rendered = {p.split("/")[1] for p in again.made if p.startswith("records/") and p.endswith("/index.html")}
+    assert "native-0" in rendered and len(rendered) < 10  # of 172 records: the edited one, its neighbours, related
+    assert set(made) == rendered  # made for a page, never to find a record unchanged
+    build(project, "clean", clean=True)
+    assert tree(project.parent / "site") == tree(project.parent / "clean")
 
 
 def test_clean_build_ignores_the_cache(project):

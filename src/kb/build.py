@@ -40,6 +40,7 @@ from kb.render.templates import Theme
 from kb.search_stage import save_search_state, search_index
 from kb.store import StateProblem
 from kb.unchanged import build_id, notes_prefix, quick_stamp, unchanged
+from kb.view_state import StoredViews
 from kb.write import check_target, marker_stamp, standby_folder, write_site
 
 if TYPE_CHECKING:  # the parse, index and render stages are imported when a build needs them:
@@ -289,7 +290,8 @@ def pipeline(req: Request, memory: Memory) -> BuildResult:
     if memory.idle and memory.plan is not None:
         memory.spent.append(memory.plan)  # the memo it replaces (freed once idle: let_go)
     outputs, memory.plan = plan_stage(site, theme, parsed, None if req.trace or req.clean else memory.plan, req.trace,
-                                      memory.item_memo(req.clean))
+                                      memory.item_memo(req.clean), stored_views(req, state, memory))
+    state.keep_views(memory.plan.views)
     memory.used()
     previous = state.previous_site()
     sources = {source.path: source.digest for source in parsed.sources}
@@ -352,10 +354,21 @@ def linked_site(req: Request, state: BuildCache, parsed: Parsed, before: LinkMem
 
 
 def plan_stage(site: Site, theme: Theme, parsed: Parsed, before: PlanMemo | None,
-               trace: bool, items: ItemMemo | None = None) -> tuple[list[Output], PlanMemo]:
+               trace: bool, items: ItemMemo | None = None, stored: StoredViews | None = None,
+               ) -> tuple[list[Output], PlanMemo]:
     from kb.render import plan_outputs
 
-    return plan_outputs(site, theme, {s.path: s.digest for s in parsed.sources}, before, keep_reads=trace, items=items)
+    return plan_outputs(site, theme, {s.path: s.digest for s in parsed.sources}, before, keep_reads=trace, items=items,
+                        stored=stored)
+
+
+def stored_views(req: Request, state: BuildCache, memory: Memory) -> StoredViews | None:
+    """The view digests the build state kept, for a one-shot build with the state (kb.view_state);
+    a long-running process (kb serve) has its own memo of them (Memory.plan) and neither reads nor
+    writes them."""
+    if memory.keep or not req.cache:
+        return None
+    return state.views if state.views is not None and not req.clean else StoredViews(context="", rows={})
 
 
 def built(req: Request, parsed: Parsed, site: Site, files: Planned, published, index, made: tuple[str, ...],

@@ -17,6 +17,8 @@ Its entries, each keyed by content hashes, never by times:
 - `plain/`: the one-line texts feeds show, by text hash.
 - `link/<id>`, `linkfeat/<id>`, `link/`: what linking worked out (kb.link_state), so that a
   rebuild relinks only what a change can reach.
+- `views/`: the digests of each record's views, by a fingerprint of the record (kb.view_state),
+  so that a one-shot rebuild does not make them all again to find them unchanged.
 - `search/state`: the search index's state (kb.search_index.SearchState.dumps), so a rebuild
   re-indexes only the batches of records that changed.
 
@@ -36,6 +38,7 @@ from kb.digests import sha
 from kb.i18n import N_, Message
 from kb.models import Diagnostic, ParsedNote
 from kb.store import StateProblem, Store, key_folder, state_key
+from kb.view_state import StoredViews
 from kb.write import Version, marker_stamp
 
 if TYPE_CHECKING:  # the link stage's, imported when a build reads or writes its rows
@@ -188,6 +191,8 @@ class BuildCache:
     links: tuple[str, LinkMemo] | None = None  # what the last build's linking left (context, memo: kb.link_state)
     link_ids: frozenset[str] = frozenset()  # the record ids the state holds link rows of
     link_changes: dict[tuple[str, str], bytes | None] = field(default_factory=dict)  # this build's (kb.link_state.rows)
+    views: StoredViews | None = None  # the view digests as stored (kb.view_state)
+    new_views: StoredViews | None = None  # this build's, when they differ
     fresh: bool = False
     problems: list[Diagnostic] = field(default_factory=list)  # the state discarded, and why
     store: Store | None = None
@@ -236,7 +241,7 @@ class BuildCache:
             self.store.close()
             self.store = Store(self.store.path, self.store.key)
         self.notes, self.plain, self.mentions, self.last, self.search = {}, {}, MentionMemo(), None, None
-        self.search_read = self.links = None
+        self.search_read = self.links = self.views = self.new_views = None
         self.held, self.stored_notes, self.link_ids, self.link_changes = {}, frozenset(), frozenset(), {}
         self.problems.append(Diagnostic(path=STATE_PATH, message=N_("build state discarded and rebuilt: {reason}",
                                                                     reason=reason)))
@@ -257,6 +262,8 @@ class BuildCache:
         data = MentionsData.model_validate_json(mentions) if mentions is not None else None
         self.mentions = MentionMemo(dict(data.matches), data.names) if data else MentionMemo()
         self.search = self.entry("search", "state")
+        views = self.store.get("views", "")
+        self.views = StoredViews.model_validate_json(views) if views is not None else None
         self.read_links()
 
     def read_links(self) -> None:
@@ -290,6 +297,11 @@ class BuildCache:
         self.link_changes = {**self.link_changes, **rows(memo, context, self.link_ids, self.held.get(LINK_META))}
         self.links = None  # a process that keeps its state (kb serve) passes its own memo on (kb.build.Memory)
 
+    def keep_views(self, views: StoredViews | None) -> None:
+        """This build's view digests (a one-shot build's), to be written at save if they changed."""
+        if self.folder is not None and views is not None and views != self.views:
+            self.new_views = views
+
     def changes(self) -> dict[tuple[str, str], bytes | None]:
         """The entries that differ from what the state holds (None: an entry to remove)."""
         changes: dict[tuple[str, str], bytes | None] = {
@@ -302,6 +314,8 @@ class BuildCache:
                   ("search", "state"): self.search}
         changes.update({key: value for key, value in single.items() if self.held.get(key) != value})
         changes.update(self.link_changes)
+        if self.new_views is not None:
+            changes[("views", "")] = self.new_views.model_dump_json().encode()
         return changes
 
     def save(self) -> None:
@@ -322,6 +336,7 @@ class BuildCache:
         self.link_ids = (self.link_ids | {n for k, n in self.link_changes if k == "link" and n}) \
             - {n for (k, n), v in self.link_changes.items() if v is None}  # ("link", "") is LINK_META
         self.link_changes = {}
+        self.views, self.new_views = self.new_views or self.views, None
         for path in self.notes:
             self.notes[path].stored = True
         self.stored_notes = frozenset(self.notes)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from functools import cached_property
 
 from kb import digests as digesting
 from kb.digests import digest, text_digest
@@ -41,6 +42,9 @@ from kb.index.groups import Group
 from kb.models import LinkedRecord
 from kb.render.site import NoteFile, Site
 from kb.render.views import Item
+from kb.view_state import VIEW_KINDS, StoredViews, context_of
+
+VIEW_PLACES = {kind: n for n, kind in enumerate(VIEW_KINDS, start=1)}  # a kind's place in a stored row
 
 NEWEST = 20  # records on the home page
 GROUP_KINDS = ("tags", "authors", "venues", "meetings")
@@ -63,24 +67,55 @@ class Digests:
     `before` is what the previous build of the same process computed (kb serve, kb build
     --watch): a name whose source (the values its digest is made from) equals the one then
     keeps that digest without serialising it again. Equal values serialise alike, so the
-    digest is the same either way; `now` is what this build computed, for the next."""
+    digest is the same either way; `now` is what this build computed, for the next.
+
+    `stored` is what the last build left in the build state (kb.view_state), for a new process:
+    a record's view digests, taken while the record and the context are the ones they were made
+    from; `views()` gives this build's for the next."""
 
     def __init__(self, site: Site, text_digests: dict[str, str] | None = None, pages: Iterable[str] = (),
-                 before: Sourced | None = None) -> None:
+                 before: Sourced | None = None, stored: StoredViews | None = None) -> None:
         self.site, self.text_digests, self.pages = site, text_digests or {}, tuple(pages)
         self.known: dict[str, str] = {}
         self.before, self.now = before or {}, {}
+        self.stored = stored.rows if stored is not None and stored.context == self.context else {}
+        self.prints: dict[str, str] = {}  # record id -> its fingerprint (kb.digests.record_digest)
 
     def __getitem__(self, name: str) -> str:
         found = self.known.get(name)
         if found is None:
             kind, _, key = name.partition(":")
-            source, make = getattr(self, "of_" + kind)(key)
-            earlier = self.before.get(name)
-            found = earlier[1] if earlier is not None and earlier[0] == source else make()
+            found = self.stored_view(kind, key) if self.stored else None
+            if found is None:
+                source, make = getattr(self, "of_" + kind)(key)
+                earlier = self.before.get(name)
+                found = earlier[1] if earlier is not None and earlier[0] == source else make()
+                self.now[name] = (source, found)
             self.known[name] = found
-            self.now[name] = (source, found)
         return found
+
+    @cached_property
+    def context(self) -> str:
+        return context_of(self.site)
+
+    def fingerprint(self, record_id: str) -> str:
+        found = self.prints.get(record_id)
+        if found is None:
+            found = self.prints[record_id] = record_digest(self.site, self.site.kb.by_id[record_id])
+        return found
+
+    def stored_view(self, kind: str, record_id: str) -> str | None:
+        """The stored digest of a record's view, if the record is the one it was made from."""
+        place = VIEW_PLACES.get(kind)
+        row = self.stored.get(record_id) if place else None
+        if row is None or row[0] != self.fingerprint(record_id):
+            return None
+        return row[place] or None
+
+    def views(self) -> StoredViews:
+        """This build's view digests of every record it fingerprinted, for the next build."""
+        return StoredViews(context=self.context, rows={
+            i: (fp, *(self.known.get(f"{kind}:{i}", "") for kind in VIEW_KINDS)) for i, fp in self.prints.items()})
 
     def unchanged(self, name: str) -> bool:
         """The name's digest is the previous build's (in this process)."""
@@ -92,7 +127,7 @@ class Digests:
     def of_record(self, key: str):
         record = self.site.kb.by_id[key]
         facts = self.site.facts(record)  # a frozen dataclass's repr shows every field, in order
-        return (record, facts), lambda: text_digest(record_digest(self.site, record) + repr(facts))
+        return (record, facts), lambda: text_digest(self.fingerprint(key) + repr(facts))
 
     def of_entry(self, key: str):
         from kb.render.feeds import record_json

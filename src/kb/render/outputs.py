@@ -43,6 +43,7 @@ from kb.render.site import NoteFile, Site, make_notes, root_prefix
 from kb.render.templates import RenderError, TemplateDigests, Theme
 from kb.render.views import Item
 from kb.urls import group_url, url_for
+from kb.view_state import StoredViews
 
 __all__ = ["NoteFile", "Output", "PlanMemo", "RenderError", "Site", "Theme", "make_notes", "plan_outputs", "plan_site",
            "render_site"]
@@ -209,6 +210,7 @@ class PlanMemo:
     base: Mapping[str, str] = field(default_factory=dict)
     digests: Mapping[str, tuple[object, str]] = field(default_factory=dict)
     outputs: Mapping[str, tuple[frozenset[str], str, str]] = field(default_factory=dict)
+    views: StoredViews | None = None  # a one-shot build's view digests, for the build state (kb.view_state)
 
 
 class Planner:
@@ -248,8 +250,8 @@ class Planner:
             self.verified.add(name)
         return True
 
-    def memo(self) -> PlanMemo:
-        return PlanMemo(self.base, self.digests.now, self.now)
+    def memo(self, views: bool = False) -> PlanMemo:
+        return PlanMemo(self.base, self.digests.now, self.now, self.digests.views() if views else None)
 
 
 def output(site: Site, path: str, reads: Reads, make, **keys) -> Output:
@@ -344,11 +346,12 @@ def plan_site(site: Site, theme: Theme, text_digests: dict[str, str] | None = No
 
 def plan_outputs(site: Site, theme: Theme, text_digests: dict[str, str] | None = None,
                  before: PlanMemo | None = None, keep_reads: bool = True,
-                 items: ItemMemo | None = None) -> tuple[list[Output], PlanMemo]:
+                 items: ItemMemo | None = None, stored: StoredViews | None = None) -> tuple[list[Output], PlanMemo]:
     """plan_site, given what the previous build of this process planned (`before`, kb serve), and
     returning what this one did for the next; `items` keeps rendered list entries across builds.
     Without `keep_reads` an Output's `reads` stay empty (at 10,000 notes they were 712,000
-    name-digest pairs held until the site was written)."""
+    name-digest pairs held until the site was written). With `stored` (a one-shot build: the
+    view digests the build state kept, kb.view_state), the memo's `views` are this build's."""
     base = {"code": code_digest(), "settings": settings_digest(site.settings)}
     env = environment(site, theme)
     templates = TemplateDigests(env)
@@ -356,7 +359,7 @@ def plan_outputs(site: Site, theme: Theme, text_digests: dict[str, str] | None =
         context = (base["code"], base["settings"], templates[ITEM_TEMPLATE])
         env.globals["record_item"] = record_item(env, items.valid_for(context))
     pages = html_pages(site)
-    digests = Digests(site, text_digests, (p.path for p in pages), before.digests if before else None)
+    digests = Digests(site, text_digests, (p.path for p in pages), before.digests if before else None, stored)
     reads_of = Planner(base, templates, digests, before, keep_reads)
     outputs = []
     for p in pages:
@@ -364,7 +367,7 @@ def plan_outputs(site: Site, theme: Theme, text_digests: dict[str, str] | None =
         outputs.append(Output(p.path, reads.key, partial(render_page, env, site, p), reads.digests))
     outputs += data_outputs(site, [p.path for p in pages], reads_of)
     outputs += [Output(path, sha("static", data), partial(bytes, data)) for path, data in static_files(theme).items()]
-    return sorted(outputs, key=lambda o: o.path), reads_of.memo()
+    return sorted(outputs, key=lambda o: o.path), reads_of.memo(views=stored is not None)
 
 
 def render_site(site: Site, theme: Theme) -> dict[str, bytes]:
