@@ -20,14 +20,15 @@ def search_index(site: Site, state: BuildCache, previous: SiteState | None, prog
                  sources: dict[str, str] | None = None):
     """The search index files of this build, updating the previous build's index when it can
     (a stored search state that is unusable is reported once and the index is made from scratch).
-    `sources`: each note's path and digest (the index hashes the texts of the changed notes only)."""
+    The records' digests as parsed (site.origins) spare hashing their texts; `sources` (each
+    note's path and digest) is not needed any more."""
     from kb.search_index import search_outputs
 
     if progress:
         progress("search index", 0, 1)
     old = load_search_state(state) if previous else None
     index = search_outputs(site.kb.records, old, Path(previous.site) if previous else None,
-                           previous.keys if previous else None, site.bookkeeping_tags, tuple(site.papers), sources)
+                           previous.keys if previous else None, site.bookkeeping_tags, tuple(site.papers), site.origins)
     state.problems.extend(Diagnostic(path=STATE_PATH, message=problem) for problem in index.problems)
     if progress:
         progress("search index", 1, 1)

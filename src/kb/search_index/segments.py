@@ -16,6 +16,7 @@ reads a few of them, not twenty. A clean build always makes a base alone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 MERGE_SHARE = 0.05
 MERGE_MIN = 16
@@ -36,17 +37,17 @@ def clean(count: int) -> list[Segment]:
     return [Segment(0, list(range(count)), count)]
 
 
-def plan(docs: list[list], old_records: list[list], old_segments: list[list]) -> list[Segment]:
-    """The segments of this build from the new records' [id, digest, number] (record order) and the
-    previous state's records [id, digest, number, segment] and segments [id, d, p, size, deleted, head, key]."""
-    live = {(i, h, n): s for i, h, n, s in old_records}
-    now = {tuple(doc) for doc in docs}
-    changed = [place for place, doc in enumerate(docs) if tuple(doc) not in live]
-    deleted = sorted(n for (i, h, n) in live if (i, h, n) not in now)
+def plan(docs: list[tuple], old_records: list, old_segments: list[list]) -> list[Segment]:
+    """The segments of this build from the new records' (id, digest, number) (record order) and the
+    previous state's records (id, digest, number, segment) and segments [id, d, p, size, deleted, key]."""
+    live = dict(zip(map(itemgetter(0, 1, 2), old_records), map(itemgetter(3), old_records), strict=True))
+    owners = list(map(live.get, docs))  # each record's segment, None when changed or added
+    changed = [place for place, owner in enumerate(owners) if owner is None]
+    deleted = sorted(n for (i, h, n) in live.keys() - set(docs))
     kept = {s: [] for s, *_ in old_segments}
-    for place, doc in enumerate(docs):
-        if tuple(doc) in live:
-            kept[live[tuple(doc)]].append(place)
+    for place, owner in enumerate(owners):
+        if owner is not None:
+            kept[owner].append(place)
     segments = [Segment(s, kept[s], size, list(dead), reused=True) for s, _, _, size, dead, *_ in old_segments]
     if changed or deleted:
         segments.append(Segment(segments[-1].id + 1, changed, len(changed), deleted))

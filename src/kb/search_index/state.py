@@ -3,7 +3,7 @@
     SearchState.dumps() -> bytes        SearchState.loads(data) -> SearchState   (or StateCorrupt)
 
 The bytes are a magic line, a length and a JSON document of plain data (ids, digests, record
-numbers, segments with their deletion lists and keys, the common trigrams, the notes' digests).
+numbers, segments with their deletion lists and keys, the common trigrams).
 Nothing in them runs as code. `loads` checks every field against its shape and the facts the others imply (types,
 lengths, numbers ascending, every record in a segment that exists and not deleted by a later one,
 shard counts, segment keys) and raises StateCorrupt on ANY problem, whatever its cause (wrong
@@ -19,7 +19,7 @@ import re
 import struct
 from dataclasses import dataclass, field
 
-MAGIC = b"kb-search-state 8\n"
+MAGIC = b"kb-search-state 9\n"
 KINDS = ("d", "p")
 HEX = re.compile(r"[0-9a-f]*")
 KEY = re.compile(r"[0-9a-f]{64}")  # a segment's key: its files' keys are update.file_key(key, path)
@@ -36,10 +36,9 @@ class SearchState:
 
     code: str
     bits: int
-    records: list[list]  # [id, text digest, number, segment] in record order
+    records: list  # (id, text digest, number, segment) in record order (lists once loaded)
     segments: list[list]  # [id, d shards (or buckets), p shards, records indexed, [deleted numbers], key]
     common: list[int] = field(default_factory=list)  # the base's common trigrams (update.common_grams)
-    notes: dict[str, list] = field(default_factory=dict)  # path: [note digest, its records' parsed digests]
 
     def dumps(self) -> bytes:
         header = json.dumps({name: getattr(self, name) for name in HEADER}, ensure_ascii=False,
@@ -56,7 +55,7 @@ class SearchState:
             raise StateCorrupt(f"{type(exc).__name__}: {exc}"[:200]) from None
 
 
-HEADER = ("code", "bits", "records", "segments", "common", "notes")
+HEADER = ("code", "bits", "records", "segments", "common")
 
 
 def require(condition: bool, what: str) -> None:
@@ -80,7 +79,6 @@ def parse(data: bytes) -> SearchState:
     check_records(state.records, state.segments)
     require(isinstance(state.common, list) and all(is_int(g, 0, 1 << 63) for g in state.common)
             and ascending(state.common), "common trigrams")
-    check_notes(state.notes)
     return state
 
 
@@ -111,13 +109,6 @@ def all_digests(values: list) -> bool:
     """Every value is a SHA-1 in hex (one regular expression over them all: ~20,000 digests)."""
     return all(type(v) is str for v in values) and HEX.fullmatch("".join(values)) is not None and \
         sum(map(len, values)) == 40 * len(values)
-
-
-def check_notes(notes) -> None:
-    require(isinstance(notes, dict) and all(
-        isinstance(path, str) and isinstance(value, list) and len(value) == 2 and isinstance(value[0], str)
-        and len(value[0]) < 200 and isinstance(value[1], list) for path, value in notes.items()), "notes")
-    require(all_digests([d for _, digests in notes.values() for d in digests]), "note digests")
 
 
 def check_records(records, segments) -> None:

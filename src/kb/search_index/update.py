@@ -21,9 +21,10 @@ import hashlib
 import json
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from functools import lru_cache
+from functools import lru_cache, partial
+from itertools import repeat
 from pathlib import Path
 from typing import TypeVar
 
@@ -39,19 +40,18 @@ from kb.search_index.common import common_postings, trigram_records
 from kb.search_index.delta import bucket_counts, delta_file
 from kb.search_index.folding import fold_tables
 from kb.search_index.grams import Batch, Blocks, doc_postings, joined_blocks, position_postings, shard_of, trigram_runs
+from kb.search_index.ordered import OrderedRecords, Origins, sha1
 from kb.search_index.records import (
     FORMAT,
     PaperEntries,
+    body_text_file,
+    by_place,
     facet_keys,
     group_file,
     index_json,
-    parsed_digests,
+    lead_file,
     record_groups,
-    record_numbers,
-    record_order,
-    sha1,
-    text_digest,
-    text_files,
+    text_paths,
     varints_of,
 )
 from kb.search_index.segments import Segment, clean, plan
@@ -97,6 +97,19 @@ def base_paths(d: int, p: int) -> tuple[str, ...]:
     return tuple(f"search/{kind}/{shard}.bin" for kind, count in (("d", d), ("p", p)) for shard in range(count))
 
 
+@lru_cache(maxsize=2)
+def base_keys(key: str, d: int, p: int) -> list[str]:
+    """file_key(key, path) of every base file, in base_paths order (an update checks them, then gives them)."""
+    return list(map(f"{key}:".__add__, base_paths(d, p)))
+
+
+def outputs_of(paths: Iterable[str], keys: Iterable[str], makers: Iterable[Callable[[], bytes]]) -> list[Output]:
+    """Output(path, key, make) of each, made in bulk: an update gives one for each of ~48,600 index
+    files, made or not. (Output is a NamedTuple: tuple.__new__ makes one in C, 0.1 us against its
+    Python __new__'s 0.3 us.)"""
+    return list(map(partial(tuple.__new__, Output), zip(paths, keys, makers, repeat(Output._field_defaults["reads"]))))
+
+
 def delta_of(segments: list[list]) -> tuple[str, str] | None:
     """The delta file of state segments [id, d, p, size, deleted, key] (kb.search_index.delta): its
     path (named by the newest small segment holding records) and key (their keys'), or None when no
@@ -107,14 +120,13 @@ def delta_of(segments: list[list]) -> tuple[str, str] | None:
     return f"search/s/{filled[-1][0]}.bin", sha(*(s[5] for s in filled))
 
 
-def state_files(segments: list[list]) -> Iterator[tuple[str, str]]:
-    """Every index file of the segments a state names, with the key it was written under."""
+def holds_files(keys: dict[str, str], segments: list[list]) -> bool:
+    """Whether a site's file keys are those of every index file of the segments a state names."""
     _, d, p, _, _, key = segments[0]
-    for path in base_paths(d, p):
-        yield path, file_key(key, path)
     delta = delta_of(segments)
-    if delta is not None:
-        yield delta[0], file_key(delta[1], delta[0])
+    if delta is not None and keys.get(delta[0]) != file_key(delta[1], delta[0]):
+        return False
+    return list(map(keys.get, base_paths(d, p))) == base_keys(key, d, p)
 
 
 T = TypeVar("T")
@@ -193,15 +205,13 @@ class SearchIndex:
 
     def __init__(self, records: list[Record], old: SearchState | None, old_site: Path | None,
                  bookkeeping: frozenset[str] = frozenset(), papers: tuple[Paper, ...] = (),
-                 sources: dict[str, str] | None = None) -> None:
+                 origins: Origins | None = None) -> None:
         self.problems: list[str] = []
         self.bookkeeping, self.papers = bookkeeping, list(papers)
-        self.ordered = record_order(records)
+        self.records = OrderedRecords(records, origins)
+        self.ordered, self.numbers, bits = self.records.ordered, self.records.numbers, self.records.bits
         self.code = code_digest()
-        self.numbers, bits = record_numbers(self.ordered)
-        known = old.notes if old is not None and old.code == self.code else {}
-        parsed, notes = parsed_digests(self.ordered, sources or {}, known)
-        self.docs = [[r.id, text_digest(r, p), n] for r, p, n in zip(self.ordered, parsed, self.numbers, strict=True)]
+        self.docs = self.records.docs()
         usable = old is not None and old_site is not None and old.code == self.code and old.bits == bits
         self.old, self.old_site = (old, old_site) if usable else (None, None)
         self.segments = plan(self.docs, old.records, old.segments) if self.old else clean(len(self.docs))
@@ -210,10 +220,8 @@ class SearchIndex:
                                                                                            text_chars(self.ordered))
         self.shards = {seg.id: counts if seg.id == 0 else bucket_counts(counts) for seg in self.segments}
         self.keys = {s[0]: s[5] for s in old.segments} if self.old else {}
-        owner = {place: seg.id for seg in self.segments for place in seg.places}
-        self.state = SearchState(code=self.code, bits=bits,
-                                 records=[[*doc, owner[i]] for i, doc in enumerate(self.docs)], segments=[],
-                                 common=self.old.common if base.reused else common_grams(self.ordered), notes=notes)
+        self.state = SearchState(code=self.code, bits=bits, records=self.state_records(), segments=[],
+                                 common=self.old.common if base.reused else common_grams(self.ordered))
         self.outputs = self.base_outputs(base)
         made = [seg for seg in self.segments[1:] if not seg.reused and seg.size]  # (one at most)
         postings = {seg.id: SegmentPostings(self, seg, self.shards[seg.id]) for seg in made}
@@ -223,10 +231,18 @@ class SearchIndex:
                                for s in self.segments]
         self.outputs += self.delta_outputs(postings) + self.other_outputs(bits)
 
+    def state_records(self) -> list[tuple[str, str, int, int]]:
+        """Each record's (id, text digest, number, segment), in index order."""
+        owners = [0] * len(self.docs)
+        for seg in self.segments[1:]:
+            for place in seg.places:
+                owners[place] = seg.id
+        return [(*doc, owner) for doc, owner in zip(self.docs, owners, strict=True)]
+
     def segment_key(self, seg: Segment) -> str:
         """A new segment's key: what its files' bytes depend on (its records' ids, digests and
         numbers, the shard counts, the common trigrams, kb's code)."""
-        digest = hashlib.sha1(json.dumps([self.docs[p] for p in seg.places]).encode(), usedforsecurity=False)
+        digest = hashlib.sha1(json.dumps(by_place(self.docs, seg.places)).encode(), usedforsecurity=False)
         common = sha(json.dumps(self.state.common))  # the d entries depend on the common trigrams
         key = self.keys[seg.id] = sha(self.code, str(self.shards[seg.id]), common, digest.hexdigest())
         return key
@@ -236,13 +252,13 @@ class SearchIndex:
         key is file_key(the segment's key, its path)."""
         paths = base_paths(*self.shards[0])
         if base.reused:
-            key = self.keys[0]
-            return [Output(path, file_key(key, path), self.reader(path)) for path in paths]
+            return outputs_of(paths, base_keys(self.keys[0], *self.shards[0]),
+                              map(partial, repeat(self.read_old), paths))
         made = SegmentPostings(self, base, self.shards[0])  # computed now: forked writers share the spilled files
         key = self.segment_key(base)
         makers = [made.maker(kind, shard) for kind, count in zip(KINDS, self.shards[0], strict=True)
                   for shard in range(count)]
-        return [Output(path, file_key(key, path), make) for path, make in zip(paths, makers, strict=True)]
+        return outputs_of(paths, base_keys(key, *self.shards[0]), makers)
 
     def delta_outputs(self, postings: dict[int, SegmentPostings]) -> list[Output]:
         """The small segments' one file (kb.search_index.delta): the previous one when the same
@@ -254,7 +270,7 @@ class SearchIndex:
         path, key = delta
         before = delta_of(self.old.segments) if self.old else None
         if before == delta:
-            return [Output(path, file_key(key, path), self.reader(path))]
+            return [Output(path, file_key(key, path), partial(self.read_old, path))]
         held = {s[0] for s in self.old.segments[1:] if s[3]} if self.old else set()
         kept = {seg.id for seg in self.segments[1:] if seg.reused and seg.size}
         previous = (self.old_site / before[0]).read_bytes() if kept else None
@@ -262,29 +278,39 @@ class SearchIndex:
         data = delta_file(previous, kept, held, new_id, new, sum(bucket_counts(self.shards[0])))
         return [Output(path, file_key(key, path), lambda: data)]
 
-    def reader(self, path: str) -> Callable[[], bytes]:
-        return lambda: (self.old_site / path).read_bytes()
+    def read_old(self, path: str) -> bytes:
+        return (self.old_site / path).read_bytes()
 
     def other_outputs(self, bits: int) -> list[Output]:
-        """index.json, the r/ groups and each record's t/ and b/ texts (made only when their records changed)."""
+        """index.json, papers.bin, the r/ groups and each record's t/ and b/ texts (made only when
+        their records changed)."""
         segments = [{"id": seg.id, "deleted": seg.deleted} for seg in self.segments]
         delta = delta_of(self.state.segments)
         files = {"base": dict(zip(KINDS, self.shards[0], strict=True)),
                  "delta": {"path": delta[0], **dict(zip(KINDS, bucket_counts(self.shards[0]), strict=True))}
                  if delta else None}
-        papers = PaperEntries(self.papers, self.ordered, self.numbers)
-        data = index_json(segments, files, self.ordered, bits, self.bookkeeping, papers.count)
+        papers = PaperEntries(self.papers, self.records.ids, self.numbers)
+        data = index_json(segments, files, len(self.ordered), bits, self.bookkeeping, papers.count,
+                          self.records.facets())
         outputs = [Output("search/index.json", sha(data), lambda: data),
                    Output("search/papers.bin", sha(papers.data), lambda: papers.data)]
-        shown = papers.shown
-        keys = [f"{self.code[:16]}.{FORMAT}.{d[1]}" + (f".{sha(*shown[d[0]])[:16]}" if d[0] in shown else "")
-                for d in self.docs]  # what a record shows, as this kb cuts it
-        for path, places in record_groups(self.ordered, self.numbers).items():
-            key = sha1("+".join(keys[i] for i in places))
-            outputs.append(Output(path, key, lambda p=places: group_file(self.ordered, p, shown)))
-        for r, d, key in zip(self.ordered, self.docs, keys, strict=True):
-            outputs += [Output(path, key, make) for path, make in text_files(r, d[2], shown.get(r.id)).items()]
-        return outputs
+        return outputs + self.record_outputs(papers.shown)
+
+    def record_outputs(self, shown: dict[str, list[str]]) -> list[Output]:
+        """The r/ groups and each record's t/ and b/ files, keyed by what their records show, as this kb cuts it."""
+        keys = list(map(f"{self.code[:16]}.{FORMAT}.".__add__, self.records.digests))
+        paper_of = list(map(shown.get, self.records.ids))
+        for place, paper in enumerate(paper_of):
+            if paper is not None:
+                keys[place] += f".{sha(*paper)[:16]}"
+        paths, starts, ends = record_groups(self.numbers)
+        group_keys = [sha1("+".join(keys[start:end])) for start, end in zip(starts, ends, strict=True)]
+        groups = [partial(group_file, self.ordered[start:end], paper_of[start:end])
+                  for start, end in zip(starts, ends, strict=True)]
+        leads, bodies = text_paths(self.numbers)
+        return (outputs_of(paths, group_keys, groups)
+                + outputs_of(leads, keys, map(partial, repeat(lead_file), self.ordered, paper_of))
+                + outputs_of(bodies, keys, map(partial, repeat(body_text_file), self.ordered, paper_of)))
 
 
 class SegmentPostings:
@@ -327,24 +353,23 @@ class SegmentPostings:
 
 def search_outputs(records: list[Record], state: SearchState | None = None, old_site: Path | None = None,
                    old_keys: dict[str, str] | None = None, bookkeeping: frozenset[str] = frozenset(),
-                   papers: tuple[Paper, ...] = (), sources: dict[str, str] | None = None) -> SearchIndex:
+                   papers: tuple[Paper, ...] = (), origins: Origins | None = None) -> SearchIndex:
     """The index of `records`; with the previous build's state, site folder and output keys, an
     update of the previous index (used only when the site holds every file under the key the state
     recorded; a state that does not fit its files gives a clean index and a line in `problems`).
     Results show a record's tags except the `bookkeeping` labels, as the list pages do, and one
     result per paper of `papers` (kb.index.papers: the papers noted in two or more records).
-    `sources` (each note's path and digest, from the parse stage) lets an update hash only the
-    text of the notes that changed (records.parsed_digests)."""
-    usable = state is not None and old_site is not None and old_keys is not None
-    if usable and any(old_keys.get(path) != key for path, key in state_files(state.segments)):
-        usable = False
+    `origins` (each record's digest as parsed, kb.build.origins) spares hashing the texts of
+    every record (kb.search_index.ordered)."""
+    usable = state is not None and old_site is not None and old_keys is not None and holds_files(old_keys,
+                                                                                                 state.segments)
     collecting = gc.isenabled()
     gc.disable()  # 10,000 records' objects and ~50,000 outputs: collections took 0.4 s of a 1 s update
     try:
         return SearchIndex(records, state if usable else None, old_site if usable else None, bookkeeping, papers,
-                           sources)
+                           origins)
     except (StateCorrupt, OSError) as exc:
-        index = SearchIndex(records, None, None, bookkeeping, papers, sources)
+        index = SearchIndex(records, None, None, bookkeeping, papers, origins)
         index.problems.append(N_("search state discarded and the index rebuilt: {reason}", reason=str(exc)))
         return index
     finally:
