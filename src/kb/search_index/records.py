@@ -9,6 +9,7 @@ from functools import lru_cache
 from itertools import compress
 from operator import ne
 
+from kb.digests import sha
 from kb.formats.listing import LINK_SECTION
 from kb.index.papers import Paper
 from kb.models import Record
@@ -115,11 +116,14 @@ class PaperEntries:
     def __init__(self, papers: list[Paper], ids: list[str], numbers: list[int]) -> None:
         number_of = dict(zip(ids, numbers, strict=True))
         self.shown: dict[str, list[str]] = {}
+        self.keys: dict[str, str] = {}  # what each such record's files' keys add: its paper's page and title
         values = []
         for paper in papers:
             docs = sorted(number_of[i] for i in paper.record_ids if i in number_of)
             values += [len(docs), *(b - a for a, b in zip([0, *docs], docs, strict=False))]
-            self.shown.update((i, [url_for("paper", paper.id), paper.title]) for i in paper.record_ids)
+            shown = [url_for("paper", paper.id), paper.title]
+            self.shown.update(dict.fromkeys(paper.record_ids, shown))
+            self.keys.update(dict.fromkeys(paper.record_ids, f".{sha(*shown)[:16]}"))
         self.count = len(papers)
         self.data = varints_of(values)
 

@@ -16,7 +16,8 @@ reads a few of them, not twenty. A clean build always makes a base alone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import eq, is_, itemgetter
 
 MERGE_SHARE = 0.05
 MERGE_MIN = 16
@@ -42,12 +43,10 @@ def plan(docs: list[tuple], old_records: list, old_segments: list[list]) -> list
     previous state's records (id, digest, number, segment) and segments [id, d, p, size, deleted, key]."""
     live = dict(zip(map(itemgetter(0, 1, 2), old_records), map(itemgetter(3), old_records), strict=True))
     owners = list(map(live.get, docs))  # each record's segment, None when changed or added
-    changed = [place for place, owner in enumerate(owners) if owner is None]
-    deleted = sorted(n for (i, h, n) in live.keys() - set(docs))
-    kept = {s: [] for s, *_ in old_segments}
-    for place, owner in enumerate(owners):
-        if owner is not None:
-            kept[owner].append(place)
+    places = range(len(docs))
+    changed = list(compress(places, map(is_, owners, repeat(None))))
+    deleted = sorted(n for (i, h, n) in live.keys() - set(docs)) if len(docs) - len(changed) < len(live) else []
+    kept = {s: list(compress(places, map(eq, owners, repeat(s)))) for s, *_ in old_segments}
     segments = [Segment(s, kept[s], size, list(dead), reused=True) for s, _, _, size, dead, *_ in old_segments]
     if changed or deleted:
         segments.append(Segment(segments[-1].id + 1, changed, len(changed), deleted))

@@ -24,7 +24,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache, partial
-from itertools import repeat
+from itertools import compress, repeat
 from pathlib import Path
 from typing import TypeVar
 
@@ -40,7 +40,7 @@ from kb.search_index.common import common_postings, trigram_records
 from kb.search_index.delta import bucket_counts, delta_file
 from kb.search_index.folding import fold_tables
 from kb.search_index.grams import Batch, Blocks, doc_postings, joined_blocks, position_postings, shard_of, trigram_runs
-from kb.search_index.ordered import OrderedRecords, Origins, sha1
+from kb.search_index.ordered import OrderedRecords, Origins, sha1_all
 from kb.search_index.records import (
     FORMAT,
     PaperEntries,
@@ -294,19 +294,19 @@ class SearchIndex:
                           self.records.facets())
         outputs = [Output("search/index.json", sha(data), lambda: data),
                    Output("search/papers.bin", sha(papers.data), lambda: papers.data)]
-        return outputs + self.record_outputs(papers.shown)
+        return outputs + self.record_outputs(papers)
 
-    def record_outputs(self, shown: dict[str, list[str]]) -> list[Output]:
+    def record_outputs(self, papers: PaperEntries) -> list[Output]:
         """The r/ groups and each record's t/ and b/ files, keyed by what their records show, as this kb cuts it."""
         keys = list(map(f"{self.code[:16]}.{FORMAT}.".__add__, self.records.digests))
-        paper_of = list(map(shown.get, self.records.ids))
-        for place, paper in enumerate(paper_of):
-            if paper is not None:
-                keys[place] += f".{sha(*paper)[:16]}"
+        paper_of = list(map(papers.shown.get, self.records.ids))
+        for place in compress(range(len(keys)), paper_of):
+            keys[place] += papers.keys[self.records.ids[place]]
         paths, starts, ends = record_groups(self.numbers)
-        group_keys = [sha1("+".join(keys[start:end])) for start, end in zip(starts, ends, strict=True)]
-        groups = [partial(group_file, self.ordered[start:end], paper_of[start:end])
-                  for start, end in zip(starts, ends, strict=True)]
+        spans = list(map(slice, starts, ends))
+        group_keys = sha1_all(map("+".join, map(keys.__getitem__, spans)))
+        groups = map(partial, repeat(group_file), map(self.ordered.__getitem__, spans),
+                     map(paper_of.__getitem__, spans))
         leads, bodies = text_paths(self.numbers)
         return (outputs_of(paths, group_keys, groups)
                 + outputs_of(leads, keys, map(partial, repeat(lead_file), self.ordered, paper_of))
