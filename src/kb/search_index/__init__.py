@@ -28,7 +28,14 @@ An edit, an added or a removed note adds one small segment and a deletion list, 
 base: it rewrites the small segments' one file (kb.search_index.segments, .delta, .update).
 """
 
-from kb.search_index.state import SearchState, StateCorrupt
-from kb.search_index.update import SearchIndex, search_outputs
+import os
+
+# numpy's OpenBLAS starts a thread per core when imported, and the thread spins for about 0.1 s of
+# CPU (measured: 9-12 ticks in /proc/self/task): kb uses no BLAS, so none is started (a process
+# that imported numpy before keeps its own setting).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from kb.search_index.state import SearchState, StateCorrupt  # noqa: E402
+from kb.search_index.update import SearchIndex, search_outputs  # noqa: E402
 
 __all__ = ["SearchIndex", "SearchState", "StateCorrupt", "search_outputs"]

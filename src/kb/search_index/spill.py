@@ -35,7 +35,14 @@ class SpilledBlocks:
         self.bounds.append(blocks.bounds)
 
     def regroup(self) -> None:
-        """Rewrite the blocks shard after shard (then shard s is one range of the file)."""
+        """Rewrite the blocks shard after shard (then shard s is one range of the file). One batch's
+        blocks are so already (an edit's small segment: 24 regrouping passes saved)."""
+        if len(self.bounds) == 1:
+            self.lengths = np.diff(self.bounds[0])[None, :]
+            self.starts = np.asarray(self.bounds[0], np.int64)
+            self.by_batch.flush()
+            self.file = self.by_batch
+            return
         if self.bounds:
             self.lengths = np.diff(np.stack(self.bounds), axis=1)
             self.starts = np.concatenate(([0], np.cumsum(self.lengths.sum(0))))
