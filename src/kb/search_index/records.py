@@ -45,11 +45,7 @@ def record_groups(numbers: list[int]) -> tuple[list[str], list[int], list[int]]:
     if not groups:
         return [], [], []
     starts = [0, *compress(range(1, len(groups)), map(ne, groups[1:], groups))]
-    return list(map("search/r/{}.json".format, by_place(groups, starts))), starts, [*starts[1:], len(groups)]
-
-
-def by_place(values: list, places: list[int]) -> list:
-    return list(map(values.__getitem__, places))
+    return [f"search/r/{groups[i]}.json" for i in starts], starts, [*starts[1:], len(groups)]
 
 
 def result_item(record: Record, paper: list[str] | None) -> dict:
@@ -63,7 +59,7 @@ def group_file(records: list[Record], papers: list[list[str] | None]) -> bytes:
 
 def text_paths(numbers: list[int]) -> tuple[list[str], list[str]]:
     """The t/ and b/ files of records `numbers` (lead_file, body_text_file)."""
-    return list(map("search/t/{}.json".format, numbers)), list(map("search/b/{}.bin".format, numbers))
+    return [f"search/t/{n}.json" for n in numbers], [f"search/b/{n}.bin" for n in numbers]
 
 
 def lead_file(record: Record, paper: list[str] | None) -> bytes:

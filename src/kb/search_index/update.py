@@ -45,7 +45,6 @@ from kb.search_index.records import (
     FORMAT,
     PaperEntries,
     body_text_file,
-    by_place,
     facet_keys,
     group_file,
     index_json,
@@ -237,12 +236,12 @@ class SearchIndex:
         for seg in self.segments[1:]:
             for place in seg.places:
                 owners[place] = seg.id
-        return [(*doc, owner) for doc, owner in zip(self.docs, owners, strict=True)]
+        return list(zip(self.records.ids, self.records.digests, self.numbers, owners, strict=True))
 
     def segment_key(self, seg: Segment) -> str:
         """A new segment's key: what its files' bytes depend on (its records' ids, digests and
         numbers, the shard counts, the common trigrams, kb's code)."""
-        digest = hashlib.sha1(json.dumps(by_place(self.docs, seg.places)).encode(), usedforsecurity=False)
+        digest = hashlib.sha1(json.dumps([self.docs[p] for p in seg.places]).encode(), usedforsecurity=False)
         common = sha(json.dumps(self.state.common))  # the d entries depend on the common trigrams
         key = self.keys[seg.id] = sha(self.code, str(self.shards[seg.id]), common, digest.hexdigest())
         return key
