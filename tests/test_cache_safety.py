@@ -145,13 +145,18 @@ def a_view_row_of_the_wrong_length(path: Path) -> None:
     resigned(path, "views", lambda value: value.replace(b'":["', b'":["0","', 1))
 
 
+def note_stamps_of_the_wrong_shape(path: Path) -> None:
+    """Stored note stamps (kb.seen_state) of the wrong shape: a number for the files."""
+    resigned(path, "seen", lambda value: b'{"files":7}')
+
+
 def text_instead_of_bytes(path: Path) -> None:
     sql(path.parents[1], "UPDATE entry SET value = CAST(value AS TEXT) WHERE kind = 'site'")
 
 
 TAMPERINGS = [random_bytes, truncated, unrelated, newer_schema, planted_trigger, planted_view,
               wrong_type_with_a_valid_mac, link_rows_of_the_wrong_shape, view_rows_of_the_wrong_shape,
-              a_view_row_of_the_wrong_length, text_instead_of_bytes]
+              a_view_row_of_the_wrong_length, note_stamps_of_the_wrong_shape, text_instead_of_bytes]
 
 
 @pytest.mark.parametrize("tamper", TAMPERINGS, ids=[t.__name__ for t in TAMPERINGS])

@@ -4,7 +4,7 @@ import pytest
 
 from conftest import NOTES, ROOT, SEEDS
 from kb.config import Settings
-from kb.discover import SourceFile, read_source
+from kb.discover import NoteChanged, SourceFile, read_source
 from kb.records import parse_notes
 
 MINUTES = (NOTES / SEEDS["minutes"]).read_text(encoding="utf-8")
@@ -49,3 +49,18 @@ def test_notes_are_found_in_sorted_order_and_never_modified(tmp_path):
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
     ids = [r.id for r in parsed.records]
     assert len(ids) == len(set(ids)) == 8
+
+
+def test_a_note_found_by_its_stamp_is_read_when_asked_for_and_never_changed_under_the_build(tmp_path):
+    """A note the last build knew by its stamp (kb.seen_state) is read only when a stage asks for
+    its text; a note edited meanwhile is refused, not shown with the records of its old text."""
+    path = tmp_path / "blog.txt"
+    path.write_bytes((NOTES / SEEDS["blog"]).read_bytes())
+    found = read_source(path, tmp_path)
+    known = SourceFile(found.path, None, found.encoding, found.digest, path)
+    assert known.text == found.text and known.text.startswith("爆速&流暢!拡散モデル新解釈")
+    later = SourceFile(found.path, None, found.encoding, found.digest, path)
+    path.write_text(found.text + "\n追記\n", encoding="utf-8")
+    with pytest.raises(NoteChanged, match="^blog.txt changed while kb was building: build again$"):
+        later.text  # noqa: B018 (the property reads the file)
+    assert known.text == found.text  # what was read stays as it was

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import NOTES, tree
+from kb import discover
 from kb.build import Memory, build_site
 from kb.config import load_settings
 from kb.render.site import Site
@@ -270,6 +271,26 @@ def test_a_new_process_makes_the_facts_only_of_the_records_it_renders_again(proj
     rendered = {p.split("/")[1] for p in again.made if p.startswith("records/") and p.endswith("/index.html")}
     assert "native-0" in rendered and len(rendered) < 10  # of 172 records: the edited one, its neighbours, related
     assert set(made) == rendered  # made for a page, never to find a record unchanged
+    build(project, "clean", clean=True)
+    assert tree(project.parent / "site") == tree(project.parent / "clean")
+
+
+def test_a_new_process_reads_only_the_note_that_changed(project, monkeypatch):
+    """The note stamps kept in the build state (kb.seen_state): a one-shot rebuild reads the edited
+    note and no other, not even for the pages that show a note (none of theirs changed)."""
+    monkeypatch.setattr("kb.discover.SETTLE_NS", 0)  # the copied notes count as settled at once
+    build(project, "site")
+    read: list[str] = []
+    read_source, read_again = discover.read_source, discover.SourceFile.read_again
+    monkeypatch.setattr(discover, "read_source", lambda path, root, name=None: read.append(name) or read_source(
+        path, root, name))
+    monkeypatch.setattr(discover.SourceFile, "read_again", lambda source: read.append(source.path) or read_again(
+        source))
+    path = project / "notes" / "native-0.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("number 0.", "number zero."), encoding="utf-8")
+    again = build(project, "site")
+    assert read == ["notes/native-0.md"] and again.parsed == 1
+    assert "number zero." in (project.parent / "site" / "notes" / "native-0" / "index.html").read_text()
     build(project, "clean", clean=True)
     assert tree(project.parent / "site") == tree(project.parent / "clean")
 

@@ -276,7 +276,7 @@ def pipeline(req: Request, memory: Memory) -> BuildResult:
     last = state.previous_site(req.out_dir.resolve())
     if unchanged(last, stamp=stamp):
         return reused(last.result, req, state.problems)
-    found, memory.seen = discover_since(req.notes_dir, req.root, memory.seen)
+    found = discover_stage(req, state, memory)
     this_build = build_id(req.settings, theme, notes_prefix(req.notes_dir, req.root), found, req.exe)
     if unchanged(last, build=this_build):  # same content, touched files: remember the new stamp
         state.remember_stamp(stamp)
@@ -318,6 +318,17 @@ def load_state(req: Request, memory: Memory) -> BuildCache:
     else:
         memory.state.problems = []
     return memory.state
+
+
+def discover_stage(req: Request, state: BuildCache, memory: Memory):
+    """The notes, read again only where their stamp changed: since the last build of this process
+    (Memory.seen), else since the last one-shot build (the build state's, kb.seen_state)."""
+    one_shot = req.cache and not memory.keep
+    stamped = state.stamped() if one_shot and not memory.seen else None
+    found, memory.seen = discover_since(req.notes_dir, req.root, memory.seen, stamped)
+    if one_shot:
+        state.keep_seen(memory.seen)
+    return found
 
 
 def parse_stage(req: Request, state: BuildCache, found) -> Parsed:

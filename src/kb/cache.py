@@ -17,6 +17,8 @@ Its entries, each keyed by content hashes, never by times:
 - `plain/`: the one-line texts feeds show, by text hash.
 - `link/<id>`, `linkfeat/<id>`, `link/`: what linking worked out (kb.link_state), so that a
   rebuild relinks only what a change can reach.
+- `seen/`: each note file's stamp (size, times, inode), digest, encoding and warnings (kb.seen_state),
+  so that a one-shot rebuild reads only the notes whose stamp changed.
 - `views/`: the digests of each record's views, by a fingerprint of the record (kb.view_state),
   so that a one-shot rebuild does not make them all again to find them unchanged.
 - `search/state`: the search index's state (kb.search_index.SearchState.dumps), so a rebuild
@@ -42,6 +44,7 @@ from kb.view_state import StoredViews
 from kb.write import Version, marker_stamp
 
 if TYPE_CHECKING:  # the link stage's, imported when a build reads or writes its rows
+    from kb.discover import Seen, Stamped
     from kb.index.links import LinkMemo
 
 __all__ = ["CACHE_DIR", "BuildCache", "MentionMemo", "SavedResult", "SiteState"]
@@ -193,6 +196,7 @@ class BuildCache:
     link_changes: dict[tuple[str, str], bytes | None] = field(default_factory=dict)  # this build's (kb.link_state.rows)
     views: StoredViews | None = None  # the view digests as stored (kb.view_state)
     new_views: StoredViews | None = None  # this build's, when they differ
+    new_seen: bytes | None = None  # this build's note stamps (kb.seen_state), when they differ
     fresh: bool = False
     problems: list[Diagnostic] = field(default_factory=list)  # the state discarded, and why
     store: Store | None = None
@@ -241,7 +245,7 @@ class BuildCache:
             self.store.close()
             self.store = Store(self.store.path, self.store.key)
         self.notes, self.plain, self.mentions, self.last, self.search = {}, {}, MentionMemo(), None, None
-        self.search_read = self.links = self.views = self.new_views = None
+        self.search_read = self.links = self.views = self.new_views = self.new_seen = None
         self.held, self.stored_notes, self.link_ids, self.link_changes = {}, frozenset(), frozenset(), {}
         self.problems.append(Diagnostic(path=STATE_PATH, message=N_("build state discarded and rebuilt: {reason}",
                                                                     reason=reason)))
@@ -297,6 +301,22 @@ class BuildCache:
         self.link_changes = {**self.link_changes, **rows(memo, context, self.link_ids, self.held.get(LINK_META))}
         self.links = None  # a process that keeps its state (kb serve) passes its own memo on (kb.build.Memory)
 
+    def stamped(self) -> Stamped:
+        """The note files the last one-shot build knew by stamp (kb.seen_state); {} if none or
+        unreadable (the state is then discarded, with one warning)."""
+        from kb.seen_state import restored
+
+        found: list[Stamped] = []
+        if self.folder is not None and self.store is not None and not self.fresh:
+            self.guard(lambda: found.append(restored(self.entry("seen", ""))))
+        return found[0] if found else {}
+
+    def keep_seen(self, seen: Seen) -> None:
+        from kb.seen_state import rows
+
+        if self.folder is not None and (value := rows(seen)) != self.held.get(("seen", "")):
+            self.new_seen = value
+
     def keep_views(self, views: StoredViews | None) -> None:
         """This build's view digests (a one-shot build's), to be written at save if they changed."""
         if self.folder is not None and views is not None and views != self.views:
@@ -316,6 +336,8 @@ class BuildCache:
         changes.update(self.link_changes)
         if self.new_views is not None:
             changes[("views", "")] = self.new_views.model_dump_json().encode()
+        if self.new_seen is not None:
+            changes[("seen", "")] = self.new_seen
         return changes
 
     def save(self) -> None:
@@ -337,6 +359,8 @@ class BuildCache:
             - {n for (k, n), v in self.link_changes.items() if v is None}  # ("link", "") is LINK_META
         self.link_changes = {}
         self.views, self.new_views = self.new_views or self.views, None
+        if self.new_seen is not None:
+            self.held[("seen", "")], self.new_seen = self.new_seen, None
         for path in self.notes:
             self.notes[path].stored = True
         self.stored_notes = frozenset(self.notes)

@@ -10,7 +10,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.i18n import N_, Message
+from kb.errors import BuildError
+from kb.i18n import N_, Message, _
 from kb.models import Diagnostic, Severity
 from kb.text import control_characters
 
@@ -21,16 +22,37 @@ CONTROL_REPORTS = 5  # control-character warnings per file, then a count
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One decoded note file. `path` is relative to the project root, with '/'."""
+    """One decoded note file. `path` is relative to the project root, with '/'.
+
+    `content` is None for a file known by its stamp from the last build (kb.seen_state): its text
+    is read from `origin` when first asked for, and must still be the one of `digest`."""
 
     path: str
-    text: str
+    content: str | None
     encoding: str
     digest: str
+    origin: Path | None = None
+
+    @property
+    def text(self) -> str:
+        if self.content is None:
+            object.__setattr__(self, "content", self.read_again())  # a cache of a frozen value, never changed
+        return self.content
+
+    def read_again(self) -> str:
+        data = self.origin.read_bytes() if self.origin is not None else b""
+        decoded = decode(data)
+        if hashlib.sha256(data).hexdigest() != self.digest or decoded is None:
+            raise NoteChanged(_("{path} changed while kb was building: build again").format(path=self.path))
+        return decoded[0]
 
     @property
     def lines(self) -> list[str]:
         return self.text.split("\n")
+
+
+class NoteChanged(BuildError):
+    """A note known by its stamp was changed during the build, before its text was read."""
 
 
 # Control characters but tab/newline/carriage return/form feed, and private-use code points.
@@ -175,6 +197,19 @@ def outside_notes(name: str) -> Diagnostic:
 
 # name -> (stat, what was read, its control-character warnings)
 Seen = dict[str, tuple[tuple[int, int, int, int], SourceFile | Diagnostic, list[Diagnostic]]]
+# name -> (stat, digest, encoding, control-character warnings): what the last build's Seen held (kb.seen_state)
+Stamped = dict[str, tuple[tuple[int, int, int, int], str, str, list[Diagnostic]]]
+
+
+def known_by_stamp(name: str, path: Path, stamp: tuple[int, int, int, int], stored) -> tuple | None:
+    if stored is None or tuple(stored[0]) != stamp:
+        return None
+    return stamp, SourceFile(name, None, stored[2], stored[1], path), stored[3]
+
+
+def read_known(path: Path, root: Path, name: str, stamp: tuple[int, int, int, int]) -> tuple:
+    result = read_source(path, root, name)
+    return stamp, result, [] if isinstance(result, Diagnostic) else control_warnings(result)
 
 
 def discover(notes_dir: Path, root: Path) -> tuple[list[SourceFile], list[Diagnostic]]:
@@ -192,11 +227,14 @@ def folder_prefix(folder: Path, real_root: Path, real_notes: Path) -> str:
     return "" if relative == "." else relative.rstrip("/") + "/"
 
 
-def discover_since(notes_dir: Path, root: Path,
-                   seen: Seen) -> tuple[tuple[list[SourceFile], list[Diagnostic]], Seen]:
+def discover_since(notes_dir: Path, root: Path, seen: Seen,
+                   stamped: Stamped | None = None) -> tuple[tuple[list[SourceFile], list[Diagnostic]], Seen]:
     """discover(), reading again only the files whose size, times or inode differ from what `seen`
     (the previous call's second result, kept in memory by `kb serve`) recorded; a file is recorded
-    only once it is older than SETTLE_NS, so a write in the same clock tick is never missed."""
+    only once it is older than SETTLE_NS, so a write in the same clock tick is never missed.
+    `stamped` (the build state's, for a new process) gives the rest by stamp too: their text is
+    read only if a later stage asks for it (SourceFile.text)."""
+    stamped = stamped or {}
     sources: list[SourceFile] = []
     problems: list[Diagnostic] = []
     now: Seen = {}
@@ -216,8 +254,7 @@ def discover_since(notes_dir: Path, root: Path,
         stamp = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
         known = seen.get(name)
         if known is None or known[0] != stamp:
-            result = read_source(path, root, name)
-            known = (stamp, result, [] if isinstance(result, Diagnostic) else control_warnings(result))
+            known = known_by_stamp(name, path, stamp, stamped.get(name)) or read_known(path, root, name, stamp)
         if st.st_mtime_ns < settled and st.st_ctime_ns < settled:
             now[name] = known
         if isinstance(known[1], Diagnostic):

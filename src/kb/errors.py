@@ -6,6 +6,7 @@
         RenderError               a template failed (kb.render.templates)
         BuildBusy                 another build holds the lock and kb was not to wait (kb.lock)
         UndeclaredInput           an output read an input it did not declare (a bug in kb)
+        NoteChanged               a note changed during the build, after it was found unchanged (kb.discover)
 
 A note's or kb.yaml's errors are not exceptions: they are diagnostics (exit 1).
 """

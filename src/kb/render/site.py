@@ -40,10 +40,14 @@ class NoteFile:
     path: str
     slug: str
     format: str
-    text: str
-    date: dt.date | None
-    record_ids: tuple[str, ...]
+    source: SourceFile = field(compare=False, repr=False)  # its text, read when a page shows it
+    date: dt.date | None = None
+    record_ids: tuple[str, ...] = ()
     title: str | None = None  # what the note is: the minutes' meeting, a page's title or its first record's title
+
+    @property
+    def text(self) -> str:
+        return self.source.text
 
     @property
     def page(self) -> str:
@@ -93,7 +97,7 @@ def note_date(note: ParsedNote, records: list[Record]) -> dt.date | None:
 def make_note(source: SourceFile, note: ParsedNote | None, slug: str) -> NoteFile:
     """A note as the site shows it (never its errors: a note with an error is not published)."""
     records = note.records if note else []
-    return NoteFile(path=source.path, slug=slug, format=note.format if note else "", text=source.text,
+    return NoteFile(path=source.path, slug=slug, format=note.format if note else "", source=source,
                     date=note_date(note, records) if note else None, record_ids=tuple(r.id for r in records),
                     title=(note.meta.get("title") or (records[0].title if records else None)) if note else None)
 
