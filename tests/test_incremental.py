@@ -295,6 +295,20 @@ def test_a_new_process_reads_only_the_note_that_changed(project, monkeypatch):
     assert tree(project.parent / "site") == tree(project.parent / "clean")
 
 
+def test_a_note_known_by_its_stamp_keeps_its_warnings(project, monkeypatch):
+    """A note a one-shot rebuild does not read (kb.seen_state) still has its control-character warning."""
+    monkeypatch.setattr("kb.discover.SETTLE_NS", 0)
+    (project / "notes" / "bell.md").write_text("---\ntitle: Bell\n---\n## summary\nベル\x07です。\n", encoding="utf-8")
+    said = "control character U+0007 in the text (invisible, not allowed in XML feeds): remove it"
+    first = build(project, "site")
+    assert [(d.line, d.message) for d in first.diagnostics if d.path == "notes/bell.md"] == [(5, said)]
+    path = project / "notes" / "native-0.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("number 0.", "number zero."), encoding="utf-8")
+    again = build(project, "site")
+    assert again.parsed == 1
+    assert [(d.line, d.message) for d in again.diagnostics if d.path == "notes/bell.md"] == [(5, said)]
+
+
 def test_clean_build_ignores_the_cache(project):
     build(project, "site")
     cache = project / ".kb-cache"

@@ -36,7 +36,7 @@ from kb.discover import Seen, discover_since
 from kb.folders import remove_leftovers
 from kb.lock import LOCK_NAME, build_locks
 from kb.models import Diagnostic, Record, Severity
-from kb.render.templates import Theme
+from kb.render.theme import Theme
 from kb.search_stage import save_search_state, search_index
 from kb.store import StateProblem
 from kb.unchanged import build_id, notes_prefix, quick_stamp, unchanged
@@ -144,10 +144,11 @@ class Planned:
         return tuple(path for path, key in self.keys.items() if old.get(path) != key)
 
 
-def reused(saved: SavedResult, req: Request, problems: list[Diagnostic]) -> BuildResult:
+def reused(last: SiteState, req: Request, problems: list[Diagnostic]) -> BuildResult:
     """The last build's result, for a build that changed nothing (plus the state discarded, if it was)."""
-    return BuildResult(out_dir=req.out_dir, files=saved.files, records=saved.records, notes=saved.notes,
-                       diagnostics=saved.diagnostics + tuple(problems), reused=len(saved.files),
+    files, saved = tuple(last.keys), last.result
+    return BuildResult(out_dir=req.out_dir, files=files, records=saved.records, notes=saved.notes,
+                       diagnostics=saved.diagnostics + tuple(problems), reused=len(files),
                        search="reused" if req.exe else "off")
 
 
@@ -275,12 +276,12 @@ def pipeline(req: Request, memory: Memory) -> BuildResult:
     stamp = quick_stamp(req.settings, theme, req.notes_dir, req.root, req.exe) if req.cache else None
     last = state.previous_site(req.out_dir.resolve())
     if unchanged(last, stamp=stamp):
-        return reused(last.result, req, state.problems)
+        return reused(last, req, state.problems)
     found = discover_stage(req, state, memory)
     this_build = build_id(req.settings, theme, notes_prefix(req.notes_dir, req.root), found, req.exe)
     if unchanged(last, build=this_build):  # same content, touched files: remember the new stamp
         state.remember_stamp(stamp)
-        return reused(last.result, req, state.problems)
+        return reused(last, req, state.problems)
     parsed = parse_stage(req, state, found)
     held = held_back(parsed)
     if held and not req.keep_going:
@@ -398,7 +399,7 @@ def save_stage(req: Request, state: BuildCache, result: BuildResult, parsed: Par
     site_dir = req.out_dir.resolve()
     state.last = SiteState(site=str(site_dir), marker=marker_stamp(site_dir), build_id=this_build, stamp=stamp,
                            keys=files.keys, search=req.exe, **published.standby_fields(files.keys),
-                           result=SavedResult(files=result.files, records=result.records, notes=result.notes,
+                           result=SavedResult(records=result.records, notes=result.notes,
                                               diagnostics=tuple(parsed.diagnostics)))
     state.prune_plain(result.records)
     if index is not None:

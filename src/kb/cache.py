@@ -77,11 +77,11 @@ def remove_temporary(folder: Path | None) -> None:
 
 
 class SavedResult(BaseModel):
-    """The outcome of the last build (kb.build.BuildResult without the output folder)."""
+    """The outcome of the last build (kb.build.BuildResult without the output folder; its files
+    are the site's, SiteState.keys: 2.8 MB of the 11 MB entry at 10,000 notes when kept twice)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    files: tuple[str, ...]
     records: int
     notes: int
     diagnostics: tuple[Diagnostic, ...]

@@ -17,12 +17,11 @@ import datetime as dt
 import hashlib
 import json
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 
 from pydantic import BaseModel
 
-from kb import DISTRIBUTION
+from kb import __version__
 
 STATE_FORMAT = "kb-state-1"  # bump whenever a stored model changes shape (it is in the code digest)
 
@@ -39,11 +38,7 @@ def sha(*parts: str | bytes) -> str:
 def code_digest() -> str:
     """The kb version and every source file of the package (so a changed kb never reuses a state)."""
     package = Path(__file__).resolve().parent
-    try:
-        version = metadata.version(DISTRIBUTION)
-    except metadata.PackageNotFoundError:
-        version = "unknown"
-    h = hashlib.sha256(f"{STATE_FORMAT}\x00{version}\x00".encode())
+    h = hashlib.sha256(f"{STATE_FORMAT}\x00{__version__}\x00".encode())  # the version is in kb/__init__.py too
     for path in sorted(package.rglob("*.py")):
         h.update(path.relative_to(package).as_posix().encode() + b"\x00" + path.read_bytes() + b"\x00")
     return h.hexdigest()

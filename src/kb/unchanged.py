@@ -14,7 +14,7 @@ from kb.cache import SiteState
 from kb.config import Settings
 from kb.digests import code_digest, settings_digest, sha, theme_digest
 from kb.discover import files_stamp, relative_name
-from kb.render.templates import Theme
+from kb.render.theme import Theme
 
 
 def notes_prefix(notes_dir: Path, root: Path) -> str:

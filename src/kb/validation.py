@@ -10,7 +10,6 @@ import datetime as dt
 import re
 
 from pydantic import ValidationError
-from rapidfuzz import fuzz, process
 
 from kb.i18n import N_, Message, Problem
 
@@ -31,6 +30,8 @@ EXPECTED = {  # pydantic error type -> what the value should have been
 
 def closest(word: str, choices) -> str | None:
     """The choice most like `word` (for a did-you-mean), or None when none is close."""
+    from rapidfuzz import fuzz, process  # only when something is misspelt: never on a no-change rebuild
+
     found = process.extractOne(str(word), list(choices), scorer=fuzz.ratio, score_cutoff=SIMILAR)
     return found[0] if found else None
 

@@ -16,7 +16,7 @@ from importlib import import_module
 
 _HOMES = {
     "NoteFile": "kb.render.site", "Site": "kb.render.site", "make_notes": "kb.render.site",
-    "Theme": "kb.render.templates",
+    "Theme": "kb.render.theme",
     "Output": "kb.render.outputs", "RenderError": "kb.render.templates", "plan_site": "kb.render.outputs",
     "plan_outputs": "kb.render.outputs", "PlanMemo": "kb.render.outputs", "render_site": "kb.render.outputs",
     "ItemMemo": "kb.render.outputs",

@@ -10,62 +10,26 @@ Static assets follow the same rule: `templates/static/<name>` replaces the theme
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from functools import lru_cache
-from importlib.resources import files
-from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined, TemplateError, meta
 from jinja2.bccache import Bucket, BytecodeCache
 
 from kb.errors import BuildError
+from kb.render.theme import THEME_PREFIX, Theme, builtin_theme_dir
 
-THEME_PREFIX = "theme"
-STATIC_DIR = "static"
-
-
-def builtin_theme_dir() -> Path:
-    """The installed built-in theme folder (a real folder both editable and from a wheel)."""
-    return Path(str(files("kb.theme")))
+__all__ = ["RenderError", "TemplateDigests", "Theme", "builtin_theme_dir", "environment_of"]
 
 
-@dataclass(frozen=True)
-class Theme:
-    """The template folders in lookup order: the project's own (if any) first, then the built-in."""
-
-    dirs: tuple[Path, ...]
-
-    @classmethod
-    def for_project(cls, root: Path) -> Theme:
-        builtin = builtin_theme_dir().resolve()
-        own = (root / "templates").resolve()
-        if own.is_dir() and own != builtin:
-            return cls((own, builtin))
-        return cls((builtin,))
-
-    @property
-    def builtin(self) -> Path:
-        return self.dirs[-1]
-
-    def static_files(self) -> dict[str, bytes]:
-        """Every static asset by its path below static/, overrides winning by name."""
-        found: dict[str, bytes] = {}
-        for folder in reversed(self.dirs):
-            base = folder / STATIC_DIR
-            for path in sorted(base.rglob("*")) if base.is_dir() else []:
-                if path.is_file() and not path.name.startswith("."):
-                    found[path.relative_to(base).as_posix()] = path.read_bytes()
-        return dict(sorted(found.items()))
-
-    def environment(self) -> Environment:
-        loader = ChoiceLoader([
-            FileSystemLoader([str(d) for d in self.dirs]),
-            PrefixLoader({THEME_PREFIX: FileSystemLoader(str(self.builtin))}),
-        ])
-        # auto_reload off: each build makes its own environment, and no template changes during one
-        # (Jinja otherwise checks the file's time at every include: thousands per list page)
-        return Environment(loader=loader, autoescape=True, undefined=StrictUndefined, bytecode_cache=COMPILED,
-                           auto_reload=False, **SYNTAX)
+def environment_of(theme: Theme) -> Environment:
+    loader = ChoiceLoader([
+        FileSystemLoader([str(d) for d in theme.dirs]),
+        PrefixLoader({THEME_PREFIX: FileSystemLoader(str(theme.builtin))}),
+    ])
+    # auto_reload off: each build makes its own environment, and no template changes during one
+    # (Jinja otherwise checks the file's time at every include: thousands per list page)
+    return Environment(loader=loader, autoescape=True, undefined=StrictUndefined, bytecode_cache=COMPILED,
+                       auto_reload=False, **SYNTAX)
 
 
 class RenderError(BuildError):
