@@ -107,13 +107,13 @@ class SiteState(BaseModel):
 
 
 class PlainData(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when first read: a no-change build never does
 
     plain: dict[str, str]
 
 
 class MentionsData(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when first read: a no-change build never does
 
     matches: dict[str, frozenset[str]]  # record text digest -> name entries it matched (kb.index.mentions)
     names: frozenset[str]  # the name entries those were matched against
@@ -134,7 +134,7 @@ class NoteLine(BaseModel):
     """A stored note: its path, its parse key, its parse result (before ids) and a digest of each
     of its records as parsed (record_digests)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when first read: a no-change build never does
 
     path: str
     key: str

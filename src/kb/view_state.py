@@ -23,7 +23,7 @@ Row = tuple[str, str, str, str, str, str]  # fingerprint, then a digest per VIEW
 
 
 class StoredViews(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     context: str
     rows: dict[str, Row]
