@@ -48,13 +48,15 @@ def record_groups(numbers: list[int]) -> tuple[list[str], list[int], list[int]]:
     return [f"search/r/{groups[i]}.json" for i in starts], starts, [*starts[1:], len(groups)]
 
 
-def result_item(record: Record, paper: list[str] | None) -> dict:
-    """What a result shows: a record in a paper noted twice or more carries the paper's page and title."""
+def result_item(papers: dict[str, list[str]], record: Record) -> dict:
+    """What a result shows: a record in a paper noted twice or more (`papers`: PaperEntries.shown)
+    carries the paper's page and title."""
+    paper = papers.get(record.id)
     return shown(record) | ({"paper": paper} if paper else {})
 
 
-def group_file(records: list[Record], papers: list[list[str] | None]) -> bytes:
-    return dump(list(map(result_item, records, papers)))
+def group_file(papers: dict[str, list[str]], records: list[Record]) -> bytes:
+    return dump([result_item(papers, record) for record in records])
 
 
 def text_paths(numbers: list[int]) -> tuple[list[str], list[str]]:
@@ -62,16 +64,16 @@ def text_paths(numbers: list[int]) -> tuple[list[str], list[str]]:
     return [f"search/t/{n}.json" for n in numbers], [f"search/b/{n}.bin" for n in numbers]
 
 
-def lead_file(record: Record, paper: list[str] | None) -> bytes:
+def lead_file(papers: dict[str, list[str]], record: Record) -> bytes:
     """Where a result's excerpt is cut from, made when written: `t/` people, tags and lead (headline,
     summary), small and fetched for most results; `b/` the body (body_text_file), fetched only for a
     match there. Each holds what the result shows (its r/ item), so a page of results reads one
     file a result. Named by record number."""
-    return dump([*search_regions(record)[1:3], result_item(record, paper)])
+    return dump([*search_regions(record)[1:3], result_item(papers, record)])
 
 
-def body_text_file(record: Record, paper: list[str] | None) -> bytes:
-    return body_file(search_regions(record)[3], result_item(record, paper))
+def body_text_file(papers: dict[str, list[str]], record: Record) -> bytes:
+    return body_file(search_regions(record)[3], result_item(papers, record))
 
 
 def body_file(body: str, item: dict) -> bytes:

@@ -26,6 +26,7 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache, partial
 from itertools import compress, repeat
 from pathlib import Path
+from types import MethodType
 from typing import TypeVar
 
 import numpy as np
@@ -105,7 +106,8 @@ def base_keys(key: str, d: int, p: int) -> list[str]:
 def outputs_of(paths: Iterable[str], keys: Iterable[str], makers: Iterable[Callable[[], bytes]]) -> list[Output]:
     """Output(path, key, make) of each, made in bulk: an update gives one for each of ~48,600 index
     files, made or not. (Output is a NamedTuple: tuple.__new__ makes one in C, 0.1 us against its
-    Python __new__'s 0.3 us.)"""
+    Python __new__'s 0.3 us. The makers are mostly MethodType(f, x): f bound to x, a callable of
+    no arguments made in C in 0.08 us, against 0.24 us for functools.partial(f, x).)"""
     return list(map(partial(tuple.__new__, Output), zip(paths, keys, makers, repeat(Output._field_defaults["reads"]))))
 
 
@@ -251,8 +253,8 @@ class SearchIndex:
         key is file_key(the segment's key, its path)."""
         paths = base_paths(*self.shards[0])
         if base.reused:
-            return outputs_of(paths, base_keys(self.keys[0], *self.shards[0]),
-                              map(partial, repeat(self.read_old), paths))
+            return outputs_of(paths, base_keys(self.keys[0], *self.shards[0]), map(MethodType, repeat(self.read_old),
+                                                                                   paths))
         made = SegmentPostings(self, base, self.shards[0])  # computed now: forked writers share the spilled files
         key = self.segment_key(base)
         makers = [made.maker(kind, shard) for kind, count in zip(KINDS, self.shards[0], strict=True)
@@ -298,18 +300,17 @@ class SearchIndex:
     def record_outputs(self, papers: PaperEntries) -> list[Output]:
         """The r/ groups and each record's t/ and b/ files, keyed by what their records show, as this kb cuts it."""
         keys = list(map(f"{self.code[:16]}.{FORMAT}.".__add__, self.records.digests))
-        paper_of = list(map(papers.shown.get, self.records.ids))
-        for place in compress(range(len(keys)), paper_of):
+        for place in compress(range(len(keys)), map(papers.keys.__contains__, self.records.ids)):
             keys[place] += papers.keys[self.records.ids[place]]
         paths, starts, ends = record_groups(self.numbers)
         spans = list(map(slice, starts, ends))
         group_keys = sha1_all(map("+".join, map(keys.__getitem__, spans)))
-        groups = map(partial, repeat(group_file), map(self.ordered.__getitem__, spans),
-                     map(paper_of.__getitem__, spans))
+        groups = map(MethodType, repeat(partial(group_file, papers.shown)), map(self.ordered.__getitem__, spans))
         leads, bodies = text_paths(self.numbers)
         return (outputs_of(paths, group_keys, groups)
-                + outputs_of(leads, keys, map(partial, repeat(lead_file), self.ordered, paper_of))
-                + outputs_of(bodies, keys, map(partial, repeat(body_text_file), self.ordered, paper_of)))
+                + outputs_of(leads, keys, map(MethodType, repeat(partial(lead_file, papers.shown)), self.ordered))
+                + outputs_of(bodies, keys, map(MethodType, repeat(partial(body_text_file, papers.shown)),
+                                               self.ordered)))
 
 
 class SegmentPostings:
