@@ -94,7 +94,7 @@ def file_key(key: str, path: str) -> str:
 def base_paths(d: int, p: int) -> tuple[str, ...]:
     """The base's shard files (every one, empty ones too: a browser never asks for a missing file).
     (Remembered: an update names the base's 24,576 files twice.)"""
-    return tuple(f"search/{kind}/{shard}.bin" for kind, count in (("d", d), ("p", p)) for shard in range(count))
+    return (*[f"search/d/{shard}.bin" for shard in range(d)], *[f"search/p/{shard}.bin" for shard in range(p)])
 
 
 @lru_cache(maxsize=2)
