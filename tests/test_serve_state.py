@@ -100,6 +100,25 @@ def test_serve_plans_anew_only_the_outputs_an_edit_touches(project, monkeypatch)
     assert_same_site(project / "site", project / "clean")
 
 
+def test_serve_digests_the_views_only_of_the_record_an_edit_changed(project, monkeypatch):
+    """A record the link stage kept (the same object) keeps its view digests while the site-wide
+    values they read are unchanged (kb.render.inputs.Digests): an edit of one note digests the
+    views of its record alone (here, what BibTeX shows of it), not of all 170 others."""
+    from kb.render.inputs import Digests
+
+    note = project / "notes" / "mine.md"
+    note.write_text("---\ntitle: LoRA Adapters Revisited\ntags: [LLM]\n---\n## summary\nLoRA の再検討。\n",
+                    encoding="utf-8")
+    session = Session(project, None, False)
+    session.build()
+    cited = counted(monkeypatch, Digests, "of_cite")
+    note.write_text(note.read_text(encoding="utf-8") + "追記。\n", encoding="utf-8")
+    session.build()
+    assert [call[1] for call in cited] == ["mine"]
+    build_site(project, Settings(), project / "clean", search=False, clean=True, cache=False)
+    assert_same_site(project / "site", project / "clean")
+
+
 def test_serve_shows_an_author_link_that_an_edit_of_another_note_changed(project):
     """kb serve reuses a record's Facts and list entry while the record is the same object and
     every site-wide value they read is the build before's (kb.render.site.ViewMemo). An edit of

@@ -28,8 +28,14 @@ __all__ = ["KnowledgeBase", "LinkMemo", "build_index", "index_records", "link_re
 
 
 def updated(records: list[Record], values: dict[str, dict]) -> list[Record]:
-    """The records with the values a step found (a frozen copy where it found any)."""
-    return [record.model_copy(update=values[record.id]) if record.id in values else record for record in records]
+    """The records with the values a step found (a frozen copy where one differs: the canonical
+    tags step gives every record its tags, most of them as they were)."""
+    return [record.model_copy(update=found) if (found := values.get(record.id)) and differs(record, found) else record
+            for record in records]
+
+
+def differs(record: Record, found: dict) -> bool:
+    return any(getattr(record, name) != value for name, value in found.items())
 
 
 def build_index(records: list[Record], settings: Settings, memo: MentionMemo | None = None) -> KnowledgeBase:

@@ -69,16 +69,21 @@ class Digests:
     keeps that digest without serialising it again. Equal values serialise alike, so the
     digest is the same either way; `now` is what this build computed, for the next.
 
+    A record's views (VIEW_KINDS) are functions of the record and the site's view context
+    (kb.view_state): in a process that keeps its memo, their source is the record object itself,
+    and a record the link stage kept (the same object) keeps its view digests while the context is
+    the previous build's (`same_context`), as kb.render.site.ViewMemo keeps its views.
     `stored` is what the last build left in the build state (kb.view_state), for a new process:
     a record's view digests, taken while the record and the context are the ones they were made
     from; `views()` gives this build's for the next."""
 
     def __init__(self, site: Site, text_digests: dict[str, str] | None = None, pages: Iterable[str] = (),
-                 before: Sourced | None = None, stored: StoredViews | None = None) -> None:
+                 before: Sourced | None = None, stored: StoredViews | None = None, same_context: bool = False) -> None:
         self.site, self.text_digests, self.pages = site, text_digests or {}, tuple(pages)
         self.known: dict[str, str] = {}
         self.before, self.now = before or {}, {}
         self.stored = stored.rows if stored is not None and stored.context == self.context else {}
+        self.by_record, self.same_context = stored is None, same_context
         self.prints: dict[str, str] = {}  # record id -> its fingerprint (kb.digests.record_digest)
 
     def __getitem__(self, name: str) -> str:
@@ -86,12 +91,24 @@ class Digests:
         if found is None:
             kind, _, key = name.partition(":")
             found = self.stored_view(kind, key) if self.stored else None
+            if found is None and self.by_record and kind in VIEW_PLACES:
+                found = self.view_by_record(name, kind, key)
             if found is None:
                 source, make = getattr(self, "of_" + kind)(key)
                 earlier = self.before.get(name)
                 found = earlier[1] if earlier is not None and earlier[0] == source else make()
                 self.now[name] = (source, found)
             self.known[name] = found
+        return found
+
+    def view_by_record(self, name: str, kind: str, record_id: str) -> str:
+        record = self.site.kb.by_id[record_id]
+        earlier = self.before.get(name)
+        if self.same_context and earlier is not None and earlier[0] is record:
+            found = earlier[1]
+        else:
+            found = getattr(self, "of_" + kind)(record_id)[1]()
+        self.now[name] = (record, found)
         return found
 
     @cached_property

@@ -211,6 +211,7 @@ class PlanMemo:
     digests: Mapping[str, tuple[object, str]] = field(default_factory=dict)
     outputs: Mapping[str, tuple[frozenset[str], str, str]] = field(default_factory=dict)
     views: StoredViews | None = None  # a one-shot build's view digests, for the build state (kb.view_state)
+    context: tuple = ()  # the site's view context (kb.render.site.Site.view_context)
 
 
 class Planner:
@@ -251,7 +252,8 @@ class Planner:
         return True
 
     def memo(self, views: bool = False) -> PlanMemo:
-        return PlanMemo(self.base, self.digests.now, self.now, self.digests.views() if views else None)
+        return PlanMemo(self.base, self.digests.now, self.now, self.digests.views() if views else None,
+                        self.digests.site.view_context)
 
 
 def output(site: Site, path: str, reads: Reads, make, **keys) -> Output:
@@ -359,7 +361,9 @@ def plan_outputs(site: Site, theme: Theme, text_digests: dict[str, str] | None =
         context = (base["code"], base["settings"], templates[ITEM_TEMPLATE])
         env.globals["record_item"] = record_item(env, items.valid_for(context))
     pages = html_pages(site)
-    digests = Digests(site, text_digests, (p.path for p in pages), before.digests if before else None, stored)
+    same_context = before is not None and before.context == site.view_context
+    digests = Digests(site, text_digests, (p.path for p in pages), before.digests if before else None, stored,
+                      same_context)
     reads_of = Planner(base, templates, digests, before, keep_reads)
     outputs = []
     for p in pages:
