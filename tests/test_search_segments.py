@@ -92,10 +92,10 @@ def test_an_edit_writes_one_small_segment_never_the_base(base, monkeypatch):
     native.write_text(native.read_text(encoding="utf-8").replace("## summary", "## summary\n鰻重の一語"),
                       encoding="utf-8")
     from kb.search_index import ordered
-    hashed = []  # the records whose texts the update hashes: none, the build gives each one's digest as parsed
+    hashed = []  # the records whose texts the update hashes: the edited note's one, not all 171
     monkeypatch.setattr(ordered, "parsed_digest", lambda r, real=ordered.parsed_digest: hashed.append(r.id) or real(r))
     assert build(root).search == "updated"
-    assert hashed == []
+    assert hashed == ["native-0"]
     after = index_files(site)
     written = sorted(p for p, inode in after.items() if before.get(p) != inode)
     assert [p for p in written if p.startswith(("search/d/", "search/p/"))] == []  # the base stays
@@ -115,6 +115,27 @@ def test_an_edit_writes_one_small_segment_never_the_base(base, monkeypatch):
     small = [(start, end) for path, start, end in reader.fetched if path == "search/s/1.bin"]
     assert len(small) == 2 and small[0][1] - small[0][0] == 8 and small[0][1] <= 4 * (256 + 512 + 1)
     assert sum(end - start for start, end in small) < (site / "search/s/1.bin").stat().st_size / 10
+
+
+def test_an_edit_that_moves_the_lines_of_a_notes_other_records_reindexes_one_record(base, monkeypatch):
+    """A line added to the first of the 23 records of a summaries note moves the lines of the 22
+    after it (their digests as parsed change with their lines): the index hashes the texts of the
+    note's 23 records and writes the edited record's files alone, as the others' texts are the same."""
+    root, site = built_project(base, "moved", monkeypatch)
+    before = index_files(site)
+    note = root / "notes" / "001_aab98827960bca54.txt"
+    lines = note.read_text(encoding="utf-8").split("\n")
+    lines.insert(8, "追記: 鰻重の一行。\n")
+    note.write_text("\n".join(lines), encoding="utf-8")
+    from kb.search_index import ordered
+    hashed = []
+    monkeypatch.setattr(ordered, "parsed_digest", lambda r, real=ordered.parsed_digest: hashed.append(r.id) or real(r))
+    assert build(root).search == "updated"
+    written = sorted(p for p, inode in index_files(site).items() if before.get(p) != inode)
+    assert [p.split("/")[1] for p in written] == ["b", "index.json", "r", "s", "t"]
+    assert len(hashed) == 23
+    reader = IndexReader(site)
+    assert [reader.record(d)["id"] for d in reader.search("鰻重")] == ["2503.04504"]  # AnyAnomaly, the first
 
 
 def test_many_small_segments_are_one_file_a_query_reads_by_two_ranges(base, monkeypatch):

@@ -83,9 +83,12 @@ def live_and_deleted(header):
     lambda h: h.pop("code"),
     lambda h: h["records"][0].__setitem__(1, "0" * 39 + "g"),
     lambda h: h.update(notes={}),
+    lambda h: h.update(parsed=[]),
+    lambda h: h["parsed"].update({next(iter(h["parsed"])): "0" * 39 + "g"}),
 ], ids=["bits type", "records type", "negative number", "records order", "no such segment", "duplicate id",
         "shard count", "segment smaller than its records", "live and deleted", "segment order", "key path",
-        "key type", "small buckets", "field missing", "record digest", "a field of an older format"])
+        "key type", "small buckets", "field missing", "record digest", "a field of an older format",
+        "parsed type", "parsed digest"])
 def test_a_state_that_contradicts_itself_is_refused(built, change):
     header = parts(built[1])
     change(header)
@@ -97,9 +100,10 @@ def test_a_state_that_contradicts_itself_is_refused(built, change):
     b"", b"{}", MAGIC, MAGIC + struct.pack("<Q", 1 << 40), MAGIC + struct.pack("<Q", 4) + b"\xff\xfe{}",
     MAGIC + struct.pack("<Q", 200_002) + b"[" * 100_001 + b"]" * 100_001,  # 100,000-deep nesting
     b"kb-search-state 2\n" + struct.pack("<Q", 2) + b"{}",  # an older format
-    b"kb-search-state 8\n" + struct.pack("<Q", 2) + b"{}",  # the format before the records' digests as parsed
+    b"kb-search-state 8\n" + struct.pack("<Q", 2) + b"{}",  # parsed digests by note path
+    b"kb-search-state 9\n" + struct.pack("<Q", 2) + b"{}",  # no parsed digests
 ], ids=["empty", "json", "magic only", "header past the end", "not utf-8", "deep nesting", "older format",
-        "format 8"])
+        "format 8", "format 9"])
 def test_bytes_that_are_no_state_are_refused(data):
     with pytest.raises(StateCorrupt):
         SearchState.loads(data)

@@ -7,10 +7,10 @@ numbers, the text digests and the facets are computed from those.
 
     OrderedRecords(records, origins) -> .ordered, .ids, .numbers, .bits, .digests, facet columns
 
-A record's text digest covers everything of it the index reads: the digest of the record as
-parsed (its note's parse sets its texts, title and people; kb.build.origins gives it, else
-parsed_digest hashes those fields here) and what the index stage sets from the other notes too
-(id, arXiv id, date, year, tags).
+A record's text digest covers everything of it the index reads: parsed_digest, what its note's
+parse alone sets (texts, title, people: hashed only for a record whose digest as parsed,
+kb.build.origins, is not the previous build's) and what the index stage sets from the other
+notes too (id, arXiv id, date, year, tags).
 """
 
 from __future__ import annotations
@@ -87,16 +87,32 @@ def parsed_digest(record: Record) -> str:
 class OrderedRecords:
     """The records in index order (record_order), their columns, numbers and text digests."""
 
-    def __init__(self, records: list[Record], origins: Origins | None = None) -> None:
+    def __init__(self, records: list[Record], origins: Origins | None = None, known: dict[str, str] | None = None
+                 ) -> None:
         self.ordered = record_order(records)
         columns = list(zip(*map(FIELDS, self.ordered), strict=True)) or [()] * 7
         self.ids, self.dates, self.tags, self.kinds, self.meetings, arxiv, years = map(list, columns)
         self.numbers, self.bits = record_numbers(self.dates)
-        parsed = [o[0] if o is not None else parsed_digest(r)
-                  for o, r in zip(map((origins or {}).get, self.ids), self.ordered, strict=True)]
+        parsed = self.parsed_digests(origins or {}, known or {})
         texts = [f"{p}{NUL}{i}{NUL}{a}{NUL}{d.toordinal() if d else ''}{NUL}{y}{NUL}{len(t)}{NUL}{NUL.join(t)}"
                  for p, i, a, d, y, t in zip(parsed, self.ids, arxiv, self.dates, years, self.tags, strict=True)]
         self.digests = sha1_all(texts)
+
+    def parsed_digests(self, origins: Origins, known: dict[str, str]) -> list[str]:
+        """Each record's parsed_digest: the previous build's (`known`, by the build's digest of the
+        record as parsed) when the record is as parsed then, so an update hashes the texts of the
+        records that changed alone (a record whose lines only moved in its note is as parsed
+        then but for its lines, which the index does not read: it gets the same digest).
+        `self.parsed` keeps them by that digest for the next build."""
+        digests, self.parsed = [], {}
+        for origin, record in zip(map(origins.get, self.ids), self.ordered, strict=True):
+            if origin is None:
+                digests.append(parsed_digest(record))
+                continue
+            digest = known.get(origin[0]) or parsed_digest(record)
+            digests.append(digest)
+            self.parsed[origin[0]] = digest
+        return digests
 
     def docs(self) -> list[tuple[str, str, int]]:
         """Each record's (id, text digest, number), in index order."""

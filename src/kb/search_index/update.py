@@ -209,9 +209,9 @@ class SearchIndex:
                  origins: Origins | None = None) -> None:
         self.problems: list[str] = []
         self.bookkeeping, self.papers = bookkeeping, list(papers)
-        self.records = OrderedRecords(records, origins)
-        self.ordered, self.numbers, bits = self.records.ordered, self.records.numbers, self.records.bits
         self.code = code_digest()
+        self.records = OrderedRecords(records, origins, old.parsed if old is not None and old.code == self.code else {})
+        self.ordered, self.numbers, bits = self.records.ordered, self.records.numbers, self.records.bits
         self.docs = self.records.docs()
         usable = old is not None and old_site is not None and old.code == self.code and old.bits == bits
         self.old, self.old_site = (old, old_site) if usable else (None, None)
@@ -222,7 +222,8 @@ class SearchIndex:
         self.shards = {seg.id: counts if seg.id == 0 else bucket_counts(counts) for seg in self.segments}
         self.keys = {s[0]: s[5] for s in old.segments} if self.old else {}
         self.state = SearchState(code=self.code, bits=bits, records=self.state_records(), segments=[],
-                                 common=self.old.common if base.reused else common_grams(self.ordered))
+                                 common=self.old.common if base.reused else common_grams(self.ordered),
+                                 parsed=self.records.parsed)
         self.outputs = self.base_outputs(base)
         made = [seg for seg in self.segments[1:] if not seg.reused and seg.size]  # (one at most)
         postings = {seg.id: SegmentPostings(self, seg, self.shards[seg.id]) for seg in made}
@@ -359,8 +360,8 @@ def search_outputs(records: list[Record], state: SearchState | None = None, old_
     recorded; a state that does not fit its files gives a clean index and a line in `problems`).
     Results show a record's tags except the `bookkeeping` labels, as the list pages do, and one
     result per paper of `papers` (kb.index.papers: the papers noted in two or more records).
-    `origins` (each record's digest as parsed, kb.build.origins) spares hashing the texts of
-    every record (kb.search_index.ordered)."""
+    `origins` (each record's digest as parsed, kb.build.origins) lets an update hash the texts of
+    the records that changed alone (kb.search_index.ordered)."""
     usable = state is not None and old_site is not None and old_keys is not None and holds_files(old_keys,
                                                                                                  state.segments)
     collecting = gc.isenabled()
