@@ -20,8 +20,8 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from functools import partial
-from itertools import chain
-from operator import attrgetter, methodcaller
+from itertools import chain, compress, repeat
+from operator import attrgetter, is_, methodcaller
 
 import numpy as np
 
@@ -101,17 +101,15 @@ class OrderedRecords:
     def parsed_digests(self, origins: Origins, known: dict[str, str]) -> list[str]:
         """Each record's parsed_digest: the previous build's (`known`, by the build's digest of the
         record as parsed) when the record is as parsed then, so an update hashes the texts of the
-        records that changed alone (a record whose lines only moved in its note is as parsed
-        then but for its lines, which the index does not read: it gets the same digest).
+        records of the changed notes alone. (The build's digest covers a record's lines too: a
+        record whose lines alone moved is hashed again, to the same digest, and not re-indexed.)
         `self.parsed` keeps them by that digest for the next build."""
-        digests, self.parsed = [], {}
-        for origin, record in zip(map(origins.get, self.ids), self.ordered, strict=True):
-            if origin is None:
-                digests.append(parsed_digest(record))
-                continue
-            digest = known.get(origin[0]) or parsed_digest(record)
-            digests.append(digest)
-            self.parsed[origin[0]] = digest
+        keys = [origin[0] if origin is not None else None for origin in map(origins.get, self.ids)]
+        digests = list(map(known.get, keys))  # (None for a record without a digest as parsed)
+        for place in compress(range(len(digests)), map(is_, digests, repeat(None))):
+            digests[place] = parsed_digest(self.ordered[place])
+        self.parsed = dict(zip(keys, digests, strict=True))
+        self.parsed.pop(None, None)
         return digests
 
     def docs(self) -> list[tuple[str, str, int]]:
