@@ -231,10 +231,11 @@ class BuildCache:
             self.held[(kind, name)] = value
         return value
 
-    def guard(self, read) -> None:
-        """Run a read of the state; any failure discards the whole state with one warning."""
+    def guard(self, read):
+        """Run a read of the state and give its result; any failure discards the whole state with
+        one warning (and gives None)."""
         try:
-            read()
+            return read()
         except Exception as exc:  # noqa: BLE001 (any surprise in stored data: never a traceback)
             said = getattr(exc, "said", None)
             problem = said if isinstance(said, Message) else str(exc).splitlines()[0] if str(exc) else ""
@@ -306,10 +307,9 @@ class BuildCache:
         unreadable (the state is then discarded, with one warning)."""
         from kb.seen_state import restored
 
-        found: list[Stamped] = []
-        if self.folder is not None and self.store is not None and not self.fresh:
-            self.guard(lambda: found.append(restored(self.entry("seen", ""))))
-        return found[0] if found else {}
+        if self.folder is None or self.store is None or self.fresh:
+            return {}
+        return self.guard(lambda: restored(self.entry("seen", ""))) or {}
 
     def keep_seen(self, seen: Seen) -> None:
         from kb.seen_state import rows

@@ -40,11 +40,10 @@ class SourceFile:
         return self.content
 
     def read_again(self) -> str:
-        data = self.origin.read_bytes() if self.origin is not None else b""
-        decoded = decode(data)
-        if hashlib.sha256(data).hexdigest() != self.digest or decoded is None:
+        found = read_source(self.origin, self.origin.parent, self.path) if self.origin is not None else None
+        if not isinstance(found, SourceFile) or found.digest != self.digest:
             raise NoteChanged(_("{path} changed while kb was building: build again").format(path=self.path))
-        return decoded[0]
+        return found.text
 
     @property
     def lines(self) -> list[str]:

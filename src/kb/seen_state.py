@@ -13,8 +13,6 @@ have the recorded digest (kb.discover.SourceFile.text).
 
 from __future__ import annotations
 
-import json
-
 from pydantic import BaseModel, ConfigDict
 
 from kb.discover import Seen, SourceFile, Stamped
@@ -37,12 +35,9 @@ class SeenData(BaseModel):
 
 
 def rows(seen: Seen) -> bytes:
-    """SeenData's JSON, written directly (pydantic validates it when read: 10,000 models per build
-    only to write them cost more than the rest of the entry's handling)."""
-    files = {name: {"stamp": stamp, "digest": found.digest, "encoding": found.encoding,
-                    "warnings": [w.model_dump(mode="json") for w in warnings]}
+    files = {name: SeenFile(stamp=stamp, digest=found.digest, encoding=found.encoding, warnings=warnings)
              for name, (stamp, found, warnings) in sorted(seen.items()) if isinstance(found, SourceFile)}
-    return json.dumps({"files": files}, ensure_ascii=False, separators=(",", ":")).encode()
+    return SeenData(files=files).model_dump_json().encode()
 
 
 def restored(value: bytes | None) -> Stamped:
