@@ -72,3 +72,16 @@ def test_the_graph_fits_and_stays_legible(browser, server, width):
         assert page.problems == []
     finally:
         page.context.close()
+
+
+def test_records_named_in_passing_are_read_as_briefs(tmp_path):
+    """AnyAnomaly's graph draws Transformer-XL under VideoPainter, its related box lists VideoPainter:
+    its page reads both as briefs (brief:, title, kind and date), not as list entries (item:), so
+    editing their summary or tags does not make AnyAnomaly's page again (at 10,000 notes a summary
+    edit made 413 pages again for their related boxes and graphs)."""
+    result = build_site(ROOT, load_settings(ROOT)[0], tmp_path / "site", NOTES, search=False, cache=False, trace=True)
+    reads = result.reads[RECORD]
+    far = "transformer-xl-attentive-language-models-beyond-a-fixed-length-context"
+    assert {f"brief:{far}", "brief:2503.05639"} <= set(reads)
+    assert not {f"item:{far}", "item:2503.05639"} & set(reads)
+    assert '<text x="70" y="121">Transformer-XL' in graph_of(tmp_path / "site", RECORD)

@@ -95,17 +95,17 @@ def graph_rows(center: tuple[str | None, str, str], groups: list[tuple[str, str,
 
 def graph_inputs(center_id: str | None, groups: list[tuple[str, str, list[str]]],
                  links_of: Callable[[str], list[str]]) -> list[str]:
-    """What the drawing reads (kb.render.inputs): each drawn record's list entry, and the links of
+    """What the drawing reads (kb.render.inputs): each drawn record's Brief (for its title), and the links of
     the records whose own links it draws."""
     shown = [(record_id, second) for _, _, rows in drawn(center_id, groups, links_of) for record_id, second in rows]
-    return ([f"item:{i}" for record_id, second in shown for i in (record_id, *second)]
+    return ([f"brief:{i}" for record_id, second in shown for i in (record_id, *second)]
             + [f"links:{record_id}" for record_id, _ in shown])
 
 
 def readers(scope) -> tuple[Callable[[str], list[str]], Callable[[str], str]]:
     """(links of a record, title of a record), read from a page's Scope (kb.render.inputs: only
     what it declared). Planning reads the links from the Site (Site.graph_links)."""
-    return (lambda i: all_links(scope.links(i))), (lambda i: scope.items([i])[0].title)
+    return (lambda i: all_links(scope.links(i))), (lambda i: scope.briefs([i])[0].title)
 
 
 def all_links(record) -> list[str]:

@@ -9,6 +9,7 @@ that forgets an input fails in every build instead of going stale.
     record:<id>          a record as its own page shows it: every field and link (by id), and
                          the site's facts about it (kb.render.views.Facts)
     item:<id>            a record as a list shows it (kb.render.views.Item)
+    brief:<id>           a record as a related-records box and the link graphs name it (Brief)
     entry:<id>           a record as records.json and the Atom feeds show it (kb.render.feeds.record_json)
     cite:<id>            a record as BibTeX shows it: its citation key and the fields an entry reads
     order:<id>           the records just newer and just older than it (previous / next)
@@ -41,7 +42,8 @@ from kb.errors import BuildError
 from kb.index.groups import Group
 from kb.models import LinkedRecord
 from kb.render.site import NoteFile, Site
-from kb.render.views import Item
+from kb.render.views import Brief, Item
+from kb.urls import url_for
 from kb.view_state import VIEW_KINDS, StoredViews, context_of
 
 VIEW_PLACES = {kind: n for n, kind in enumerate(VIEW_KINDS, start=1)}  # a kind's place in a stored row
@@ -160,6 +162,9 @@ class Digests:
         item = self.site.items[key]
         return item, lambda: text_digest(repr(item))
 
+    def of_brief(self, key: str):
+        return seal(brief_of(self.site.kb.by_id[key]))
+
     def of_order(self, key: str):
         near = self.site.neighbours(self.site.kb.by_id[key])
         return seal([r.id if r else None for r in (near["newer"], near["older"])])
@@ -222,6 +227,11 @@ def record_digest(site: Site, record: LinkedRecord) -> str:
     return digesting.record_digest(record, site.origins.get(record.id))
 
 
+def brief_of(record: LinkedRecord) -> Brief:
+    return Brief(record.id, url_for("record", record.id), record.title, record.kind, record.issue_date,
+                 record.date_inferred)
+
+
 def seal(*values):
     """(the values, a function digesting them) for Digests."""
     return values, lambda: digest(*values)
@@ -255,6 +265,9 @@ class Scope:
 
     def items(self, ids: Iterable[str]) -> list[Item]:
         return [self._site.items[i] for i in self.declared("item", ids)]
+
+    def briefs(self, ids: Iterable[str]) -> list[Brief]:
+        return [brief_of(self._site.kb.by_id[i]) for i in self.declared("brief", ids)]
 
     def neighbours(self, record_id: str) -> dict[str, Item | None]:
         self.need(f"order:{record_id}")

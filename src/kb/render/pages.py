@@ -120,9 +120,10 @@ def link_ids(record: LinkedRecord) -> dict[str, list[str]]:
 
 
 def link_groups(scope: Scope, record: LinkedRecord) -> list[tuple[str, str, list[Item]]]:
-    """(key, heading, items) of each non-empty link box, in the page's order, each record once."""
+    """(key, heading, items) of each non-empty link box, in the page's order, each record once:
+    Items, but Briefs in the related box (it shows their title, kind and date alone)."""
     boxes = link_ids(record)
-    groups = [(name, label, scope.items(boxes[name])) for name, label in LINKS]
+    groups = [(name, label, (scope.briefs if name == "related" else scope.items)(boxes[name])) for name, label in LINKS]
     return [g for g in groups if g[2]]
 
 
@@ -179,8 +180,8 @@ def record_graph(scope: Scope, record: LinkedRecord) -> list[Row]:
 def record_inputs(site: Site, record: LinkedRecord, wiki: dict[str, str]) -> list[str]:
     near = site.neighbours(record)
     boxes = link_ids(record)
-    boxed = [i for ids in boxes.values() for i in ids]
-    return [f"record:{record.id}", f"order:{record.id}", *items_of(boxed),
+    listed = [i for name, ids in boxes.items() if name != "related" for i in ids]
+    return [f"record:{record.id}", f"order:{record.id}", *items_of(listed), *(f"brief:{i}" for i in boxes["related"]),
             *items_of(r.id for r in near.values() if r), *items_of(sorted(set(wiki.values()))),
             *graph_inputs(record.id, record_groups(boxes), site.graph_links.__getitem__)]
 

@@ -4,6 +4,7 @@
             authors, venue, meeting and note line, its citation key (kb.render.site.Site.facts)
     Item    a record as every list shows it: title, kind, date, topic tags, one line
             (kb.render.site.Site.item)
+    Brief   a record as a related-records box and a link graph name it: title, kind, date
 
 A list page is given Items, never records, so it cannot show (or silently depend on) a field
 its declared inputs do not cover (kb.render.inputs).
@@ -23,6 +24,19 @@ class Link:
 
     name: str
     page: str | None
+
+
+@dataclass(frozen=True)
+class Brief:
+    """A record named in passing (a related-records box, a link graph): a page that shows no more
+    than this is not made again when the record's summary or tags change."""
+
+    id: str
+    page: str
+    title: str
+    kind: str
+    issue_date: dt.date | None
+    date_inferred: bool
 
 
 @dataclass(frozen=True)
