@@ -23,6 +23,7 @@ from conftest import NOTES, tree
 from kb import discover
 from kb.build import Memory, build_site
 from kb.config import load_settings
+from kb.index import related
 from kb.render.site import Site
 from kb.render.templates import builtin_theme_dir
 
@@ -291,6 +292,21 @@ def test_a_new_process_reads_only_the_note_that_changed(project, monkeypatch):
     again = build(project, "site")
     assert read == ["notes/native-0.md"] and again.parsed == 1
     assert "number zero." in (project.parent / "site" / "notes" / "native-0" / "index.html").read_text()
+    build(project, "clean", clean=True)
+    assert tree(project.parent / "site") == tree(project.parent / "clean")
+
+
+def test_a_new_process_works_out_the_related_features_of_the_changed_record_alone(project, monkeypatch):
+    """The related-record features kept in the build state (kb.link_state `linkfeat/`): a one-note
+    rebuild in a new process takes the other records' as stored instead of reading every text again."""
+    build(project, "site")
+    worked_out: list[str] = []
+    term_features = related.term_features
+    monkeypatch.setattr(related, "term_features", lambda record: worked_out.append(record.id) or term_features(record))
+    path = project / "notes" / "native-0.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("number 0.", "number zero."), encoding="utf-8")
+    again = build(project, "site")
+    assert worked_out == ["native-0"] and again.parsed == 1
     build(project, "clean", clean=True)
     assert tree(project.parent / "site") == tree(project.parent / "clean")
 

@@ -278,7 +278,7 @@ class BuildCache:
         held = entries.pop("", None)
         self.held[LINK_META] = held
         self.link_ids = frozenset(entries)
-        self.links = restored(entries, held, self.stored_features)
+        self.links = restored(entries, held, self.stored_features, self.all_features)
 
     def stored_features(self, record_id: str) -> frozenset[str]:
         """A record's stored related-record features (kb.link_state): StateProblem on any surprise."""
@@ -286,6 +286,16 @@ class BuildCache:
 
         try:
             return stored_features(self.store.get("linkfeat", record_id) if self.store is not None else None)
+        except Exception as exc:  # noqa: BLE001 (as in guard: the caller discards the state)
+            raise StateProblem(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+
+    def all_features(self) -> dict[str, frozenset[str]]:
+        """Every record's stored related-record features, in one read (a new process's linking takes
+        them for the records that did not change): StateProblem on any surprise."""
+        from kb.link_state import stored_features
+
+        try:
+            return {record_id: stored_features(value) for record_id, value in self.store.items("linkfeat")}
         except Exception as exc:  # noqa: BLE001 (as in guard: the caller discards the state)
             raise StateProblem(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
 

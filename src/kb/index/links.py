@@ -40,7 +40,8 @@ class LinkMemo:
     text's digest, each record's links (LINKS, by name then id), and the ids whose part of all
     that differs from the build before (`dirty`: what the build state writes again). In the
     same process also the features and the LinkedRecords; read from the build state
-    (kb.link_state), a changed record's old features come from `stored_features` instead."""
+    (kb.link_state), a changed record's old features come from `stored_features` instead, and
+    every record's from `all_features`."""
 
     digests: dict[str, str]
     keys: dict[str, list[tuple]]
@@ -50,6 +51,7 @@ class LinkMemo:
     features: Features | None = None
     linked: dict[str, LinkedRecord] = field(default_factory=dict)
     stored_features: Callable[[str], frozenset[str]] | None = None
+    all_features: Callable[[], dict[str, frozenset[str]]] | None = None
     dirty: frozenset[str] = frozenset()
 
     def features_of(self, record_id: str) -> frozenset[str]:
@@ -81,8 +83,7 @@ def relink(records: list[Record], before: LinkMemo | None, memo: MentionMemo | N
     digests = {i: d for i in now if (d := (digests or {}).get(i))}
     changed = changed_ids(digests, before) | (now.keys() - digests.keys()) if before is not None else None
     old_features = {i: before.features_of(i) for i in changed} if before is not None else {}
-    taken = before is not None and before.features is not None
-    features = Features(records, before.features if taken else None, changed if taken else frozenset())
+    features = linked_features(records, before, changed)
     keys, blocks = title_blocks(records, before, changed)
     same_as = link_same_papers(records, blocks)
     texts = {i: d for i, d in before.texts.items() if i in now and i not in changed} if before is not None else {}
@@ -99,6 +100,17 @@ def relink(records: list[Record], before: LinkMemo | None, memo: MentionMemo | N
     kept_values = {name: values[name] for name in LINKS}
     return linked, LinkMemo(digests, keys, blocks, texts, kept_values, features, {r.id: r for r in linked},
                             dirty=dirty_ids(now, before, changed, kept_values))
+
+
+def linked_features(records: list[Record], before: LinkMemo | None, changed: frozenset[str] | None) -> Features:
+    """The records' related-record features: the previous build's taken over in the same process,
+    the stored ones of unchanged records in a new one (kb.link_state), else all worked out."""
+    if before is None:
+        return Features(records)
+    if before.features is not None:
+        return Features(records, before.features, changed)
+    stored = before.all_features() if before.all_features is not None else {}
+    return Features(records, known={i: found for i, found in stored.items() if i not in changed})
 
 
 def title_blocks(records: list[Record], before: LinkMemo | None, changed: frozenset[str] | None,

@@ -24,6 +24,7 @@ import hashlib
 import math
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from functools import lru_cache
 
 from kb.index.tags import tag_key
@@ -107,7 +108,8 @@ class Features:
     `changed` records (added, removed or edited ids): see kb.index.links."""
 
     def __init__(self, records: list[Record], before: Features | None = None,
-                 changed: frozenset[str] = frozenset()) -> None:
+                 changed: frozenset[str] = frozenset(), known: Mapping[str, frozenset[str]] | None = None) -> None:
+        """`known`: features stored for some records (kb.link_state), taken as they are."""
         self.count = len(records)
         self.tag_limit, self.term_limit = limits(self.count)  # asked for ~900,000 times at 10,000 notes
         if before is None:
@@ -117,15 +119,23 @@ class Features:
             changed = frozenset(record.id for record in records)
         else:
             self.tags, self.terms, self.holders = before.tags, before.terms, before.holders
-        for record_id in changed:
-            for feature in self.of(record_id):
-                self.holders[feature].discard(record_id)
-            self.tags.pop(record_id, None), self.terms.pop(record_id, None)
+            for record_id in changed:
+                for feature in self.of(record_id):
+                    self.holders[feature].discard(record_id)
+                self.tags.pop(record_id, None), self.terms.pop(record_id, None)
         for record in records:
             if record.id in changed:
-                self.tags[record.id], self.terms[record.id] = tag_features(record), term_features(record)
-                for feature in self.of(record.id):
-                    self.holders[feature].add(record.id)
+                self.add(record, (known or {}).get(record.id))
+
+    def add(self, record: Record, stored: frozenset[str] | None) -> None:
+        if stored is None:
+            tags, terms = tag_features(record), term_features(record)
+        else:  # a tag feature starts with "#", which no term holds (text_terms)
+            tags = frozenset(f for f in stored if f.startswith("#"))
+            terms = stored - tags
+        self.tags[record.id], self.terms[record.id] = tags, terms
+        for feature in tags | terms:
+            self.holders[feature].add(record.id)
 
     def of(self, record_id: str) -> frozenset[str]:
         return self.tags.get(record_id, frozenset()) | self.terms.get(record_id, frozenset())
