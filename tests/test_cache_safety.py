@@ -141,7 +141,7 @@ def view_rows_of_the_wrong_shape(path: Path) -> None:
 
 
 def a_view_row_of_the_wrong_length(path: Path) -> None:
-    """A stored record's view digests one too many (a row is a fingerprint and five digests)."""
+    """A stored record's view digests one too many (a row is a fingerprint and six digests)."""
     resigned(path, "views", lambda value: value.replace(b'":["', b'":["0","', 1))
 
 

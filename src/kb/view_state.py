@@ -6,7 +6,7 @@ they did not change (1 s of a one-note rebuild at 10,000 notes).
                                    the site-wide values they read (kb.render.site.Site.view_context)
     StoredViews(context, rows)     id -> [fingerprint, one digest per VIEW_KINDS ("" if not made)]
 
-A record's views (the inputs `record:`, `item:`, `entry:`, `cite:` and `links:` of
+A record's views (the inputs `record:`, `item:`, `entry:`, `cite:`, `links:` and `brief:` of
 kb.render.inputs) are functions of the record and of that context only. The fingerprint is the
 digest of the whole linked record (kb.digests.record_digest), so a stored digest is used only for
 a record equal to the one it was made from, in an equal context: a row can be old, never wrong.
@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict
 
 from kb.digests import code_digest, digest, settings_digest
 
-VIEW_KINDS = ("record", "item", "entry", "cite", "links")
-Row = tuple[str, str, str, str, str, str]  # fingerprint, then a digest per VIEW_KINDS
+VIEW_KINDS = ("record", "item", "entry", "cite", "links", "brief")
+Row = tuple[str, str, str, str, str, str, str]  # fingerprint, then a digest per VIEW_KINDS
 
 
 class StoredViews(BaseModel):
