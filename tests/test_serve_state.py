@@ -119,6 +119,29 @@ def test_serve_digests_the_views_only_of_the_record_an_edit_changed(project, mon
     assert_same_site(project / "site", project / "clean")
 
 
+def test_serve_makes_records_json_again_from_the_texts_of_unchanged_records(project, monkeypatch):
+    """records.json is made again when a summary changes, from each record's text kept by the
+    process with the values it shows (kb.render.outputs.ItemMemo.entries): only the edited record
+    is written out anew, though linking gave others new related records."""
+    from kb.render import feeds
+
+    note = project / "notes" / "mine.md"
+    note.write_text("---\ntitle: LoRA Adapters Revisited\ntags: [LLM]\n---\n## summary\nLoRA の再検討。\n",
+                    encoding="utf-8")
+    session = Session(project, None, False)
+    session.build()  # in forked workers: what they write out is not kept
+    note.write_text(note.read_text(encoding="utf-8") + "追記。\n", encoding="utf-8")
+    session.build()  # in the process itself (a few files), as every later rebuild after one edit
+    written = counted(monkeypatch, feeds, "entry_json")
+    note.write_text(note.read_text(encoding="utf-8").replace("LoRA の再検討。", "LoRA をもう一度検討する。"),
+                    encoding="utf-8")
+    session.build()
+    assert [call[0]["id"] for call in written] == ["mine"]
+    assert "LoRA をもう一度検討する。" in (project / "site" / "records.json").read_text(encoding="utf-8")
+    build_site(project, Settings(), project / "clean", search=False, clean=True, cache=False)
+    assert_same_site(project / "site", project / "clean")
+
+
 def test_serve_shows_an_author_link_that_an_edit_of_another_note_changed(project):
     """kb serve reuses a record's Facts and list entry while the record is the same object and
     every site-wide value they read is the build before's (kb.render.site.ViewMemo). An edit of

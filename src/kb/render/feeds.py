@@ -132,7 +132,29 @@ def record_json(record: LinkedRecord, plain: dict | None) -> dict:
             "date_inferred": record.date_inferred, "summary": one_line(record, plain)}
 
 
-def records_json(records: list[LinkedRecord], plain: dict | None = None) -> bytes:
-    """Every record, newest first (the knowledge base's order), keys sorted, with its JSON Schema named."""
-    data = {"$schema": SCHEMA_PATH, "records": [record_json(r, plain) for r in records]}
-    return (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
+def records_json(records: list[LinkedRecord], plain: dict | None = None,
+                 known: dict[str, tuple[dict, str]] | None = None) -> bytes:
+    """Every record, newest first (the knowledge base's order), keys sorted, with its JSON Schema
+    named: what json.dumps(..., indent=1, sort_keys=True) writes, made of one text per record, which
+    `known` keeps by id with the values it shows for the next build of the process (kb serve:
+    writing out 10,000 records took 0.45 s of a one-note rebuild)."""
+    if not records:
+        return (json.dumps({"$schema": SCHEMA_PATH, "records": []}, ensure_ascii=False, indent=1, sort_keys=True)
+                + "\n").encode("utf-8")
+    known = {} if known is None else known
+    texts = ",\n".join([entry_text(r, plain, known) for r in records])
+    return f'{{\n "$schema": {json.dumps(SCHEMA_PATH)},\n "records": [\n{texts}\n ]\n}}\n'.encode()
+
+
+def entry_text(record: LinkedRecord, plain: dict | None, known: dict[str, tuple[dict, str]]) -> str:
+    """A record's object in records.json, written out again only when it differs from the one known."""
+    data = record_json(record, plain)
+    found = known.get(record.id)
+    if found is None or found[0] != data:
+        found = known[record.id] = (data, entry_json(data))
+    return found[1]
+
+
+def entry_json(data: dict) -> str:
+    """A record's object as records.json holds it: indented as its list's item (two levels of one space)."""
+    return "  " + json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True).replace("\n", "\n  ")

@@ -81,14 +81,16 @@ class ItemMemo:
     """List entries rendered by a long-running process (kb serve), for its next builds: by
     (record id, page depth, omitted tag page), the Item and its HTML. `context` is what else an
     entry is made of (kb's code, the settings, the entry's templates): when it changes, the memo
-    starts empty. An entry whose Item differs is rendered again."""
+    starts empty. An entry whose Item differs is rendered again. `entries` are the records'
+    texts in records.json, by id, each with the values it shows (kb.render.feeds.entry_text)."""
 
     context: tuple = ()
     html: dict[tuple[str, str, str], tuple[Item, Markup]] = field(default_factory=dict)
+    entries: dict[str, tuple[dict, str]] = field(default_factory=dict)
 
     def valid_for(self, context: tuple) -> ItemMemo:
         if context != self.context:
-            self.context, self.html = context, {}
+            self.context, self.html, self.entries = context, {}, {}
         return self
 
 
@@ -289,8 +291,8 @@ def bibtex_bytes(records, keys) -> bytes:
 CITATION_FILES = {"bib": bibtex_bytes, "csl.json": csl_json, "ris": ris_file}  # records.<suffix>, references.<suffix>
 
 
-def site_records(scope: Scope, ids: tuple[str, ...]) -> bytes:
-    return records_json(scope.entries(ids), scope.plain)
+def site_records(scope: Scope, ids: tuple[str, ...], known: dict | None = None) -> bytes:
+    return records_json(scope.entries(ids), scope.plain, known)
 
 
 def site_map(scope: Scope, pages: tuple[str, ...]) -> bytes:
@@ -302,15 +304,16 @@ def wants_feeds(site: Site) -> bool:
     return site.base_url is not None
 
 
-def data_outputs(site: Site, pages: list[str], reads_of) -> list[Output]:
+def data_outputs(site: Site, pages: list[str], reads_of, items: ItemMemo | None = None) -> list[Output]:
     """records.json, records.bib/.csl.json/.ris, each tag's BibTeX, CSL-JSON and RIS (and with
-    base_url the Atom feeds, sitemap.xml).
+    base_url the Atom feeds, sitemap.xml); `items` keeps records.json's texts across builds.
     The site-wide files read every record, but only as they show it: an edit to a record's
     body text rewrites neither the site's BibTeX nor records.json."""
     ids = tuple(r.id for r in site.kb.records)
     entries, cites = [f"entry:{i}" for i in ids], [f"cite:{i}" for i in ids]
     outputs = [
-        output(site, "records.json", reads_of("records.json", ["ids", *entries]), site_records, ids=ids),
+        output(site, "records.json", reads_of("records.json", ["ids", *entries]), site_records, ids=ids,
+               known=items.entries if items is not None else None),
         Output(SCHEMA_PATH, sha("schema", records_schema()), records_schema),
         *(output(site, f"records.{suffix}", reads_of(f"records.{suffix}", ["ids", *cites]), site_citations, ids=ids,
                  write=write) for suffix, write in CITATION_FILES.items()),
@@ -369,7 +372,7 @@ def plan_outputs(site: Site, theme: Theme, text_digests: dict[str, str] | None =
     for p in pages:
         reads = reads_of(p.path, p.inputs, p.template)
         outputs.append(Output(p.path, reads.key, partial(render_page, env, site, p), reads.digests))
-    outputs += data_outputs(site, [p.path for p in pages], reads_of)
+    outputs += data_outputs(site, [p.path for p in pages], reads_of, items)
     outputs += [Output(path, sha("static", data), partial(bytes, data)) for path, data in static_files(theme).items()]
     return sorted(outputs, key=lambda o: o.path), reads_of.memo(views=stored is not None)
 
