@@ -2,14 +2,17 @@
 that a new process does not make every record's Facts, Item and feed entry again to learn that
 they did not change (1 s of a one-note rebuild at 10,000 notes).
 
-    context_of(site) -> str        what else the views are made of: kb's code, the settings and
-                                   the site-wide values they read (kb.render.site.Site.view_context)
+    context_of(site) -> str        what else every record's views are made of: kb's code, the
+                                   settings and what they all read (kb.render.site.Site.view_context)
     StoredViews(context, rows)     id -> [fingerprint, one digest per VIEW_KINDS ("" if not made)]
 
 A record's views (the inputs `record:`, `item:`, `entry:`, `cite:`, `links:` and `brief:` of
-kb.render.inputs) are functions of the record and of that context only. The fingerprint is the
-digest of the whole linked record (kb.digests.record_digest), so a stored digest is used only for
-a record equal to the one it was made from, in an equal context: a row can be old, never wrong.
+kb.render.inputs) are functions of the record, of what they read of the rest of the site (its
+tags' and authors' pages, its citation key...: Site.record_context) and of that context only. The
+fingerprint is the digest of the whole linked record (kb.digests.record_digest) and of its record
+context, so a stored digest is used only for a record equal to the one it was made from, reading
+the same of the site, in an equal context: a row can be old, never wrong. Adding a note leaves the
+other records' rows valid.
 """
 
 from __future__ import annotations

@@ -71,10 +71,11 @@ class Digests:
     keeps that digest without serialising it again. Equal values serialise alike, so the
     digest is the same either way; `now` is what this build computed, for the next.
 
-    A record's views (VIEW_KINDS) are functions of the record and the site's view context
-    (kb.view_state): in a process that keeps its memo, their source is the record object itself,
-    and a record the link stage kept (the same object) keeps its view digests while the context is
-    the previous build's (`same_context`), as kb.render.site.ViewMemo keeps its views.
+    A record's views (VIEW_KINDS) are functions of the record, its record context and the site's
+    view context (kb.view_state): in a process that keeps its memo, their source is the record
+    object itself with its record context, and a record the link stage kept (the same object)
+    keeps its view digests while both contexts are the previous build's (`same_context`), as
+    kb.render.site.ViewMemo keeps its views.
     `stored` is what the last build left in the build state (kb.view_state), for a new process:
     a record's view digests, taken while the record and the context are the ones they were made
     from; `views()` gives this build's for the next."""
@@ -86,7 +87,7 @@ class Digests:
         self.before, self.now = before or {}, {}
         self.stored = stored.rows if stored is not None and stored.context == self.context else {}
         self.by_record, self.same_context = stored is None, same_context
-        self.prints: dict[str, str] = {}  # record id -> its fingerprint (kb.digests.record_digest)
+        self.prints: dict[str, str] = {}  # record id -> its fingerprint (the record and its record_context)
 
     def __getitem__(self, name: str) -> str:
         found = self.known.get(name)
@@ -105,12 +106,12 @@ class Digests:
 
     def view_by_record(self, name: str, kind: str, record_id: str) -> str:
         record = self.site.kb.by_id[record_id]
-        earlier = self.before.get(name)
-        if self.same_context and earlier is not None and earlier[0] is record:
+        source, earlier = (record, self.site.record_context(record)), self.before.get(name)
+        if self.same_context and earlier is not None and earlier[0][0] is record and earlier[0][1] == source[1]:
             found = earlier[1]
         else:
             found = getattr(self, "of_" + kind)(record_id)[1]()
-        self.now[name] = (record, found)
+        self.now[name] = (source, found)
         return found
 
     @cached_property
@@ -120,7 +121,8 @@ class Digests:
     def fingerprint(self, record_id: str) -> str:
         found = self.prints.get(record_id)
         if found is None:
-            found = self.prints[record_id] = record_digest(self.site, self.site.kb.by_id[record_id])
+            record = self.site.kb.by_id[record_id]
+            found = self.prints[record_id] = digest(record_digest(self.site, record), self.site.record_context(record))
         return found
 
     def stored_view(self, kind: str, record_id: str) -> str | None:

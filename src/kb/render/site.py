@@ -126,12 +126,12 @@ class Items(dict):
 class ViewMemo:
     """What kb serve keeps of each record's views between builds (kb.build.Memory): its Facts and
     Item, made again only when the record is another object (kb.index.links keeps an unchanged
-    record's) or a site-wide value they read changed (`context`, Site.view_context). Making them
-    all was 0.4 s of a rebuild at 10,000 notes."""
+    record's), what they read of the rest of the site changed (Site.record_context), or what all
+    of them read (`context`, Site.view_context). Making them all was 0.4 s of a rebuild at 10,000 notes."""
 
     context: tuple = ()
-    facts: dict[str, tuple[Record, Facts]] = field(default_factory=dict)
-    items: dict[str, tuple[Record, Item]] = field(default_factory=dict)
+    facts: dict[str, tuple[Record, tuple, Facts]] = field(default_factory=dict)
+    items: dict[str, tuple[Record, tuple, Item]] = field(default_factory=dict)
 
     def valid_for(self, context: tuple) -> ViewMemo:
         if context != self.context:
@@ -271,10 +271,17 @@ class Site:
 
     @cached_property
     def view_context(self) -> tuple:
-        """Everything of the site but the record that its Facts and Item read."""
-        return (self.tag_slugs, self.bookkeeping_tags, self.author_slugs, self.venue_slugs, self.meeting_slugs,
-                {note.path: note.page for note in self.notes}, self.citation_keys,
-                {record_id: paper.id for record_id, paper in self.paper_of.items()}, self.added)
+        """What every record's views read of the site alike (its own part: record_context)."""
+        return (self.bookkeeping_tags,)
+
+    def record_context(self, record: Record) -> tuple:
+        """What a record's views (Facts, Item, its feed and BibTeX entries) read of the rest of the
+        site: its tags', authors', venue's and meeting's pages, its note's page, its citation key,
+        its paper and when it was added. Only these, so adding a note, or a name to the site, leaves
+        the views of other records as they were (all of them were digested again for an add)."""
+        return (tuple(map(self.tag_slug, record.tags)), tuple(map(self.author_slug, record.authors)),
+                self.venue_slug(record.venue), self.meeting_page(record.meeting), self.source_link(record),
+                self.citation_keys.get(record.id), self.paper_page(record.id), self.added.get(record.id))
 
     @cached_property
     def kept_views(self) -> ViewMemo | None:
@@ -289,10 +296,10 @@ class Site:
         memo = self.kept_views
         if memo is None:
             return make(record)
-        known = getattr(memo, kind).get(record.id)
-        if known is None or known[0] is not record:
-            known = getattr(memo, kind)[record.id] = (record, make(record))
-        return known[1]
+        known, context = getattr(memo, kind).get(record.id), self.record_context(record)
+        if known is None or known[0] is not record or known[1] != context:
+            known = getattr(memo, kind)[record.id] = (record, context, make(record))
+        return known[2]
 
     def make_facts(self, record: Record) -> Facts:
         authors = tuple(Link(a, url_for("author", s) if (s := self.author_slug(a)) else None) for a in record.authors)
