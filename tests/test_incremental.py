@@ -276,6 +276,43 @@ def test_a_new_process_makes_the_facts_only_of_the_records_it_renders_again(proj
     assert tree(project.parent / "site") == tree(project.parent / "clean")
 
 
+def test_adding_a_note_keeps_the_stored_views_of_the_other_records(project, monkeypatch):
+    """A record's stored view digests are keyed by what it reads of the rest of the site
+    (Site.record_context), not by every tag's, author's and note's page: a note added with a new
+    author, tag and note page makes the Facts only of the records whose pages are made again
+    (before, every record's: the site-wide values had changed)."""
+    build(project, "site")
+    made: list[str] = []
+    make_facts = Site.make_facts
+    monkeypatch.setattr(Site, "make_facts", lambda site, record: made.append(record.id) or make_facts(site, record))
+    (project / "notes" / "native-1.md").write_text(NATIVE.format(n=1, month=2), encoding="utf-8")
+    again = build(project, "site")
+    rendered = {p.split("/")[1] for p in again.made if p.startswith("records/") and p.endswith("/index.html")}
+    assert "native-1" in rendered and len(rendered) < 10  # of 173 records
+    assert set(made) == rendered
+    build(project, "clean", clean=True)
+    assert tree(project.parent / "site") == tree(project.parent / "clean")
+
+
+def test_an_added_note_ranks_again_only_records_sharing_a_feature_that_ranks(project, monkeypatch):
+    """A note added with the tag NLP, which 117 of the bundled 173 records have (more than the 34
+    that may share a tag, kb.index.related.limits), ranks none of them again for it: a feature on
+    that many records ranks none, before or after (kb.index.links.telling). Ranked again: the note,
+    native-0 (its tag Incremental), FlashAttention (which it mentions) and the record that
+    FlashAttention's new mention moved (2503.01840)."""
+    build(project, "site")
+    ranked: list[str] = []
+    score = related.score_candidates
+    monkeypatch.setattr(related, "score_candidates", lambda i, *rest: ranked.append(i) or score(i, *rest))
+    note = NATIVE.format(n=1, month=2).replace("tags: [Incremental, Tag1]", "tags: [NLP, Incremental, Tag1]")
+    (project / "notes" / "native-1.md").write_text(note, encoding="utf-8")
+    build(project, "site")
+    flash = "flashattention-fast-and-memory-efficient-exact-attention-with-io-awareness"
+    assert sorted(ranked) == ["2503.01840", flash, "native-0", "native-1"]
+    build(project, "clean", clean=True)
+    assert tree(project.parent / "site") == tree(project.parent / "clean")
+
+
 def test_a_new_process_reads_only_the_note_that_changed(project, monkeypatch):
     """The note stamps kept in the build state (kb.seen_state): a one-shot rebuild reads the edited
     note and no other, not even for the pages that show a note (none of theirs changed)."""

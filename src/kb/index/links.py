@@ -140,11 +140,25 @@ def affected(records: list[Record], before: LinkMemo | None, changed: frozenset[
     if before is None or limits(len(before.keys)) != limits(len(records)):
         return None
     moved = set().union(*(old_features[i] ^ features.of(i) for i in changed))  # features whose records changed
-    reach = set(changed).union(*(features.holders.get(f, ()) for f in moved))
+    reach = set(changed).union(*(features.holders.get(f, ()) for f in telling(moved, features, old_features, changed)))
     for name, values in links.items():
         old = before.values[name]
         reach.update(i for i, ids in values.items() if i in old and old[i] != ids)
     return [record.id for record in records if record.id in reach]
+
+
+def telling(moved: set[str], features: Features, old_features: dict[str, frozenset[str]],
+            changed: frozenset[str]) -> list[str]:
+    """The features among `moved` that rank records before or after the change: one on too many
+    records (a tag on 2,000 of 10,000) or on one alone ranks none either way, so the records having
+    it are not ranked again for it (an added note reached 8,600 of 10,000 records through its tags)."""
+    found = []
+    for feature in moved:
+        now = len(features.holders.get(feature, ()))
+        gained = sum(feature in features.of(i) for i in changed) - sum(feature in old_features[i] for i in changed)
+        if features.ranks(feature, now) or features.ranks(feature, now - gained):
+            found.append(feature)
+    return found
 
 
 def kept(found: dict[str, list], before: LinkMemo | None, name: str, now: dict[str, Record]) -> dict[str, list]:

@@ -143,7 +143,11 @@ class Features:
     def postings(self, feature: str) -> set[str] | None:
         """The records having the feature, unless it is on one only or on too many to say anything."""
         ids = self.holders.get(feature)
-        return ids if ids and 1 < len(ids) <= (self.tag_limit if feature.startswith("#") else self.term_limit) else None
+        return ids if ids and self.ranks(feature, len(ids)) else None
+
+    def ranks(self, feature: str, count: int) -> bool:
+        """Whether a feature on `count` records says anything (postings)."""
+        return 1 < count <= (self.tag_limit if feature.startswith("#") else self.term_limit)
 
     def common(self, feature: str) -> int:
         """How many records have the feature, 0 when it says nothing (see postings)."""
