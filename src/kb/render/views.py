@@ -53,13 +53,9 @@ class Facts:
 
 
 @dataclass(frozen=True)
-class Item:
-    id: str
-    page: str
-    title: str
-    kind: str
-    issue_date: dt.date | None
-    date_inferred: bool
+class Item(Brief):
+    """A record as a list shows it: its Brief, and what a list entry shows besides."""
+
     tags: tuple[Link, ...]  # topic tags only (bookkeeping labels are not a list's business)
     presenter: str | None
     venue: str | None
