@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import answers, tree
+from conftest import answers, pages, tree
 from kb.build import build_site
 from kb.config import load_settings
 from kb.index import build_index
@@ -76,11 +76,14 @@ def index_files(site: Path) -> dict[str, int]:
     return {p.relative_to(site).as_posix(): p.stat().st_ino for p in (site / "search").rglob("*") if p.is_file()}
 
 
-def built_project(base: Path, name: str, monkeypatch) -> tuple[Path, Path]:
+def built_project(base: Path, name: str, monkeypatch, extra: dict[str, str] | None = None) -> tuple[Path, Path]:
+    """A copy of the bundled notes and a native note (with `extra` notes: file name -> text), built once."""
     monkeypatch.setattr("kb.discover.SETTLE_NS", 0)
     work = base / name
     work.mkdir()
     root = make_project(work)
+    for file_name, text in (extra or {}).items():
+        (root / "notes" / file_name).write_text(text, encoding="utf-8")
     build(root)
     return root, root.parent / "site"
 
@@ -206,3 +209,37 @@ def test_small_segments_merge_in_tiers_of_four():
     assert shapes[:5] == [[(1, 1)], [(1, 1), (2, 1)], [(1, 1), (2, 1), (3, 1)], [(4, 4)], [(4, 4), (5, 1)]]
     assert shapes[15] == [(16, 16)] and shapes[19] == [(16, 16), (20, 4)]
     assert now[-1].deleted == [17, 18, 19, 20] and now[-1].places == [17, 18, 19, 20]
+
+
+OLD_NOTE = """---
+title: "Ancient Record {name}"
+kind: paper
+issue_date: {date}
+tags: [Ancient]
+---
+## summary
+古文書の記録 {name}。
+"""
+
+
+def test_records_dated_before_1900_beside_undated_ones_keep_the_index_updatable(base, monkeypatch):
+    """0001-01-01 (date.min) and 1899-05-01 share the index's oldest day, and the bundled notes
+    hold an undated record: the record order must keep it after both (it once sorted among them
+    by id, as if dated 0001-01-01, which gave two records one number and broke the build). The second build
+    updates the index, and its files answer as a clean build's."""
+    root, site = built_project(base, "ancient", monkeypatch, extra={
+        "old-a.md": OLD_NOTE.format(name="甲", date="0001-01-01"),  # (ids old-a, old-b: after the undated
+        "old-b.md": OLD_NOTE.format(name="乙", date="1899-05-01")})  # record's, finish-first-perfect-later-...)
+    native = root / "notes" / "native-0.md"
+    native.write_text(native.read_text(encoding="utf-8") + "\n鰻重の追記\n", encoding="utf-8")
+    result = build(root)
+    assert result.search == "updated"
+    assert [d.message for d in result.diagnostics if "search state" in d.message] == []
+    build(root, "clean", clean=True, cache=False)
+    assert pages(tree(site)) == pages(tree(root.parent / "clean"))
+    assert answers(site, QUERIES) == answers(root.parent / "clean", QUERIES)
+    reader = IndexReader(site)
+    newest_first = sorted(reader.search("古文書の記録"))
+    assert [reader.record(d)["date"] for d in newest_first] == ["1899-05-01", "0001-01-01"]
+    undated = json.loads((site / "search/index.json").read_text(encoding="utf-8"))["dated"]
+    assert max(newest_first) < undated <= max(reader.numbers())

@@ -49,8 +49,10 @@ def sha1_all(texts: Iterable[str]) -> list[str]:
 
 
 def record_order(records: list[Record]) -> list[Record]:
-    """Newest first, undated last, then by id: kb.search's order among equal matches."""
-    return sorted(records, key=lambda r: (-(r.issue_date or dt.date.min).toordinal(), r.id))
+    """Newest first, undated last, then by id: kb.search's order among equal matches. (Undated
+    records after every dated one, 0001-01-01 included: the records of a day must follow each
+    other for record_numbers.)"""
+    return sorted(records, key=lambda r: (r.issue_date is None, -(r.issue_date or dt.date.min).toordinal(), r.id))
 
 
 def record_numbers(dates: list[dt.date | None]) -> tuple[list[int], int]:
