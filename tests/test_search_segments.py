@@ -20,7 +20,7 @@ from kb.index import build_index
 from kb.records import parse_notes
 from kb.search_index.read import IndexReader
 from search_queries import QUERIES, expected_order
-from test_incremental import OPERATIONS, make_project
+from test_incremental import NATIVE, OPERATIONS, make_project
 
 HISTORY_OPS = ("edit_text", "add_note", "delete_note", "rename_note")
 
@@ -103,9 +103,9 @@ def test_an_edit_writes_one_small_segment_never_the_base(base, monkeypatch):
     written = sorted(p for p, inode in after.items() if before.get(p) != inode)
     assert [p for p in written if p.startswith(("search/d/", "search/p/"))] == []  # the base stays
     # the note's record is number 876128: 27,379 days from its date (2025-01-15) to 2100-01-01,
-    # shifted by the 5 slot bits of the busiest day; its r/ group is 876128 // 4
-    assert written == ["search/b/876128.bin", "search/index.json", "search/r/219032.json",
-                       "search/s/1.bin", "search/t/876128.json"]
+    # shifted by the 5 slot bits of the busiest day; its t/ and b/ files are named by its id, and
+    # its day's r/ file (which id each number is) stays as it is
+    assert written == ["search/b/native-0.bin", "search/index.json", "search/s/1.bin", "search/t/native-0.json"]
     assert [s["id"] for s in segments(site)] == [0, 1] and segments(site)[1]["deleted"] == [876128]
     reader = IndexReader(site)
     found = reader.search("鰻重")
@@ -135,7 +135,7 @@ def test_an_edit_that_moves_the_lines_of_a_notes_other_records_reindexes_one_rec
     monkeypatch.setattr(ordered, "parsed_digest", lambda r, real=ordered.parsed_digest: hashed.append(r.id) or real(r))
     assert build(root).search == "updated"
     written = sorted(p for p, inode in index_files(site).items() if before.get(p) != inode)
-    assert [p.split("/")[1] for p in written] == ["b", "index.json", "r", "s", "t"]
+    assert [p.split("/")[1] for p in written] == ["b", "index.json", "s", "t"]
     assert len(hashed) == 23
     reader = IndexReader(site)
     assert [reader.record(d)["id"] for d in reader.search("鰻重")] == ["2503.04504"]  # AnyAnomaly, the first
@@ -154,7 +154,7 @@ def test_many_small_segments_are_one_file_a_query_reads_by_two_ranges(base, monk
         assert build(root).search == "updated"
         after = index_files(site)
         assert sorted(p for p in after if p.startswith("search/s/")) == [f"search/s/{edit + 1}.bin"]
-        assert len([p for p, inode in after.items() if before.get(p) != inode]) == 5
+        assert len([p for p, inode in after.items() if before.get(p) != inode]) == 4
     assert [(s["id"], s["deleted"]) for s in segments(site)] == [(0, [])] + [(k, [876128]) for k in range(1, 5)]
     reader = IndexReader(site)
     assert [reader.record(d)["id"] for d in reader.search("鰻重")] == ["native-0"]
@@ -243,3 +243,29 @@ def test_records_dated_before_1900_beside_undated_ones_keep_the_index_updatable(
     assert [reader.record(d)["date"] for d in newest_first] == ["1899-05-01", "0001-01-01"]
     undated = json.loads((site / "search/index.json").read_text(encoding="utf-8"))["dated"]
     assert max(newest_first) < undated <= max(reader.numbers())
+
+
+def test_a_note_added_on_a_busy_day_writes_its_own_files_and_its_days_list(base, monkeypatch):
+    """2025-03-01 holds the 21 records of a summaries note (2503.01713 ...); a note added that day
+    with an id before theirs (2503-00001: '-' sorts before '.') moves their 21 numbers, yet their
+    t/ and b/ files are named by id and stay: the build writes the new record's two files, its
+    day's r/ file (27,334 days from 2025-03-01 to 2100-01-01), index.json and the small segments' file.
+    (The 22 records go to the new segment at their new numbers, the 21 old ones in its deletion
+    list: more than MERGE_MIN, which is set off here so that this corpus of 171 records merges not.)"""
+    monkeypatch.setattr("kb.search_index.segments.MERGE_MIN", 10_000)
+    root, site = built_project(base, "busy-day", monkeypatch)
+    before = index_files(site)
+    (root / "notes" / "2503-00001.md").write_text(NATIVE.format(n=1, month=3).replace("2025-03-15", "2025-03-01"),
+                                                    encoding="utf-8")
+    assert build(root).search == "updated"
+    after = index_files(site)
+    assert sorted(p for p, inode in after.items() if before.get(p) != inode) == [
+        "search/b/2503-00001.bin", "search/index.json", "search/r/27334.json", "search/s/1.bin",
+        "search/t/2503-00001.json"]
+    assert sorted(before.keys() - after.keys()) == []
+    assert segments(site)[1]["deleted"] == list(range(27334 << 5, (27334 << 5) + 21))
+    day = json.loads((site / "search/r/27334.json").read_text(encoding="utf-8"))
+    assert len(day) == 22 and day[:3] == ["2503-00001", "2503.01713", "2503.01840"]
+    reader = IndexReader(site)
+    assert [reader.record(d)["id"] for d in sorted(reader.search("incremental test paper 1"))] == ["2503-00001"]
+    assert [reader.record(d)["id"] for d in sorted(reader.search("anyanomaly"))] == ["2503.04504"]

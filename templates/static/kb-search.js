@@ -296,10 +296,20 @@ export function searchEngine(root) {
     });
   }
 
-  async function record(doc) {
+  // Record `doc`'s id, which names its t/ and b/ files: item doc - day * 2^bits of its day's r/
+  // file (the undated records are one day, from `dated` on). A record keeps its files when the
+  // numbers of its day move (kb.search_index.records.day_files).
+  async function nameOf(doc) {
     const info = await index();
-    const group = await get(`search/r/${Math.floor(doc / info.group)}.json`, "json");
-    return group[doc % info.group];
+    const span = 2 ** info.bits;
+    const day = Math.min(Math.floor(doc / span), info.dated / span);
+    const ids = await get(`search/r/${day}.json`, "json");
+    return encodeURIComponent(ids[doc - day * span]);
+  }
+
+  async function record(doc) {
+    const [, , item] = await get(`search/t/${await nameOf(doc)}.json`, "json");
+    return item;
   }
 
   // What a result shows: its record, or for a note of a paper noted more than once, the paper's
@@ -312,7 +322,7 @@ export function searchEngine(root) {
   }
 
   // Results start .. start+n-1 of a search: what a result shows, and its excerpt. A result's
-  // excerpt text (t/ or b/, named by its number) also holds what it shows: one file a result.
+  // excerpt text (t/ or b/, named by its id: its day's r/ file) also holds what it shows.
   async function page(found, start, n) {
     const slice = found.docs.slice(start, start + n);
     const { fold: table, labels = [] } = await index();
@@ -325,16 +335,17 @@ export function searchEngine(root) {
   }
 
   // The regions an excerpt may come from: people and lead (t/), or the body (b/) for a match
-  // there; each file holds what the result shows (its r/ item).
+  // there; each file holds what the result shows (its item).
   async function texts(doc, region, list, table, labels) {
+    const name = await nameOf(doc);
     if (region !== 3) {
-      const [people, lead, item] = await get(`search/t/${doc}.json`, "json");
+      const [people, lead, item] = await get(`search/t/${name}.json`, "json");
       if (region !== 0 || lead) return { 1: people, 2: lead, item };
     }
-    return body(doc, list, table, labels);
+    return body(name, list, table, labels);
   }
 
-  // A record's body from b/<doc>.bin (kb.search_index.records.body_file: a head with the r/ item
+  // A record's body from b/<id>.bin (kb.search_index.records.body_file: a head with the result item
   // and the body's byte length, then the body), read from its start in ranges growing by half until
   // the text read holds the first readable match with more than an excerpt's length after it, or
   // is the whole body: the excerpt is then the one the whole body gives (what the text cut short
@@ -342,8 +353,8 @@ export function searchEngine(root) {
   // shorter than an excerpt). A long note's match is mostly near its start: a result costs a few
   // kilobytes, not the whole note.
   const BODY_FIRST = 3072;
-  async function body(doc, list, table, labels) {
-    const path = `search/b/${doc}.bin`;
+  async function body(name, list, table, labels) {
+    const path = `search/b/${name}.bin`;
     let bytes = await range(path, 0, BODY_FIRST);
     const [size, at] = varintAt(bytes, 0);
     if (at + size > bytes.length) bytes = joinBytes([bytes, await range(path, bytes.length, at + size + BODY_FIRST)]);

@@ -9,15 +9,16 @@ dependency-free ES module (templates/static/kb-search.js). Files below `search/`
     search/s/<id>.bin       every small segment's postings: a table of bucket offsets, then d and p
                             buckets (a part per segment), read by HTTP Range requests    (delta.py)
     search/papers.bin       the record numbers of each paper noted in two or more records (records.py)
-    search/r/<g>.json       title, date, kind, tags, people, page (and paper) of records g*4 .. g*4+3
-                            (a file per used group: record numbers are sparse)
-    search/t/<n>.json       record n's people, tags and lead (headline, summary) and r/ item: excerpts
-    search/b/<n>.bin        record n's r/ item and body, fetched (by HTTP Range, from its start and
+    search/r/<day>.json     the ids of a day's records in slot order: which record a number is
+    search/t/<id>.json      a record's people, tags and lead (headline, summary) and what its result
+                            shows (title, date, kind, tags, people, page, paper): excerpts
+    search/b/<id>.bin       a record's result item and body, fetched (by HTTP Range, from its start and
                             only as far as needed) for an excerpt of a match there
 
 Records are numbered newest first (undated last, then by id): day << bits | slot among that day's
-records, so "newest first" is number order, a page of results reads few `r/` files, and a record
-keeps its number when others are added or removed (records.record_numbers). The match rule, the
+records, so "newest first" is number order; a record keeps its number when records of other days
+are added or removed (ordered.record_numbers), and its t/ and b/ files, named by its id, when its
+own day's numbers move: an added note writes its own files and its day's r/ file. The match rule, the
 regions and the order are kb.search's; `kb search` and the site agree on every query (tests/test_search_browser.py).
 
     search_outputs(records, state, old_site, old_keys, bookkeeping) -> SearchIndex   (.outputs go to the

@@ -28,7 +28,7 @@ import numpy as np
 from kb.models import Record
 from kb.search import TEXT_FIELDS
 
-GROUP = 4  # records per r/ file (records.record_groups): a page of results spread over the record order reads little
+SLOTS_LEAST = 4  # a day has this many slots at least (record_numbers)
 FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1).toordinal(), dt.date(2100, 1, 1).toordinal()
 UNDATED = LAST_DAY - FIRST_DAY + 1  # the day of the undated records (older dates share the day before)
 PARSED_FIELDS = ("title", "kind", "venue", "presenter", "meeting", *TEXT_FIELDS)  # set by the note's parse alone
@@ -61,14 +61,14 @@ def record_numbers(dates: list[dt.date | None]) -> tuple[list[int], int]:
     to the date (clamped), so later dates come first. Numbers depend on a record's own date and
     its neighbours of the same day alone, so adding, removing or re-dating a record renumbers no
     record of another day: the postings of the others stay as they are. The slots are as wide as
-    the busiest dated day needs (at least GROUP, so an r/ file holds one day); the undated
+    the busiest dated day needs (at least SLOTS_LEAST); the undated
     records come last and take as many slots as they are. (In numpy: 10,000 records in 1 ms.)"""
     if not dates:
-        return [], (GROUP - 1).bit_length()
+        return [], (SLOTS_LEAST - 1).bit_length()
     ordinals = np.array([d.toordinal() if d else 0 for d in dates], dtype=np.int64)
     days = np.where(ordinals > 0, np.clip(LAST_DAY - ordinals, 0, UNDATED - 1), UNDATED)
     dated = np.unique(days[days != UNDATED], return_counts=True)[1]
-    bits = max(GROUP - 1, int(dated.max()) if len(dated) else 1).bit_length()
+    bits = max(SLOTS_LEAST - 1, int(dated.max()) if len(dated) else 1).bit_length()
     starts = np.flatnonzero(np.concatenate(([True], days[1:] != days[:-1])))
     runs = np.diff(np.append(starts, len(days)))
     slots = np.arange(len(days)) - np.repeat(starts, runs)

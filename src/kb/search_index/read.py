@@ -162,10 +162,16 @@ class IndexReader:
         """Every record's number (each record has a kind), in record order."""
         return sorted({doc for kind, _ in self.meta["kinds"] for doc in self.docs("\x01k" + kind)})
 
+    def name(self, doc: int) -> str:
+        """Record `doc`'s id, which names its t/ and b/ files: item doc - (day << bits) of its day's r/ file."""
+        bits = self.meta["bits"]
+        day = min(doc >> bits, self.meta["dated"] >> bits)
+        ids = json.loads((self.site / "search" / "r" / f"{day}.json").read_text(encoding="utf-8"))
+        return ids[doc - (day << bits)]
+
     def record(self, doc: int) -> dict:
-        group = self.meta["group"]
-        items = json.loads((self.site / "search" / "r" / f"{doc // group}.json").read_text(encoding="utf-8"))
-        return items[doc % group]
+        """What result `doc` shows (the last item of its t/ file)."""
+        return json.loads((self.site / "search" / "t" / f"{self.name(doc)}.json").read_text(encoding="utf-8"))[2]
 
 
 if __name__ == "__main__":

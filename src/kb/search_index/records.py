@@ -1,5 +1,6 @@
-"""What the search index says about each record besides its n-grams: what a result shows (`r/`
-groups), the text its excerpt is cut from (`t/`, `b/`), the papers, the facet keys and index.json.
+"""What the search index says about each record besides its n-grams: which record a number is
+(`r/` days), what a result shows and the text its excerpt is cut from (`t/`, `b/`), the papers,
+the facet keys and index.json.
 (The record order, numbers and digests: kb.search_index.ordered.)"""
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from kb.formats.listing import LINK_SECTION
 from kb.index.papers import Paper
 from kb.models import Record
 from kb.search import REGIONS, record_page, search_regions
-from kb.search_index.ordered import GROUP, UNDATED
+from kb.search_index.ordered import UNDATED
 from kb.urls import url_for
 
-FORMAT = 7
+FORMAT = 8
 
 
 def dump(value) -> bytes:
@@ -37,15 +38,17 @@ def shown(record: Record) -> dict:
     return item
 
 
-def record_groups(numbers: list[int]) -> tuple[list[str], list[int], list[int]]:
-    """What results show, GROUP records a file: record n is item n % GROUP of r/<n // GROUP>.json
-    (a day's first slots; a file may end early). Each file's path, and where its records start and
-    end in index order (numbers ascend there, so a file's records follow each other)."""
-    groups = [number // GROUP for number in numbers]
-    if not groups:
+def day_files(numbers: list[int], bits: int) -> tuple[list[str], list[int], list[int]]:
+    """Which record is which number: r/<day>.json lists the ids of a day's records in slot order
+    (record n of a dated day is item n - (day << bits) of r/<n >> bits>.json; the undated records
+    are one day, UNDATED). Each file's path, and where its records start and end in index order
+    (numbers ascend there, so a day's records follow each other). Adding a record on a day
+    rewrites that day's file alone: the others' t/ and b/ files are named by id, not number."""
+    days = [min(number >> bits, UNDATED) for number in numbers]
+    if not days:
         return [], [], []
-    starts = [0, *compress(range(1, len(groups)), map(ne, groups[1:], groups))]
-    return [f"search/r/{groups[i]}.json" for i in starts], starts, [*starts[1:], len(groups)]
+    starts = [0, *compress(range(1, len(days)), map(ne, days[1:], days))]
+    return [f"search/r/{days[i]}.json" for i in starts], starts, [*starts[1:], len(days)]
 
 
 def result_item(papers: dict[str, list[str]], record: Record) -> dict:
@@ -55,20 +58,17 @@ def result_item(papers: dict[str, list[str]], record: Record) -> dict:
     return shown(record) | ({"paper": paper} if paper else {})
 
 
-def group_file(papers: dict[str, list[str]], records: list[Record]) -> bytes:
-    return dump([result_item(papers, record) for record in records])
-
-
-def text_paths(numbers: list[int]) -> tuple[list[str], list[str]]:
-    """The t/ and b/ files of records `numbers` (lead_file, body_text_file)."""
-    return [f"search/t/{n}.json" for n in numbers], [f"search/b/{n}.bin" for n in numbers]
+def text_paths(ids: list[str]) -> tuple[list[str], list[str]]:
+    """The t/ and b/ files of records `ids` (lead_file, body_text_file): named by record id (a
+    slug, as its page's folder is), which a record keeps when the numbers of its day move."""
+    return [f"search/t/{i}.json" for i in ids], [f"search/b/{i}.bin" for i in ids]
 
 
 def lead_file(papers: dict[str, list[str]], record: Record) -> bytes:
     """Where a result's excerpt is cut from, made when written: `t/` people, tags and lead (headline,
     summary), small and fetched for most results; `b/` the body (body_text_file), fetched only for a
-    match there. Each holds what the result shows (its r/ item), so a page of results reads one
-    file a result. Named by record number."""
+    match there. Each holds what the result shows, so a page of results reads one file a result
+    (and its day's r/ file, for its name: its id)."""
     return dump([*search_regions(record)[1:3], result_item(papers, record)])
 
 
@@ -77,7 +77,7 @@ def body_text_file(papers: dict[str, list[str]], record: Record) -> bytes:
 
 
 def body_file(body: str, item: dict) -> bytes:
-    """A record's b/ file: varint(n), n bytes of JSON [its r/ item, the body's byte length, its
+    """A record's b/ file: varint(n), n bytes of JSON [its result item, the body's byte length, its
     encoding], then the body in UTF-8, or in UTF-16 (little-endian) when that is shorter (Japanese
     text: 2 bytes a character instead of 3). The browser reads its first bytes, then more,
     by half again each time, only while the excerpt needs text further on (templates/static/kb-search.js)."""
@@ -107,7 +107,7 @@ def fold_table() -> dict[str, str]:
 
 class PaperEntries:
     """The papers noted in two or more records (kb.index.papers), for results to show one per paper:
-    `shown` gives each such record its paper's page and title (in its r/ group), `data` is
+    `shown` gives each such record its paper's page and title (in its t/ and b/ files), `data` is
     search/papers.bin, every paper's record numbers (a note count, the first number, then the
     differences: varints), read to keep a paper's best-placed note alone among the results."""
 
@@ -140,7 +140,8 @@ def varints_of(values: list[int]) -> bytes:
 def index_json(segments: list[dict], files: dict, records: int, bits: int, bookkeeping: frozenset[str],
                papers: int, facets: dict[str, list]) -> bytes:
     return dump({"format": FORMAT, "records": records, "dated": UNDATED << bits,  # records from here: no date
-                 "segments": segments, **files, "group": GROUP, "labels": [LINK_SECTION],  # lines no excerpt starts in
+                 "segments": segments, **files, "bits": bits,  # a day's slot bits: r/ files (day_files)
+                 "labels": [LINK_SECTION],  # lines no excerpt starts in
                  "bookkeeping": sorted(bookkeeping),  # tags results do not show
                  "papers": papers,  # papers in search/papers.bin: results show one per paper (PaperEntries)
                  "regions": list(REGIONS), "fold": fold_table(), **facets})

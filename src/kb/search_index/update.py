@@ -46,11 +46,11 @@ from kb.search_index.records import (
     FORMAT,
     PaperEntries,
     body_text_file,
+    day_files,
+    dump,
     facet_keys,
-    group_file,
     index_json,
     lead_file,
-    record_groups,
     text_paths,
     varints_of,
 )
@@ -284,8 +284,8 @@ class SearchIndex:
         return (self.old_site / path).read_bytes()
 
     def other_outputs(self, bits: int) -> list[Output]:
-        """index.json, papers.bin, the r/ groups and each record's t/ and b/ texts (made only when
-        their records changed)."""
+        """index.json, papers.bin, the r/ days and each record's t/ and b/ texts (made only when
+        what they hold changed)."""
         segments = [{"id": seg.id, "deleted": seg.deleted} for seg in self.segments]
         delta = delta_of(self.state.segments)
         files = {"base": dict(zip(KINDS, self.shards[0], strict=True)),
@@ -299,16 +299,16 @@ class SearchIndex:
         return outputs + self.record_outputs(papers)
 
     def record_outputs(self, papers: PaperEntries) -> list[Output]:
-        """The r/ groups and each record's t/ and b/ files, keyed by what their records show, as this kb cuts it."""
+        """The r/ days (which id each number is) and each record's t/ and b/ files (named by id),
+        keyed by what they hold, as this kb cuts it."""
         keys = list(map(f"{self.code[:16]}.{FORMAT}.".__add__, self.records.digests))
         for place in compress(range(len(keys)), map(papers.keys.__contains__, self.records.ids)):
             keys[place] += papers.keys[self.records.ids[place]]
-        paths, starts, ends = record_groups(self.numbers)
-        spans = list(map(slice, starts, ends))
-        group_keys = sha1_all(map("+".join, map(keys.__getitem__, spans)))
-        groups = map(MethodType, repeat(partial(group_file, papers.shown)), map(self.ordered.__getitem__, spans))
-        leads, bodies = text_paths(self.numbers)
-        return (outputs_of(paths, group_keys, groups)
+        paths, starts, ends = day_files(self.numbers, self.records.bits)
+        days = list(map(self.records.ids.__getitem__, map(slice, starts, ends)))
+        day_keys = map(f"{FORMAT}.".__add__, sha1_all(map("\n".join, days)))
+        leads, bodies = text_paths(self.records.ids)
+        return (outputs_of(paths, day_keys, map(MethodType, repeat(dump), days))
                 + outputs_of(leads, keys, map(MethodType, repeat(partial(lead_file, papers.shown)), self.ordered))
                 + outputs_of(bodies, keys, map(MethodType, repeat(partial(body_text_file, papers.shown)),
                                                self.ordered)))
