@@ -278,10 +278,19 @@ class Site:
         """What a record's views (Facts, Item, its feed and BibTeX entries) read of the rest of the
         site: its tags', authors', venue's and meeting's pages, its note's page, its citation key,
         its paper and when it was added. Only these, so adding a note, or a name to the site, leaves
-        the views of other records as they were (all of them were digested again for an add)."""
-        return (tuple(map(self.tag_slug, record.tags)), tuple(map(self.author_slug, record.authors)),
+        the views of other records as they were (all of them were digested again for an add).
+        Worked out once per record and build: each of its views asks for it."""
+        found = self.record_contexts.get(record.id)
+        if found is None:
+            found = self.record_contexts[record.id] = (
+                tuple(map(self.tag_slug, record.tags)), tuple(map(self.author_slug, record.authors)),
                 self.venue_slug(record.venue), self.meeting_page(record.meeting), self.source_link(record),
                 self.citation_keys.get(record.id), self.paper_page(record.id), self.added.get(record.id))
+        return found
+
+    @cached_property
+    def record_contexts(self) -> dict[str, tuple]:
+        return {}
 
     @cached_property
     def kept_views(self) -> ViewMemo | None:
