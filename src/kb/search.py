@@ -140,9 +140,14 @@ def match_region(words: list[str], regions: tuple[str, ...]) -> int | None:
 
 
 def rank_key(region: int, record: Record) -> tuple:
-    """The site's and `kb search`'s order: by match region, then newest first (undated last, after
-    a record dated 0001-01-01 too), then by id."""
-    return region, record.issue_date is None, -(record.issue_date or dt.date.min).toordinal(), record.id
+    """The site's and `kb search`'s order: by match region, then newest_first."""
+    return region, *newest_first(record)
+
+
+def newest_first(record: Record) -> tuple:
+    """Newest first (undated last, after a record dated 0001-01-01 too), then by id: the order
+    among equal matches, and the search index's record order (kb.search_index.ordered)."""
+    return record.issue_date is None, -(record.issue_date or dt.date.min).toordinal(), record.id
 
 
 def query_words(query: str) -> list[str]:

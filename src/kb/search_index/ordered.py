@@ -26,7 +26,7 @@ from operator import attrgetter, is_, methodcaller
 import numpy as np
 
 from kb.models import Record
-from kb.search import TEXT_FIELDS
+from kb.search import TEXT_FIELDS, newest_first
 
 SLOTS_LEAST = 4  # a day has this many slots at least (record_numbers)
 FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1).toordinal(), dt.date(2100, 1, 1).toordinal()
@@ -49,10 +49,9 @@ def sha1_all(texts: Iterable[str]) -> list[str]:
 
 
 def record_order(records: list[Record]) -> list[Record]:
-    """Newest first, undated last, then by id: kb.search's order among equal matches. (Undated
-    records after every dated one, 0001-01-01 included: the records of a day must follow each
-    other for record_numbers.)"""
-    return sorted(records, key=lambda r: (r.issue_date is None, -(r.issue_date or dt.date.min).toordinal(), r.id))
+    """kb.search's order among equal matches (newest_first). (Undated records after every dated
+    one, 0001-01-01 included: the records of a day must follow each other for record_numbers.)"""
+    return sorted(records, key=newest_first)
 
 
 def record_numbers(dates: list[dt.date | None]) -> tuple[list[int], int]:
