@@ -34,20 +34,22 @@ from kb.config import Settings
 from kb.digests import code_digest, settings_digest, sha
 from kb.discover import Seen, discover_since
 from kb.folders import remove_leftovers
-from kb.lock import LOCK_NAME, build_locks
+from kb.lock import build_locks
+from kb.lock import lock_paths as held_locks
 from kb.models import Diagnostic, Record, Severity
 from kb.render.theme import Theme
 from kb.search_stage import save_search_state, search_index
 from kb.store import StateProblem
 from kb.unchanged import build_id, notes_prefix, quick_stamp, unchanged
 from kb.view_state import StoredViews
-from kb.write import check_target, marker_stamp, standby_folder, write_site
+from kb.write import check_target, marker_stamp, write_site
 
 if TYPE_CHECKING:  # the parse, index and render stages are imported when a build needs them:
     from kb.index import LinkMemo
     from kb.records import Parsed  # a no-change rebuild never does
     from kb.render import ItemMemo, Output, PlanMemo, Site
     from kb.render.site import ViewMemo
+    from kb.replay import Command
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total), e.g. kb.console.Progress
 WORKERS = min(2, os.cpu_count() or 1)  # processes that render and write (kb.writers.place_all)
@@ -157,15 +159,13 @@ def write_progress(progress: Progress | None) -> Callable[[int, int], None] | No
 
 
 def lock_paths(root: Path, out_dir: Path, cache: bool) -> list[Path]:
-    """The output folder's lock (the holder of its standby folder) and, with the build state, the project's."""
-    paths = [standby_folder(out_dir.resolve()).parent]
+    """kb.lock.lock_paths, the state's folder made first."""
     if cache:
         try:
             prepare_folder(root / CACHE_DIR)
         except OSError:
             pass  # a read-only project: no state is kept, and the lock is not taken (kb.lock)
-        paths.append(root / CACHE_DIR / LOCK_NAME)
-    return paths
+    return held_locks(out_dir, root / CACHE_DIR if cache else None)
 
 
 @dataclass(frozen=True)
@@ -182,6 +182,7 @@ class Request:
     keep_going: bool = False
     progress: Progress | None = None
     trace: bool = False
+    command: Command | None = None  # the `kb build` command this build answers (kb.replay)
 
     @property
     def exe(self) -> str | None:
@@ -246,7 +247,7 @@ def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | 
                search: bool = True, clean: bool = False, cache: bool = True,
                keep_going: bool = False, progress: Progress | None = None, trace: bool = False,
                wait: bool = True, waiting: Callable[[str], None] | None = None,
-               memory: Memory | None = None) -> BuildResult:
+               memory: Memory | None = None, command: Command | None = None) -> BuildResult:
     """Build the site of the project at `root` into `out_dir` (replaced as a whole, atomically).
 
     A note with an error keeps the build from publishing, or with `keep_going` is left out
@@ -258,9 +259,11 @@ def build_site(root: Path, settings: Settings, out_dir: Path, notes_dir: Path | 
     changed notes and re-render only files whose inputs changed; `clean` ignores and rewrites it;
     `memory` keeps it in memory for the next build of the same process instead.
     `trace` keeps each output's declared inputs in the result (tests of the dependency graph).
+    `command` (kb.cli's) has the build state say what the same command would print were nothing
+    to change (kb.replay).
     """
     request = Request(root, settings, out_dir, notes_dir or root / settings.notes_dir, search, clean, cache,
-                      keep_going, progress, trace)
+                      keep_going, progress, trace, command)
     check_target(out_dir, request.notes_dir, root, clean)
     with build_locks(lock_paths(root, out_dir, cache), wait, waiting):
         remove_leftovers(out_dir, all_of_them=clean)  # what killed builds left (--clean: every temporary folder)
@@ -276,12 +279,11 @@ def pipeline(req: Request, memory: Memory) -> BuildResult:
     stamp = quick_stamp(req.settings, theme, req.notes_dir, req.root, req.exe) if req.cache else None
     last = state.previous_site(req.out_dir.resolve())
     if unchanged(last, stamp=stamp):
-        return reused(last, req, state.problems)
+        return reused_again(req, state, theme, None)
     found = discover_stage(req, state, memory)
     this_build = build_id(req.settings, theme, notes_prefix(req.notes_dir, req.root), found, req.exe)
     if unchanged(last, build=this_build):  # same content, touched files: remember the new stamp
-        state.remember_stamp(stamp)
-        return reused(last, req, state.problems)
+        return reused_again(req, state, theme, stamp)
     parsed = parse_stage(req, state, found)
     held = held_back(parsed)
     if held and not req.keep_going:
@@ -303,7 +305,7 @@ def pipeline(req: Request, memory: Memory) -> BuildResult:
                            progress=write_progress(req.progress))
     result = built(req, parsed, site, files, published, index, made, state.problems, held)
     if req.cache:
-        save_stage(req, state, result, parsed, files, published, index, this_build, stamp)
+        save_stage(req, state, result, parsed, files, published, index, this_build, stamp, theme)
     if memory.idle:  # freed once idle (Memory.let_go), or never: the process ends (kb.exits.keep_until_exit)
         memory.spent.append((parsed, site, outputs, files, index))
         hold_until_idle()
@@ -394,7 +396,7 @@ def built(req: Request, parsed: Parsed, site: Site, files: Planned, published, i
 
 
 def save_stage(req: Request, state: BuildCache, result: BuildResult, parsed: Parsed, files: Planned, published,
-               index, this_build: str, stamp: str | None) -> None:
+               index, this_build: str, stamp: str | None, theme: Theme) -> None:
     """What this build leaves for the next: the site it wrote, the search state, in one transaction."""
     site_dir = req.out_dir.resolve()
     state.last = SiteState(site=str(site_dir), marker=marker_stamp(site_dir), build_id=this_build, stamp=stamp,
@@ -404,4 +406,28 @@ def save_stage(req: Request, state: BuildCache, result: BuildResult, parsed: Par
     state.prune_plain(result.records)
     if index is not None:
         save_search_state(index, state)
+    state.replay = replay_entry(req, state, theme)
     state.save()
+
+
+def reused_again(req: Request, state: BuildCache, theme: Theme, stamp: str | None) -> BuildResult:
+    """The last build's result (reused), with the quick stamp (when the notes were only touched)
+    and the replay entry kept in the build state."""
+    state.last.stamp = stamp or state.last.stamp
+    state.replay = replay_entry(req, state, theme)
+    state.remember()
+    return reused(state.last, req, state.problems)
+
+
+def replay_entry(req: Request, state: BuildCache, theme: Theme) -> bytes | None:
+    """What the same `kb build` would print were nothing to change, for kb.replay; None without a
+    command, or when the next build could not know by stamp that nothing changed."""
+    from kb.replay import Inputs, record
+
+    last = state.last
+    if req.command is None or last is None or last.stamp is None or last.result is None:
+        return None
+    said, status = req.command.said(reused(last, req, []))
+    inputs = Inputs(settings_digest(req.settings), theme.dirs, notes_prefix(req.notes_dir, req.root), req.notes_dir,
+                    req.exe, last.site)
+    return record(req.command.context, inputs, last.stamp, last.marker, said, status)

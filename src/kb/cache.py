@@ -21,6 +21,8 @@ Its entries, each keyed by content hashes, never by times:
   so that a one-shot rebuild reads only the notes whose stamp changed.
 - `views/`: the digests of each record's views, by a fingerprint of the record (kb.view_state),
   so that a one-shot rebuild does not make them all again to find them unchanged.
+- `replay/`: what a `kb build` with nothing changed would print, and what must hold for it
+  (kb.replay: read before pydantic is loaded, as JSON).
 - `search/state`: the search index's state (kb.search_index.SearchState.dumps), so a rebuild
   re-indexes only the batches of records that changed.
 
@@ -39,7 +41,7 @@ from pydantic import BaseModel, ConfigDict
 from kb.digests import sha
 from kb.i18n import N_, Message
 from kb.models import Diagnostic, ParsedNote
-from kb.store import StateProblem, Store, key_folder, state_key
+from kb.store import CACHE_DIR, STATE_FILE, StateProblem, Store, key_folder, state_key
 from kb.view_state import StoredViews
 from kb.write import Version, marker_stamp
 
@@ -49,13 +51,13 @@ if TYPE_CHECKING:  # the link stage's, imported when a build reads or writes its
 
 __all__ = ["CACHE_DIR", "BuildCache", "MentionMemo", "SavedResult", "SiteState"]
 
-CACHE_DIR = ".kb-cache"
-STATE_FILE = "state.sqlite3"
 STATE_PATH = f"{CACHE_DIR}/{STATE_FILE}"  # as diagnostics name it
 TMP_PREFIX = ".tmp-"  # a file being written; a killed build leaves these, the next one removes them
 LEGACY = ("notes.jsonl", "site.json", "plain.json", "mentions.json", "notes.pickle", "site.pickle",
           "mentions.pickle", "plain.pickle", "search-index.json", "search-index-tables.npz",
           "search-state.bin")  # older kb's cache files: never read, removed
+SITE = ("site", "")  # the last site (SiteState)
+REPLAY = ("replay", "")  # kb.replay's entry, always written with SITE
 LINK_META = ("link", "")  # kb.link_state's entry of the context and the title blocks' pairs
 README = "kb build's incremental state (SQLite, data only); safe to delete (kb build --clean ignores it)\n"
 
@@ -203,6 +205,7 @@ class BuildCache:
     held: dict[tuple[str, str], bytes] = field(default_factory=dict)  # single entries as stored
     stored_notes: frozenset[str] = frozenset()
     loaded: bool = False  # load_data has run: a state kept in memory (kb serve) is not read again
+    replay: bytes | None = None  # what a rebuild with nothing changed says (kb.replay), None: no entry
 
     @classmethod
     def load(cls, root: Path, fresh: bool = False) -> BuildCache:
@@ -340,9 +343,9 @@ class BuildCache:
         single = {("plain", ""): PlainData(plain=self.plain).model_dump_json().encode(),
                   ("mentions", ""): MentionsData(matches=self.mentions.matches,
                                                  names=self.mentions.names).model_dump_json().encode(),
-                  ("site", ""): self.last.model_dump_json().encode() if self.last else None,
-                  ("search", "state"): self.search}
+                  SITE: self.site_entry(), ("search", "state"): self.search}
         changes.update({key: value for key, value in single.items() if self.held.get(key) != value})
+        changes.update(self.replay_change(SITE in changes))
         changes.update(self.link_changes)
         if self.new_views is not None:
             changes[("views", "")] = self.new_views.model_dump_json().encode()
@@ -375,15 +378,30 @@ class BuildCache:
             self.notes[path].stored = True
         self.stored_notes = frozenset(self.notes)
 
-    def remember_stamp(self, stamp: str | None) -> None:
-        """Keep a new quick stamp for an unchanged site (only the small site entry is rewritten)."""
-        if self.folder is None or self.last is None or stamp is None or self.last.stamp == stamp:
+    def site_entry(self) -> bytes | None:
+        """The last site's entry as stored."""
+        return self.last.model_dump_json().encode() if self.last else None
+
+    def replay_change(self, site_changed: bool) -> dict[tuple[str, str], bytes | None]:
+        """The replay entry, written (or removed) whenever the site entry is: kb.replay trusts it
+        without reading the site entry (7 MB at 10,000 notes)."""
+        return {REPLAY: self.replay} if site_changed or self.held.get(REPLAY) != self.replay else {}
+
+    def remember(self) -> None:
+        """For a build that changed nothing: write the site entry (with a new quick stamp) and the
+        replay entry, where they changed (nothing else is read or written)."""
+        if self.folder is None or self.last is None or self.store is None:
             return
-        self.last.stamp = stamp
+        site = self.site_entry()
+        changes = {SITE: site} if self.held.get(SITE) != site else {}
+        changes.update(self.replay_change(bool(changes)))
+        if not changes:
+            return
         try:
-            self.store.write({("site", ""): self.last.model_dump_json().encode()})
+            self.store.write(changes)
         except Exception:  # noqa: BLE001 (as in save)
-            pass
+            return
+        self.held.update({key: value for key, value in changes.items() if value is not None})
 
     def prune_plain(self, records: int) -> None:
         """Forget one-line texts once the store is much larger than the site needs."""

@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +17,7 @@ from kb import DISTRIBUTION, exits
 from kb.config import Settings, load_settings
 from kb.console import echo, format_diagnostic, print_diagnostics, say
 from kb.errors import KbError
-from kb.exits import EXIT_CODES, exit_status, failure
+from kb.exits import exit_codes_help, exit_status, failure
 from kb.help_text import Failure, KbCommand, Translated, option
 from kb.i18n import N_, _, ngettext, shown
 from kb.models import RECORD_KINDS, Diagnostic, Severity
@@ -71,7 +71,7 @@ MAIN_HELP = _("kb: paper notes in, typed records and a static site out.") + "\n\
     'it at once)')
 
 
-@click.group(cls=KbGroup, epilog=EXIT_CODES, help=MAIN_HELP)
+@click.group(cls=KbGroup, epilog=exit_codes_help(), help=MAIN_HELP)
 @click.version_option(package_name=DISTRIBUTION)
 def main() -> None:
     if threading.current_thread() is threading.main_thread():
@@ -276,20 +276,48 @@ def build_once(options: BuildOptions, clean: bool = False, memory=None) -> int:
     """One build of the project here: diagnostics and a summary printed, the exit status returned."""
     from kb.console import Progress, wants_progress
 
-    project = Project.load(project_root(), options.notes, options.out)
+    root = project_root()
+    config = config_bytes(root)  # before the settings are read from it (kb.replay.command_context)
+    project = Project.load(root, options.notes, options.out)
     project, address_note = with_site_address(project)
     progress = Progress() if wants_progress() and not options.quiet else None
     try:
         result = build_project(project, options.search, clean, options.keep_going, progress, options.wait,
-                               lambda message: click.echo(message, err=True), memory)
+                               lambda message: click.echo(message, err=True), memory,
+                               replay_command(root, options, config, address_note))
     finally:
         if progress:
             progress.close()
+    return outcome(result, options, address_note)
+
+
+def outcome(result, options: BuildOptions, address_note: str | None) -> int:
+    """A build's result printed (diagnostics, summary, the site's address), and its exit status."""
     print_diagnostics(list(result.diagnostics), options.quiet, options.verbose)
     report_build(result, options)
     if address_note and not options.quiet:
         click.echo(address_note, err=True)
     return exit_status(list(result.diagnostics), False)
+
+
+def config_bytes(root: Path) -> bytes | None | bool:
+    """kb.yaml's bytes (None: no kb.yaml; False: unreadable, and no replay is kept)."""
+    from kb.replay import read_config
+
+    try:
+        return read_config(root)
+    except OSError:
+        return False
+
+
+def replay_command(root: Path, options: BuildOptions, config, address_note: str | None):
+    """This command for kb.replay: how it is known, and how it prints a result (as `outcome`)."""
+    from kb.replay import Command, command_context, printed
+
+    if config is False:
+        return None
+    return Command(command_context(root, asdict(options), config),
+                   lambda result: printed(lambda: outcome(result, options, address_note)))
 
 
 def with_site_address(project: Project) -> tuple[Project, str | None]:

@@ -7,13 +7,13 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from kb import CONFIG_NAME
 from kb.bounded_yaml import YamlProblem, load_mapping
 from kb.i18n import N_, Message, Problem
 from kb.models import Diagnostic, Severity
 from kb.text import excerpt, terminal_safe
 from kb.validation import closest, field_problems
 
-CONFIG_NAME = "kb.yaml"
 # The paper-notes site's own filing labels: they say where a note was kept, not what it is about.
 BOOKKEEPING_TAGS = ("Pocket", "read-later", "Admin'sPick", "Single", "Slide", "Article", "Blog", "Repository",
                     "Tutorial")

@@ -18,10 +18,12 @@ import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING
 
 from kb import __version__
+
+if TYPE_CHECKING:  # never imported here: kb.stamps and kb.replay use this module before pydantic is loaded
+    from pydantic import BaseModel
 
 STATE_FORMAT = "kb-state-1"  # bump whenever a stored model changes shape (it is in the code digest)
 
@@ -60,7 +62,7 @@ def settings_digest(settings: BaseModel) -> str:
 
 
 def encode(value):
-    if isinstance(value, BaseModel):
+    if hasattr(value, "model_dump"):  # a pydantic model
         return value.model_dump(mode="json")
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}

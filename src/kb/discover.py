@@ -5,18 +5,18 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from kb import stamps
 from kb.errors import BuildError
 from kb.i18n import N_, Message, _
 from kb.models import Diagnostic, Severity
+from kb.stamps import NOTE_SUFFIXES, SETTLE_NS, is_note_name, note_files_with_stats  # noqa: F401 (kb.discover's names)
 from kb.text import control_characters
 
 ENCODINGS = ("utf-8-sig", "cp932")
-NOTE_SUFFIXES = {".txt", ".md", ".markdown", ""}
 CONTROL_REPORTS = 5  # control-character warnings per file, then a count
 
 
@@ -95,55 +95,14 @@ def where_not_text(data: bytes) -> tuple[int, Message]:
     return data.count(b"\n", 0, offset) + 1, N_("byte offset {offset}: {what}", offset=offset, what=what)
 
 
-def is_note_name(name: str) -> bool:
-    return not name.startswith(".") and name != "README.md" and os.path.splitext(name)[1].lower() in NOTE_SUFFIXES
-
-
-def note_files_with_stats(notes_dir: Path) -> list[tuple[str, os.stat_result]]:
-    """Note files below notes_dir (as path strings) with their stat, sorted like Paths so every
-    run sees the same order; one scandir pass, symlinked folders not entered (as Path.rglob)."""
-    found: list[tuple[str, os.stat_result]] = []
-    folders = [str(notes_dir)]
-    while folders:
-        folder = folders.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                folders.append(entry.path)
-            elif is_note_name(entry.name):
-                try:
-                    st = entry.stat()
-                except OSError:
-                    continue
-                if stat.S_ISREG(st.st_mode):
-                    found.append((entry.path, st))
-    return sorted(found, key=lambda item: item[0].split(os.sep))
-
-
 def list_note_files(notes_dir: Path) -> list[Path]:
     """Note files below notes_dir, sorted so every run sees the same order."""
     return [Path(path) for path, _ in note_files_with_stats(notes_dir)]
 
 
-SETTLE_NS = 2_000_000_000  # files changed more recently than this are not trusted to a stamp
-
-
 def files_stamp(notes_dir: Path) -> str | None:
-    """A hash of the notes' names, sizes, change times and inodes, without reading them.
-
-    None when a file changed in the last SETTLE_NS (a write in the same clock tick as this
-    look would not change its time): a build then reads every file, as it does without a stamp.
-    """
-    h = hashlib.sha256()
-    now = time.time_ns()
-    for path, st in note_files_with_stats(notes_dir):
-        if st.st_mtime_ns >= now - SETTLE_NS:
-            return None
-        h.update(f"{path}\x00{st.st_size}\x00{st.st_mtime_ns}\x00{st.st_ctime_ns}\x00{st.st_ino}\x01".encode())
-    return h.hexdigest()
+    """kb.stamps.files_stamp with this module's SETTLE_NS (which tests set to 0)."""
+    return stamps.files_stamp(notes_dir, SETTLE_NS)
 
 
 def relative_name(path: Path, root: Path) -> str:

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
-import click
+if TYPE_CHECKING:  # imported where used: console_entry answers a build with nothing to do (kb.replay) without them
+    import click
 
-from kb.errors import KbError
-from kb.help_text import Failure
-from kb.i18n import _
-from kb.models import Diagnostic, Severity
+    from kb.errors import KbError
+    from kb.models import Diagnostic
 
-EXIT_CODES = "\b\n" + _("""Exit codes:
+
+def exit_codes_help() -> str:
+    """The exit codes, for `kb --help`."""
+    from kb.i18n import _
+
+    return "\b\n" + _("""Exit codes:
   0  done
   1  a note or kb.yaml has an error: kb build left the previous site as it was (with
      --keep-going it published the site without those notes); kb check --strict also
@@ -31,12 +36,16 @@ EXIT_CODES = "\b\n" + _("""Exit codes:
 def failure(exc: KbError) -> click.ClickException:
     """kb's exceptions as click shows them: the message, and the exit status of their kind
     (kb.errors); the one place where an exception becomes an exit status."""
+    from kb.help_text import Failure
+
     shown = Failure(str(exc))
     shown.exit_code = exc.exit_code
     return shown
 
 
 def exit_status(diagnostics: list[Diagnostic], strict: bool) -> int:
+    from kb.models import Severity
+
     if any(d.severity is Severity.ERROR for d in diagnostics):
         return 1
     return 1 if strict and diagnostics else 0
@@ -60,6 +69,11 @@ def console_entry() -> None:
     without freeing what it made object by object (a one-shot `kb build` keeps even the objects its
     build would free on returning: keep_until_exit): at 10,000 notes that took 0.6 s of every
     build. mypy's console entry does the same. Tests call main() and keep their process."""
+    from kb.replay import replayed
+
+    code = replayed(sys.argv[1:])
+    if code is not None:  # a build with nothing to do, answered from the build state (kb.replay)
+        flush_and_exit(code)
     from kb.cli import main
 
     global HARD_EXIT
@@ -69,6 +83,10 @@ def console_entry() -> None:
         code = 0
     except SystemExit as exc:
         code = exit_code(exc.code)
+    flush_and_exit(code)
+
+
+def flush_and_exit(code: int) -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

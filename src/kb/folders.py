@@ -12,12 +12,17 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from kb.writers import LIBC
-
 TMP_TAG = ".tmp-"
 OLD_TAG = ".old-"
+STANDBY_TAG = ".standby"
 RENAME_EXCHANGE = 2
 AT_FDCWD = -100
+
+
+def standby_folder(out_dir: Path) -> Path:
+    """`.site.standby/site` for `site/`: inside a holder folder and with the site's own name, so
+    whatever ignores the site by name (a `site/` line in .gitignore) ignores the standby too."""
+    return out_dir.parent / f".{out_dir.name}{STANDBY_TAG}" / out_dir.name
 
 
 def temporary_name(out_dir: Path, tag: str) -> Path:
@@ -106,6 +111,8 @@ def claim(path: Path) -> Path:
 
 def exchange(a: Path, b: Path) -> bool:
     """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    from kb.writers import LIBC  # here: kb.replay reads leftovers() before the write stage is loaded
+
     renameat2 = getattr(LIBC, "renameat2", None)
     if renameat2 is None:
         return False

@@ -18,7 +18,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from kb.errors import BuildError
-from kb.i18n import _
+from kb.folders import standby_folder
 
 LOCK_NAME = "lock"
 
@@ -67,6 +67,8 @@ def locked(path: Path, wait: bool, waiting: Callable[[str], None] | None) -> Ite
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            from kb.i18n import _  # here only: kb.replay takes these locks before pydantic is loaded
+
             folder, pid = path.parent if path.name == LOCK_NAME else path, holder(fd)
             if not wait:
                 raise BuildBusy(_("another kb build is using {folder}{pid}; not waiting (--no-wait)").format(
@@ -91,6 +93,13 @@ def build_locks(paths: list[Path], wait: bool = True,
         for path in sorted(set(paths), key=str):
             stack.enter_context(locked(path, wait, waiting))
         yield
+
+
+def lock_paths(out_dir: Path, cache_folder: Path | None) -> list[Path]:
+    """The output folder's lock (the holder of its standby folder, kb.folders.standby_folder) and,
+    with a build state in `cache_folder`, the project's."""
+    paths = [standby_folder(out_dir.resolve()).parent]
+    return paths + [cache_folder / LOCK_NAME] if cache_folder is not None else paths
 
 
 def closed_lock_files() -> None:

@@ -21,6 +21,7 @@ from kb.models import Diagnostic, Severity
 
 if TYPE_CHECKING:
     from kb.build import BuildResult, Memory
+    from kb.replay import Command
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ class Project:
 
 def build_project(project: Project, search: bool = True, clean: bool = False, keep_going: bool = False,
                   progress: Callable[[str, int, int], None] | None = None, wait: bool = True,
-                  waiting: Callable[[str], None] | None = None, memory: Memory | None = None) -> BuildResult:
+                  waiting: Callable[[str], None] | None = None, memory: Memory | None = None,
+                  command: Command | None = None) -> BuildResult:
     """One build; kb.yaml's diagnostics come first in the result. Raises kb.errors.BuildError
     (the build could not finish: a template error, a refused output folder, another build running)."""
     from kb.build import BuildResult, build_site
@@ -58,7 +60,15 @@ def build_project(project: Project, search: bool = True, clean: bool = False, ke
     try:
         result = build_site(project.root, project.settings, project.out_dir, project.notes_dir, search=search,
                             clean=clean, keep_going=keep_going, progress=progress, wait=wait, waiting=waiting,
-                            memory=memory)
+                            memory=memory, command=with_problems(command, project.problems))
     except OSError as exc:  # any other filesystem error: the file and the reason, never a traceback
         raise BuildError(f"{exc.filename or project.out_dir}: {exc.strerror or exc}") from exc
     return replace(result, diagnostics=project.problems + result.diagnostics)
+
+
+def with_problems(command: Command | None, problems: tuple[Diagnostic, ...]) -> Command | None:
+    """The command printing a result as build_project returns it: kb.yaml's diagnostics first."""
+    if command is None:
+        return None
+    said = command.said
+    return replace(command, said=lambda result: said(replace(result, diagnostics=problems + result.diagnostics)))

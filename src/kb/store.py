@@ -27,10 +27,14 @@ import stat
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from kb.i18n import N_, Message
+if TYPE_CHECKING:
+    from kb.i18n import Message
 
+CACHE_DIR = ".kb-cache"  # at the project root
+STATE_FILE = "state.sqlite3"  # in CACHE_DIR
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x6B620A01  # "kb", this file's kind
 MAX_BYTES = 4 << 30
@@ -41,6 +45,13 @@ TABLE = ("CREATE TABLE entry (kind TEXT NOT NULL, name TEXT NOT NULL, value BLOB
 SCHEMA = [("table", "entry", "entry", TABLE)]
 
 Changes = Mapping[tuple[str, str], bytes | None]  # (kind, name) -> new value; None: remove the entry
+
+
+def N_(message: str, **args):  # noqa: N802 (kb.i18n.N_, imported once a problem is found)
+    """kb.i18n.N_: this module is read by kb.replay before pydantic (kb.i18n's) is loaded."""
+    from kb.i18n import N_ as untranslated
+
+    return untranslated(message, **args)
 
 
 class StateProblem(Exception):

@@ -15,6 +15,7 @@ from kb.config import Settings
 from kb.digests import code_digest, settings_digest, sha, theme_digest
 from kb.discover import files_stamp, relative_name
 from kb.render.theme import Theme
+from kb.stamps import build_stamp
 
 
 def notes_prefix(notes_dir: Path, root: Path) -> str:
@@ -33,11 +34,8 @@ def quick_stamp(settings: Settings, theme: Theme, notes_dir: Path, root: Path, e
     """Everything a build reads, by file size and time instead of content: when it equals the
     last build's, nothing changed and no note need be read (a no-change rebuild of 10,000
     notes then costs a directory walk). None whenever a stamp could be fooled."""
-    notes = files_stamp(notes_dir)
-    if notes is None:
-        return None
-    return sha(code_digest(), settings_digest(settings), theme_digest(theme.dirs), notes_prefix(notes_dir, root),
-               str(notes_dir.resolve()), notes, str(exe or ""))
+    return build_stamp(settings_digest(settings), theme.dirs, notes_prefix(notes_dir, root), notes_dir, exe,
+                       files_stamp(notes_dir))
 
 
 def unchanged(last: SiteState | None, stamp: str | None = None, build: str | None = None) -> bool:

@@ -44,11 +44,13 @@ from kb.folders import (
     discard_folder,
     remove_folders,
     remove_leftovers,
+    standby_folder,
     swap,
     temporary_name,
 )
 from kb.i18n import _
 from kb.listing import Listing, listing_digest
+from kb.stamps import MARKER, marker_stamp
 from kb.writers import (
     Job,
     Plan,
@@ -64,9 +66,7 @@ from kb.writers import (
 __all__ = ["MARKER", "Published", "Version", "WriteError", "check_target", "die_with_parent", "swap_in",
            "write_site"]
 
-MARKER = ".kb-site"
 MARKER_TEXT = "written by kb build; this whole folder is replaced on every build\n"
-STANDBY_TAG = ".standby"
 DEFER_CLEANUP = 1000  # files: above this, a replaced folder is removed in the background
 SCAN_PER_FILE = 500  # entries checked (kb.listing) for the cost of rendering one file
 
@@ -94,21 +94,6 @@ def is_inside_name(name: str) -> bool:
 def os_problem(exc: OSError) -> WriteError:
     where = f" {exc.filename}" if exc.filename else ""
     return WriteError(_("cannot write{where}: {reason}").format(where=where, reason=exc.strerror or exc))
-
-
-def standby_folder(out_dir: Path) -> Path:
-    """`.site.standby/site` for `site/`: inside a holder folder and with the site's own name, so
-    whatever ignores the site by name (a `site/` line in .gitignore) ignores the standby too."""
-    return out_dir.parent / f".{out_dir.name}{STANDBY_TAG}" / out_dir.name
-
-
-def marker_stamp(site: Path) -> tuple[int, int, int] | None:
-    """(st_dev, st_ino, st_mtime_ns) of a site folder's marker file: which writing of it this is."""
-    try:
-        st = (site / MARKER).stat()
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino, st.st_mtime_ns)
 
 
 def write_marker(folder: Path) -> None:
