@@ -6,10 +6,14 @@ tests/test_index.py."""
 from __future__ import annotations
 
 import random
+import re
 import sys
 from pathlib import Path
 
-from conftest import NOTES
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conftest import NOTES, external_dir
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 sys.path.insert(0, str(BENCH))
@@ -17,10 +21,11 @@ sys.path.insert(0, str(BENCH))
 from corpus import generate  # noqa: E402
 
 from kb.config import Settings  # noqa: E402
-from kb.index.mentions import NameIndex, record_words, text_parts  # noqa: E402
+from kb.index.mentions import NameIndex, ascii_lookalikes, has_ascii_lookalike, record_words, text_parts  # noqa: E402
 from kb.index.name_scan import token_line  # noqa: E402
 from kb.models import Record, SourceSpan  # noqa: E402
 from kb.records import parse_notes  # noqa: E402
+from kb.text import drop_inner_hyphens  # noqa: E402
 
 
 def records_of(notes: Path, root: Path) -> list[Record]:
@@ -81,3 +86,27 @@ def test_texts_whose_folding_changes_length_go_token_by_token():
     line = token_line(["ΣΑΣ と LoRA-2 の Zero-/few-shot"])
     assert line.cased == " Σ Α Σ と LoRA2 の Zero- fewshot \n "
     assert line.folded == " σ α σ と lora2 の zero- fewshot \n "
+
+
+INNER_HYPHEN = re.compile(r"(?<=[0-9a-zA-Z])-(?=[0-9a-zA-Z])")  # the rule as a regular expression
+
+
+def notes_texts() -> list[str]:
+    texts = [path.read_text(encoding="utf-8") for path in sorted(NOTES.glob("*.txt"))]
+    return texts + [path.read_text(encoding="utf-8") for path in sorted(external_dir().glob("*.txt"))]
+
+
+@given(st.text(alphabet=st.sampled_from("aZ9-‐ー－ －ＬｏＲＡ①ﬁ\u0301é漢\n.+ß")))
+def test_dropping_inner_hyphens_and_finding_ascii_lookalikes_agree_with_their_definitions(text):
+    assert drop_inner_hyphens(text) == INNER_HYPHEN.sub("", text)
+    assert has_ascii_lookalike(text) == (not ascii_lookalikes().isdisjoint(text))
+
+
+def test_the_notes_agree_too():
+    texts = notes_texts()
+    assert len(texts) == 9  # the five seeds and the four external tag pages
+    assert [drop_inner_hyphens(t) for t in texts] == [INNER_HYPHEN.sub("", t) for t in texts]
+    assert [has_ascii_lookalike(t) for t in texts] == [not ascii_lookalikes().isdisjoint(t) for t in texts]
+    assert drop_inner_hyphens("LLaMA-2 と Zero-/few-shot、-x a--b") == "LLaMA2 と Zero-/fewshot、-x a--b"
+    assert [has_ascii_lookalike(t) for t in ("LoRA と QLoRA", "ＬｏＲＡ", "ﬁne", "e\u0301", "\ud800")] == [
+        False, True, True, True, False]

@@ -18,9 +18,8 @@ from kb.formats.listing import LINK_SECTION
 from kb.index.name_scan import NameScanner, token_line
 from kb.index.names import cased_tokens, names_of
 from kb.models import Record
-from kb.text import fold
+from kb.text import drop_inner_hyphens, fold
 
-_INNER_HYPHEN = re.compile(r"(?<=[0-9a-zA-Z])-(?=[0-9a-zA-Z])")
 TEXT_FIELDS = ("headline", "summary", "problem", "approach", "results", "limitations", "technical",
                "costs", "references", "tweet", "comment")
 
@@ -85,7 +84,7 @@ class NameIndex:
 def joined(words) -> tuple[str, ...]:
     """Inner hyphens dropped, so `FlashAttention2` names `FlashAttention-2` (a trailing hyphen,
     `Zero-` of `Zero-/few-shot`, stays: that word goes on)."""
-    return tuple(_INNER_HYPHEN.sub("", word) if "-" in word else word for word in words)
+    return tuple(map(drop_inner_hyphens, words))
 
 
 def own_sections(record: Record) -> list:
@@ -115,7 +114,7 @@ def record_words(record: Record) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def word_forms(word: str) -> tuple[str, str]:
     """A token with inner hyphens dropped (`joined`), and that folded (kb.text.fold). Notes'
     words repeat: computing each once per process made mention detection 3x faster."""
-    word = _INNER_HYPHEN.sub("", word) if "-" in word else word
+    word = drop_inner_hyphens(word)
     return word, fold(word)
 
 
@@ -206,10 +205,10 @@ def may_contain(record: Record, names: list[list[tuple[str, re.Pattern | None]]]
     no character that NFKC turns into ASCII (full-width letters, ligatures...), case folding alone
     gives the same ASCII at a fraction of the cost."""
     raw = "\n".join(text_parts(record))
-    if ascii_names and ascii_lookalikes().isdisjoint(raw):
-        text = _INNER_HYPHEN.sub("", raw).lower()  # no İ or K here: lower() adds no ASCII
+    if ascii_names and not has_ascii_lookalike(raw):
+        text = drop_inner_hyphens(raw).lower()  # no İ or K here: lower() adds no ASCII
     else:
-        text = fold(_INNER_HYPHEN.sub("", unicodedata.normalize("NFKC", raw)))
+        text = fold(drop_inner_hyphens(unicodedata.normalize("NFKC", raw)))
     return any(all(holds(text, word, whole) for word, whole in words) for words in names)
 
 
@@ -224,6 +223,27 @@ def ascii_lookalikes() -> frozenset[str]:
     them). Full-width brackets and colons, which only ever end a token, are not among them."""
     return frozenset(chr(code) for code in range(0x80, 0x20000)
                      if not 0xD800 <= code < 0xE000 and shows_ascii(chr(code)))
+
+
+@lru_cache(maxsize=1)
+def lookalike_table():
+    """ascii_lookalikes as a table by code point (numpy booleans, one per code point)."""
+    import numpy as np
+
+    table = np.zeros(0x110000, dtype=bool)
+    table[[ord(char) for char in ascii_lookalikes()]] = True
+    return table
+
+
+def has_ascii_lookalike(text: str) -> bool:
+    """Whether the text holds one of ascii_lookalikes: looked up in C over the text's code points
+    (frozenset.isdisjoint made a str object of each character: 1.5 s of adding a note at 10,000)."""
+    if text.isascii():
+        return False
+    import numpy as np
+
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return bool(lookalike_table()[codes].any())
 
 
 def shows_ascii(char: str) -> bool:

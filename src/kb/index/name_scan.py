@@ -14,18 +14,16 @@ text.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 
 import ahocorasick
 
 from kb.index.names import _CASED_TOKEN
-from kb.text import compat_table
+from kb.text import compat_table, drop_inner_hyphens
 
 SEPARATOR = " "  # no token holds a space
 PART_END = "\n"  # the token the old reader put after each field: no name holds it
-_INNER_HYPHEN = re.compile(r"(?<=[0-9a-zA-Z])-(?=[0-9a-zA-Z])")
 
 
 def nfkc(text: str) -> str:
@@ -58,8 +56,7 @@ def token_line(parts: list[str]) -> TokenLine | None:
         words += _CASED_TOKEN.findall(nfkc(part))
         words.append(PART_END)
     cased = SEPARATOR + SEPARATOR.join(words) + SEPARATOR
-    if "-" in cased:
-        cased = _INNER_HYPHEN.sub("", cased)
+    cased = drop_inner_hyphens(cased)
     folded = cased.casefold()
     return TokenLine(cased, folded) if len(folded) == len(cased) else None
 
