@@ -177,8 +177,11 @@ def replayed(argv: list[str]) -> int | None:
         return None
     if found is None:
         return None
-    for stream, text in found["said"]:
-        (sys.stdout if stream == 1 else sys.stderr).write(text)
+    try:
+        for stream, text in found["said"]:
+            (sys.stdout if stream == 1 else sys.stderr).write(text)
+    except (OSError, ValueError):  # a closed pipe (as kb.exits.flush_and_exit): nothing more can be said
+        return found["status"] or 1
     return found["status"]
 
 
