@@ -38,10 +38,11 @@ def sha(*parts: str | bytes) -> str:
 
 @lru_cache(maxsize=1)
 def code_digest() -> str:
-    """The kb version and every source file of the package (so a changed kb never reuses a state)."""
+    """The kb version, every source file of the package and its message catalogs (so a changed kb
+    never reuses a state, nor kb.replay an output printed in other words)."""
     package = Path(__file__).resolve().parent
     h = hashlib.sha256(f"{STATE_FORMAT}\x00{__version__}\x00".encode())  # the version is in kb/__init__.py too
-    for path in sorted(package.rglob("*.py")):
+    for path in sorted(package.rglob("*.py")) + sorted(package.rglob("*.mo")):
         h.update(path.relative_to(package).as_posix().encode() + b"\x00" + path.read_bytes() + b"\x00")
     return h.hexdigest()
 
