@@ -206,6 +206,7 @@ class BuildCache:
     stored_notes: frozenset[str] = frozenset()
     loaded: bool = False  # load_data has run: a state kept in memory (kb serve) is not read again
     replay: bytes | None = None  # what a rebuild with nothing changed says (kb.replay), None: no entry
+    held_site: tuple[SiteState, str | None] | None = None  # `last` and its stamp as the store holds them
 
     @classmethod
     def load(cls, root: Path, fresh: bool = False) -> BuildCache:
@@ -227,6 +228,14 @@ class BuildCache:
         self.store = Store.open(path, key)
         site = self.entry("site", "")
         self.last = SiteState.model_validate_json(site) if site is not None else None
+        self.mark_site_held()
+
+    def mark_site_held(self) -> None:
+        self.held_site = (self.last, self.last.stamp) if self.last is not None else None
+
+    def site_held(self) -> bool:
+        """Whether the store already holds `last` as it is (without serialising 7 MB to compare)."""
+        return self.held_site is not None and self.held_site[0] is self.last and self.held_site[1] == self.last.stamp
 
     def entry(self, kind: str, name: str) -> bytes | None:
         value = self.store.get(kind, name)
@@ -251,6 +260,7 @@ class BuildCache:
         self.notes, self.plain, self.mentions, self.last, self.search = {}, {}, MentionMemo(), None, None
         self.search_read = self.links = self.views = self.new_views = self.new_seen = None
         self.held, self.stored_notes, self.link_ids, self.link_changes = {}, frozenset(), frozenset(), {}
+        self.held_site = None
         self.problems.append(Diagnostic(path=STATE_PATH, message=N_("build state discarded and rebuilt: {reason}",
                                                                     reason=reason)))
 
@@ -377,6 +387,7 @@ class BuildCache:
         for path in self.notes:
             self.notes[path].stored = True
         self.stored_notes = frozenset(self.notes)
+        self.mark_site_held()
 
     def site_entry(self) -> bytes | None:
         """The last site's entry as stored."""
@@ -392,8 +403,8 @@ class BuildCache:
         replay entry, where they changed (nothing else is read or written)."""
         if self.folder is None or self.last is None or self.store is None:
             return
-        site = self.site_entry()
-        changes = {SITE: site} if self.held.get(SITE) != site else {}
+        site = None if self.site_held() else self.site_entry()
+        changes = {SITE: site} if site is not None and self.held.get(SITE) != site else {}
         changes.update(self.replay_change(bool(changes)))
         if not changes:
             return
@@ -402,6 +413,7 @@ class BuildCache:
         except Exception:  # noqa: BLE001 (as in save)
             return
         self.held.update({key: value for key, value in changes.items() if value is not None})
+        self.mark_site_held()
 
     def prune_plain(self, records: int) -> None:
         """Forget one-line texts once the store is much larger than the site needs."""
