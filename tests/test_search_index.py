@@ -85,6 +85,22 @@ def test_a_lost_state_file_means_a_clean_index_not_a_wrong_one(project):
     assert tree(project.parent / "site") == tree(project.parent / "clean")
 
 
+def test_an_index_made_by_forked_workers_is_the_one_made_inline(project, monkeypatch):
+    """The search index of the bundled notes (two batches of records) made by two forked workers,
+    as a `kb build` makes it, equals the one made in this process (the suite's default, conftest)."""
+    from kb.search_index import update
+
+    inline = build(project, "inline", clean=True, cache=False)
+    pools = []
+    real_pool = update.ProcessPoolExecutor
+    monkeypatch.setattr(update, "ProcessPoolExecutor", lambda *a, **k: pools.append(a[0]) or real_pool(*a, **k))
+    monkeypatch.setattr(update, "WORKERS", 2)
+    forked = build(project, "forked", clean=True, cache=False)
+    assert pools == [2, 2]  # the base index's two passes over the records' batches went to two workers
+    assert inline.search == forked.search == "ran"
+    assert tree(project.parent / "inline") == tree(project.parent / "forked")
+
+
 TRICKY = "ｶﾞｷﾞﾊﾟﾌｧｲﾝﾁｭｰﾆﾝｸﾞＡＢＣａｂｃABCßẞﬁ①㍿か\u3099\u309a\u1100\u1161\u11a8é\u0301\U0001d400😀🇺🇸🤖👍🏽 \t\n"
 
 
