@@ -40,13 +40,21 @@ def csl_type(record: Record) -> str:
 
 
 def csl_name(name: str) -> dict[str, str]:
+    return dict(name_parts(name))
+
+
+@lru_cache(maxsize=1 << 16)
+def name_parts(name: str) -> tuple[tuple[str, str], ...]:
+    """csl_name's parts, worked out once per name and process: a clean build at 1,000 notes wrote
+    the same authors 25,000 times (each tag's CSL-JSON and RIS files list its records again), and
+    pybtex's name parser was 4% of its time."""
     name = " ".join(name.replace("{", "").replace("}", "").split())
     if " " not in name and "," not in name:  # `Lv` (of a listing's `Lv+`) is a family name; `山田太郎` stays whole
-        return {"family": name} if name.isascii() else {"literal": name}
+        return (("family", name),) if name.isascii() else (("literal", name),)
     person = Person(name)
     family = " ".join(person.prelast_names + person.last_names)
     given = " ".join(person.first_names + person.middle_names)
-    return {"family": family, "given": given} if family and given else {"literal": name}
+    return (("family", family), ("given", given)) if family and given else (("literal", name),)
 
 
 def csl_item(record: Record, key: str) -> dict:
