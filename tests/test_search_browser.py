@@ -606,3 +606,44 @@ def test_meeting_filter(page, server, records, paper_of):
     assert shown_ids(page) == one_per_paper(in_meeting, paper_of)
     assert len(shown_ids(page)) == 4
     assert page.problems == []
+
+
+def test_a_query_s_files_are_fetched_while_the_style_sheet_still_loads(browser, site, records, paper_of):
+    """search/?q= runs its code from the head, before the style sheet: with the sheet answered 2 s
+    late, the query's index files and the files of every result of its first page are all asked
+    for before the sheet is here; the results drawn then are kb's first ten."""
+    import functools
+    import http.server
+    import threading
+
+    from search_bytes import RangeHandler
+
+    class LateStyleSheet(RangeHandler):
+        def do_GET(self) -> None:
+            if self.path.endswith("/style.css"):
+                time.sleep(2)
+            super().do_GET()
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(LateStyleSheet, directory=str(site)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    server = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    page = open_page(browser, server)
+    try:
+        page.goto(search_url(server, "推論"))
+        page.wait_for_function(DONE)
+        fetched = page.evaluate("performance.getEntriesByType('resource').map(r => [new URL(r.name).pathname, "
+                                "r.startTime, r.responseEnd])")
+        shown = shown_ids(page)
+    finally:
+        page.context.close()
+        httpd.shutdown()
+        httpd.server_close()
+    sheet_here = next(end for path, _, end in fetched if path.endswith("/static/style.css"))
+    asked = {path.split("/search/", 1)[1].split("/")[0]: start for path, start, _ in fetched if "/search/" in path
+             and not path.endswith(".html")}
+    late = [(path, start) for path, start, _ in fetched if "/search/" in path and not path.endswith(".html")
+            and start >= sheet_here]
+    assert sheet_here >= 2000
+    assert {"index.json", "d", "r", "t"} <= asked.keys()  # the index, a shard, the days' ids, the results' texts
+    assert late == []
+    assert shown == one_per_paper(expected_order(records, "推論", None), paper_of)[:10]

@@ -195,11 +195,13 @@ export function searchEngine(root) {
     return wordMemo.get(text);
   }
 
-  // The files a query reads, fetched now (the search page's first query, while it draws its filters).
-  async function prefetch(query) {
+  // The files a query reads, fetched now, and with `n` those of its first n results (the search
+  // page's first query, while the page is parsed and styled): a search then finds them asked for.
+  async function prefetch(query, opts = {}, n = 0) {
     const info = await index();
     papersOf(info);
     await Promise.all((await words(query)).map(word));
+    if (n) await Promise.all(pageItems(await search(query, opts), 0, n));
   }
 
   async function wordNow(text) {
@@ -324,14 +326,18 @@ export function searchEngine(root) {
   // Results start .. start+n-1 of a search: what a result shows, and its excerpt. A result's
   // excerpt text (t/ or b/, named by its id: its day's r/ file) also holds what it shows.
   async function page(found, start, n) {
-    const slice = found.docs.slice(start, start + n);
-    const { fold: table, labels = [] } = await index();
-    return Promise.all(slice.map(async (doc) => {
+    return Promise.all(pageItems(found, start, n));
+  }
+
+  // The same results as promises, in order, each settled as soon as its files are here.
+  function pageItems(found, start, n) {
+    return found.docs.slice(start, start + n).map(async (doc) => {
+      const { fold: table, labels = [] } = await index();
       const region = found.regions.get(doc);
       const text = await texts(doc, region, found.words, table, labels);
       const item = await result(doc, text.item);
       return { ...item, doc, region, excerpt: excerpt(text, region, found.words, table, labels) };
-    }));
+    });
   }
 
   // The regions an excerpt may come from: people and lead (t/), or the body (b/) for a match
@@ -490,7 +496,7 @@ export function searchEngine(root) {
     return parts;
   }
 
-  return { index, search, prefetch, page, record, result, words, fold: async (t) => fold(t, (await index()).fold) };
+  return { index, search, prefetch, page, pageItems, record, result, words, fold: async (t) => fold(t, (await index()).fold) };
 }
 
 function decode(buffer) {

@@ -8,8 +8,16 @@ const CHIPS = 3;  // tag chips per result; the others as "+N" (a phone screen sh
 const DEBOUNCE_MS = 120;
 const KIND_LABELS = { paper: "論文", blog: "ブログ", article: "記事", talk: "発表", repository: "リポジトリ", other: "その他" };
 
-const box = document.getElementById("search");
+// The query in the address is searched at once, its files fetched while the page is still parsed
+// and styled (search.html runs this module from its head); the page is drawn once it is ready.
 const engine = searchEngine(new URL("../", import.meta.url));
+const initial = readState();
+if (initial.q) engine.prefetch(initial.q, initial, PAGE).catch(() => {});
+if (document.readyState === "loading") {
+  await new Promise((ready) => document.addEventListener("DOMContentLoaded", ready, { once: true }));
+}
+
+const box = document.getElementById("search");
 const $ = (id) => document.getElementById(id);
 const input = $("search-input"), form = $("search-form"), list = $("search-list"), status = $("search-status");
 const more = $("search-more"), sortSelect = $("search-sort"), kindSelect = $("search-kind"), yearSelect = $("search-year");
@@ -128,14 +136,20 @@ function updateStatus() {
   box.dataset.state = !found || !found.words.length ? "idle" : n ? "done" : "empty";
 }
 
+// The next page of results, each drawn as soon as it and those before it are here (the list's space
+// is reserved: nothing below moves into view).
 async function showNext(mine) {
-  const items = await engine.page(found, shown, PAGE);
-  if (mine !== generation) return;
-  items.forEach((item) => list.appendChild(resultItem(item)));
-  shown += items.length;
-  if (items.length && api.firstResultMs === null) {
-    api.firstResultAt = performance.now();
-    api.firstResultMs = api.firstResultAt - api.started;
+  const items = engine.pageItems(found, shown, PAGE);
+  items.forEach((pending) => pending.catch(() => {}));  // (settled below, or left once a newer search runs)
+  for (const pending of items) {
+    const item = await pending;
+    if (mine !== generation) return;
+    list.appendChild(resultItem(item));
+    shown += 1;
+    if (api.firstResultMs === null) {
+      api.firstResultAt = performance.now();
+      api.firstResultMs = api.firstResultAt - api.started;
+    }
   }
 }
 
@@ -254,7 +268,6 @@ window.kbSearch = api;
 
 // ---- wiring ----
 
-const initial = readState();
 input.value = initial.q;
 sortSelect.value = initial.sort;
 const modeInput = box.querySelector(`input[name=match][value=${initial.match}]`);
@@ -279,7 +292,6 @@ box.addEventListener("keydown", onKey);
 more.addEventListener("click", loadMore);
 
 api.ready = engine.index().then((info) => {
-  if (initial.q) engine.prefetch(initial.q).catch(() => {});  // its files come while the filters are drawn
   renderFilters(info, initial);
   return initial.q ? run(currentState()) : undefined;
 }).catch(showProblem);
