@@ -131,3 +131,55 @@ def test_names_from_the_build_state_are_checked_in_one_pass_as_one_by_one():
     assert not all_inside(["index.html", "records/../etc/passwd"])
     assert not all_inside(["index.html", ""])
     assert all_inside([])
+
+
+def inode(path: Path) -> int:
+    return path.stat().st_ino
+
+
+@pytest.fixture()
+def file_by_file(monkeypatch):
+    """The standby brought up to date without checking the whole current site (kb.write
+    worth_checking: what a rebuild of a large site does), whatever the site's size."""
+    monkeypatch.setattr("kb.write.SCAN_PER_FILE", 0)
+
+
+def test_a_rebuild_links_the_files_the_last_build_wrote_rather_than_render_them_again(project, file_by_file):
+    """The standby is one version behind: the files the last build made are linked from the site
+    (each checked to be the very file written), not rendered again, and are then one file on disk
+    in both folders; the site equals a clean build."""
+    add_note(project, 1)
+    first = build(project)
+    add_note(project, 2)
+    second = build(project)
+    caught_up = sorted(set(first.made) - set(second.made))
+    assert "notes/added-1/index.html" in caught_up
+    assert second.rendered == len(second.made) < len(second.made) + len(caught_up)
+    standby = project / ".site.standby" / "site"
+    assert all(inode(project / "site" / name) == inode(standby / name) for name in caught_up)
+    published_nothing_planted(project)
+
+
+def test_a_file_of_the_last_build_changed_in_place_is_never_linked_or_kept(project, file_by_file):
+    """A file the last build wrote, changed by hand in place (same inode, same size, its time set
+    back): it is rendered again rather than linked, and the folder holding it is not trusted as
+    the standby at the next build either."""
+    import os
+
+    add_note(project, 1)
+    build(project)
+    page = project / "site" / "notes" / "added-1" / "index.html"
+    before = page.stat()
+    data = page.read_bytes()
+    planted = data.replace(b"</body>", EVIL + b"</body>")[: len(data)]
+    with page.open("r+b") as handle:
+        handle.write(planted)
+    os.utime(page, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (page.stat().st_ino, page.stat().st_size, page.stat().st_mtime_ns) == (
+        before.st_ino, before.st_size, before.st_mtime_ns)
+    add_note(project, 2)
+    build(project)
+    assert EVIL not in (project / "site" / "notes" / "added-1" / "index.html").read_bytes()
+    add_note(project, 3)
+    build(project)
+    published_nothing_planted(project)

@@ -106,6 +106,7 @@ class SiteState(BaseModel):
     standby_marker: tuple[int, int, int] | None = None  # its marker file's stamp when that version was complete
     standby_differs: dict[str, str | None] = {}  # its keys where they differ from `keys` (None: no such file)
     standby_listing: str | None = None  # digest of every entry of the standby (kb.write.listing_digest)
+    written: dict[str, tuple[int, int, int, int]] = {}  # the files this build wrote, as written (kb.write.file_stamp)
 
 
 class PlainData(BaseModel):
@@ -434,7 +435,7 @@ class BuildCache:
         last = self.previous_site()
         if last is None:
             return None, None
-        site = Version.recorded(Path(last.site), last.keys, last.listing)
+        site = Version.recorded(Path(last.site), last.keys, last.listing, last.written)
         stamp = marker_stamp(Path(last.standby)) if last.standby else None
         if site is None or stamp is None or stamp != last.standby_marker:
             return site, None

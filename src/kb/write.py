@@ -17,10 +17,13 @@ while every entry in it is the one recorded (kb.listing: names, regular files an
 only, each file's inode, size and time): a file planted there, one replaced by a link (to
 /etc/passwd) or a folder replaced by a link to a folder elsewhere makes kb build that folder
 afresh, so nothing kb did not write is published. The standby is checked at every build; the
-current site only when files are to be linked from it (else the few files it holds that the
-standby lacks are rendered again): a current site changed by hand becomes the standby and is
-checked, and replaced, at the next build. Files are written without following links
-(O_NOFOLLOW | O_EXCL), and linked from the current site only when they are regular files.
+current site as a whole only when many files are to be linked from it. Else the few files it
+holds that the standby lacks (those the last build wrote) are each linked from it when still the
+very file that build wrote (same inode, size, time and change time, recorded as written:
+`Version.as_written`), and rendered again otherwise; a current site changed by hand becomes the
+standby and is checked, and replaced, at the next build (at once when one of those files
+changed). Files are written without following links (O_NOFOLLOW | O_EXCL), and linked from the
+current site only when they are regular files.
 Without a trusted current site
 (a first or `--clean` build, a site changed by hand) every file is rendered into a fresh
 temporary folder, which is also hard-linked into a fresh standby; a current site without a
@@ -35,8 +38,9 @@ that was killed), and worker processes die with kb (Linux parent-death signal).
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb.folders import (
@@ -118,11 +122,19 @@ class Version:
     folder: Path
     keys: Mapping[str, str]
     listing: str | None = None  # the folder's listing_digest when it was written (None: unknown)
+    written: Mapping[str, Stamp] = field(default_factory=dict)  # the files its build wrote, as written (file_stamp)
 
     @classmethod
-    def recorded(cls, folder: Path, keys: Mapping[str, str], listing: str | None = None) -> Version | None:
+    def recorded(cls, folder: Path, keys: Mapping[str, str], listing: str | None = None,
+                 written: Mapping[str, Stamp] | None = None) -> Version | None:
         """A version read from the build state: None if a name would lead outside the folder."""
-        return cls(folder, keys, listing) if all_inside(keys) else None
+        return cls(folder, keys, listing, written or {}) if all_inside(keys) else None
+
+    def as_written(self, name: str) -> bool:
+        """The file is still the very one the build that wrote the folder wrote (same inode, size,
+        time and change time: nothing wrote, replaced or linked it since)."""
+        stamp = self.written.get(name)
+        return stamp is not None and file_stamp(self.folder / name) == tuple(stamp)
 
     def intact(self) -> bool:
         """Every entry of the folder is the one recorded (nothing planted, linked or changed)."""
@@ -132,6 +144,18 @@ class Version:
         """The folder's listing (kb.listing), if every entry is the one recorded; else None."""
         listing = Listing.scan(self.folder) if self.listing is not None else None
         return listing if listing is not None and listing.digest() == self.listing else None
+
+
+Stamp = tuple[int, int, int, int]  # a regular file's (inode, size, modification time, change time), in ns
+
+
+def file_stamp(path: Path) -> Stamp | None:
+    """The stamp of the regular file at path (never through a link); None for anything else."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) if stat.S_ISREG(st.st_mode) else None
 
 
 def differs(keys: Mapping[str, str], other: Mapping[str, str]) -> dict[str, str | None]:
@@ -150,11 +174,13 @@ class Published:
     standby_keys: Mapping[str, str]
     listing: str | None  # the site's listing_digest
     standby_listing: str | None
+    written: Mapping[str, Stamp] = field(default_factory=dict)  # the files written into the site, as written
 
     def standby_fields(self, keys: Mapping[str, str]) -> dict:
-        """kb.cache.SiteState's listing and standby fields, for a site whose files have `keys`."""
+        """kb.cache.SiteState's listing, standby and written fields, for a site whose files have `keys`."""
         return {"listing": self.listing, "standby": str(self.standby), "standby_marker": marker_stamp(self.standby),
-                "standby_differs": differs(keys, self.standby_keys), "standby_listing": self.standby_listing}
+                "standby_differs": differs(keys, self.standby_keys), "standby_listing": self.standby_listing,
+                "written": dict(self.written)}
 
 
 def swap_in(new: Path, out_dir: Path, defer_cleanup: bool = False) -> None:
@@ -196,6 +222,13 @@ def same_keys(plan: Plan, version: Version | None, names) -> frozenset[str]:
     if version is None:
         return frozenset()
     return frozenset(name for name in names if version.keys.get(name) == plan.keys[name])
+
+
+def as_written(plan: Plan, current: Version, names) -> frozenset[str]:
+    """The names whose file the current site holds under the same key, exactly as the last build
+    wrote it (Version.as_written): the files that build made, which the standby lacks. Linked
+    from the site, one check each, rather than rendered again (and then held twice on disk)."""
+    return frozenset(name for name in same_keys(plan, current, names) if current.as_written(name))
 
 
 def fresh_site(plan: Plan, out_dir: Path, current: Version | None, workers: int,
@@ -262,9 +295,12 @@ def sync_site(plan: Plan, current: Version, standby: Version | None, listing: Li
         gone = [name for name in held if name not in plan.keys]
         remove_files(spare, gone, trash)
         todo = [name for name, key in plan.keys.items() if held.get(name) != key]
-        job = Job(spare, plan, same_keys(plan, current, todo) if take else frozenset(), out_dir, trash=trash)
+        links = same_keys(plan, current, todo) if take else as_written(plan, current, todo)
+        changed = not take and any(name in current.written for name in same_keys(plan, current, todo) - links)
+        job = Job(spare, plan, links, out_dir, trash=trash)
         rendered = place_all(job, todo, workers, progress)
         write_marker(spare)
+        written = {name: stamp for name in todo if (stamp := file_stamp(spare / name)) is not None}
         after = listing.updated([*gone, *todo, MARKER]) if listing is not None else Listing.scan(spare)
         swap(spare, out_dir)
     except OSError as exc:
@@ -272,7 +308,9 @@ def sync_site(plan: Plan, current: Version, standby: Version | None, listing: Li
     finally:
         if trash is not None:
             empty_trash(trash, out_dir)
-    return Published(rendered, spare, current.keys, after.digest() if after else None, current.listing)
+    # a file of the current site changed since its build wrote it: that folder, the next standby, is not trusted
+    standby_listing = None if changed else current.listing
+    return Published(rendered, spare, current.keys, after.digest() if after else None, standby_listing, written)
 
 
 def worth_checking(plan: Plan, current: Version, standby: Version) -> bool:
