@@ -224,13 +224,6 @@ def same_keys(plan: Plan, version: Version | None, names) -> frozenset[str]:
     return frozenset(name for name in names if version.keys.get(name) == plan.keys[name])
 
 
-def as_written(plan: Plan, current: Version, names) -> frozenset[str]:
-    """The names whose file the current site holds under the same key, exactly as the last build
-    wrote it (Version.as_written): the files that build made, which the standby lacks. Linked
-    from the site, one check each, rather than rendered again (and then held twice on disk)."""
-    return frozenset(name for name in same_keys(plan, current, names) if current.as_written(name))
-
-
 def fresh_site(plan: Plan, out_dir: Path, current: Version | None, workers: int,
                progress: Progress | None) -> Published:
     """Every file into a new folder and, as hard links, into a new standby folder; then swap."""
@@ -295,8 +288,11 @@ def sync_site(plan: Plan, current: Version, standby: Version | None, listing: Li
         gone = [name for name in held if name not in plan.keys]
         remove_files(spare, gone, trash)
         todo = [name for name, key in plan.keys.items() if held.get(name) != key]
-        links = same_keys(plan, current, todo) if take else as_written(plan, current, todo)
-        changed = not take and any(name in current.written for name in same_keys(plan, current, todo) - links)
+        same = same_keys(plan, current, todo)
+        # unchecked site: only the files its build wrote, each still as written (else rendered again,
+        # and the site, the next standby, is not trusted when one of those changed)
+        links = same if take else frozenset(filter(current.as_written, same))
+        changed = not take and any(name in current.written for name in same - links)
         job = Job(spare, plan, links, out_dir, trash=trash)
         rendered = place_all(job, todo, workers, progress)
         write_marker(spare)

@@ -4,7 +4,7 @@
 //
 //   const engine = searchEngine(rootUrl);
 //   const found = await engine.search(query, {tags, match, kind, year, meeting, sort});
-//   found.count, found.docs (record numbers in order, one per paper), await engine.page(found, start, n)
+//   found.count, found.docs (record numbers in order, one per paper), engine.pageItems(found, start, n)
 //   found.records: every matching record's number, the notes of one paper too (kb search's list)
 //
 // A word of one or two characters is one entry of a `d` shard (records and the region of the
@@ -323,13 +323,9 @@ export function searchEngine(root) {
     return paper ? { ...shown, url: shown.paper[0], title: shown.paper[1], notes: paper.notes } : shown;
   }
 
-  // Results start .. start+n-1 of a search: what a result shows, and its excerpt. A result's
-  // excerpt text (t/ or b/, named by its id: its day's r/ file) also holds what it shows.
-  async function page(found, start, n) {
-    return Promise.all(pageItems(found, start, n));
-  }
-
-  // The same results as promises, in order, each settled as soon as its files are here.
+  // Results start .. start+n-1 of a search, as promises in order, each settled as soon as its
+  // files are here: what a result shows, and its excerpt. A result's excerpt text (t/ or b/,
+  // named by its id: its day's r/ file) also holds what it shows.
   function pageItems(found, start, n) {
     return found.docs.slice(start, start + n).map(async (doc) => {
       const { fold: table, labels = [] } = await index();
@@ -496,7 +492,7 @@ export function searchEngine(root) {
     return parts;
   }
 
-  return { index, search, prefetch, page, pageItems, record, result, words, fold: async (t) => fold(t, (await index()).fold) };
+  return { index, search, prefetch, pageItems, record, result, words, fold: async (t) => fold(t, (await index()).fold) };
 }
 
 function decode(buffer) {
