@@ -9,6 +9,7 @@ cache's names are never read.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import pickle
 import shutil
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+import kb.store
 from conftest import NOTES, SEEDS, tree
 from kb.build import build_site
 from kb.cache import CACHE_DIR, STATE_FILE, BuildCache
@@ -158,13 +160,19 @@ def note_stamps_of_the_wrong_shape(path: Path) -> None:
     resigned(path, "seen", lambda value: b'{"files":7}')
 
 
+def plan_of_the_wrong_shape(path: Path) -> None:
+    """The stored plan (kb.plan_state) with a number for its input digests."""
+    resigned(path, "plan", lambda value: value.replace(b'"digests":{', b'"digests":7,"x":{', 1))
+
+
 def text_instead_of_bytes(path: Path) -> None:
     sql(path.parents[1], "UPDATE entry SET value = CAST(value AS TEXT) WHERE kind = 'site'")
 
 
 TAMPERINGS = [random_bytes, truncated, unrelated, newer_schema, planted_trigger, planted_view,
               wrong_type_with_a_valid_mac, link_rows_of_the_wrong_shape, view_rows_of_the_wrong_shape,
-              a_view_row_of_the_wrong_length, note_stamps_of_the_wrong_shape, text_instead_of_bytes]
+              a_view_row_of_the_wrong_length, note_stamps_of_the_wrong_shape, text_instead_of_bytes,
+              plan_of_the_wrong_shape]
 
 
 @pytest.mark.parametrize("tamper", TAMPERINGS, ids=[t.__name__ for t in TAMPERINGS])
@@ -190,6 +198,21 @@ def test_stored_features_of_the_wrong_shape_give_one_warning_and_a_clean_site(pr
     result = build(project, "site")
     [warning] = state_warnings(result)
     assert warning.startswith("build state discarded and rebuilt: ")
+    assert result.published and same_as_clean(project)
+    again = build(project, "site")
+    assert state_warnings(again) == [] and again.rendered == 0
+
+
+def test_reverse_map_rows_that_are_not_text_give_one_warning_and_a_clean_site(project):
+    """The stored plan's reverse map (kb.plan_state, rows reads/<input>) is read only while
+    planning, for the inputs that changed: a row that is no UTF-8 text discards the state there,
+    and every output is planned anew."""
+    build(project, "site")
+    edit_note(project)
+    resigned(project / CACHE_DIR / STATE_FILE, "reads", lambda value: b"\xff\xfe" + value)
+    result = build(project, "site")
+    [warning] = state_warnings(result)
+    assert warning.startswith("build state discarded and rebuilt: reads/item:")
     assert result.published and same_as_clean(project)
     again = build(project, "site")
     assert state_warnings(again) == [] and again.rendered == 0
@@ -227,21 +250,25 @@ def test_a_state_written_by_another_user_is_rebuilt_not_trusted(project, tmp_pat
     assert same_as_clean(project)
 
 
-def test_a_failed_state_write_leaves_the_previous_state_whole(project, monkeypatch):
-    """The state is written in one transaction: a failure halfway keeps the last one."""
+def test_a_failed_state_write_leaves_the_previous_state_whole(project):
+    """The state is written in one transaction: a build killed halfway through writing it (in a
+    forked process that ends at once, leaving SQLite's journal behind) keeps the last one."""
     build(project, "site")
     edit_note(project)
 
-    def half(self, changes):
-        self.conn.execute("BEGIN IMMEDIATE")
-        self.conn.execute("DELETE FROM entry")
-        raise KeyboardInterrupt  # killed between two statements
+    def killed_halfway() -> None:
+        def half(self, changes, cleared=()):
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute("DELETE FROM entry")
+            os._exit(9)  # killed between two statements: no rollback, no cleanup
 
-    monkeypatch.setattr("kb.store.Store.write", half)
-    with pytest.raises(KeyboardInterrupt):
+        kb.store.Store.write = half
         build(project, "site")
-    monkeypatch.undo()
-    monkeypatch.setenv("XDG_CACHE_HOME", str(project.parent / "user-cache"))
+
+    child = multiprocessing.get_context("fork").Process(target=killed_halfway)
+    child.start()
+    child.join()
+    assert child.exitcode == 9
     result = build(project, "site")
     assert state_warnings(result) == [] and result.parsed == 1
     assert same_as_clean(project)

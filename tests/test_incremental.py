@@ -196,6 +196,54 @@ def test_rebuilds_of_one_process_equal_clean_builds(base, ops, monkeypatch):
         assert tree(root.parent / "site") == tree(root.parent / "clean"), (name, pick)
 
 
+@settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(st.tuples(st.sampled_from(sorted(OPERATIONS)), st.integers(0, 1000)), min_size=2, max_size=4))
+def test_rebuilds_planned_from_the_stored_plan_equal_clean_builds(base, ops, monkeypatch):
+    """A one-shot rebuild without trace keys anew only the outputs the stored plan's reverse map
+    says a changed input reaches (kb.plan_state), taking over every other key: after each of
+    random edits, additions, renames, deletions, retitlings, template and kb.yaml edits the site
+    equals a clean build's, byte for byte, and every file whose bytes changed was keyed anew."""
+    monkeypatch.setattr("kb.discover.SETTLE_NS", 0)
+    work = base / "stored-plan"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    root = make_project(work)
+    build(root, "site")
+    for name, pick in ops:
+        before = tree(root.parent / "site")
+        OPERATIONS[name](root, pick)
+        incremental = build(root, "site")
+        build_site(root, load_settings(root)[0], root.parent / "clean", search=False, clean=True, cache=False,
+                   keep_going=True)
+        after = tree(root.parent / "clean")
+        assert tree(root.parent / "site") == after, (name, pick)
+        differ = {path for path in after if before.get(path) != after[path]} - {".kb-site"}
+        assert not differ - set(incremental.made), (name, pick, sorted(differ - set(incremental.made))[:5])
+        assert set(incremental.made) <= set(incremental.keyed) | unplanned(after), (name, pick)
+
+
+def unplanned(files) -> set[str]:
+    """The files keyed by their bytes, never planned: the theme's static files and the records' schema."""
+    return {path for path in files if path.startswith("static/") or path == "records.schema.json"}
+
+
+def test_editing_one_note_keys_anew_only_the_outputs_reading_its_records(project):
+    """The stored plan (kb.plan_state) in a new process: appending a line to the minutes note
+    keys anew the outputs reading its records and note (its note page, the meeting's, the
+    lists and pages showing its talks), exactly the ones whose bytes change, and takes every
+    other key over; the site equals a clean build's."""
+    first = build(project, "site")
+    assert set(first.keyed) == set(first.files) - unplanned(first.files) and len(first.keyed) == 1186
+    note = project / "notes" / "000_7ec92ae646da1197.txt"
+    note.write_text(note.read_text(encoding="utf-8") + "\n追記: 最後に一行\n", encoding="utf-8")
+    again = build(project, "site")
+    assert len(again.keyed) == 21 and set(again.keyed) == set(again.made)
+    assert {"notes/000-7ec92ae646da1197/index.html", "meetings/2025-09-24-機械学習勉強会/index.html",
+            "records/2503.05592/index.html"} <= set(again.keyed)
+    build_site(project, load_settings(project)[0], project.parent / "clean", search=False, clean=True, cache=False)
+    assert tree(project.parent / "site") == tree(project.parent / "clean")
+
+
 # --- the work a rebuild does ---------------------------------------------------------------------
 
 @pytest.fixture()

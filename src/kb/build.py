@@ -72,6 +72,7 @@ class BuildResult:
     held_back: tuple[str, ...] = ()  # notes with an error, left out of the site (or keeping it from publishing)
     made: tuple[str, ...] = ()  # files whose inputs changed since the last build (the others are as they were)
     reads: dict[str, dict[str, str]] | None = None  # with trace: each output's declared inputs and their digests
+    keyed: tuple[str, ...] = ()  # outputs whose inputs this build listed and keyed (others: the stored plan's key)
 
     @property
     def pages(self) -> int:
@@ -292,9 +293,10 @@ def pipeline(req: Request, memory: Memory) -> BuildResult:
     site, memory.link = link_stage(req, state, without(parsed, held), memory)
     if memory.idle and memory.plan is not None:
         memory.spent.append(memory.plan)  # the memo it replaces (freed once idle: let_go)
-    outputs, memory.plan = plan_stage(site, theme, parsed, None if req.trace or req.clean else memory.plan, req.trace,
-                                      memory.item_memo(req.clean), stored_views(req, state, memory))
+    outputs, memory.plan = plan_stage(req, state, memory, site, theme, parsed)
     state.keep_views(memory.plan.views)
+    keep_plan(req, state, memory, this_build)
+    keyed = tuple(sorted(memory.plan.planned.outputs))
     memory.used()
     previous = state.previous_site()
     sources = {source.path: source.digest for source in parsed.sources}
@@ -303,7 +305,7 @@ def pipeline(req: Request, memory: Memory) -> BuildResult:
     made = files.changed_since(previous)
     published = write_site(files, req.out_dir, *state.versions(), workers=memory.workers(len(made)),
                            progress=write_progress(req.progress))
-    result = built(req, parsed, site, files, published, index, made, state.problems, held)
+    result = replace(built(req, parsed, site, files, published, index, made, state.problems, held), keyed=keyed)
     if req.cache:
         save_stage(req, state, result, parsed, files, published, index, this_build, stamp, theme)
     if memory.idle:  # freed once idle (Memory.let_go), or never: the process ends (kb.exits.keep_until_exit)
@@ -367,13 +369,35 @@ def linked_site(req: Request, state: BuildCache, parsed: Parsed, before: LinkMem
                      state.plain if req.cache else None, state.folder if req.cache else None, before, views)
 
 
-def plan_stage(site: Site, theme: Theme, parsed: Parsed, before: PlanMemo | None,
-               trace: bool, items: ItemMemo | None = None, stored: StoredViews | None = None,
-               ) -> tuple[list[Output], PlanMemo]:
+def plan_stage(req: Request, state: BuildCache, memory: Memory, site: Site, theme: Theme,
+               parsed: Parsed) -> tuple[list[Output], PlanMemo]:
+    """Every output with its key: from what this process planned before (kb serve), else from the
+    stored plan of the last build (kb.plan_state); a stored plan that fails to read discards the
+    state (one warning) and every output is planned anew."""
     from kb.render import plan_outputs
 
-    return plan_outputs(site, theme, {s.path: s.digest for s in parsed.sources}, before, keep_reads=trace, items=items,
-                        stored=stored)
+    before = None if req.trace or req.clean else memory.plan
+    texts = {s.path: s.digest for s in parsed.sources}
+    items, views = memory.item_memo(req.clean), stored_views(req, state, memory)
+    basis = state.plan_basis() if req.cache and not (memory.keep or req.clean or req.trace) else None
+    try:
+        return plan_outputs(site, theme, texts, before, req.trace, items, views, basis)
+    except StateProblem as exc:
+        state.discard(exc.said)
+        return plan_outputs(site, theme, texts, before, req.trace, items, stored_views(req, state, memory))
+
+
+def keep_plan(req: Request, state: BuildCache, memory: Memory, this_build: str) -> None:
+    """A one-shot build's plan, for the build state (kb.plan_state; kb serve keeps its own, Memory.plan)."""
+    from kb.plan_state import next_plan
+
+    planned = memory.plan.planned
+    if not req.cache or memory.keep or planned is None:
+        return
+    readers = state.readers if planned.reuse is not None else None
+    before = state.plan if planned.reuse is not None else None
+    state.guard(lambda: state.keep_plan(next_plan(this_build, planned.base, planned.templates, planned.digests,
+                                                  planned.outputs, planned.kept, planned.reuse, before, readers)))
 
 
 def stored_views(req: Request, state: BuildCache, memory: Memory) -> StoredViews | None:

@@ -41,6 +41,7 @@ from pydantic import BaseModel, ConfigDict
 from kb.digests import sha
 from kb.i18n import N_, Message
 from kb.models import Diagnostic, ParsedNote
+from kb.plan_state import NextPlan, PlanBasis, StoredPlan, paths_of
 from kb.store import CACHE_DIR, STATE_FILE, StateProblem, Store, key_folder, state_key
 from kb.view_state import StoredViews
 from kb.write import Version, marker_stamp
@@ -58,6 +59,8 @@ LEGACY = ("notes.jsonl", "site.json", "plain.json", "mentions.json", "notes.pick
           "search-state.bin")  # older kb's cache files: never read, removed
 SITE = ("site", "")  # the last site (SiteState)
 REPLAY = ("replay", "")  # kb.replay's entry, always written with SITE
+UNHELD = ("note", "link", "linkfeat", "plan", "reads")  # kinds whose written values are not kept in memory
+PLAN = ("plan", "")  # kb.plan_state's entry (its rows are `reads/<input name>`)
 LINK_META = ("link", "")  # kb.link_state's entry of the context and the title blocks' pairs
 README = "kb build's incremental state (SQLite, data only); safe to delete (kb build --clean ignores it)\n"
 
@@ -200,6 +203,8 @@ class BuildCache:
     views: StoredViews | None = None  # the view digests as stored (kb.view_state)
     new_views: StoredViews | None = None  # this build's, when they differ
     new_seen: bytes | None = None  # this build's note stamps (kb.seen_state), when they differ
+    plan: StoredPlan | None = None  # the last one-shot build's plan (kb.plan_state)
+    new_plan: NextPlan | None = None  # this build's, to be written at save
     fresh: bool = False
     problems: list[Diagnostic] = field(default_factory=list)  # the state discarded, and why
     store: Store | None = None
@@ -259,7 +264,7 @@ class BuildCache:
             self.store.close()
             self.store = Store(self.store.path, self.store.key)
         self.notes, self.plain, self.mentions, self.last, self.search = {}, {}, MentionMemo(), None, None
-        self.search_read = self.links = self.views = self.new_views = self.new_seen = None
+        self.search_read = self.links = self.views = self.new_views = self.new_seen = self.plan = self.new_plan = None
         self.held, self.stored_notes, self.link_ids, self.link_changes = {}, frozenset(), frozenset(), {}
         self.held_site = None
         self.problems.append(Diagnostic(path=STATE_PATH, message=N_("build state discarded and rebuilt: {reason}",
@@ -283,6 +288,8 @@ class BuildCache:
         self.search = self.entry("search", "state")
         views = self.store.get("views", "")
         self.views = StoredViews.model_validate_json(views) if views is not None else None
+        plan = self.store.get(*PLAN)
+        self.plan = StoredPlan.model_validate_json(plan) if plan is not None else None
         self.read_links()
 
     def read_links(self) -> None:
@@ -341,6 +348,30 @@ class BuildCache:
         if self.folder is not None and (value := rows(seen)) != self.held.get(("seen", "")):
             self.new_seen = value
 
+    def plan_basis(self) -> PlanBasis | None:
+        """The stored plan, while it is the last site's (kb.plan_state), with the keys that site
+        was written with and its reverse map's rows."""
+        plan, last = self.plan, self.last
+        if plan is None or last is None or last.build_id != plan.build:
+            return None
+        return PlanBasis(plan, last.keys, self.readers)
+
+    def readers(self, names) -> dict[str, list[str]]:
+        """The stored rows of the plan's reverse map for these input names (StateProblem on any surprise)."""
+        found = {}
+        for name in names:
+            row = self.store.get("reads", name) if self.store is not None else None
+            try:
+                found[name] = paths_of(row) if row is not None else []
+            except ValueError as exc:
+                raise StateProblem(f"reads/{name}: {exc}") from None
+        return found
+
+    def keep_plan(self, plan: NextPlan) -> None:
+        """This build's plan, to be written at save (kb.plan_state.next_plan)."""
+        if self.folder is not None:
+            self.new_plan = plan
+
     def keep_views(self, views: StoredViews | None) -> None:
         """This build's view digests (a one-shot build's), to be written at save if they changed."""
         if self.folder is not None and views is not None and views != self.views:
@@ -362,6 +393,9 @@ class BuildCache:
             changes[("views", "")] = self.new_views.model_dump_json().encode()
         if self.new_seen is not None:
             changes[("seen", "")] = self.new_seen
+        if self.new_plan is not None:
+            changes[PLAN] = self.new_plan.stored.model_dump_json().encode()
+            changes.update({("reads", name): row for name, row in self.new_plan.rows.items()})
         return changes
 
     def save(self) -> None:
@@ -374,15 +408,16 @@ class BuildCache:
             for name in LEGACY:
                 (self.folder / name).unlink(missing_ok=True)
             changes = self.changes()
-            self.store.write(changes)
+            self.store.write(changes, cleared=("reads",) if self.new_plan is not None and self.new_plan.fresh else ())
         except Exception:  # noqa: BLE001 (a full disk, a folder made read-only: never a traceback)
             return
         self.held.update({key: value for key, value in changes.items()
-                          if key == LINK_META or (key[0] not in ("note", "link", "linkfeat") and value is not None)})
+                          if key == LINK_META or (key[0] not in UNHELD and value is not None)})
         self.link_ids = (self.link_ids | {n for k, n in self.link_changes if k == "link" and n}) \
             - {n for (k, n), v in self.link_changes.items() if v is None}  # ("link", "") is LINK_META
         self.link_changes = {}
         self.views, self.new_views = self.new_views or self.views, None
+        self.plan, self.new_plan = self.new_plan.stored if self.new_plan is not None else self.plan, None
         if self.new_seen is not None:
             self.held[("seen", "")], self.new_seen = self.new_seen, None
         for path in self.notes:

@@ -217,13 +217,15 @@ class Store:
         return [(kind, name, value, mac(self.key, kind, name, value))
                 for (kind, name), value in changes.items() if value is not None]
 
-    def write(self, changes: Changes) -> None:
-        """Apply the changes in one transaction (into a fresh file when there is no state yet)."""
+    def write(self, changes: Changes, cleared: tuple[str, ...] = ()) -> None:
+        """Apply the changes in one transaction (into a fresh file when there is no state yet),
+        after removing every entry of the `cleared` kinds."""
         if self.conn is None:
             return self.write_fresh(changes)
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
+            conn.executemany("DELETE FROM entry WHERE kind = ?", [(kind,) for kind in cleared])
             conn.executemany("DELETE FROM entry WHERE kind = ? AND name = ?",
                              [key for key, value in changes.items() if value is None])
             conn.executemany("INSERT OR REPLACE INTO entry VALUES (?, ?, ?, ?)", self.rows(changes))

@@ -18,7 +18,7 @@ feeds, sitemap, records.json and BibTeX from kb.render.feeds / kb.render.bibtex.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from importlib import resources
@@ -31,6 +31,7 @@ from markupsafe import Markup
 
 from kb.digests import code_digest, settings_digest, sha
 from kb.i18n import _
+from kb.plan_state import PlanBasis, Reuse, reuse
 from kb.render.bibtex import bibtex_file
 from kb.render.citations import csl_json, ris_file
 from kb.render.digest import ADDED_LIST, added_feed, newest_added
@@ -214,21 +215,48 @@ class PlanMemo:
     outputs: Mapping[str, tuple[frozenset[str], str, str]] = field(default_factory=dict)
     views: StoredViews | None = None  # a one-shot build's view digests, for the build state (kb.view_state)
     context: tuple = ()  # the site's view context (kb.render.site.Site.view_context)
+    planned: Planned | None = None  # what the build state keeps of this plan (kb.plan_state)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """What a plan leaves for the stored plan (kb.plan_state.next_plan): its base, every
+    template's digest, every input digest worked out, the inputs of each output planned anew, the
+    outputs whose key it took over, and from what (`reuse`)."""
+
+    base: Mapping[str, str]
+    templates: Mapping[str, str]
+    digests: Mapping[str, str]
+    outputs: Mapping[str, frozenset[str]]
+    kept: frozenset[str]
+    reuse: Reuse | None
 
 
 class Planner:
-    """Every output's Reads, the previous build's key kept where nothing it reads changed."""
+    """Every output's Reads, the previous build's key kept where nothing it reads changed: known
+    from the previous build of this process (`before`: every output's inputs listed and compared),
+    or from the stored plan's reverse map (`reuse`, kb.plan_state: the outputs no changed input
+    reaches keep their key unlisted, in `kept`)."""
 
     def __init__(self, base: dict[str, str], templates: TemplateDigests, digests: Digests,
-                 before: PlanMemo | None, keep: bool = True) -> None:
-        self.base, self.templates, self.digests, self.keep = base, templates, digests, keep
+                 before: PlanMemo | None, keep: bool = True, reuse: Reuse | None = None,
+                 shown: Mapping[str, str] | None = None) -> None:
+        self.base, self.templates, self.digests, self.keep, self.reuse = base, templates, digests, keep, reuse
+        self.shown = shown or {}  # the pages' templates' digests (kb.plan_state.StoredPlan.templates)
         self.before = before.outputs if before is not None and before.base == base else {}
         self.now: dict[str, tuple[frozenset[str], str, str]] = {}
+        self.kept: set[str] = set()
         self.verified: set[str] = set()  # input names whose digest is the previous build's
         self.changed: set[str] = set()  # and those whose digest is not
 
-    def __call__(self, path: str, inputs, template: str | None = None) -> Reads:
-        inputs = frozenset(inputs)
+    def __call__(self, path: str, inputs: Iterable[str] | Callable[[], Iterable[str]],
+                 template: str | None = None) -> Reads:
+        """`inputs` may be a function listing them: called only if the output is planned anew."""
+        stored = self.reuse.key(path) if self.reuse is not None else None
+        if stored is not None:
+            self.kept.add(path)
+            return Reads(frozenset(inputs) if not callable(inputs) else frozenset(), stored, {})
+        inputs = frozenset(inputs() if callable(inputs) else inputs)
         template_digest = self.templates[template] if template else ""
         earlier = self.before.get(path)
         if earlier is not None and earlier[0] == inputs and earlier[1] == template_digest and self.same(inputs):
@@ -255,7 +283,12 @@ class Planner:
 
     def memo(self, views: bool = False) -> PlanMemo:
         return PlanMemo(self.base, self.digests.now, self.now, self.digests.views() if views else None,
-                        self.digests.site.view_context)
+                        self.digests.site.view_context, self.stored_plan())
+
+    def stored_plan(self) -> Planned:
+        """What this planning leaves for kb.plan_state.next_plan."""
+        return Planned(self.base, self.shown, self.digests.known,
+                       {path: found[0] for path, found in self.now.items()}, frozenset(self.kept), self.reuse)
 
 
 def output(site: Site, path: str, reads: Reads, make, **keys) -> Output:
@@ -351,12 +384,15 @@ def plan_site(site: Site, theme: Theme, text_digests: dict[str, str] | None = No
 
 def plan_outputs(site: Site, theme: Theme, text_digests: dict[str, str] | None = None,
                  before: PlanMemo | None = None, keep_reads: bool = True,
-                 items: ItemMemo | None = None, stored: StoredViews | None = None) -> tuple[list[Output], PlanMemo]:
+                 items: ItemMemo | None = None, stored: StoredViews | None = None,
+                 basis: PlanBasis | None = None) -> tuple[list[Output], PlanMemo]:
     """plan_site, given what the previous build of this process planned (`before`, kb serve), and
     returning what this one did for the next; `items` keeps rendered list entries across builds.
     Without `keep_reads` an Output's `reads` stay empty (at 10,000 notes they were 712,000
     name-digest pairs held until the site was written). With `stored` (a one-shot build: the
-    view digests the build state kept, kb.view_state), the memo's `views` are this build's."""
+    view digests the build state kept, kb.view_state), the memo's `views` are this build's.
+    With `basis` (a one-shot build: the stored plan of the last build, kb.plan_state), only the
+    outputs a changed input reaches are listed and keyed anew."""
     base = {"code": code_digest(), "settings": settings_digest(site.settings)}
     env = environment(site, theme)
     templates = TemplateDigests(env)
@@ -367,10 +403,12 @@ def plan_outputs(site: Site, theme: Theme, text_digests: dict[str, str] | None =
     same_context = before is not None and before.context == site.view_context
     digests = Digests(site, text_digests, (p.path for p in pages), before.digests if before else None, stored,
                       same_context)
-    reads_of = Planner(base, templates, digests, before, keep_reads)
+    shown = {name: templates[name] for name in sorted({p.template for p in pages})}  # their closures hold the rest
+    used = reuse(basis, digests.__getitem__) if basis is not None and basis.fits(base, shown) else None
+    reads_of = Planner(base, templates, digests, before, keep_reads, used, shown)
     outputs = []
     for p in pages:
-        reads = reads_of(p.path, p.inputs, p.template)
+        reads = reads_of(p.path, lambda p=p: p.inputs, p.template)
         outputs.append(Output(p.path, reads.key, partial(render_page, env, site, p), reads.digests))
     outputs += data_outputs(site, [p.path for p in pages], reads_of, items)
     outputs += [Output(path, sha("static", data), partial(bytes, data)) for path, data in static_files(theme).items()]

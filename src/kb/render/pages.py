@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 
 from markupsafe import Markup
 
@@ -37,18 +37,26 @@ LINKS = (("mentions", "この記録が言及しているもの"), ("mentioned_by
 @dataclass(frozen=True)
 class Page:
     """One HTML page: where it goes, its template, the names of what it reads (kb.render.inputs),
-    and the function making its context from a Scope holding only those."""
+    and the function making its context from a Scope holding only those. The names are worked
+    out when first asked for (`declared` gives them): a rebuild planned from the stored plan asks
+    only for those of the pages a change reaches (kb.plan_state)."""
 
     path: str
     template: str
-    inputs: frozenset[str]
+    declared: Callable[[], Iterable[str]]
     context: Callable[[Scope], dict]
 
+    @cached_property
+    def inputs(self) -> frozenset[str]:
+        return frozenset(self.declared())
 
-def page(at: str, template: str, inputs: Iterable[str], context: Callable[..., dict], **keys) -> Page:
+
+def page(at: str, template: str, inputs: Iterable[str] | Callable[[], Iterable[str]], context: Callable[..., dict],
+         **keys) -> Page:
     """A Page whose context is `context(scope, **keys)`: a module-level function given keys, never
-    the site, so all it can read is what the scope hands out."""
-    return Page(at, template, frozenset(inputs), partial(context, **keys))
+    the site, so all it can read is what the scope hands out. `inputs` may be a function giving
+    them, for pages whose inputs take work to list (a record page's graph)."""
+    return Page(at, template, inputs if callable(inputs) else partial(tuple, inputs), partial(context, **keys))
 
 
 def items_of(ids: Iterable[str]) -> list[str]:
@@ -192,8 +200,8 @@ def record_pages(site: Site) -> list[Page]:
     for r in site.kb.records:
         wiki = links.get(r.id, {})  # a page reads the records its [[links]] name (their titles may change)
         hrefs = tuple(sorted((t, root_prefix(url_for("record", r.id)) + url_for("record", i)) for t, i in wiki.items()))
-        pages.append(page(url_for("record", r.id), "record.html", record_inputs(site, r, wiki), record_context,
-                          record_id=r.id, wiki=hrefs))
+        pages.append(page(url_for("record", r.id), "record.html", partial(record_inputs, site, r, wiki),
+                          record_context, record_id=r.id, wiki=hrefs))
     return pages
 
 

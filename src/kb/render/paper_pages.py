@@ -9,6 +9,7 @@ each member record whole (`record:<id>`), since it shows each note's text.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from markupsafe import Markup
 
@@ -95,6 +96,6 @@ def paper_inputs(site: Site, paper: Paper) -> list[str]:
 
 def paper_pages(site: Site) -> list[Page]:
     pages = [page(url_for("papers"), "papers.html", ["papers"], papers_context)]
-    pages += [page(url_for("paper", p.id), "paper.html", paper_inputs(site, p), paper_context, paper_id=p.id)
+    pages += [page(url_for("paper", p.id), "paper.html", partial(paper_inputs, site, p), paper_context, paper_id=p.id)
               for p in site.papers]
     return pages
