@@ -273,7 +273,7 @@ def group_inputs(kind: str, group: Group) -> list[str]:
 
 def tag_pages(site: Site) -> list[Page]:
     pages = [page(url_for("tags"), "tags.html", ["groups:tags"], tags_context)]
-    pages += [page(url_for("tag", g.slug), "tag.html", group_inputs("tags", g), tag_context, key=g.key)
+    pages += [page(url_for("tag", g.slug), "tag.html", partial(group_inputs, "tags", g), tag_context, key=g.key)
               for g in site.kb.tags]
     return pages
 
@@ -289,9 +289,12 @@ def note_context(scope: Scope, path: str) -> dict:
 
 def note_pages(site: Site) -> list[Page]:
     pages = [page(url_for("notes"), "notes.html", ["notes"], notes_context)]
-    pages += [page(n.page, "note.html", [f"note:{n.path}", *items_of(n.record_ids)], note_context, path=n.path)
-              for n in site.notes]
+    pages += [page(n.page, "note.html", partial(note_inputs, n), note_context, path=n.path) for n in site.notes]
     return pages
+
+
+def note_inputs(note) -> list[str]:
+    return [f"note:{note.path}", *items_of(note.record_ids)]
 
 
 def runs_of(item: Item) -> list[tuple[list, str]]:
@@ -316,7 +319,7 @@ def groups_context(scope: Scope, kind: str, label: str) -> dict:
 
 def group_pages(site: Site, kind: str, label: str) -> list[Page]:
     pages = [page(url_for(kind), "groups.html", [f"groups:{kind}"], groups_context, kind=kind, label=label)]
-    pages += [page(group_url(kind, g.slug), "group.html", group_inputs(kind, g), group_context, kind=kind,
+    pages += [page(group_url(kind, g.slug), "group.html", partial(group_inputs, kind, g), group_context, kind=kind,
                    key=g.key, label=label) for g in site.groups(kind)]
     return pages
 
