@@ -23,7 +23,7 @@ from conftest import NOTES, SEEDS, tree
 from kb.build import build_site
 from kb.cache import CACHE_DIR, STATE_FILE, BuildCache
 from kb.config import Settings
-from kb.store import key_folder, mac, state_key
+from kb.store import SCHEMA_VERSION, key_folder, mac, state_key
 
 NOTE = SEEDS["minutes"]
 WHERE = f"{CACHE_DIR}/{STATE_FILE}"
@@ -96,7 +96,15 @@ def unrelated(path: Path) -> None:
 
 
 def newer_schema(path: Path) -> None:
-    sql(path.parents[1], "PRAGMA user_version = 2")
+    sql(path.parents[1], f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+
+
+def older_schema(path: Path) -> None:
+    """The same entries, valid MACs and all, in the table of schema version 1 (WITHOUT ROWID)."""
+    sql(path.parents[1], "ALTER TABLE entry RENAME TO old",
+        "CREATE TABLE entry (kind TEXT NOT NULL, name TEXT NOT NULL, value BLOB NOT NULL, mac BLOB NOT NULL, "
+        "PRIMARY KEY (kind, name)) WITHOUT ROWID", "INSERT INTO entry SELECT * FROM old", "DROP TABLE old",
+        "PRAGMA user_version = 1")
 
 
 def planted_trigger(path: Path) -> None:
@@ -169,7 +177,7 @@ def text_instead_of_bytes(path: Path) -> None:
     sql(path.parents[1], "UPDATE entry SET value = CAST(value AS TEXT) WHERE kind = 'site'")
 
 
-TAMPERINGS = [random_bytes, truncated, unrelated, newer_schema, planted_trigger, planted_view,
+TAMPERINGS = [random_bytes, truncated, unrelated, newer_schema, older_schema, planted_trigger, planted_view,
               wrong_type_with_a_valid_mac, link_rows_of_the_wrong_shape, view_rows_of_the_wrong_shape,
               a_view_row_of_the_wrong_length, note_stamps_of_the_wrong_shape, text_instead_of_bytes,
               plan_of_the_wrong_shape]

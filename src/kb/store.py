@@ -7,7 +7,7 @@ restored from elsewhere, or edited by hand, fails that check and is rebuilt, nev
 
 Opening checks, before anything is read: a regular file (not a link) of at most MAX_BYTES that
 starts as SQLite files do; `trusted_schema` off; kb's application id and schema version; a
-schema of exactly kb's one table (no trigger, view or index planted); and `PRAGMA quick_check`
+schema of exactly kb's one table and its key's index (no trigger, view or other index planted); and `PRAGMA quick_check`
 before the state is read in full (`verify`).
 Any surprise, there or later while reading (`sqlite3.Error`, a bad HMAC), raises
 StateProblem: the caller (kb.cache) discards the whole state with one warning.
@@ -35,14 +35,14 @@ if TYPE_CHECKING:
 
 CACHE_DIR = ".kb-cache"  # at the project root
 STATE_FILE = "state.sqlite3"  # in CACHE_DIR
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: a rowid table (1 was WITHOUT ROWID, whose large rows made every write of it slow)
 APPLICATION_ID = 0x6B620A01  # "kb", this file's kind
 MAX_BYTES = 4 << 30
 MAGIC = b"SQLite format 3\x00"
 KEY_BYTES = 32
 TABLE = ("CREATE TABLE entry (kind TEXT NOT NULL, name TEXT NOT NULL, value BLOB NOT NULL, "
-         "mac BLOB NOT NULL, PRIMARY KEY (kind, name)) WITHOUT ROWID")
-SCHEMA = [("table", "entry", "entry", TABLE)]
+         "mac BLOB NOT NULL, PRIMARY KEY (kind, name))")
+SCHEMA = [("table", "entry", "entry", TABLE), ("index", "sqlite_autoindex_entry_1", "entry", None)]  # by name
 
 Changes = Mapping[tuple[str, str], bytes | None]  # (kind, name) -> new value; None: remove the entry
 
