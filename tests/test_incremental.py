@@ -196,7 +196,7 @@ def test_rebuilds_of_one_process_equal_clean_builds(base, ops, monkeypatch):
         assert tree(root.parent / "site") == tree(root.parent / "clean"), (name, pick)
 
 
-@settings(max_examples=5, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=4, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(st.tuples(st.sampled_from(sorted(OPERATIONS)), st.integers(0, 1000)), min_size=2, max_size=4))
 def test_rebuilds_planned_from_the_stored_plan_equal_clean_builds(base, ops, monkeypatch):
     """A one-shot rebuild without trace keys anew only the outputs the stored plan's reverse map
