@@ -197,30 +197,26 @@ def test_a_tampered_state_gives_one_warning_and_a_clean_site(project, tamper):
     assert state_warnings(again) == [] and again.rendered == 0
 
 
-def test_stored_features_of_the_wrong_shape_give_one_warning_and_a_clean_site(project):
-    """A changed record's old related-record features are read from the state only while linking
-    (kb.link_state): a bad one there discards the state too, and every record is linked anew."""
-    build(project, "site")
-    edit_note(project)
-    resigned(project / CACHE_DIR / STATE_FILE, "linkfeat", lambda value: b'{"features":7}')
-    result = build(project, "site")
-    [warning] = state_warnings(result)
-    assert warning.startswith("build state discarded and rebuilt: ")
-    assert result.published and same_as_clean(project)
-    again = build(project, "site")
-    assert state_warnings(again) == [] and again.rendered == 0
+LATE_ENTRIES = {  # kind -> (how its rows are spoilt, with valid MACs; the warning's start)
+    "linkfeat": (lambda value: b'{"features":7}', "build state discarded and rebuilt: "),
+    "reads": (lambda value: b"\xff\xfe" + value, "build state discarded and rebuilt: reads/item:"),
+}
 
 
-def test_reverse_map_rows_that_are_not_text_give_one_warning_and_a_clean_site(project):
-    """The stored plan's reverse map (kb.plan_state, rows reads/<input>) is read only while
-    planning, for the inputs that changed: a row that is no UTF-8 text discards the state there,
-    and every output is planned anew."""
+@pytest.mark.parametrize("kind", sorted(LATE_ENTRIES))
+def test_an_entry_read_after_parsing_that_fails_gives_one_warning_and_a_clean_site(project, kind):
+    """Two kinds of entries are read only once a change needs them: a changed record's old
+    related-record features while linking (kb.link_state, `linkfeat`), and the rows of the stored
+    plan's reverse map for the inputs that changed while planning (kb.plan_state, `reads`: here
+    no UTF-8 text). A bad one discards the state there too, and every record is linked, every
+    output planned, anew."""
     build(project, "site")
     edit_note(project)
-    resigned(project / CACHE_DIR / STATE_FILE, "reads", lambda value: b"\xff\xfe" + value)
+    spoil, said = LATE_ENTRIES[kind]
+    resigned(project / CACHE_DIR / STATE_FILE, kind, spoil)
     result = build(project, "site")
     [warning] = state_warnings(result)
-    assert warning.startswith("build state discarded and rebuilt: reads/item:")
+    assert warning.startswith(said)
     assert result.published and same_as_clean(project)
     again = build(project, "site")
     assert state_warnings(again) == [] and again.rendered == 0
