@@ -101,10 +101,11 @@ def test_each_hostile_shape_costs_linear_time(shape):
 
 
 def test_the_measure_fails_a_quadratic_cost():
-    """The old `</div>` pattern on a run of spaces (quadratic: about 0.04 s at 4,000) fails the measure
-    (its floor scaled down to the size); the new one passes it."""
+    """The old `</div>` pattern on a run of spaces (quadratic: about 0.16 s at 8,000, large enough
+    that a loaded machine's noise cannot make it look linear) fails the measure (its floor scaled
+    down to the size); the new one passes it."""
     old, new = re.compile(r"\s*</div>\s*"), listing_entries.CLOSE_TAG
-    spaces = (" " * 4_000 + "x", " " * 8_000 + "x")
+    spaces = (" " * 8_000 + "x", " " * 16_000 + "x")
     assert grows_linearly(lambda text: old.split(text, maxsplit=1), spaces, floor=0.01)[0] is False
     assert grows_linearly(lambda text: new.split(text, maxsplit=1), spaces, floor=0.01)[0] is True
 
