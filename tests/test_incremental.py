@@ -197,7 +197,7 @@ def test_rebuilds_of_one_process_equal_clean_builds(base, ops, monkeypatch):
 
 
 @settings(max_examples=4, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(ops=st.lists(st.tuples(st.sampled_from(sorted(OPERATIONS)), st.integers(0, 1000)), min_size=2, max_size=4))
+@given(ops=st.lists(st.tuples(st.sampled_from(sorted(OPERATIONS)), st.integers(0, 1000)), min_size=2, max_size=3))
 def test_rebuilds_planned_from_the_stored_plan_equal_clean_builds(base, ops, monkeypatch):
     """A one-shot rebuild without trace keys anew only the outputs the stored plan's reverse map
     says a changed input reaches (kb.plan_state), taking over every other key: after each of
