@@ -134,7 +134,7 @@ def base(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("incremental")
 
 
-@settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(st.tuples(st.sampled_from(sorted(OPERATIONS)), st.integers(0, 1000)), min_size=1, max_size=3))
 def test_incremental_build_equals_clean_build(base, ops, monkeypatch):
     """Edits, additions, renames, deletions, template and kb.yaml edits, in random order: every
