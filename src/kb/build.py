@@ -296,7 +296,7 @@ def pipeline(req: Request, memory: Memory) -> BuildResult:
     outputs, memory.plan = plan_stage(req, state, memory, site, theme, parsed)
     state.keep_views(memory.plan.views)
     keep_plan(req, state, memory, this_build)
-    keyed = tuple(sorted(memory.plan.planned.outputs))
+    keyed = tuple(sorted(memory.plan.left.outputs))
     memory.used()
     previous = state.previous_site()
     sources = {source.path: source.digest for source in parsed.sources}
@@ -391,13 +391,13 @@ def keep_plan(req: Request, state: BuildCache, memory: Memory, this_build: str) 
     """A one-shot build's plan, for the build state (kb.plan_state; kb serve keeps its own, Memory.plan)."""
     from kb.plan_state import next_plan
 
-    planned = memory.plan.planned
-    if not req.cache or memory.keep or planned is None:
+    left = memory.plan.left
+    if not req.cache or memory.keep or left is None:
         return
-    readers = state.readers if planned.reuse is not None else None
-    before = state.plan if planned.reuse is not None else None
-    state.guard(lambda: state.keep_plan(next_plan(this_build, planned.base, planned.templates, planned.digests,
-                                                  planned.outputs, planned.kept, planned.reuse, before, readers)))
+    readers = state.readers if left.reuse is not None else None
+    before = state.plan if left.reuse is not None else None
+    state.guard(lambda: state.keep_plan(next_plan(this_build, left.base, left.templates, left.digests,
+                                                  left.outputs, left.kept, left.reuse, before, readers)))
 
 
 def stored_views(req: Request, state: BuildCache, memory: Memory) -> StoredViews | None:

@@ -215,11 +215,11 @@ class PlanMemo:
     outputs: Mapping[str, tuple[frozenset[str], str, str]] = field(default_factory=dict)
     views: StoredViews | None = None  # a one-shot build's view digests, for the build state (kb.view_state)
     context: tuple = ()  # the site's view context (kb.render.site.Site.view_context)
-    planned: Planned | None = None  # what the build state keeps of this plan (kb.plan_state)
+    left: PlanLeft | None = None  # what the build state keeps of this plan (kb.plan_state)
 
 
 @dataclass(frozen=True)
-class Planned:
+class PlanLeft:
     """What a plan leaves for the stored plan (kb.plan_state.next_plan): its base, every
     template's digest, every input digest worked out, the inputs of each output planned anew, the
     outputs whose key it took over, and from what (`reuse`)."""
@@ -285,9 +285,9 @@ class Planner:
         return PlanMemo(self.base, self.digests.now, self.now, self.digests.views() if views else None,
                         self.digests.site.view_context, self.stored_plan())
 
-    def stored_plan(self) -> Planned:
+    def stored_plan(self) -> PlanLeft:
         """What this planning leaves for kb.plan_state.next_plan."""
-        return Planned(self.base, self.shown, self.digests.known,
+        return PlanLeft(self.base, self.shown, self.digests.known,
                        {path: found[0] for path, found in self.now.items()}, frozenset(self.kept), self.reuse)
 
 
