@@ -183,3 +183,47 @@ def test_a_file_of_the_last_build_changed_in_place_is_never_linked_or_kept(proje
     add_note(project, 3)
     build(project)
     published_nothing_planted(project)
+
+
+def test_the_standby_read_ahead_equals_a_scan_at_once(project):
+    """kb.listing.ScanAhead (the standby read by a forked process while the build parses and
+    links) gives the very listing and digest a scan made here gives, odd names included; once,
+    and only for its folder."""
+    import os
+
+    from kb.listing import Listing, ScanAhead
+
+    standby = project / ".site.standby" / "site"
+    odd = os.fsdecode(b"odd-\xff\nname \xe6\x97\xa5.html")
+    (standby / "records" / odd).write_bytes(b"planted")
+    ahead = ScanAhead(standby)
+    assert ScanAhead(standby).take(project / "site") is None
+    listing, digest = ahead.take(standby)
+    here = Listing.scan(standby)
+    assert listing.lines == here.lines and digest == here.digest()
+    assert odd in listing.lines["records/"] and "index.html" in listing.lines[""]
+    assert ahead.take(standby) is None
+
+
+def test_an_entry_planted_in_the_standby_while_a_build_runs_is_gone_after_the_next_build(project, monkeypatch):
+    """The standby is read ahead, before parsing: an entry planted there later in the same
+    build is published by it (as a file planted while files were written always was), and the
+    next build, which brings the other folder up to date, leaves it out; the build after that
+    finds it in the standby, and the site equals a clean build throughout."""
+    import kb.build
+
+    parse = kb.build.parse_stage
+
+    def planting(*args, **kwargs):
+        extra_page(project / ".site.standby" / "site")
+        monkeypatch.setattr(kb.build, "parse_stage", parse)
+        return parse(*args, **kwargs)
+
+    monkeypatch.setattr(kb.build, "parse_stage", planting)
+    add_note(project, 0)
+    assert build(project).published
+    assert (project / "site" / "evil.html").read_bytes() == EVIL
+    for n in (1, 2):
+        add_note(project, n)
+        assert build(project).published
+        published_nothing_planted(project)

@@ -34,6 +34,7 @@ from kb.config import Settings
 from kb.digests import code_digest, settings_digest, sha
 from kb.discover import Seen, discover_since
 from kb.folders import remove_leftovers
+from kb.listing import ScanAhead
 from kb.lock import build_locks
 from kb.lock import lock_paths as held_locks
 from kb.models import Diagnostic, Record, Severity
@@ -285,6 +286,7 @@ def pipeline(req: Request, memory: Memory) -> BuildResult:
     this_build = build_id(req.settings, theme, notes_prefix(req.notes_dir, req.root), found, req.exe)
     if unchanged(last, build=this_build):  # same content, touched files: remember the new stamp
         return reused_again(req, state, theme, stamp)
+    ahead = scan_ahead(state)
     parsed = parse_stage(req, state, found)
     held = held_back(parsed)
     if held and not req.keep_going:
@@ -304,7 +306,7 @@ def pipeline(req: Request, memory: Memory) -> BuildResult:
     files = Planned(sorted(outputs + (index.outputs if index else []), key=lambda o: o.path))
     made = files.changed_since(previous)
     published = write_site(files, req.out_dir, *state.versions(), workers=memory.workers(len(made)),
-                           progress=write_progress(req.progress))
+                           progress=write_progress(req.progress), ahead=ahead)
     result = replace(built(req, parsed, site, files, published, index, made, state.problems, held), keyed=keyed)
     if req.cache:
         save_stage(req, state, result, parsed, files, published, index, this_build, stamp, theme)
@@ -334,6 +336,12 @@ def discover_stage(req: Request, state: BuildCache, memory: Memory):
     if one_shot:
         state.keep_seen(memory.seen)
     return found
+
+
+def scan_ahead(state: BuildCache) -> ScanAhead | None:
+    """The standby folder's listing, read while this build parses and links (kb.listing.ScanAhead)."""
+    standby = state.versions()[1]
+    return ScanAhead(standby.folder) if standby is not None and standby.listing is not None else None
 
 
 def parse_stage(req: Request, state: BuildCache, found) -> Parsed:

@@ -9,12 +9,18 @@ what the build state records. A file planted in the folder, one replaced by a li
 A build that scanned a folder and then changed a few files in it updates the lines of what it
 touched (`updated`: the entries and the folders above them) instead of scanning it again: at
 10,000 notes a scan is 80,000 lstat calls (0.7 s), and a one-note rebuild touches ~40 entries.
+
+A build reads the standby folder's listing ahead (`ScanAhead`), in a forked process while it
+parses and links: at 10,000 notes scanning 100,000 entries took 1.2-1.7 s of a 10 s one-note
+rebuild, and the forked scan costs the build itself a fork and reading its result (0.07 s).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import stat
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from hashlib import sha256
@@ -122,6 +128,65 @@ def ancestry(path: str) -> list[tuple[str, str]]:
     ("a/b/", "c"), ("a/", "b"), ("", "a")."""
     parts = path.split("/")
     return [("".join(f"{p}/" for p in parts[:n]), parts[n]) for n in range(len(parts) - 1, -1, -1)]
+
+
+class ScanAhead:
+    """The listing of `folder` and its digest, read by a forked process from now on (its result,
+    as JSON, comes through a pipe that a thread of this process reads, so the scanning process
+    never waits on this one and is never left a zombie). `take(folder)` gives it once; None where
+    forking fails, the scan failed or the folder is another."""
+
+    def __init__(self, folder: Path) -> None:
+        from kb.writers import die_with_parent  # here: the forked process imports nothing
+
+        self.folder, self.found = folder, bytearray()
+        self.reader: threading.Thread | None = None
+        parent = os.getpid()
+        try:
+            readable, writable = os.pipe()
+            pid = os.fork()
+        except (AttributeError, OSError):
+            return
+        if pid == 0:
+            scan_for(folder, die_with_parent, parent, readable, writable)
+        os.close(writable)
+        self.reader = threading.Thread(target=self.read, args=(readable, pid), daemon=True)
+        self.reader.start()
+
+    def read(self, readable: int, pid: int) -> None:
+        with os.fdopen(readable, "rb") as pipe:
+            while chunk := pipe.read(1 << 20):
+                self.found += chunk
+        os.waitpid(pid, 0)
+
+    def take(self, folder: Path) -> tuple[Listing, str] | None:
+        if self.reader is None or folder != self.folder:
+            return None
+        self.reader.join()
+        self.reader = None
+        try:
+            lines, digest = json.loads(self.found)
+        except ValueError:  # the scanning process failed (nothing, or not all of it, came)
+            return None
+        finally:
+            self.found = bytearray()
+        return (Listing(folder, lines), digest) if lines is not None else None
+
+
+def scan_for(folder: Path, die_with_parent, parent: int, readable: int, writable: int) -> None:
+    """In the forked process: scan, write the lines and digest (null: no listing) as JSON, exit.
+    It holds none of the build's files (its locks, kb.lock, go when the build lets them go)."""
+    try:
+        os.close(readable)
+        os.closerange(3, writable)
+        os.closerange(writable + 1, 1 << 16)
+        die_with_parent(parent)
+        listing = Listing.scan(folder)
+        found = [listing.lines, listing.digest()] if listing is not None else [None, None]
+        with os.fdopen(writable, "wb") as pipe:
+            pipe.write(json.dumps(found).encode("ascii"))
+    finally:
+        os._exit(0)
 
 
 def listing_digest(folder: Path) -> str | None:

@@ -53,7 +53,7 @@ from kb.folders import (
     temporary_name,
 )
 from kb.i18n import _
-from kb.listing import Listing, listing_digest
+from kb.listing import Listing, ScanAhead, listing_digest
 from kb.stamps import MARKER, marker_stamp
 from kb.writers import (
     Job,
@@ -140,10 +140,17 @@ class Version:
         """Every entry of the folder is the one recorded (nothing planted, linked or changed)."""
         return self.scanned() is not None
 
-    def scanned(self) -> Listing | None:
-        """The folder's listing (kb.listing), if every entry is the one recorded; else None."""
-        listing = Listing.scan(self.folder) if self.listing is not None else None
-        return listing if listing is not None and listing.digest() == self.listing else None
+    def scanned(self, ahead: ScanAhead | None = None) -> Listing | None:
+        """The folder's listing (kb.listing; read `ahead` if it was), if every entry is the one
+        recorded; else None."""
+        if self.listing is None:
+            return None
+        found = ahead.take(self.folder) if ahead is not None else None
+        if found is None:
+            listing = Listing.scan(self.folder)
+            found = (listing, listing.digest() if listing is not None else None)
+        listing, digest = found
+        return listing if listing is not None and digest == self.listing else None
 
 
 Stamp = tuple[int, int, int, int]  # a regular file's (inode, size, modification time, change time), in ns
@@ -326,11 +333,12 @@ def empty_trash(trash: Path, out_dir: Path) -> None:
 
 
 def write_site(plan: Plan, out_dir: Path, current: Version | None = None, standby: Version | None = None,
-               workers: int = 1, progress: Progress | None = None) -> Published:
+               workers: int = 1, progress: Progress | None = None, ahead: ScanAhead | None = None) -> Published:
     """Publish `plan` (every file's key, and its bytes on demand) as the whole content of out_dir.
 
     `current` is the site kb last wrote (wherever it is) with its keys, `standby` the recorded
-    standby folder; either is None when unknown or untrusted (see the module docstring).
+    standby folder; either is None when unknown or untrusted (see the module docstring). `ahead`:
+    the standby's listing, being read since early in the build (kb.listing.ScanAhead).
     """
     out_dir = out_dir.resolve()
     try:
@@ -339,18 +347,19 @@ def write_site(plan: Plan, out_dir: Path, current: Version | None = None, standb
     except OSError as exc:
         raise os_problem(exc) from exc
     if current is not None and current.folder == out_dir:
-        return update_site(plan, current, standby, workers, progress)
+        return update_site(plan, current, standby, workers, progress, ahead)
     if current is not None and not current.intact():
         current = None  # changed since kb wrote it: nothing is taken from it
     return fresh_site(plan, out_dir, current, workers, progress)
 
 
 def update_site(plan: Plan, current: Version, standby: Version | None, workers: int,
-                progress: Progress | None) -> Published:
+                progress: Progress | None, ahead: ScanAhead | None = None) -> Published:
     """The site brought up to the plan through its standby folder, each checked only as needed:
     an intact standby (its listing) spares checking the current site unless many files are to be
     linked from it; a current site changed since kb wrote it means a fresh site."""
-    listing = standby.scanned() if standby is not None and standby.folder == standby_folder(current.folder) else None
+    is_standby = standby is not None and standby.folder == standby_folder(current.folder)
+    listing = standby.scanned(ahead) if is_standby else None
     if listing is not None and not worth_checking(plan, current, standby):
         return sync_site(plan, current, standby, listing, False, workers, progress)
     if current.intact():
