@@ -16,7 +16,9 @@ a killed build never leaves a standby whose recorded keys lie. A folder is also 
 while every entry in it is the one recorded (kb.listing: names, regular files and real folders
 only, each file's inode, size and time): a file planted there, one replaced by a link (to
 /etc/passwd) or a folder replaced by a link to a folder elsewhere makes kb build that folder
-afresh, so nothing kb did not write is published. The standby is checked at every build; the
+afresh, so nothing kb did not write is published. The standby is checked at every build, read
+ahead by a forked process while the build parses and links (kb.listing.ScanAhead: an entry
+planted there later in the same build is published by it, and left out by the next); the
 current site as a whole only when many files are to be linked from it. Else the few files it
 holds that the standby lacks (those the last build wrote) are each linked from it when still the
 very file that build wrote (same inode, size, time and change time, recorded as written:
