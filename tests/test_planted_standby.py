@@ -185,24 +185,50 @@ def test_a_file_of_the_last_build_changed_in_place_is_never_linked_or_kept(proje
     published_nothing_planted(project)
 
 
-def test_the_standby_read_ahead_equals_a_scan_at_once(project):
-    """kb.listing.ScanAhead (the standby read by a forked process while the build parses and
-    links) gives the very listing and digest a scan made here gives, odd names included; once,
-    and only for its folder."""
+def test_the_read_ahead_equals_a_scan_at_once(project):
+    """kb.listing.ScanAhead (the folders read by a forked process while the build parses and
+    links) gives the very listings and digests a scan made here gives, odd names included; each
+    once, and only for the folders asked for."""
     import os
 
     from kb.listing import Listing, ScanAhead
 
-    standby = project / ".site.standby" / "site"
+    standby, site = project / ".site.standby" / "site", project / "site"
     odd = os.fsdecode(b"odd-\xff\nname \xe6\x97\xa5.html")
     (standby / "records" / odd).write_bytes(b"planted")
-    ahead = ScanAhead(standby)
-    assert ScanAhead(standby).take(project / "site") is None
-    listing, digest = ahead.take(standby)
-    here = Listing.scan(standby)
-    assert listing.lines == here.lines and digest == here.digest()
-    assert odd in listing.lines["records/"] and "index.html" in listing.lines[""]
-    assert ahead.take(standby) is None
+    ahead = ScanAhead([standby, site])
+    assert ScanAhead([standby]).take(site) is None
+    for folder in (site, standby):
+        listing, digest = ahead.take(folder)
+        here = Listing.scan(folder)
+        assert listing.lines == here.lines and digest == here.digest()
+        assert "index.html" in listing.lines[""]
+        assert ahead.take(folder) is None
+    assert odd in Listing.scan(standby).lines["records/"] and odd not in Listing.scan(site).lines["records/"]
+
+
+def test_a_build_checks_the_folders_read_ahead_and_scans_none_itself(project, monkeypatch):
+    """After an edit the standby alone is checked; after adding a note, whose files the standby
+    lacks, the site too (kb.write.to_check guesses worth_checking). Both come from the forked
+    scan: the build's own process scans no folder, and the site equals a clean build."""
+    import os
+
+    from kb.cache import BuildCache
+    from kb.listing import Listing
+    from kb.write import to_check
+
+    scans, scan = [], Listing.scan
+    monkeypatch.setattr(Listing, "scan", classmethod(lambda cls, folder: scans.append(os.getpid()) or scan(folder)))
+    standby, site = project / ".site.standby" / "site", project / "site"
+    assert to_check(*BuildCache.load(project).versions()) == [standby]
+    add_note(project, 0)
+    assert build(project).published
+    assert to_check(*BuildCache.load(project).versions()) == [standby, site]
+    (project / "notes" / "added-0.md").write_text("---\ntitle: Added Note 0\n---\n## summary\n本文 改。\n",
+                                                  encoding="utf-8")
+    assert build(project).published
+    assert os.getpid() not in scans
+    published_nothing_planted(project)
 
 
 def test_an_entry_planted_in_the_standby_while_a_build_runs_is_gone_after_the_next_build(project, monkeypatch):

@@ -43,7 +43,7 @@ from kb.search_stage import save_search_state, search_index
 from kb.store import StateProblem
 from kb.unchanged import build_id, notes_prefix, quick_stamp, unchanged
 from kb.view_state import StoredViews
-from kb.write import check_target, marker_stamp, write_site
+from kb.write import check_target, marker_stamp, to_check, write_site
 
 if TYPE_CHECKING:  # the parse, index and render stages are imported when a build needs them:
     from kb.index import LinkMemo
@@ -339,9 +339,10 @@ def discover_stage(req: Request, state: BuildCache, memory: Memory):
 
 
 def scan_ahead(state: BuildCache) -> ScanAhead | None:
-    """The standby folder's listing, read while this build parses and links (kb.listing.ScanAhead)."""
-    standby = state.versions()[1]
-    return ScanAhead(standby.folder) if standby is not None and standby.listing is not None else None
+    """The listings the write stage will check, read while this build parses and links
+    (kb.listing.ScanAhead, kb.write.to_check)."""
+    folders = to_check(*state.versions())
+    return ScanAhead(folders) if folders else None
 
 
 def parse_stage(req: Request, state: BuildCache, found) -> Parsed:

@@ -10,9 +10,10 @@ A build that scanned a folder and then changed a few files in it updates the lin
 touched (`updated`: the entries and the folders above them) instead of scanning it again: at
 10,000 notes a scan is 80,000 lstat calls (0.7 s), and a one-note rebuild touches ~40 entries.
 
-A build reads the standby folder's listing ahead (`ScanAhead`), in a forked process while it
-parses and links: at 10,000 notes scanning 100,000 entries took 1.2-1.7 s of a 10 s one-note
-rebuild, and the forked scan costs the build itself a fork and reading its result (0.07 s).
+A build reads the listings it will check ahead (`ScanAhead`: the standby folder's, and the
+site's when it is likely to be checked too), in a forked process while it parses and links: at
+10,000 notes scanning 100,000 entries took 1.2-1.7 s of a 10 s one-note rebuild (twice after
+adding a note), and the forked scan costs the build itself a fork and reading its result (0.08 s).
 """
 
 from __future__ import annotations
@@ -131,16 +132,18 @@ def ancestry(path: str) -> list[tuple[str, str]]:
 
 
 class ScanAhead:
-    """The listing of `folder` and its digest, read by a forked process from now on (its result,
-    as JSON, comes through a pipe that a thread of this process reads, so the scanning process
-    never waits on this one and is never left a zombie). `take(folder)` gives it once; None where
-    forking fails, the scan failed or the folder is another."""
+    """The listings of `folders` and their digests, read by a forked process from now on, one
+    folder after the other (its result, as JSON, comes through a pipe that a thread of this
+    process reads, so the scanning process never waits on this one and is never left a zombie).
+    `take(folder)` gives a folder's once; None where forking fails, the scan failed or the folder
+    was not asked for."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folders: list[Path]) -> None:
         from kb.writers import die_with_parent  # here: the forked process imports nothing
 
-        self.folder, self.found = folder, bytearray()
+        self.folders, self.found = list(folders), bytearray()
         self.reader: threading.Thread | None = None
+        self.results: list | None = None
         parent = os.getpid()
         try:
             readable, writable = os.pipe()
@@ -148,7 +151,7 @@ class ScanAhead:
         except (AttributeError, OSError):
             return
         if pid == 0:
-            scan_for(folder, die_with_parent, parent, readable, writable)
+            scan_for(self.folders, die_with_parent, parent, readable, writable)
         os.close(writable)
         self.reader = threading.Thread(target=self.read, args=(readable, pid), daemon=True)
         self.reader.start()
@@ -160,29 +163,35 @@ class ScanAhead:
         os.waitpid(pid, 0)
 
     def take(self, folder: Path) -> tuple[Listing, str] | None:
-        if self.reader is None or folder != self.folder:
+        if folder not in self.folders or self.reader is None and self.results is None:
             return None
-        self.reader.join()
-        self.reader = None
-        try:
-            lines, digest = json.loads(self.found)
-        except ValueError:  # the scanning process failed (nothing, or not all of it, came)
-            return None
-        finally:
+        if self.results is None:
+            self.reader.join()
+            self.reader = None
+            try:  # [[lines, digest] for each folder], or less if the scanning process failed
+                self.results = json.loads(self.found) if self.found else []
+            except ValueError:
+                self.results = []
             self.found = bytearray()
+        place = self.folders.index(folder)
+        self.folders[place] = None  # taken
+        lines, digest = self.results[place] if place < len(self.results) else (None, None)
         return (Listing(folder, lines), digest) if lines is not None else None
 
 
-def scan_for(folder: Path, die_with_parent, parent: int, readable: int, writable: int) -> None:
-    """In the forked process: scan, write the lines and digest (null: no listing) as JSON, exit.
-    It holds none of the build's files (its locks, kb.lock, go when the build lets them go)."""
+def scan_for(folders: list[Path], die_with_parent, parent: int, readable: int, writable: int) -> None:
+    """In the forked process: scan each folder, write their lines and digests (null: no listing)
+    as JSON, exit. It holds none of the build's files (its locks, kb.lock, go when the build lets
+    them go)."""
     try:
         os.close(readable)
         os.closerange(3, writable)
         os.closerange(writable + 1, 1 << 16)
         die_with_parent(parent)
-        listing = Listing.scan(folder)
-        found = [listing.lines, listing.digest()] if listing is not None else [None, None]
+        found = []
+        for folder in folders:
+            listing = Listing.scan(folder)
+            found.append([listing.lines, listing.digest()] if listing is not None else [None, None])
         with os.fdopen(writable, "wb") as pipe:
             pipe.write(json.dumps(found).encode("ascii"))
     finally:

@@ -138,9 +138,9 @@ class Version:
         stamp = self.written.get(name)
         return stamp is not None and file_stamp(self.folder / name) == tuple(stamp)
 
-    def intact(self) -> bool:
+    def intact(self, ahead: ScanAhead | None = None) -> bool:
         """Every entry of the folder is the one recorded (nothing planted, linked or changed)."""
-        return self.scanned() is not None
+        return self.scanned(ahead) is not None
 
     def scanned(self, ahead: ScanAhead | None = None) -> Listing | None:
         """The folder's listing (kb.listing; read `ahead` if it was), if every entry is the one
@@ -327,6 +327,18 @@ def worth_checking(plan: Plan, current: Version, standby: Version) -> bool:
     return linkable * SCAN_PER_FILE > len(plan.keys)
 
 
+def to_check(current: Version | None, standby: Version | None) -> list[Path]:
+    """The folders update_site will scan if this build's plan is the last one's (what kb.listing
+    ScanAhead reads ahead): the standby, and the current site when the standby is not usable or
+    as many files differ between the two as make worth_checking say yes (after adding a note)."""
+    if current is None or current.listing is None:
+        return []
+    usable = standby is not None and standby.listing is not None and standby.folder == standby_folder(current.folder)
+    differing = sum(standby.keys.get(name) != key for name, key in current.keys.items()) if usable else 0
+    return ([standby.folder] if usable else []) + (
+        [current.folder] if not usable or differing * SCAN_PER_FILE > len(current.keys) else [])
+
+
 def empty_trash(trash: Path, out_dir: Path) -> None:
     if any(trash.iterdir()):
         discard_folder(trash, out_dir, later=True)
@@ -364,6 +376,6 @@ def update_site(plan: Plan, current: Version, standby: Version | None, workers: 
     listing = standby.scanned(ahead) if is_standby else None
     if listing is not None and not worth_checking(plan, current, standby):
         return sync_site(plan, current, standby, listing, False, workers, progress)
-    if current.intact():
+    if current.intact(ahead):
         return sync_site(plan, current, standby, listing, True, workers, progress)
     return fresh_site(plan, current.folder, None, workers, progress)
