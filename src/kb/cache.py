@@ -358,11 +358,12 @@ class BuildCache:
 
     def readers(self, names) -> dict[str, list[str]]:
         """The stored rows of the plan's reverse map for these input names (StateProblem on any surprise)."""
+        names = list(names)
+        rows = self.store.get_many("reads", names) if self.store is not None else {}
         found = {}
         for name in names:
-            row = self.store.get("reads", name) if self.store is not None else None
             try:
-                found[name] = paths_of(row) if row is not None else []
+                found[name] = paths_of(rows[name]) if name in rows else []
             except ValueError as exc:
                 raise StateProblem(f"reads/{name}: {exc}") from None
         return found

@@ -39,6 +39,7 @@ APPLICATION_ID = 0x6B620A01  # "kb", this file's kind
 MAX_BYTES = 4 << 30
 MAGIC = b"SQLite format 3\x00"
 KEY_BYTES = 32
+BATCH = 500  # names per query of get_many (SQLite takes at least 999 parameters)
 TABLE = ("CREATE TABLE entry (kind TEXT NOT NULL, name TEXT NOT NULL, value BLOB NOT NULL, "
          "mac BLOB NOT NULL, PRIMARY KEY (kind, name))")
 SCHEMA = [("table", "entry", "entry", TABLE), ("index", "sqlite_autoindex_entry_1", "entry", None)]  # by name
@@ -200,6 +201,22 @@ class Store:
         except sqlite3.Error as exc:
             raise StateProblem(str(exc)) from None
         return None if row is None else self.checked(kind, name, *row)
+
+    def get_many(self, kind: str, names: list[str]) -> dict[str, bytes]:
+        """The entries of a kind with these names (those there are), BATCH names a query: one
+        query per name took 3 times as long (6,000 reverse-map rows read after adding a note)."""
+        found: dict[str, bytes] = {}
+        if self.conn is None:
+            return found
+        try:
+            for start in range(0, len(names), BATCH):
+                part = names[start:start + BATCH]
+                query = f"SELECT name, value, mac FROM entry WHERE kind = ? AND name IN ({','.join('?' * len(part))})"
+                for name, value, tag in self.conn.execute(query, (kind, *part)):
+                    found[name] = self.checked(kind, name, value, tag)
+        except sqlite3.Error as exc:
+            raise StateProblem(str(exc)) from None
+        return found
 
     def items(self, kind: str) -> Iterator[tuple[str, bytes]]:
         """Every entry of a kind, by name order."""
