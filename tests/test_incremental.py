@@ -52,10 +52,10 @@ def make_project(base: Path) -> Path:
     return root
 
 
-def build(root: Path, out: str, clean: bool = False, search: bool = False, trace: bool = False):
+def build(root: Path, out: str, clean: bool = False, search: bool = False, trace: bool = False, memory=None):
     """keep_going: a random edit may break a note, which both builds then leave out (kb.build's rule)."""
     return build_site(root, load_settings(root)[0], root.parent / out, search=search, clean=clean, keep_going=True,
-                      trace=trace)
+                      trace=trace, memory=memory)
 
 
 def note_files(root: Path) -> list[Path]:
@@ -227,16 +227,18 @@ def unplanned(files) -> set[str]:
     return {path for path in files if path.startswith("static/") or path == "records.schema.json"}
 
 
-def test_editing_one_note_keys_anew_only_the_outputs_reading_its_records(project):
-    """The stored plan (kb.plan_state) in a new process: appending a line to the minutes note
-    keys anew the outputs reading its records and note (its note page, the meeting's, the
-    lists and pages showing its talks), exactly the ones whose bytes change, and takes every
-    other key over; the site equals a clean build's."""
-    first = build(project, "site")
+@pytest.mark.parametrize("serve", [False, True], ids=["stored plan", "kb serve's held plan"])
+def test_editing_one_note_keys_anew_only_the_outputs_reading_its_records(project, serve):
+    """The stored plan in a new process, or kb serve's in memory (kb.plan_state): appending a
+    line to the minutes note keys anew the outputs reading its records and note (its note page,
+    the meeting's, the lists and pages showing its talks), exactly the ones whose bytes change,
+    and takes every other key over; the site equals a clean build's."""
+    memory = Memory() if serve else None
+    first = build(project, "site", memory=memory)
     assert set(first.keyed) == set(first.files) - unplanned(first.files) and len(first.keyed) == 1186
     note = project / "notes" / "000_7ec92ae646da1197.txt"
     note.write_text(note.read_text(encoding="utf-8") + "\n追記: 最後に一行\n", encoding="utf-8")
-    again = build(project, "site")
+    again = build(project, "site", memory=memory)
     assert len(again.keyed) == 21 and set(again.keyed) == set(again.made)
     assert {"notes/000-7ec92ae646da1197/index.html", "meetings/2025-09-24-機械学習勉強会/index.html",
             "records/2503.05592/index.html"} <= set(again.keyed)

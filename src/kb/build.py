@@ -47,6 +47,7 @@ from kb.write import check_target, marker_stamp, to_check, write_site
 
 if TYPE_CHECKING:  # the parse, index and render stages are imported when a build needs them:
     from kb.index import LinkMemo
+    from kb.plan_state import HeldPlan
     from kb.records import Parsed  # a no-change rebuild never does
     from kb.render import ItemMemo, Output, PlanMemo, Site
     from kb.render.site import ViewMemo
@@ -204,6 +205,7 @@ class Memory:
     seen: Seen = field(default_factory=dict)
     link: LinkMemo | None = None
     plan: PlanMemo | None = None
+    held: HeldPlan | None = None  # the plan's reverse map (kb.plan_state), for keying only what a change reaches
     items: ItemMemo | None = None  # rendered list entries (kb.render.outputs.ItemMemo)
     views: ViewMemo | None = None  # each record's Facts and Item (kb.render.site.ViewMemo)
     spent: list = field(default_factory=list)  # what the last build made and no longer needs (let_go)
@@ -298,6 +300,7 @@ def pipeline(req: Request, memory: Memory) -> BuildResult:
     outputs, memory.plan = plan_stage(req, state, memory, site, theme, parsed)
     state.keep_views(memory.plan.views)
     keep_plan(req, state, memory, this_build)
+    hold_plan(req, memory, outputs)
     keyed = tuple(sorted(memory.plan.left.outputs))
     memory.used()
     previous = state.previous_site()
@@ -389,6 +392,8 @@ def plan_stage(req: Request, state: BuildCache, memory: Memory, site: Site, them
     texts = {s.path: s.digest for s in parsed.sources}
     items, views = memory.item_memo(req.clean), stored_views(req, state, memory)
     basis = state.plan_basis() if req.cache and not (memory.keep or req.clean or req.trace) else None
+    if memory.keep and memory.held is not None and not (req.clean or req.trace):
+        basis = memory.held.basis()  # kb serve's own, in memory (kb.plan_state.HeldPlan)
     try:
         return plan_outputs(site, theme, texts, before, req.trace, items, views, basis)
     except StateProblem as exc:
@@ -407,6 +412,18 @@ def keep_plan(req: Request, state: BuildCache, memory: Memory, this_build: str) 
     before = state.plan if left.reuse is not None else None
     state.guard(lambda: state.keep_plan(next_plan(this_build, left.base, left.templates, left.digests,
                                                   left.outputs, left.kept, left.reuse, before, readers)))
+
+
+def hold_plan(req: Request, memory: Memory, outputs: list[Output]) -> None:
+    """kb serve's plan for its next build (kb.plan_state.HeldPlan; a trace build holds none)."""
+    from kb.plan_state import held_plan
+
+    left = memory.plan.left
+    if not memory.keep or left is None or req.trace:
+        memory.held = None
+        return
+    memory.held = held_plan(None if req.clean else memory.held, left.base, left.templates, left.digests,
+                            left.outputs, {o.path: o.key for o in outputs}, left.reuse)
 
 
 def stored_views(req: Request, state: BuildCache, memory: Memory) -> StoredViews | None:

@@ -145,3 +145,45 @@ def next_plan(build: str, base: Mapping[str, str], templates: Mapping[str, str],
 
 def shortened(digests: Mapping[str, str]) -> dict[str, str]:
     return {name: value[:KEPT] for name, value in digests.items()}
+
+
+@dataclass
+class HeldPlan:
+    """kb serve's plan between its builds, as the stored plan holds it but in memory: each input
+    name's digest, each output's input names and key, and the reverse map from names to outputs,
+    updated with the outputs a build planned anew (every output after a full planning)."""
+
+    base: dict[str, str]
+    templates: dict[str, str]
+    digests: dict[str, str]
+    names: dict[str, frozenset[str]]
+    keys: dict[str, str]
+    readers: dict[str, set[str]] = field(default_factory=dict)
+
+    def basis(self) -> PlanBasis:
+        stored = StoredPlan.model_construct(build="", base=self.base, templates=self.templates, digests=self.digests,
+                                            inputs=self.names)
+        return PlanBasis(stored, self.keys, lambda names: {name: sorted(self.readers.get(name, ())) for name in names})
+
+    def moved(self, path: str, names: frozenset[str]) -> None:
+        old = self.names.get(path, frozenset())
+        for name in old - names:
+            self.readers[name].discard(path)
+        for name in names - old:
+            self.readers.setdefault(name, set()).add(path)
+        self.names[path] = names
+
+
+def held_plan(before: HeldPlan | None, base: Mapping[str, str], templates: Mapping[str, str],
+              digests: Mapping[str, str], planned: Mapping[str, frozenset[str]], keys: Mapping[str, str],
+              used: Reuse | None) -> HeldPlan:
+    """The plan kb serve holds after a build that listed the inputs of `planned` and keyed `keys`
+    (every output); `used`: what it took over from `before` (None: it planned every output)."""
+    held = before if used is not None and before is not None else HeldPlan(dict(base), dict(templates), {}, {}, {})
+    for path, names in planned.items():
+        held.moved(path, names)
+    for path in held.names.keys() - keys.keys():
+        held.moved(path, frozenset())
+        del held.names[path]
+    held.digests, held.keys = shortened(digests), dict(keys)
+    return held
