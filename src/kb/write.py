@@ -330,13 +330,12 @@ def worth_checking(plan: Plan, current: Version, standby: Version) -> bool:
 def to_check(current: Version | None, standby: Version | None) -> list[Path]:
     """The folders update_site will scan if this build's plan is the last one's (what kb.listing
     ScanAhead reads ahead): the standby, and the current site when the standby is not usable or
-    as many files differ between the two as make worth_checking say yes (after adding a note)."""
+    worth_checking says yes for a plan of the current site's keys (after adding a note)."""
     if current is None or current.listing is None:
         return []
     usable = standby is not None and standby.listing is not None and standby.folder == standby_folder(current.folder)
-    differing = sum(standby.keys.get(name) != key for name, key in current.keys.items()) if usable else 0
     return ([standby.folder] if usable else []) + (
-        [current.folder] if not usable or differing * SCAN_PER_FILE > len(current.keys) else [])
+        [current.folder] if not usable or worth_checking(current, current, standby) else [])
 
 
 def empty_trash(trash: Path, out_dir: Path) -> None:
