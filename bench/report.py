@@ -89,7 +89,9 @@ def search_lines(results: dict) -> list[str]:
             lines.append(f"{size} notes: search fetches {first['bytes'] / 1000:.0f} KB for a first query "
                          f"({first['query']}; target <= 150 KB), {second['bytes'] / 1000:.0f} KB for a second "
                          f"({second['query']}; target <= 60 KB); first result "
-                         f"{fetch['time_to_first_result_ms']:.0f} ms after navigation, "
+                         f"{fetch['time_to_first_result_ms']:.0f} ms after navigation (median of "
+                         f"{len(fetch.get('time_to_first_result_cold_loads_ms', [0]))} cold loads; the browser's "
+                         f"first page {fetch.get('time_to_first_result_first_launch_ms', 0):.0f} ms), "
                          f"{fetch['typed_query_to_result_ms']:.0f} ms after typing "
                          "(target <= 300 ms)")
         elif fetch.get("skipped"):

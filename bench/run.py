@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import generate  # noqa: E402
 from peers import hugo_command, hugo_site, hugo_version, mkdocs_site, mkdocs_venv  # noqa: E402
 from report import markdown, profile_lines, text_table  # noqa: E402
-from scenarios import KB_SCENARIOS, REPO, Limits, run_kb, run_peer, tool_env  # noqa: E402
+from scenarios import KB_SCENARIOS, REPO, Limits, compile_kb, run_kb, run_peer, tool_env  # noqa: E402
 from search_bytes import measure_site  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
@@ -193,7 +193,9 @@ def search_targets(entry: dict) -> dict:
         rows["first query <= 150 KB"] = (f"{first / 1000:.0f} KB", first <= 150_000)
         rows["further query (LoRA 学習率) <= 60 KB"] = (f"{second / 1000:.0f} KB", second <= 60_000)
         ms = fetch["time_to_first_result_ms"]
-        rows["first results <= 300 ms"] = (f"{ms} ms", ms <= 300)
+        rows["first results <= 300 ms"] = (f"{ms} ms (median of {fetch['time_to_first_result_cold_loads_ms']} "
+                                           f"ms; the browser's first page "
+                                           f"{fetch['time_to_first_result_first_launch_ms']} ms)", ms <= 300)
         rows["layout shift < 0.05 (360 px, PerformanceObserver)"] = (fetch["layout_shift_360"],
                                                                      fetch["layout_shift_360"] < 0.05)
     if "skipped" not in segments:
@@ -308,6 +310,7 @@ def save(results: dict, folder: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
+    compile_kb()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()] + ([100_000] if args.with_100k else [])
     mkdocs_cmd, mkdocs_info = (None, None) if args.skip_peers else mkdocs_venv(args.work)
     if not args.skip_peers and not hugo_command():

@@ -13,6 +13,8 @@ import http.server
 import json
 import re
 import shutil
+import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -70,6 +72,29 @@ def served(site: Path, ranges: bool = True):
     finally:
         server.shutdown()
         server.server_close()
+
+
+SERVER = """import functools, http.server, sys
+sys.path.insert(0, sys.argv[1])
+from search_bytes import RangeHandler
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(RangeHandler, directory=sys.argv[2]))
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""
+
+
+@contextmanager
+def served_apart(site: Path):
+    """As `served`, from a process of its own, as a static host answers: a server thread in the
+    process that drives the browser waits on that process's lock (Python's GIL) and added tens of
+    milliseconds to each request of a timed page."""
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(Path(__file__).resolve().parent), str(site)],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        yield f"http://127.0.0.1:{int(proc.stdout.readline())}/"
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def is_index_file(url: str) -> bool:
@@ -150,18 +175,45 @@ def layout_shift(browser, server: str) -> float:
         context.close()
 
 
+COLD_LOADS = 5
+
+
+def cold_first_results(browser, server: str) -> list[float]:
+    """Milliseconds from navigation to the first result of search/?q=FIRST, each in a new context
+    (nothing cached), COLD_LOADS times."""
+    times = []
+    for _ in range(COLD_LOADS):
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        try:
+            page = context.new_page()
+            page.goto(f"{server}search/index.html?q={quote(FIRST)}")
+            page.wait_for_selector(".search-result")
+            times.append(round(page.evaluate("kbSearch.firstResultAt"), 1))
+        finally:
+            context.close()
+    return times
+
+
 def measure_site(site: Path) -> dict:
-    """Launch chromium, serve `site`, measure; {'skipped': reason} when the browser is missing."""
+    """Launch chromium, serve `site` (from a process of its own), measure; {'skipped': reason}
+    when the browser is missing. The first results are timed as a reader's browser, already
+    running, opens the search page the first time: the median of COLD_LOADS page loads, each with
+    an empty cache, after the browser's own start (the first page it loads, which also fetches
+    bytes: `time_to_first_result_first_launch_ms`)."""
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
         return {"skipped": "chromium not installed (apt-get install chromium)"}
     from playwright.sync_api import sync_playwright
 
     index = site / "search"
-    with served(site) as server, sync_playwright() as p:
+    with served_apart(site) as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
             figures = measure_queries(browser, server)
+            cold = cold_first_results(browser, server)
+            figures["time_to_first_result_first_launch_ms"] = figures["time_to_first_result_ms"]
+            figures["time_to_first_result_cold_loads_ms"] = cold
+            figures["time_to_first_result_ms"] = statistics.median(cold)
             figures["layout_shift_360"] = layout_shift(browser, server)
         finally:
             browser.close()
