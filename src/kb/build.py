@@ -32,7 +32,7 @@ from kb.cache import CACHE_DIR, BuildCache, MentionMemo, SavedResult, SiteState,
 from kb.collector import hold_until_idle, resume, without_collector
 from kb.config import Settings
 from kb.digests import code_digest, settings_digest, sha
-from kb.discover import Seen, discover_since
+from kb.discover import Seen, SpilledTexts, discover_since
 from kb.folders import remove_leftovers
 from kb.listing import ScanAhead
 from kb.lock import build_locks
@@ -289,7 +289,7 @@ def pipeline(req: Request, memory: Memory) -> BuildResult:
     if unchanged(last, build=this_build):  # same content, touched files: remember the new stamp
         return reused_again(req, state, theme, stamp)
     ahead = scan_ahead(state)
-    parsed = parse_stage(req, state, found)
+    parsed = parse_stage(req, state, found, memory)
     held = held_back(parsed)
     if held and not req.keep_going:
         state.save()  # the notes parsed so far are kept: the next try re-parses only the fixed one
@@ -348,12 +348,20 @@ def scan_ahead(state: BuildCache) -> ScanAhead | None:
     return ScanAhead(folders) if folders else None
 
 
-def parse_stage(req: Request, state: BuildCache, found) -> Parsed:
+def parse_stage(req: Request, state: BuildCache, found, memory: Memory) -> Parsed:
+    """The notes parsed (or taken from the build state). A one-shot build then sets their texts
+    aside in a temporary file, for the pages that show a note (kb.discover.SpilledTexts: ~100 MB
+    fewer held at 10,000 notes); kb serve keeps them, as it keeps the notes from build to build."""
     from kb.records import parse_notes
 
     state.load_data()
-    return parse_notes(req.notes_dir, req.root, req.settings, state if req.cache else None, found=found,
-                       progress=req.progress)
+    parsed = parse_notes(req.notes_dir, req.root, req.settings, state if req.cache else None, found=found,
+                         progress=req.progress)
+    if not memory.keep:
+        spill = SpilledTexts()
+        for source in parsed.sources:
+            source.set_aside(spill)
+    return parsed
 
 
 def link_stage(req: Request, state: BuildCache, parsed: Parsed, memory: Memory) -> tuple[Site, LinkMemo]:

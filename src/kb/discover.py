@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,24 +21,53 @@ ENCODINGS = ("utf-8-sig", "cp932")
 CONTROL_REPORTS = 5  # control-character warnings per file, then a count
 
 
+class SpilledTexts:
+    """Note texts a build has parsed and let go of, in an unnamed temporary file (gone once
+    closed), read back as they were read (from a forked writer too: it shares the file). A
+    10,000-note build held ~100 MB of texts in memory from discovery to its last page."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile(prefix="kb-texts-")
+        self.size = 0
+
+    def put(self, text: str) -> tuple[int, int]:
+        data = text.encode("utf-8", "surrogatepass")
+        os.pwrite(self.file.fileno(), data, self.size)
+        self.size += len(data)
+        return self.size - len(data), len(data)
+
+    def get(self, at: int, length: int) -> str:
+        return os.pread(self.file.fileno(), length, at).decode("utf-8", "surrogatepass")
+
+
 @dataclass(frozen=True)
 class SourceFile:
     """One decoded note file. `path` is relative to the project root, with '/'.
 
     `content` is None for a file known by its stamp from the last build (kb.seen_state): its text
-    is read from `origin` when first asked for, and must still be the one of `digest`."""
+    is read from `origin` when first asked for, and must still be the one of `digest`; or for a
+    file whose text a build set aside (`spilled`: SpilledTexts, offset, length; `set_aside`)."""
 
     path: str
     content: str | None
     encoding: str
     digest: str
     origin: Path | None = None
+    spilled: tuple[SpilledTexts, int, int] | None = None
 
     @property
     def text(self) -> str:
+        if self.spilled is not None:
+            return self.spilled[0].get(*self.spilled[1:])  # (not kept: a page reads it once or twice)
         if self.content is None:
             object.__setattr__(self, "content", self.read_again())  # a cache of a frozen value, never changed
         return self.content
+
+    def set_aside(self, spill: SpilledTexts) -> None:
+        """Move a text read into `spill` (the same text later, whatever happens to the file)."""
+        if self.content is not None:
+            object.__setattr__(self, "spilled", (spill, *spill.put(self.content)))
+            object.__setattr__(self, "content", None)
 
     def read_again(self) -> str:
         found = read_source(self.origin, self.origin.parent, self.path) if self.origin is not None else None

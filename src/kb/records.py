@@ -119,10 +119,10 @@ def parse_sources(sources: list[SourceFile], settings: Settings, cache: BuildCac
         entry = cache.notes.get(source.path)
         if entry is None or entry.key != key:
             note = parse_source(source, forced)
-            entry = NoteEntry.of(source.path, key, note)
+            entry = NoteEntry.of(key, note)
             parsed += 1
         else:
-            note = entry.take()
+            note = entry.note
         kept[source.path] = entry
         notes.append(note)
     cache.notes = kept
