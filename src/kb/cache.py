@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
-from kb.digests import sha
+from kb.digests import model_json, sha
 from kb.i18n import N_, Message
 from kb.models import Diagnostic, ParsedNote
 from kb.plan_state import NextPlan, PlanBasis, StoredPlan, paths_of
@@ -151,7 +151,7 @@ class NoteLine(BaseModel):
 def record_digests(note: ParsedNote) -> list[str]:
     """A digest of each record of the note, every field as parsed (kb.render.inputs.record_digest
     starts from it: made once per parse, not at every build)."""
-    return [sha(record.model_dump_json()) for record in note.records]
+    return [sha(model_json(record).decode()) for record in note.records]
 
 
 @dataclass
@@ -172,7 +172,7 @@ class NoteEntry:
         return cls(key, note, digests=record_digests(note))
 
     def to_store(self, path: str) -> bytes:
-        return NoteLine(path=path, key=self.key, note=self.note, records=self.digests).model_dump_json().encode("utf-8")
+        return model_json(NoteLine(path=path, key=self.key, note=self.note, records=self.digests))
 
 
 def stored_note(path: str, value: bytes) -> NoteEntry:
@@ -380,19 +380,18 @@ class BuildCache:
         changes: dict[tuple[str, str], bytes | None] = {
             ("note", path): entry.to_store(path) for path, entry in self.notes.items() if not entry.stored}
         changes.update({("note", path): None for path in self.stored_notes - self.notes.keys()})
-        single = {("plain", ""): PlainData(plain=self.plain).model_dump_json().encode(),
-                  ("mentions", ""): MentionsData(matches=self.mentions.matches,
-                                                 names=self.mentions.names).model_dump_json().encode(),
+        single = {("plain", ""): model_json(PlainData(plain=self.plain)),
+                  ("mentions", ""): model_json(MentionsData(matches=self.mentions.matches, names=self.mentions.names)),
                   SITE: self.site_entry(), ("search", "state"): self.search}
         changes.update({key: value for key, value in single.items() if self.held.get(key) != value})
         changes.update(self.replay_change(SITE in changes))
         changes.update(self.link_changes)
         if self.new_views is not None:
-            changes[("views", "")] = self.new_views.model_dump_json().encode()
+            changes[("views", "")] = model_json(self.new_views)
         if self.new_seen is not None:
             changes[("seen", "")] = self.new_seen
         if self.new_plan is not None:
-            changes[PLAN] = self.new_plan.stored.model_dump_json().encode()
+            changes[PLAN] = model_json(self.new_plan.stored)
             changes.update({("reads", name): row for name, row in self.new_plan.rows.items()})
         return changes
 
@@ -425,7 +424,7 @@ class BuildCache:
 
     def site_entry(self) -> bytes | None:
         """The last site's entry as stored."""
-        return self.last.model_dump_json().encode() if self.last else None
+        return model_json(self.last) if self.last else None
 
     def replay_change(self, site_changed: bool) -> dict[tuple[str, str], bytes | None]:
         """The replay entry, written (or removed) whenever the site entry is: kb.replay trusts it

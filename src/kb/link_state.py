@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pydantic import BaseModel, ConfigDict
 
 from kb.cache import LINK_META
+from kb.digests import model_json
 from kb.index.links import LINKS, LinkMemo
 
 
@@ -53,13 +54,13 @@ class FeatureRow(BaseModel):
 
 def row(memo: LinkMemo, record_id: str) -> bytes:
     values = {name: memo.values[name][record_id] for name in LINKS}
-    return LinkRow(digest=memo.digests.get(record_id, ""), keys=memo.keys[record_id],
-                   text=memo.texts.get(record_id, ""), **values).model_dump_json().encode()
+    return model_json(LinkRow(digest=memo.digests.get(record_id, ""), keys=memo.keys[record_id],
+                              text=memo.texts.get(record_id, ""), **values))
 
 
 def meta(memo: LinkMemo, context: str) -> bytes:
     pairs = sorted((key, sorted(found)) for key, found in memo.blocks.items() if found)
-    return LinkMeta(context=context, pairs=pairs).model_dump_json().encode()
+    return model_json(LinkMeta(context=context, pairs=pairs))
 
 
 def rows(memo: LinkMemo, context: str, stored: Iterable[str], held: bytes | None,
@@ -69,8 +70,7 @@ def rows(memo: LinkMemo, context: str, stored: Iterable[str], held: bytes | None
     changes: dict[tuple[str, str], bytes | None] = {}
     for record_id in sorted(memo.dirty):
         changes[("link", record_id)] = row(memo, record_id)
-        changes[("linkfeat", record_id)] = FeatureRow(features=sorted(memo.features_of(record_id))
-                                                      ).model_dump_json().encode()
+        changes[("linkfeat", record_id)] = model_json(FeatureRow(features=sorted(memo.features_of(record_id))))
     for record_id in set(stored) - memo.keys.keys():
         changes[("link", record_id)] = changes[("linkfeat", record_id)] = None
     if (value := meta(memo, context)) != held:

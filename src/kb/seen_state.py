@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from kb.digests import model_json
 from kb.discover import Seen, SourceFile, Stamped
 from kb.models import Diagnostic
 
@@ -37,7 +38,7 @@ class SeenData(BaseModel):
 def rows(seen: Seen) -> bytes:
     files = {name: SeenFile(stamp=stamp, digest=found.digest, encoding=found.encoding, warnings=warnings)
              for name, (stamp, found, warnings) in sorted(seen.items()) if isinstance(found, SourceFile)}
-    return SeenData(files=files).model_dump_json().encode()
+    return model_json(SeenData(files=files))
 
 
 def restored(value: bytes | None) -> Stamped:
