@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property, partial
@@ -48,7 +49,9 @@ class Page:
 
     @cached_property
     def inputs(self) -> frozenset[str]:
-        return frozenset(self.declared())
+        """(Interned: the pages of 10,000 notes name ~30,000 inputs ~1,000,000 times, ~40 MB as
+        separate strings.)"""
+        return frozenset(map(sys.intern, self.declared()))
 
 
 def page(at: str, template: str, inputs: Iterable[str] | Callable[[], Iterable[str]], context: Callable[..., dict],
