@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
-from kb.digests import model_json, sha
+from kb.digests import model_json, model_text, sha
 from kb.i18n import N_, Message
 from kb.models import Diagnostic, ParsedNote
 from kb.plan_state import NextPlan, PlanBasis, StoredPlan, paths_of
@@ -151,7 +151,7 @@ class NoteLine(BaseModel):
 def record_digests(note: ParsedNote) -> list[str]:
     """A digest of each record of the note, every field as parsed (kb.render.inputs.record_digest
     starts from it: made once per parse, not at every build)."""
-    return [sha(model_json(record).decode()) for record in note.records]
+    return [sha(model_text(record)) for record in note.records]
 
 
 @dataclass

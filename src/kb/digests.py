@@ -6,7 +6,7 @@
     settings_digest(s)      the settings as JSON
     digest(*values)         JSON-able values (models, dataclasses, dates), canonical JSON
     record_digest(r, origin) a record from the digest of it as parsed and what changed since
-    model_json(m)           a model's JSON, as kb hashes and stores models
+    model_text(m), model_json(m) a model's JSON (str, UTF-8 bytes), as kb hashes and stores models
 
 A key made of these changes whenever anything it names changes, so equal keys mean equal output.
 """
@@ -60,7 +60,7 @@ def theme_digest(dirs: tuple[Path, ...]) -> str:
 
 
 def settings_digest(settings: BaseModel) -> str:
-    return sha(model_json(settings).decode())
+    return sha(model_text(settings))
 
 
 def encode(value):
@@ -78,13 +78,17 @@ def digest(*values) -> str:
     return text_digest(text)
 
 
+def model_text(model: BaseModel) -> str:
+    """A model's JSON, what model_dump_json gives, made without pydantic's serialiser: that one
+    asks each string for its UTF-8 form, which CPython then keeps inside every non-ASCII string
+    for as long as the string lives. Serialising the records once kept a second copy of their
+    Japanese texts (~80 MB at 10,000 notes)."""
+    return json.dumps(model.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
+
+
 def model_json(model: BaseModel) -> bytes:
-    """A model's JSON (UTF-8), what model_dump_json gives, made without pydantic's serialiser:
-    that one asks each string for its UTF-8 form, which CPython then keeps inside every non-ASCII
-    string for as long as the string lives. Serialising the records once kept a second copy of
-    their Japanese texts (~80 MB at 10,000 notes)."""
-    text = json.dumps(model.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
-    return text.encode("utf-8", "surrogatepass")
+    """model_text in UTF-8, as the build state stores it."""
+    return model_text(model).encode("utf-8", "surrogatepass")
 
 
 def text_digest(text: str) -> str:
