@@ -180,7 +180,8 @@ class Digests:
 
     def of_note(self, path: str):
         note = self.site.notes_by_path[path]
-        return seal(note.path, note.slug, note.format, self.note_text(path), note.date, note.record_ids, note.title)
+        return seal(note.path, note.slug, note.format, self.note_text(path), note.date, note.record_ids, note.title,
+                    note.spans)
 
     def note_text(self, path: str) -> str:
         note = self.site.notes_by_path.get(path)

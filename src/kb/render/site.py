@@ -44,6 +44,7 @@ class NoteFile:
     date: dt.date | None = None
     record_ids: tuple[str, ...] = ()
     title: str | None = None  # what the note is: the minutes' meeting, a page's title or its first record's title
+    spans: tuple[tuple[int, int], ...] = ()  # each record's first and last line, as record_ids
 
     @property
     def text(self) -> str:
@@ -99,7 +100,8 @@ def make_note(source: SourceFile, note: ParsedNote | None, slug: str) -> NoteFil
     records = note.records if note else []
     return NoteFile(path=source.path, slug=slug, format=note.format if note else "", source=source,
                     date=note_date(note, records) if note else None, record_ids=tuple(r.id for r in records),
-                    title=(note.meta.get("title") or (records[0].title if records else None)) if note else None)
+                    title=(note.meta.get("title") or (records[0].title if records else None)) if note else None,
+                    spans=tuple((r.source.line_start, r.source.line_end) for r in records))
 
 
 def make_notes(sources: list[SourceFile], notes: list[ParsedNote], prefix: str) -> list[NoteFile]:
@@ -347,5 +349,5 @@ class Site:
         return Item(id=record.id, page=url_for("record", record.id), title=record.title, kind=record.kind,
                     issue_date=record.issue_date, date_inferred=record.date_inferred,
                     tags=tuple(map(self.tag_link, self.topic_tags(record))), presenter=record.presenter,
-                    venue=record.venue, line=noted_line(record, self.plain), source=record.source,
+                    venue=record.venue, line=noted_line(record, self.plain),
                     compute=tuple(record.compute), added=self.added.get(record.id))

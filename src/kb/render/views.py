@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from kb.models import Compute, SourceSpan
+from kb.models import Compute
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,5 @@ class Item(Brief):
     presenter: str | None
     venue: str | None
     line: str  # the one-line summary (kb.render.summary.noted_line), "" when the record has none
-    source: SourceSpan
     compute: tuple[Compute, ...]
     added: dt.date | None = None  # when the record was added (kb.index.added)
