@@ -208,6 +208,20 @@ function renderFilters(info, state) {
   tagOptions.textContent = "";
   const names = info.tags.map(([name, n]) => [name, n]);
   state.tags.forEach((t) => { if (!names.some(([name]) => name === t)) names.push([t, 0]); });
+  tagBox.hidden = names.length === 0;
+  tagBox.classList.remove("pending");
+  // The tag list (hundreds of boxes) is made when first opened: made at once, it held up the
+  // first query's requests by ~20 ms at 10,000 notes (the page's work shares the thread).
+  if (state.tags.length) {
+    tagChecks(names, state);
+    tagBox.open = true;
+  } else {
+    tagBox.addEventListener("toggle", () => tagChecks(names, state), { once: true });
+  }
+  updateTagCount();
+}
+
+function tagChecks(names, state) {
   for (const [name, n] of names) {
     const label = el("label", "tag-option");
     const check = el("input");
@@ -220,10 +234,6 @@ function renderFilters(info, state) {
     label.appendChild(el("span", "count", `(${n})`));
     tagOptions.appendChild(label);
   }
-  tagBox.hidden = names.length === 0;
-  tagBox.classList.remove("pending");
-  if (state.tags.length) tagBox.open = true;
-  updateTagCount();
 }
 
 function updateTagCount() {
