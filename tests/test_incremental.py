@@ -350,6 +350,25 @@ def test_adding_a_note_keeps_the_stored_views_of_the_other_records(project, monk
     assert tree(project.parent / "site") == tree(project.parent / "clean")
 
 
+def test_adding_a_note_makes_again_no_archive_or_meeting_page_whose_bytes_stay(project):
+    """A year's page reads its own year of the date index (year:<year>), a meeting's digest the
+    records added in its window (window:<after>..<until>), added/ and added.xml the latest added
+    alone: a note dated 2025-02 makes again the archive index and archive/2025 only, and of the
+    meeting, digest and added pages exactly those whose bytes change (before, every year page and
+    every meeting page was made again: they read the whole date index and every added date)."""
+    build(project, "site")
+    before = tree(project.parent / "site")
+    (project / "notes" / "native-1.md").write_text(NATIVE.format(n=1, month=2), encoding="utf-8")
+    again = build(project, "site")
+    after = tree(project.parent / "site")
+    changed = {path for path in after if before.get(path) != after[path]}
+    lists = ("archive/", "meetings/", "next-meeting/", "added/", "added.xml")
+    assert {p for p in again.made if p.startswith("archive/")} == {"archive/index.html", "archive/2025/index.html"}
+    assert {p for p in again.made if p.startswith(lists)} == {p for p in changed if p.startswith(lists)}
+    build(project, "clean", clean=True)
+    assert after == tree(project.parent / "clean")
+
+
 def test_an_added_note_ranks_again_only_records_sharing_a_feature_that_ranks(project, monkeypatch):
     """A note added with the tag NLP, which 117 of the bundled 173 records have (more than the 34
     that may share a tag, kb.index.related.limits), ranks none of them again for it: a feature on

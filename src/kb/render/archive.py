@@ -10,17 +10,45 @@ One page per year keeps a phone's page short (the single archive page of 171 rec
 
 from __future__ import annotations
 
-from kb.index.dates import Year
+from dataclasses import dataclass
+
+from kb.index.dates import DateIndex, Year
 from kb.render.site import Site
 from kb.urls import url_for
 
 UNDATED = "undated"
 
 
-def year_neighbours(years: tuple[Year, ...], index: int) -> dict:
-    """The next newer and next older year around years[index] (years are newest first)."""
-    return {"newer": years[index - 1] if index > 0 else None,
-            "older": years[index + 1] if index + 1 < len(years) else None}
+@dataclass(frozen=True)
+class YearName:
+    """A year as another year's page names it (the year nav, the pager): its number only."""
+
+    year: int
+
+
+@dataclass(frozen=True)
+class YearView:
+    """What a year's page (or the undated records' page, year None) shows of the date index: its
+    own year, the other years by number, and how many records are undated (the input
+    year:<year>, so a record added to one year keys anew that year's page alone)."""
+
+    year: Year | None
+    years: tuple[YearName, ...]
+    undated: tuple[str, ...]
+    newer: YearName | None
+    older: YearName | None
+
+
+def year_view(dates: DateIndex, key: str) -> YearView:
+    """The view of the page of year `key` (its number, or UNDATED); LookupError when it has none."""
+    names = tuple(YearName(y.year) for y in dates.years)
+    if key == UNDATED:
+        if not dates.undated:
+            raise LookupError(key)
+        return YearView(None, names, dates.undated, names[-1] if names else None, None)
+    index = [y.year for y in dates.years].index(int(key))
+    return YearView(dates.years[index], names, dates.undated, names[index - 1] if index > 0 else None,
+                    names[index + 1] if index + 1 < len(names) else None)
 
 
 def index_context(scope) -> dict:
@@ -28,17 +56,13 @@ def index_context(scope) -> dict:
     return {"years": dates.years, "undated_count": len(dates.undated), "nav": "archive"}
 
 
-def year_context(scope, index: int) -> dict:
-    dates = scope.dates()
-    year = dates.years[index]
-    return {**index_context(scope), "year": year, "months": [(m, scope.items(m.record_ids)) for m in year.months],
-            **year_neighbours(dates.years, index)}
-
-
-def undated_context(scope) -> dict:
-    dates = scope.dates()
-    return {**index_context(scope), "year": None, "months": [], "records": scope.items(dates.undated),
-            "newer": dates.years[-1] if dates.years else None, "older": None}
+def year_context(scope, key: str) -> dict:
+    view = scope.year(key)
+    context = {"years": view.years, "undated_count": len(view.undated), "nav": "archive", "year": view.year,
+               "newer": view.newer, "older": view.older}
+    if view.year is None:
+        return {**context, "months": [], "records": scope.items(view.undated)}
+    return {**context, "months": [(m, scope.items(m.record_ids)) for m in view.year.months]}
 
 
 def archive_pages(site: Site) -> list:
@@ -47,11 +71,11 @@ def archive_pages(site: Site) -> list:
 
     dates = site.kb.dates
     pages = [page(url_for("archive"), "archive.html", ["dates"], index_context)]
-    for index, year in enumerate(dates.years):
+    for year in dates.years:
         ids = [i for m in year.months for i in m.record_ids]
-        pages.append(page(url_for("year", year.year), "archive_year.html", ["dates", *items_of(ids)], year_context,
-                          index=index))
+        pages.append(page(url_for("year", year.year), "archive_year.html", [f"year:{year.year}", *items_of(ids)],
+                          year_context, key=str(year.year)))
     if dates.undated:
-        pages.append(page(url_for("year", UNDATED), "archive_year.html", ["dates", *items_of(dates.undated)],
-                          undated_context))
+        pages.append(page(url_for("year", UNDATED), "archive_year.html", [f"year:{UNDATED}", *items_of(dates.undated)],
+                          year_context, key=UNDATED))
     return pages

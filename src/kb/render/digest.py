@@ -47,6 +47,17 @@ def newest_added(added: dict[str, dt.date], ids=None) -> list[str]:
     return sorted(chosen, key=lambda i: (-added[i].toordinal(), i))
 
 
+_LATEST: list = [None, {}]  # the added dates last asked about, and their latest_added
+
+
+def latest_added(added: dict[str, dt.date]) -> dict[str, dt.date]:
+    """The added dates of the ADDED_LIST records added last (added/ and added.xml show no other),
+    worked out once per build (as added_order)."""
+    if _LATEST[0] is not added:
+        _LATEST[:] = [added, {i: added[i] for i in newest_added(added)[:ADDED_LIST]}]
+    return _LATEST[1]
+
+
 def since(added: dict[str, dt.date], after: dt.date | None, until: dt.date | None) -> list[str]:
     """The ids added after `after` (None: from the start) up to and including `until` (None: to now)."""
     order = added_order(added)
@@ -105,9 +116,22 @@ def digest_ids(site: Site, key: str | None) -> list[str]:
     return since(site.added, *window(site.kb.meetings, key))
 
 
+def window_name(after: dt.date | None, until: dt.date | None) -> str:
+    """The input of the records added in (after, until]: a note added today keys anew the next
+    meeting's digest alone, not every meeting page (all of them read every added date before)."""
+    return f"window:{after.isoformat() if after else ''}..{until.isoformat() if until else ''}"
+
+
+def window_of(name_key: str) -> tuple[dt.date | None, dt.date | None]:
+    """window_name's dates back from its key (what follows `window:`)."""
+    after, _, until = name_key.partition("..")
+    return (dt.date.fromisoformat(after) if after else None), (dt.date.fromisoformat(until) if until else None)
+
+
 def digest_inputs(site: Site, key: str | None) -> list[str]:
-    """What a digest reads: the added dates, the meetings (its window), its records' list entries."""
-    return ["added", "groups:meetings", *(f"item:{i}" for i in digest_ids(site, key))]
+    """What a digest reads: the meetings (its window), the records added in it, their list entries."""
+    return ["groups:meetings", window_name(*window(site.kb.meetings, key)),
+            *(f"item:{i}" for i in digest_ids(site, key))]
 
 
 def digest_context(scope: Scope, key: str | None) -> dict:
@@ -116,7 +140,7 @@ def digest_context(scope: Scope, key: str | None) -> dict:
     after, until = window(meetings, key)
     previous, following = neighbours(meetings, key) if key else ((dated_meetings(meetings) or [(None, None)])[-1][1],
                                                                  None)
-    return {"digest": by_topic(scope.items(since(scope.added(), after, until))), "digest_after": after,
+    return {"digest": by_topic(scope.items(scope.added_between(after, until))), "digest_after": after,
             "previous_meeting": previous, "next_meeting": following}
 
 
@@ -125,19 +149,20 @@ def next_meeting_context(scope: Scope) -> dict:
 
 
 def added_context(scope: Scope, ids: tuple[str, ...]) -> dict:
-    return {"records": scope.items(ids), "added": scope.added(), "nav": "home"}
+    return {"records": scope.items(ids), "added": scope.latest_added(), "nav": "home"}
 
 
 def digest_pages(site: Site) -> list[Page]:
     """次の勉強会 (next-meeting/) and the records in the order they were added (added/)."""
-    newest = tuple(newest_added(site.added)[:ADDED_LIST])
+    newest = tuple(latest_added(site.added))
     return [page(url_for("next_meeting"), "next_meeting.html", digest_inputs(site, None), next_meeting_context),
-            page(url_for("added"), "added.html", ["added", *(f"item:{i}" for i in newest)], added_context, ids=newest)]
+            page(url_for("added"), "added.html", ["latest_added", *(f"item:{i}" for i in newest)], added_context,
+                 ids=newest)]
 
 
 def added_feed(scope: Scope, ids: tuple[str, ...]) -> bytes:
     """The newest added records as an Atom feed, each dated by when it was added."""
-    added = scope.added()
+    added = scope.latest_added()
     records = [r.model_copy(update={"issue_date": added[r.id]}) for r in scope.entries(ids)]
     feed = Feed("added.xml", url_for("added"), f"{scope.settings.title}: 追加された記録", "urn:kb:added")
     return atom_feed(scope, feed, records, max(added.values(), default=None))

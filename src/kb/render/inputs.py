@@ -193,6 +193,11 @@ class Digests:
     def of_dates(self, _: str):
         return seal(self.site.kb.dates)
 
+    def of_year(self, key: str):
+        from kb.render.archive import year_view
+
+        return seal(year_view(self.site.kb.dates, key))
+
     def of_newest(self, _: str):
         return seal([r.id for r in self.site.kb.records[:NEWEST]], self.site.counts)
 
@@ -213,6 +218,16 @@ class Digests:
 
     def of_added(self, _: str):
         return seal(sorted(self.site.added.items()))
+
+    def of_latest_added(self, _: str):
+        from kb.render.digest import latest_added
+
+        return seal(sorted(latest_added(self.site.added).items()))
+
+    def of_window(self, key: str):
+        from kb.render.digest import since, window_of
+
+        return seal(since(self.site.added, *window_of(key)))
 
     def of_links(self, key: str):
         r = self.site.kb.by_id[key]
@@ -297,6 +312,13 @@ class Scope:
         self.need("dates")
         return self._site.kb.dates
 
+    def year(self, key: str):
+        """What the page of year `key` shows of the date index (kb.render.archive.YearView)."""
+        from kb.render.archive import year_view
+
+        self.need(f"year:{key}")
+        return year_view(self._site.kb.dates, key)
+
     def newest(self) -> tuple[list[Item], dict]:
         self.need("newest")
         return self.items(r.id for r in self._site.kb.records[:NEWEST]), self._site.counts
@@ -331,6 +353,20 @@ class Scope:
     def added(self) -> dict[str, dt.date]:
         self.need("added")
         return self._site.added
+
+    def latest_added(self) -> dict[str, dt.date]:
+        """The added dates of the ADDED_LIST records added last (kb.render.digest.latest_added)."""
+        from kb.render.digest import latest_added
+
+        self.need("latest_added")
+        return latest_added(self._site.added)
+
+    def added_between(self, after: dt.date | None, until: dt.date | None) -> list[str]:
+        """The ids added in (after, until], newest first (kb.render.digest.since)."""
+        from kb.render.digest import since, window_name
+
+        self.need(window_name(after, until))
+        return since(self._site.added, after, until)
 
     def links(self, record_id: str) -> LinkedRecord:
         """A record, for its link ids only (links:<id>)."""

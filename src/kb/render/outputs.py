@@ -34,7 +34,7 @@ from kb.i18n import _
 from kb.plan_state import PlanBasis, Reuse, reuse
 from kb.render.bibtex import bibtex_file
 from kb.render.citations import csl_json, ris_file
-from kb.render.digest import ADDED_LIST, added_feed, newest_added
+from kb.render.digest import added_feed, latest_added
 from kb.render.feeds import SCHEMA_PATH, Feed, absolute_url, atom_feed, records_json, sitemap
 from kb.render.inputs import Digests, Scope
 from kb.render.markdown import is_safe_url, pygments_css, render_markdown
@@ -354,9 +354,9 @@ def data_outputs(site: Site, pages: list[str], reads_of, items: ItemMemo | None 
         *preview_outputs(site, reads_of, output),
     ]
     if wants_feeds(site):
-        newest = tuple(newest_added(site.added)[:ADDED_LIST])
-        outputs.append(output(site, "added.xml", reads_of("added.xml", ["added", *(f"entry:{i}" for i in newest)]),
-                              added_feed, ids=newest))
+        newest = tuple(latest_added(site.added))
+        reads = reads_of("added.xml", ["latest_added", *(f"entry:{i}" for i in newest)])
+        outputs.append(output(site, "added.xml", reads, added_feed, ids=newest))
         outputs += [output(site, "feed.xml", reads_of("feed.xml", ["ids", "latest", *entries]), site_feed, ids=ids),
                     output(site, "sitemap.xml", reads_of("sitemap.xml", ["records", "pages"]), site_map,
                            pages=tuple(sorted(pages)))]
