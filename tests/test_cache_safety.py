@@ -199,7 +199,8 @@ def test_a_tampered_state_gives_one_warning_and_a_clean_site(project, tamper):
 
 LATE_ENTRIES = {  # kind -> (how its rows are spoilt, with valid MACs; the warning's start)
     "linkfeat": (lambda value: b'{"features":7}', "build state discarded and rebuilt: "),
-    "reads": (lambda value: b"\xff\xfe" + value, "build state discarded and rebuilt: reads/item:"),
+    "reads": (lambda value: b"\xff\xfe" + value,
+              "build state discarded and rebuilt: reads/note:notes/000_7ec92ae646da1197.txt"),
 }
 
 
