@@ -350,21 +350,48 @@ def test_adding_a_note_keeps_the_stored_views_of_the_other_records(project, monk
     assert tree(project.parent / "site") == tree(project.parent / "clean")
 
 
-def test_adding_a_note_makes_again_no_archive_or_meeting_page_whose_bytes_stay(project):
+def test_adding_a_note_makes_again_only_the_files_whose_bytes_change(project):
     """A year's page reads its own year of the date index (year:<year>), a meeting's digest the
     records added in its window (window:<after>..<until>), added/ and added.xml the latest added
-    alone: a note dated 2025-02 makes again the archive index and archive/2025 only, and of the
-    meeting, digest and added pages exactly those whose bytes change (before, every year page and
-    every meeting page was made again: they read the whole date index and every added date)."""
+    alone, a record's graph the links it draws of the records it draws (graph:<id>): a note dated
+    2025-02 makes again the archive index and archive/2025 only, and exactly the files whose bytes
+    change (before, every year page and meeting page was made again, as they read the whole date
+    index and every added date, and the pages whose graph drew a record that gained a link)."""
     build(project, "site")
     before = tree(project.parent / "site")
     (project / "notes" / "native-1.md").write_text(NATIVE.format(n=1, month=2), encoding="utf-8")
     again = build(project, "site")
     after = tree(project.parent / "site")
     changed = {path for path in after if before.get(path) != after[path]}
-    lists = ("archive/", "meetings/", "next-meeting/", "added/", "added.xml")
     assert {p for p in again.made if p.startswith("archive/")} == {"archive/index.html", "archive/2025/index.html"}
-    assert {p for p in again.made if p.startswith(lists)} == {p for p in changed if p.startswith(lists)}
+    assert set(again.made) == changed - {".kb-site"}  # every file made again changed, the record pages too
+    build(project, "clean", clean=True)
+    assert after == tree(project.parent / "clean")
+
+
+MENTIONING = """---
+title: "A Reading Note on Cascades"
+kind: paper
+issue_date: 2025-02-15
+tags: [Incremental]
+---
+## summary
+This note compares with FrugalGPT: How to Use Large Language Models While Reducing Cost and Improving Performance.
+"""
+
+
+def test_a_record_that_gains_a_link_its_graphs_do_not_draw_makes_no_page_drawing_it_again(project):
+    """A record's graph draws up to three of each drawn record's own links (kb.render.graph) and
+    reads those alone (graph:<id>): FrugalGPT, mentioned by an added note, gains a link that the
+    graph of 2503.05132 does not draw, so that page is not made again (it was, reading every link
+    of FrugalGPT), and every file made again changed."""
+    build(project, "site")
+    before = tree(project.parent / "site")
+    (project / "notes" / "native-9.md").write_text(MENTIONING, encoding="utf-8")
+    again = build(project, "site")
+    after = tree(project.parent / "site")
+    assert "records/2503.05132/index.html" not in again.made
+    assert set(again.made) == {path for path in after if before.get(path) != after[path]} - {".kb-site"}
     build(project, "clean", clean=True)
     assert after == tree(project.parent / "clean")
 

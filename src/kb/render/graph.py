@@ -1,7 +1,8 @@
 """A record's (or a paper's) links, two steps out, drawn at build time as inline SVG.
 
     graph_rows(center, groups, links_of, title_of)  -> list[Row]   what is drawn, in order
-    graph_inputs(center_id, groups, links_of)       -> list[str]   what the drawing reads (planning)
+    drawn_links(center_id, groups, links_of)        -> {id: ids}   the drawn records' drawn links
+    graph_inputs(drawing, name)                      -> list[str]   what the drawing reads (planning)
     graph_svg(rows, root)                            -> Markup     the picture
 
 The layout is an indented tree: the record on the first row, then one group per kind of link
@@ -93,19 +94,25 @@ def graph_rows(center: tuple[str | None, str, str], groups: list[tuple[str, str,
     return rows
 
 
-def graph_inputs(center_id: str | None, groups: list[tuple[str, str, list[str]]],
-                 links_of: Callable[[str], list[str]]) -> list[str]:
-    """What the drawing reads (kb.render.inputs): each drawn record's Brief (for its title), and the links of
-    the records whose own links it draws."""
-    shown = [(record_id, second) for _, _, rows in drawn(center_id, groups, links_of) for record_id, second in rows]
-    return ([f"brief:{i}" for record_id, second in shown for i in (record_id, *second)]
-            + [f"links:{record_id}" for record_id, _ in shown])
+def drawn_links(center_id: str | None, groups: list[tuple[str, str, list[str]]],
+                links_of: Callable[[str], list[str]]) -> dict[str, list[str]]:
+    """Each drawn linked record's own links as the graph draws them (up to STEP2, not drawn
+    already; a record is in one group at most). A page reads these (graph:<id>, papergraph:<id>),
+    not every link of the records it draws, so a record's links beyond its drawn ones change none
+    of the pages drawing it; drawing again from them gives the same rows."""
+    return {record_id: second for _, _, rows in drawn(center_id, groups, links_of) for record_id, second in rows}
 
 
-def readers(scope) -> tuple[Callable[[str], list[str]], Callable[[str], str]]:
-    """(links of a record, title of a record), read from a page's Scope (kb.render.inputs: only
-    what it declared). Planning reads the links from the Site (Site.graph_links)."""
-    return (lambda i: all_links(scope.links(i))), (lambda i: scope.briefs([i])[0].title)
+def graph_inputs(drawing: dict[str, list[str]], name: str) -> list[str]:
+    """What a drawing reads (kb.render.inputs): each drawn record's Brief (for its title), and the
+    drawn links themselves (`name`)."""
+    return [f"brief:{i}" for record_id, second in drawing.items() for i in (record_id, *second)] + [name]
+
+
+def readers(scope, name: str) -> tuple[Callable[[str], list[str]], Callable[[str], str]]:
+    """(drawn links of a record, title of a record), read from a page's Scope (kb.render.inputs:
+    only what it declared): the drawn links are the input `name` (Scope.drawing)."""
+    return scope.drawing(name).__getitem__, (lambda i: scope.briefs([i])[0].title)
 
 
 def all_links(record) -> list[str]:

@@ -18,14 +18,18 @@ that forgets an input fails in every build instead of going stale.
     note:<path>          a note file as its page shows it (text, format, date, title, records)
     notes                every note's path, slug, format, date, title and number of records
     dates                the date index: years, months and their records, the undated
+    year:<year>          one year's page of it (kb.render.archive.YearView; <year> may be `undated`)
     newest               the home page's newest records and the counts it shows
     compute              the records that report compute, in list order
     latest               the newest issue date of the site (a feed's <updated> fallback)
     ids                  every record's id, in list order (the site-wide files list them all)
     records              every record, whole (sitemap.xml)
     pages                every HTML page's path (sitemap.xml)
-    added                when each record was added (kb.index.added): meeting digests, added/, added.xml
-    links:<id>           a record's link ids (same paper, mentions, mentioned by, related): the graphs
+    added                when each record was added (kb.index.added)
+    latest_added         when the newest ADDED_LIST records were added: added/, added.xml
+    window:<a>..<u>      the ids added after date a up to date u (either may be empty): a meeting's digest
+    graph:<id>           the links a record's graph draws of the records it draws (kb.render.graph)
+    papergraph:<id>      the same for a paper's graph
     paper:<id>           a paper (kb.index.papers.Paper): its facts and its notes' ids
     papers               every paper, in list order (the papers page)
 """
@@ -229,9 +233,15 @@ class Digests:
 
         return seal(since(self.site.added, *window_of(key)))
 
-    def of_links(self, key: str):
-        r = self.site.kb.by_id[key]
-        return seal(r.same_as, r.mentions, r.mentioned_by, r.related)
+    def of_graph(self, key: str):
+        from kb.render.pages import record_drawing
+
+        return seal(record_drawing(self.site, key))
+
+    def of_papergraph(self, key: str):
+        from kb.render.paper_pages import paper_drawing
+
+        return seal(paper_drawing(self.site, key))
 
     def of_paper(self, key: str):
         return seal(self.site.papers_by_id[key])
@@ -368,10 +378,15 @@ class Scope:
         self.need(window_name(after, until))
         return since(self._site.added, after, until)
 
-    def links(self, record_id: str) -> LinkedRecord:
-        """A record, for its link ids only (links:<id>)."""
-        self.need(f"links:{record_id}")
-        return self._site.kb.by_id[record_id]
+    def drawing(self, name: str) -> dict[str, list[str]]:
+        """The drawn links of a graph (kb.render.graph.drawn_links): graph:<record id> or
+        papergraph:<paper id>."""
+        from kb.render.pages import record_drawing
+        from kb.render.paper_pages import paper_drawing
+
+        self.need(name)
+        kind, _, key = name.partition(":")
+        return (record_drawing if kind == "graph" else paper_drawing)(self._site, key)
 
     def paper(self, paper_id: str):
         """A paper (kb.index.papers.Paper), declared as paper:<id>."""

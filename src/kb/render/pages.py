@@ -17,7 +17,7 @@ from kb.render.archive import archive_pages
 from kb.render.bibtex import bibtex_entry
 from kb.render.chart import records_per_month_svg
 from kb.render.citations import formatted_reference
-from kb.render.graph import RELATIONS, Row, graph_inputs, graph_rows, graph_svg, readers
+from kb.render.graph import RELATIONS, Row, drawn_links, graph_inputs, graph_rows, graph_svg, readers
 from kb.render.inputs import NEWEST, Scope
 from kb.render.markdown import keeps_lines, render_markdown
 from kb.render.paper_links import paper_links, title_searches
@@ -184,8 +184,18 @@ def record_groups(boxes: dict[str, list[str]]) -> list[tuple[str, str, list[str]
 
 def record_graph(scope: Scope, record: LinkedRecord) -> list[Row]:
     """The rows of the record's link graph, read from the page's scope."""
-    links_of, title_of = readers(scope)
+    links_of, title_of = readers(scope, f"graph:{record.id}")
     return graph_rows((record.id, record.kind, record.title), record_groups(link_ids(record)), links_of, title_of)
+
+
+def record_drawing(site: Site, record_id: str) -> dict[str, list[str]]:
+    """The drawn links of the record's graph (kb.render.graph.drawn_links): the input graph:<id>."""
+    found = site.drawings.get(f"graph:{record_id}")
+    if found is None:
+        record = site.kb.by_id[record_id]
+        found = site.drawings[f"graph:{record_id}"] = drawn_links(record.id, record_groups(link_ids(record)),
+                                                                   site.graph_links.__getitem__)
+    return found
 
 
 def record_inputs(site: Site, record: LinkedRecord, wiki: dict[str, str]) -> list[str]:
@@ -194,7 +204,7 @@ def record_inputs(site: Site, record: LinkedRecord, wiki: dict[str, str]) -> lis
     listed = [i for name, ids in boxes.items() if name != "related" for i in ids]
     return [f"record:{record.id}", f"order:{record.id}", *items_of(listed), *(f"brief:{i}" for i in boxes["related"]),
             *items_of(r.id for r in near.values() if r), *items_of(sorted(set(wiki.values()))),
-            *graph_inputs(record.id, record_groups(boxes), site.graph_links.__getitem__)]
+            *graph_inputs(record_drawing(site, record.id), f"graph:{record.id}")]
 
 
 def record_pages(site: Site) -> list[Page]:

@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from kb.index.papers import Paper
 from kb.models import LinkedRecord
-from kb.render.graph import Row, graph_inputs, graph_rows, graph_svg, readers
+from kb.render.graph import Row, drawn_links, graph_inputs, graph_rows, graph_svg, readers
 from kb.render.inputs import Scope
 from kb.render.markdown import render_markdown
 from kb.render.pages import Block, Page, citation, field_blocks, page, section_blocks
@@ -71,8 +71,15 @@ def paper_context(scope: Scope, paper_id: str) -> dict:
 
 def paper_graph(scope: Scope, paper: Paper) -> list[Row]:
     """The paper, its notes, and under each note up to two of its own links (not its fellow notes)."""
-    links_of, title_of = readers(scope)
-    return graph_rows((None, paper.kind, paper.title), paper_groups(paper), others(paper, links_of), title_of)
+    links_of, title_of = readers(scope, f"papergraph:{paper.id}")
+    return graph_rows((None, paper.kind, paper.title), paper_groups(paper), links_of, title_of)
+
+
+def paper_drawing(site: Site, paper_id: str) -> dict[str, list[str]]:
+    """The drawn links of the paper's graph (its notes' own, without their fellow notes): the
+    input papergraph:<id>."""
+    paper = site.papers_by_id[paper_id]
+    return drawn_links(None, paper_groups(paper), others(paper, site.graph_links.__getitem__))
 
 
 def paper_groups(paper: Paper) -> list[tuple[str, str, list[str]]]:
@@ -90,7 +97,7 @@ def papers_context(scope: Scope) -> dict:
 
 
 def paper_inputs(site: Site, paper: Paper) -> list[str]:
-    drawing = graph_inputs(None, paper_groups(paper), others(paper, site.graph_links.__getitem__))
+    drawing = graph_inputs(paper_drawing(site, paper.id), f"papergraph:{paper.id}")
     return [f"paper:{paper.id}", *(f"record:{i}" for i in paper.record_ids), *drawing]
 
 

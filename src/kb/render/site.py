@@ -295,6 +295,12 @@ class Site:
         return {}
 
     @cached_property
+    def drawings(self) -> dict[str, dict[str, list[str]]]:
+        """Each graph's drawn links by input name (graph:<id>, papergraph:<id>), worked out once
+        per build: planning lists and digests them, the page draws them."""
+        return {}
+
+    @cached_property
     def kept_views(self) -> ViewMemo | None:
         return self.views.valid_for(self.view_context) if self.views is not None else None
 
