@@ -78,8 +78,12 @@ def paper_graph(scope: Scope, paper: Paper) -> list[Row]:
 def paper_drawing(site: Site, paper_id: str) -> dict[str, list[str]]:
     """The drawn links of the paper's graph (its notes' own, without their fellow notes): the
     input papergraph:<id>."""
-    paper = site.papers_by_id[paper_id]
-    return drawn_links(None, paper_groups(paper), others(paper, site.graph_links.__getitem__))
+    found = site.drawings.get(f"papergraph:{paper_id}")
+    if found is None:
+        paper = site.papers_by_id[paper_id]
+        found = site.drawings[f"papergraph:{paper_id}"] = drawn_links(None, paper_groups(paper),
+                                                                       others(paper, site.graph_links.__getitem__))
+    return found
 
 
 def paper_groups(paper: Paper) -> list[tuple[str, str, list[str]]]:
