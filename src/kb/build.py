@@ -75,6 +75,7 @@ class BuildResult:
     made: tuple[str, ...] = ()  # files whose inputs changed since the last build (the others are as they were)
     reads: dict[str, dict[str, str]] | None = None  # with trace: each output's declared inputs and their digests
     keyed: tuple[str, ...] = ()  # outputs whose inputs this build listed and keyed (others: the stored plan's key)
+    site_bytes: int | None = None  # of every file of the site written, from the write stage's listing (None: unknown)
 
     @property
     def pages(self) -> int:
@@ -449,7 +450,7 @@ def built(req: Request, parsed: Parsed, site: Site, files: Planned, published, i
     return BuildResult(out_dir=req.out_dir, files=tuple(files.keys), records=len(site.kb.records),
                        notes=len(site.notes), diagnostics=tuple(parsed.diagnostics) + tuple(problems) + site.notices,
                        parsed=parsed.parsed, rendered=published.rendered, reused=len(files.keys) - published.rendered,
-                       search=searched, held_back=held, made=made,
+                       search=searched, held_back=held, made=made, site_bytes=published.site_bytes,
                        reads={p: dict(o.reads) for p, o in files.outputs.items()} if req.trace else None)
 
 

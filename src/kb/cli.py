@@ -351,7 +351,7 @@ def report_build(result, options: BuildOptions) -> None:
     if result.rendered:  # the site changed: is it still one a static host takes?
         from kb.site_size import size_warning
 
-        if too_big := size_warning(result.out_dir):
+        if too_big := size_warning(result.out_dir, result.site_bytes):
             echo(too_big, err=True)
     if options.verbose:
         echo(_("parsed {parsed} notes anew, rendered {rendered} files, reused {reused}; search index: {search}")

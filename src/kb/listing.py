@@ -81,6 +81,12 @@ class Listing:
             h.update(f"{prefix}\x01{''.join(own[name] for name in sorted(own))}".encode("utf-8", "surrogateescape"))
         return h.hexdigest()
 
+    def file_bytes(self) -> int:
+        """The bytes of every regular file listed (what kb.site_size.folder_bytes would count by
+        walking the folder: a listing already has every file's size)."""
+        fields = (line.split("\x00") for own in self.lines.values() for line in own.values())
+        return sum(int(found[3]) for found in fields if found[1] == "f")
+
     def updated(self, touched: Iterable[str]) -> Listing | None:
         """The listing after the files named (relative paths) were written, linked or removed,
         and folders made or removed for them: each named entry and every folder above it is

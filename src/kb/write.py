@@ -184,6 +184,7 @@ class Published:
     listing: str | None  # the site's listing_digest
     standby_listing: str | None
     written: Mapping[str, Stamp] = field(default_factory=dict)  # the files written into the site, as written
+    site_bytes: int | None = None  # of every file of the site, from its listing (None: not listed)
 
     def standby_fields(self, keys: Mapping[str, str]) -> dict:
         """kb.cache.SiteState's listing, standby and written fields, for a site whose files have `keys`."""
@@ -254,8 +255,9 @@ def fresh_site(plan: Plan, out_dir: Path, current: Version | None, workers: int,
     except BaseException:
         remove_folders(*made)
         raise
-    spare = standby_folder(out_dir)
-    return Published(rendered, spare, plan.keys, listing_digest(out_dir), listing_digest(spare))
+    spare, listing = standby_folder(out_dir), Listing.scan(out_dir)
+    return Published(rendered, spare, plan.keys, listing.digest() if listing else None, listing_digest(spare),
+                     site_bytes=listing.file_bytes() if listing else None)
 
 
 def clone_site(current: Version, spare: Path) -> dict[str, str]:
@@ -315,7 +317,8 @@ def sync_site(plan: Plan, current: Version, standby: Version | None, listing: Li
             empty_trash(trash, out_dir)
     # a file of the current site changed since its build wrote it: that folder, the next standby, is not trusted
     standby_listing = None if changed else current.listing
-    return Published(rendered, spare, current.keys, after.digest() if after else None, standby_listing, written)
+    return Published(rendered, spare, current.keys, after.digest() if after else None, standby_listing, written,
+                     after.file_bytes() if after else None)
 
 
 def worth_checking(plan: Plan, current: Version, standby: Version) -> bool:
