@@ -188,3 +188,25 @@ def test_a_new_process_relinks_only_what_changed_after_kb_serve_saved_the_state(
     assert todo is not None and 0 < len(todo) < 171
     build_site(project, Settings(), project / "clean", search=False, clean=True, cache=False)
     assert_same_site(project / "site", project / "clean")
+
+
+def test_kb_build_takes_no_record_digest_kept_from_before_kb_serve_changed_the_record(project):
+    """The stored views keep each record's LinkedRecord digest with the generation of the linking
+    they were made in, and a `kb build` takes the kept digest of each record its linking did not
+    find dirty, only when it linked from that very linking (kb.index.links.LinkMemo.settled). kb
+    serve writes its linking (a new generation) and not the views: a title it changed, and a
+    `kb build` after it, then another that changes the title back, give the clean build's site."""
+    blog, minutes = project / "notes" / SEEDS["blog"], project / "notes" / SEEDS["minutes"]
+    text = blog.read_text(encoding="utf-8")
+    build_site(project, Settings(), project / "site", search=False)
+    session = Session(project, None, False)
+    session.build()
+    blog.write_text(text.replace("爆速&流暢!", "爆速&流暢!(改)", 1), encoding="utf-8")
+    session.build(changed=(str(blog),))
+    minutes.write_text(minutes.read_text(encoding="utf-8") + "\n追記。\n", encoding="utf-8")
+    build_site(project, Settings(), project / "site", search=False)
+    assert "爆速&amp;流暢!(改)" in (project / "site" / "index.html").read_text(encoding="utf-8")
+    blog.write_text(text, encoding="utf-8")
+    build_site(project, Settings(), project / "site", search=False)
+    build_site(project, Settings(), project / "clean", search=False, clean=True, cache=False)
+    assert_same_site(project / "site", project / "clean")

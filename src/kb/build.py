@@ -404,10 +404,11 @@ def plan_stage(req: Request, state: BuildCache, memory: Memory, site: Site, them
     if memory.keep and memory.held is not None and not (req.clean or req.trace):
         basis = memory.held.basis()  # kb serve's own, in memory (kb.plan_state.HeldPlan)
     try:
-        return plan_outputs(site, theme, texts, before, req.trace, items, views, basis)
+        return plan_outputs(site, theme, texts, before, req.trace, items, views, basis, memory.link)
     except StateProblem as exc:
         state.discard(exc.said)
-        return plan_outputs(site, theme, texts, before, req.trace, items, stored_views(req, state, memory))
+        return plan_outputs(site, theme, texts, before, req.trace, items, stored_views(req, state, memory),
+                            links=memory.link)
 
 
 def keep_plan(req: Request, state: BuildCache, memory: Memory, this_build: str) -> None:
@@ -420,7 +421,8 @@ def keep_plan(req: Request, state: BuildCache, memory: Memory, this_build: str) 
     readers = state.readers if left.reuse is not None else None
     before = state.plan if left.reuse is not None else None
     state.guard(lambda: state.keep_plan(next_plan(this_build, left.base, left.templates, left.digests,
-                                                  left.outputs, left.kept, left.reuse, before, readers)))
+                                                  left.outputs, left.kept, left.reuse, before, readers,
+                                                  generation(memory))))
 
 
 def hold_plan(req: Request, memory: Memory, outputs: list[Output]) -> None:
@@ -432,7 +434,12 @@ def hold_plan(req: Request, memory: Memory, outputs: list[Output]) -> None:
         memory.held = None
         return
     memory.held = held_plan(None if req.clean else memory.held, left.base, left.templates, left.digests,
-                            left.outputs, {o.path: o.key for o in outputs}, left.reuse)
+                            left.outputs, {o.path: o.key for o in outputs}, left.reuse, generation(memory))
+
+
+def generation(memory: Memory) -> str:
+    """The generation of this build's linking (kb.index.links.LinkMemo), which its plan was made from."""
+    return memory.link.generation if memory.link is not None else ""
 
 
 def stored_views(req: Request, state: BuildCache, memory: Memory) -> StoredViews | None:

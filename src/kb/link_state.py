@@ -10,8 +10,8 @@ Entries, written only where they changed:
 - `linkfeat/<id>`: its related-record features (tags and terms): a changed record's old ones say
   which other records to rank again, the others' are taken as they are (not worked out again
   from every record's texts: 0.7 s at 10,000 notes);
-- `link/` (the empty name): the context (kb's code and the settings) and the pairs of every
-  title block that has any.
+- `link/` (the empty name): the context (kb's code and the settings), the pairs of every
+  title block that has any, and the linking's generation (kb.index.links.LinkMemo).
 A memo of another context is never used.
 """
 
@@ -44,6 +44,7 @@ class LinkMeta(BaseModel):
 
     context: str
     pairs: list[tuple[tuple[str, ...], list[tuple[str, str]]]]
+    generation: str = ""  # the linking's (kb.index.links.LinkMemo.generation)
 
 
 class FeatureRow(BaseModel):
@@ -60,7 +61,7 @@ def row(memo: LinkMemo, record_id: str) -> bytes:
 
 def meta(memo: LinkMemo, context: str) -> bytes:
     pairs = sorted((key, sorted(found)) for key, found in memo.blocks.items() if found)
-    return model_json(LinkMeta(context=context, pairs=pairs))
+    return model_json(LinkMeta(context=context, pairs=pairs, generation=memo.generation))
 
 
 def rows(memo: LinkMemo, context: str, stored: Iterable[str], held: bytes | None,
@@ -93,7 +94,7 @@ def restored(entries: Mapping[str, bytes], held: bytes | None, features: Callabl
                     blocks={key: paired.get(key, frozenset()) for found in keys.values() for key in found},
                     texts={i: line.text for i, line in lines.items() if line.text},
                     values={name: {i: getattr(line, name) for i, line in lines.items()} for name in LINKS},
-                    stored_features=features, all_features=all_features)
+                    stored_features=features, all_features=all_features, generation=head.generation)
 
 
 def stored_features(value: bytes | None) -> frozenset[str]:

@@ -43,6 +43,7 @@ class StoredPlan(BaseModel):
     templates: dict[str, str]
     digests: dict[str, str]
     inputs: dict[str, str]
+    links: str = ""  # the generation of the linking planned (kb.index.links.LinkMemo.generation)
 
 
 def names_digest(names: Iterable[str]) -> str:
@@ -69,6 +70,11 @@ class PlanBasis:
     stored: StoredPlan
     keys: Mapping[str, str]
     readers: Readers
+
+    @property
+    def links(self) -> str:
+        """The generation of the linking the plan was made from."""
+        return self.stored.links
 
     def fits(self, base: Mapping[str, str], templates: Mapping[str, str]) -> bool:
         """The plan was made by the same code, settings and templates (else every output is planned anew)."""
@@ -117,9 +123,9 @@ class NextPlan:
 
 def next_plan(build: str, base: Mapping[str, str], templates: Mapping[str, str], digests: Mapping[str, str],
               planned: Mapping[str, frozenset[str]], kept: Iterable[str], used: Reuse | None,
-              before: StoredPlan | None, readers: Readers | None) -> NextPlan:
+              before: StoredPlan | None, readers: Readers | None, links: str = "") -> NextPlan:
     """The plan after this build: `planned` are the outputs it listed the inputs of, `kept` the
-    ones it took over (`used`, from `before`)."""
+    ones it took over (`used`, from `before`); `links`: the generation of the linking planned."""
     inputs = {path: names_digest(names) for path, names in planned.items()}
     if used is None or before is None or readers is None:
         rows: dict[str, set[str]] = {}
@@ -127,7 +133,7 @@ def next_plan(build: str, base: Mapping[str, str], templates: Mapping[str, str],
             for name in names:
                 rows.setdefault(name, set()).add(path)
         stored = StoredPlan(build=build, base=dict(base), templates=dict(templates), digests=shortened(digests),
-                            inputs=inputs)
+                            inputs=inputs, links=links)
         return NextPlan(stored, {name: row_of(paths) for name, paths in rows.items()}, fresh=True)
     inputs |= {path: before.inputs[path] for path in kept if path in before.inputs}
     moved = {path: names for path, names in planned.items() if before.inputs.get(path) != inputs[path]}
@@ -139,7 +145,7 @@ def next_plan(build: str, base: Mapping[str, str], templates: Mapping[str, str],
     rows = {name: row_of(path for path in paths if path in inputs) for name, paths in current.items()}
     rows |= {name: None for name in used.gone}
     stored = StoredPlan(build=build, base=dict(base), templates=dict(templates), digests=shortened(digests),
-                        inputs=inputs)
+                        inputs=inputs, links=links)
     return NextPlan(stored, rows)
 
 
@@ -159,10 +165,11 @@ class HeldPlan:
     names: dict[str, frozenset[str]]
     keys: dict[str, str]
     readers: dict[str, set[str]] = field(default_factory=dict)
+    links: str = ""  # the generation of the linking planned (kb.index.links.LinkMemo.generation)
 
     def basis(self) -> PlanBasis:
         stored = StoredPlan.model_construct(build="", base=self.base, templates=self.templates, digests=self.digests,
-                                            inputs=self.names)
+                                            inputs=self.names, links=self.links)
         return PlanBasis(stored, self.keys, lambda names: {name: sorted(self.readers.get(name, ())) for name in names})
 
     def moved(self, path: str, names: frozenset[str]) -> None:
@@ -176,7 +183,7 @@ class HeldPlan:
 
 def held_plan(before: HeldPlan | None, base: Mapping[str, str], templates: Mapping[str, str],
               digests: Mapping[str, str], planned: Mapping[str, frozenset[str]], keys: Mapping[str, str],
-              used: Reuse | None) -> HeldPlan:
+              used: Reuse | None, links: str = "") -> HeldPlan:
     """The plan kb serve holds after a build that listed the inputs of `planned` and keyed `keys`
     (every output); `used`: what it took over from `before` (None: it planned every output)."""
     held = before if used is not None and before is not None else HeldPlan(dict(base), dict(templates), {}, {}, {})
@@ -185,5 +192,5 @@ def held_plan(before: HeldPlan | None, base: Mapping[str, str], templates: Mappi
     for path in held.names.keys() - keys.keys():
         held.moved(path, frozenset())
         del held.names[path]
-    held.digests, held.keys = shortened(digests), dict(keys)
+    held.digests, held.keys, held.links = shortened(digests), dict(keys), links
     return held

@@ -13,6 +13,12 @@ fingerprint is the digest of the whole linked record (kb.digests.record_digest) 
 context, so a stored digest is used only for a record equal to the one it was made from, reading
 the same of the site, in an equal context: a row can be old, never wrong. Adding a note leaves the
 other records' rows valid.
+
+Digesting every linked record for its fingerprint took 0.19 s of a one-note rebuild at 10,000
+notes: the entry keeps each record's digest (`linked`) with the generation of the linking it was
+made in (`links`), and a build whose linking was worked out from that one takes the kept digest
+of every record it did not find dirty (kb.index.links.LinkMemo.settled): such a record is the one
+that linking made.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ class StoredViews(BaseModel):
 
     context: str
     rows: dict[str, Row]
+    links: str = ""  # the generation of the linking the rows were made from (kb.index.links.LinkMemo)
+    linked: dict[str, str] = {}  # id -> the digest of its LinkedRecord then (the fingerprint's first part)
 
 
 def context_of(site) -> str:

@@ -20,6 +20,7 @@ The result is the same as linking every record (tests/test_incremental.py builds
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -53,6 +54,15 @@ class LinkMemo:
     stored_features: Callable[[str], frozenset[str]] | None = None
     all_features: Callable[[], dict[str, frozenset[str]]] | None = None
     dirty: frozenset[str] = frozenset()
+    generation: str = ""  # names this linking: a new one whenever a record or its links changed
+    since: str = ""  # the generation of the linking it was worked out from ("": none, every record is dirty)
+
+    def settled(self, generation: str) -> frozenset[str] | None:
+        """The dirty ids, if this linking was worked out from the one named `generation`: every
+        other record's LinkedRecord is then the one that linking made (its fields, as parsed and
+        as the index stage set them, are the same by digest, and so are its links: dirty_ids).
+        None when it was not: nothing is known of what changed since that one."""
+        return self.dirty if generation and self.since == generation else None
 
     def features_of(self, record_id: str) -> frozenset[str]:
         if self.features is not None:
@@ -98,8 +108,18 @@ def relink(records: list[Record], before: LinkMemo | None, memo: MentionMemo | N
     linked = [linked_record(record, values, record.id in inferred, record.id in years, before, changed)
               for record in records]
     kept_values = {name: values[name] for name in LINKS}
+    dirty = dirty_ids(now, before, changed, kept_values)
     return linked, LinkMemo(digests, keys, blocks, texts, kept_values, features, {r.id: r for r in linked},
-                            dirty=dirty_ids(now, before, changed, kept_values))
+                            dirty=dirty, generation=generation_after(before, changed, dirty),
+                            since=before.generation if before is not None else "")
+
+
+def generation_after(before: LinkMemo | None, changed: frozenset[str] | None, dirty: frozenset[str]) -> str:
+    """The previous linking's generation when no record came, went or changed and no link moved;
+    else a new one (random: it only names a linking, for kb.plan_state and kb.view_state)."""
+    if before is not None and before.generation and not changed and not dirty:
+        return before.generation
+    return uuid.uuid4().hex
 
 
 def linked_features(records: list[Record], before: LinkMemo | None, changed: frozenset[str] | None) -> Features:

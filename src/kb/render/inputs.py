@@ -37,7 +37,8 @@ that forgets an input fails in every build instead of going stale.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from kb import digests as digesting
@@ -67,6 +68,18 @@ def group_view(group: Group) -> tuple:
 Sourced = dict[str, tuple[object, str]]  # input name -> (what its digest was made from, the digest)
 
 
+@dataclass(frozen=True)
+class Linking:
+    """What the link stage knows of the records since the linking a stored plan or stored views
+    were made from (kb.index.links.LinkMemo.settled): the records that may differ (`dirty`), or
+    None when it knows nothing; and this build's generation, for the views it leaves."""
+
+    generation: str = ""
+    plan_dirty: frozenset[str] | None = None  # since the plan's linking (kb.plan_state.PlanBasis.links)
+    plan_digests: Mapping[str, str] = field(default_factory=dict)  # that plan's input digests
+    views_dirty: frozenset[str] | None = None  # since the stored views' linking (kb.view_state)
+
+
 class Digests:
     """The digest of every input name of one build, each computed once, on first use.
 
@@ -85,19 +98,27 @@ class Digests:
     from; `views()` gives this build's for the next."""
 
     def __init__(self, site: Site, text_digests: dict[str, str] | None = None, pages: Iterable[str] = (),
-                 before: Sourced | None = None, stored: StoredViews | None = None, same_context: bool = False) -> None:
+                 before: Sourced | None = None, stored: StoredViews | None = None, same_context: bool = False,
+                 linking: Linking | None = None) -> None:
         self.site, self.text_digests, self.pages = site, text_digests or {}, tuple(pages)
         self.known: dict[str, str] = {}
         self.before, self.now = before or {}, {}
         self.stored = stored.rows if stored is not None and stored.context == self.context else {}
         self.by_record, self.same_context = stored is None, same_context
         self.prints: dict[str, str] = {}  # record id -> its fingerprint (the record and its record_context)
+        self.linked: dict[str, str] = {}  # record id -> the digest of its LinkedRecord (the fingerprint's part)
+        self.linking = linking or Linking()
+        views_dirty = self.linking.views_dirty
+        self.kept_linked = stored.linked if stored is not None and views_dirty is not None else {}
+        self.views_dirty = views_dirty or frozenset()
 
     def __getitem__(self, name: str) -> str:
         found = self.known.get(name)
         if found is None:
             kind, _, key = name.partition(":")
             found = self.stored_view(kind, key) if self.stored else None
+            if kind == "graph" and self.linking.plan_dirty is not None:
+                found = self.settled_graph(name, key)
             if found is None and self.by_record and kind in VIEW_PLACES:
                 found = self.view_by_record(name, kind, key)
             if found is None:
@@ -122,11 +143,26 @@ class Digests:
     def context(self) -> str:
         return context_of(self.site)
 
+    def settled_graph(self, name: str, record_id: str) -> str | None:
+        """The stored plan's digest of a record's graph (graph:<id>), when neither the record nor
+        any record it links to is dirty since the plan's linking: the graph draws their links alone
+        (kb.render.graph.drawn_links), and those are as they were (working each drawing out again
+        took 0.34 s of a one-note rebuild at 10,000 notes)."""
+        dirty, record = self.linking.plan_dirty, self.site.kb.by_id.get(record_id)
+        if record is None or record_id in dirty:
+            return None
+        if not all(dirty.isdisjoint(ids) for ids in (record.same_as, record.mentions, record.mentioned_by,
+                                                      record.related)):
+            return None
+        return self.linking.plan_digests.get(name)
+
     def fingerprint(self, record_id: str) -> str:
         found = self.prints.get(record_id)
         if found is None:
             record = self.site.kb.by_id[record_id]
-            found = self.prints[record_id] = digest(record_digest(self.site, record), self.site.record_context(record))
+            linked = self.kept_linked.get(record_id) if record_id not in self.views_dirty else None
+            linked = self.linked[record_id] = linked or record_digest(self.site, record)
+            found = self.prints[record_id] = digest(linked, self.site.record_context(record))
         return found
 
     def stored_view(self, kind: str, record_id: str) -> str | None:
@@ -140,7 +176,8 @@ class Digests:
     def views(self) -> StoredViews:
         """This build's view digests of every record it fingerprinted, for the next build."""
         return StoredViews(context=self.context, rows={
-            i: (fp, *(self.known.get(f"{kind}:{i}", "") for kind in VIEW_KINDS)) for i, fp in self.prints.items()})
+            i: (fp, *(self.known.get(f"{kind}:{i}", "") for kind in VIEW_KINDS)) for i, fp in self.prints.items()},
+            links=self.linking.generation, linked=self.linked)
 
     def unchanged(self, name: str) -> bool:
         """The name's digest is the previous build's (in this process)."""

@@ -31,12 +31,13 @@ from markupsafe import Markup
 
 from kb.digests import code_digest, settings_digest, sha
 from kb.i18n import _
+from kb.index.links import LinkMemo
 from kb.plan_state import PlanBasis, Reuse, reuse
 from kb.render.bibtex import bibtex_file
 from kb.render.citations import csl_json, ris_file
 from kb.render.digest import added_feed, latest_added
 from kb.render.feeds import SCHEMA_PATH, Feed, absolute_url, atom_feed, records_json, sitemap
-from kb.render.inputs import Digests, Scope
+from kb.render.inputs import Digests, Linking, Scope
 from kb.render.markdown import is_safe_url, pygments_css, render_markdown
 from kb.render.pages import Page, html_pages
 from kb.render.previews import preview_outputs
@@ -385,14 +386,16 @@ def plan_site(site: Site, theme: Theme, text_digests: dict[str, str] | None = No
 def plan_outputs(site: Site, theme: Theme, text_digests: dict[str, str] | None = None,
                  before: PlanMemo | None = None, keep_reads: bool = True,
                  items: ItemMemo | None = None, stored: StoredViews | None = None,
-                 basis: PlanBasis | None = None) -> tuple[list[Output], PlanMemo]:
+                 basis: PlanBasis | None = None, links: LinkMemo | None = None) -> tuple[list[Output], PlanMemo]:
     """plan_site, given what the previous build of this process planned (`before`, kb serve), and
     returning what this one did for the next; `items` keeps rendered list entries across builds.
     Without `keep_reads` an Output's `reads` stay empty (at 10,000 notes they were 712,000
     name-digest pairs held until the site was written). With `stored` (a one-shot build: the
     view digests the build state kept, kb.view_state), the memo's `views` are this build's.
     With `basis` (a one-shot build: the stored plan of the last build, kb.plan_state), only the
-    outputs a changed input reaches are listed and keyed anew."""
+    outputs a changed input reaches are listed and keyed anew. `links` (this build's linking,
+    kb.index.links) tells which records may differ since the linking the plan or the views were
+    made from (kb.render.inputs.Linking)."""
     base = {"code": code_digest(), "settings": settings_digest(site.settings)}
     env = environment(site, theme)
     templates = TemplateDigests(env)
@@ -402,7 +405,7 @@ def plan_outputs(site: Site, theme: Theme, text_digests: dict[str, str] | None =
     pages = html_pages(site)
     same_context = before is not None and before.context == site.view_context
     digests = Digests(site, text_digests, (p.path for p in pages), before.digests if before else None, stored,
-                      same_context)
+                      same_context, linking_of(links, basis, stored))
     shown = {name: templates[name] for name in sorted({p.template for p in pages})}  # their closures hold the rest
     used = reuse(basis, digests.__getitem__) if basis is not None and basis.fits(base, shown) else None
     reads_of = Planner(base, templates, digests, before, keep_reads, used, shown)
@@ -413,6 +416,15 @@ def plan_outputs(site: Site, theme: Theme, text_digests: dict[str, str] | None =
     outputs += data_outputs(site, [p.path for p in pages], reads_of, items)
     outputs += [Output(path, sha("static", data), partial(bytes, data)) for path, data in static_files(theme).items()]
     return sorted(outputs, key=lambda o: o.path), reads_of.memo(views=stored is not None)
+
+
+def linking_of(links: LinkMemo | None, basis: PlanBasis | None, stored: StoredViews | None) -> Linking | None:
+    """What this build's linking settles since the plan's and the stored views' linkings."""
+    if links is None:
+        return None
+    return Linking(links.generation, links.settled(basis.links) if basis is not None else None,
+                   basis.stored.digests if basis is not None else {},
+                   links.settled(stored.links) if stored is not None else None)
 
 
 def render_site(site: Site, theme: Theme) -> dict[str, bytes]:
