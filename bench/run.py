@@ -198,12 +198,14 @@ def search_targets(entry: dict) -> dict:
                                            f"{fetch['time_to_first_result_first_launch_ms']} ms)", ms <= 300)
         rows["layout shift < 0.05 (360 px, PerformanceObserver)"] = (fetch["layout_shift_360"],
                                                                      fetch["layout_shift_360"] < 0.05)
-    if "skipped" not in segments:
-        segments = segments.get("merge_policy", segments)  # search_segments.py: with the merge policy, and without
-        worst = segments["worst"]
-        rows[f"with {segments['segments_live']} segments live, no query over 1.2x its merged bytes"] = (
-            f"worst {worst['ratio']}x ({worst['query']}), median {segments['median_ratio']}x, "
-            f"{segments['over_1_2x']} of {segments['queries']} over", segments["over_1_2x"] == 0)
+    if "skipped" not in segments:  # search_segments.py: without merging (the target's 20 live), and with the policy
+        for found in (segments.get("no_merge"), segments.get("merge_policy", segments)):
+            if found is None:
+                continue
+            worst = found["worst"]
+            rows[f"with {found['segments_live']} segments live, no query over 1.2x its merged bytes"] = (
+                f"worst {worst['ratio']}x ({worst['query']}), median {found['median_ratio']}x, "
+                f"{found['over_1_2x']} of {found['queries']} over", found["over_1_2x"] == 0)
     for name, (value, met) in rows.items():
         log(f"  target: {name}: {value}: {'met' if met else 'missed'}")
     return {name: {"value": value, "met": met} for name, (value, met) in rows.items()}
