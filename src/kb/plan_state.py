@@ -20,7 +20,10 @@ an output none of whose inputs changed reads the same names, with the same diges
 
 The rows are a superset of the true readers: a path is added to the row of each input of an
 output planned anew whose names changed, and dropped only when that row is written again and
-the output is gone. A plan made without a stored one writes every row afresh.
+the output is gone; a row is written only when it changes (an added note plans anew the tag
+pages listing it, whose thousands of inputs' rows mostly hold them already: writing them all
+again took 0.45 s of the rebuild at 10,000 notes). A plan made without a stored one writes every
+row afresh.
 """
 
 from __future__ import annotations
@@ -138,11 +141,13 @@ def next_plan(build: str, base: Mapping[str, str], templates: Mapping[str, str],
     inputs |= {path: before.inputs[path] for path in kept if path in before.inputs}
     moved = {path: names for path, names in planned.items() if before.inputs.get(path) != inputs[path]}
     names = sorted({name for found in moved.values() for name in found})
-    current = {name: set(paths) for name, paths in readers(names).items()}
+    stored = {name: set(paths) for name, paths in readers(names).items()}
+    current = {name: set(paths) for name, paths in stored.items()}
     for path, found in moved.items():
         for name in found:
             current.setdefault(name, set()).add(path)
-    rows = {name: row_of(path for path in paths if path in inputs) for name, paths in current.items()}
+    rows = {name: row_of(kept) for name, paths in current.items()
+            if (kept := {path for path in paths if path in inputs}) != stored.get(name, set())}
     rows |= {name: None for name in used.gone}
     stored = StoredPlan(build=build, base=dict(base), templates=dict(templates), digests=shortened(digests),
                         inputs=inputs, links=links)
