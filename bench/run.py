@@ -30,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import generate  # noqa: E402
+from lighthouse import lighthouse_figures  # noqa: E402
 from peers import hugo_command, hugo_site, hugo_version, mkdocs_site, mkdocs_venv  # noqa: E402
 from report import markdown, profile_lines, text_table  # noqa: E402
 from scenarios import KB_SCENARIOS, REPO, Limits, compile_kb, run_kb, run_peer, tool_env  # noqa: E402
@@ -102,6 +103,7 @@ def bench_size(n: int, args: argparse.Namespace, mkdocs_cmd: list[str] | None, p
              "corpus": manifest.summary()}
     entry["kb"] = {k: v.as_dict() for k, v in run_kb(base / "kb", manifest, limits, log, wanted).items()}
     entry["search_fetch"] = search_fetch(base / "kb")
+    entry["lighthouse"] = lighthouse_of(base / "kb" / "site")
     entry["search_index"] = search_index_time(base / "kb")
     entry["search_segments"] = script_figures("search_segments.py", base / "kb")
     entry["search_targets"] = search_targets(entry)
@@ -176,6 +178,14 @@ def search_index_time(project: Path) -> dict:
     return figures
 
 
+def lighthouse_of(site: Path) -> dict:
+    """Lighthouse (mobile) on the search page with a query (bench/lighthouse.py), three runs."""
+    figures = lighthouse_figures(site)
+    runs = [(run.get("performance"), run.get("layout_shift")) for run in figures.get("runs", [])]
+    log(f"  lighthouse (performance, layout shift): {figures.get('skipped') or runs}")
+    return figures
+
+
 def search_targets(entry: dict) -> dict:
     """Each target of issue #18 with this run's figure, printed and kept."""
     fetch, index, segments = entry["search_fetch"], entry["search_index"], entry["search_segments"]
@@ -198,6 +208,12 @@ def search_targets(entry: dict) -> dict:
                                            f"{fetch['time_to_first_result_first_launch_ms']} ms)", ms <= 300)
         rows["layout shift < 0.05 (360 px, PerformanceObserver)"] = (fetch["layout_shift_360"],
                                                                      fetch["layout_shift_360"] < 0.05)
+    lighthouse = entry.get("lighthouse") or {"skipped": "not run"}
+    if "skipped" not in lighthouse:
+        score, shift = lighthouse["median_performance"], lighthouse["worst_layout_shift"]
+        rows["Lighthouse mobile on search/?q=推論: performance >= 95, layout shift < 0.05"] = (
+            f"performance {score} (median of {len(lighthouse['runs'])}), layout shift {shift} at most",
+            score >= 95 and shift < 0.05)
     if "skipped" not in segments:  # search_segments.py: without merging (the target's 20 live), and with the policy
         for found in (segments.get("no_merge"), segments.get("merge_policy", segments)):
             if found is None:
