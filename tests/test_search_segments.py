@@ -269,3 +269,37 @@ def test_a_note_added_on_a_busy_day_writes_its_own_files_and_its_days_list(base,
     reader = IndexReader(site)
     assert [reader.record(d)["id"] for d in sorted(reader.search("incremental test paper 1"))] == ["2503-00001"]
     assert [reader.record(d)["id"] for d in sorted(reader.search("anyanomaly"))] == ["2503.04504"]
+
+
+def test_an_update_takes_a_records_text_digest_only_from_the_linking_the_index_was_made_from(base):
+    """A record's text digest is taken from the previous index (not hashed again) only when this
+    build's linking was worked out from the linking that index was made from and the record is
+    not dirty since (kb.index.links.LinkMark.settled); from any other linking nothing is known
+    and every record is hashed: the edited note's record is then re-indexed and found by its new
+    word. (The state's records are (id, text digest, number, segment).)"""
+    from kb.index.links import LinkMark
+    from kb.search_index import search_outputs
+    from kb.search_index.update import SearchIndex
+
+    root = make_project(base / "settled")
+    before = current_records(root)
+    first = search_outputs(before, links=LinkMark("made-from", "", frozenset(r.id for r in before))).state
+    assert first.links == "made-from"
+    native = root / "notes" / "native-0.md"
+    native.write_text(native.read_text(encoding="utf-8").replace("## summary", "## summary\n羊羹の一語"),
+                      encoding="utf-8")
+    after = current_records(root)
+    digest_of = {row[0]: row[1] for row in first.records}
+
+    def digests(mark: LinkMark) -> dict[str, str]:
+        state = SearchIndex(after, first, root.parent / "no-site", links=mark).state
+        return {row[0]: row[1] for row in state.records}
+
+    trusted = digests(LinkMark("now", "made-from", frozenset()))  # (a linking that says nothing is dirty)
+    assert trusted["native-0"] == digest_of["native-0"]  # taken as it was: the mark is believed
+    unknown = digests(LinkMark("now", "another", frozenset()))
+    assert unknown["native-0"] != digest_of["native-0"]
+    assert {i: d for i, d in unknown.items() if i != "native-0"} == {
+        i: d for i, d in digest_of.items() if i != "native-0"}
+    dirty = digests(LinkMark("now", "made-from", frozenset({"native-0"})))
+    assert dirty == unknown

@@ -83,12 +83,11 @@ def live_and_deleted(header):
     lambda h: h.pop("code"),
     lambda h: h["records"][0].__setitem__(1, "0" * 39 + "g"),
     lambda h: h.update(notes={}),
-    lambda h: h.update(parsed=[]),
-    lambda h: h["parsed"].update({next(iter(h["parsed"])): "0" * 39 + "g"}),
+    lambda h: h.update(links=["a"]),
 ], ids=["bits type", "records type", "negative number", "records order", "no such segment", "duplicate id",
         "shard count", "segment smaller than its records", "live and deleted", "segment order", "key path",
         "key type", "small buckets", "field missing", "record digest", "a field of an older format",
-        "parsed type", "parsed digest"])
+        "links type"])
 def test_a_state_that_contradicts_itself_is_refused(built, change):
     header = parts(built[1])
     change(header)
@@ -102,8 +101,9 @@ def test_a_state_that_contradicts_itself_is_refused(built, change):
     b"kb-search-state 2\n" + struct.pack("<Q", 2) + b"{}",  # an older format
     b"kb-search-state 8\n" + struct.pack("<Q", 2) + b"{}",  # parsed digests by note path
     b"kb-search-state 9\n" + struct.pack("<Q", 2) + b"{}",  # no parsed digests
+    b"kb-search-state 10\n" + struct.pack("<Q", 2) + b"{}",  # parsed digests, no linking generation
 ], ids=["empty", "json", "magic only", "header past the end", "not utf-8", "deep nesting", "older format",
-        "format 8", "format 9"])
+        "format 8", "format 9", "format 10"])
 def test_bytes_that_are_no_state_are_refused(data):
     with pytest.raises(StateCorrupt):
         SearchState.loads(data)

@@ -303,10 +303,10 @@ def pipeline(req: Request, memory: Memory) -> BuildResult:
     keep_plan(req, state, memory, this_build)
     hold_plan(req, memory, outputs)
     keyed = tuple(sorted(memory.plan.left.outputs))
+    linking = memory.link.mark() if memory.link is not None else None
     memory.used()
     previous = state.previous_site()
-    sources = {source.path: source.digest for source in parsed.sources}
-    index = search_index(site, state, previous, req.progress, sources) if req.search else None
+    index = search_index(site, state, previous, req.progress, linking) if req.search else None
     files = Planned(sorted(outputs + (index.outputs if index else []), key=lambda o: o.path))
     made = files.changed_since(previous)
     published = write_site(files, req.out_dir, *state.versions(), workers=memory.workers(len(made)),

@@ -13,22 +13,22 @@ from kb.models import Diagnostic
 
 if TYPE_CHECKING:
     from kb.build import Progress
+    from kb.index.links import LinkMark
     from kb.render import Site
 
 
 def search_index(site: Site, state: BuildCache, previous: SiteState | None, progress: Progress | None = None,
-                 sources: dict[str, str] | None = None):
+                 links: LinkMark | None = None):
     """The search index files of this build, updating the previous build's index when it can
     (a stored search state that is unusable is reported once and the index is made from scratch).
-    The records' digests as parsed (site.origins) spare hashing their texts; `sources` (each
-    note's path and digest) is not needed any more."""
+    This build's linking (`links`) tells which records are as the previous index had them."""
     from kb.search_index import search_outputs
 
     if progress:
         progress("search index", 0, 1)
     old = load_search_state(state) if previous else None
     index = search_outputs(site.kb.records, old, Path(previous.site) if previous else None,
-                           previous.keys if previous else None, site.bookkeeping_tags, tuple(site.papers), site.origins)
+                           previous.keys if previous else None, site.bookkeeping_tags, tuple(site.papers), links)
     state.problems.extend(Diagnostic(path=STATE_PATH, message=problem) for problem in index.problems)
     if progress:
         progress("search index", 1, 1)

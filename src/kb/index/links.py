@@ -23,6 +23,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from kb.cache import MentionMemo
 from kb.index.compute import link_compute
@@ -58,16 +59,31 @@ class LinkMemo:
     since: str = ""  # the generation of the linking it was worked out from ("": none, every record is dirty)
 
     def settled(self, generation: str) -> frozenset[str] | None:
-        """The dirty ids, if this linking was worked out from the one named `generation`: every
-        other record's LinkedRecord is then the one that linking made (its fields, as parsed and
-        as the index stage set them, are the same by digest, and so are its links: dirty_ids).
-        None when it was not: nothing is known of what changed since that one."""
-        return self.dirty if generation and self.since == generation else None
+        return self.mark().settled(generation)
+
+    def mark(self) -> LinkMark:
+        return LinkMark(self.generation, self.since, self.dirty)
 
     def features_of(self, record_id: str) -> frozenset[str]:
         if self.features is not None:
             return self.features.of(record_id)
         return self.stored_features(record_id) if self.stored_features else frozenset()
+
+
+class LinkMark(NamedTuple):
+    """A linking's generation, the one it was worked out from and the ids dirty since (LinkMemo),
+    without the memo (which a one-shot build lets go of before the search index stage)."""
+
+    generation: str
+    since: str
+    dirty: frozenset[str]
+
+    def settled(self, generation: str) -> frozenset[str] | None:
+        """The dirty ids, if this linking was worked out from the one named `generation`: every
+        other record's LinkedRecord is then the one that linking made (its fields, as parsed and
+        as the index stage set them, are the same by digest, and so are its links: dirty_ids).
+        None when it was not: nothing is known of what changed since that one."""
+        return self.dirty if generation and self.since == generation else None
 
 
 def changed_ids(now: dict[str, str], before: LinkMemo) -> frozenset[str]:

@@ -3,8 +3,8 @@
     SearchState.dumps() -> bytes        SearchState.loads(data) -> SearchState   (or StateCorrupt)
 
 The bytes are a magic line, a length and a JSON document of plain data (ids, digests, record
-numbers, segments with their deletion lists and keys, the common trigrams, each record's digest as
-parsed with the index's own digest of it).
+numbers, segments with their deletion lists and keys, the common trigrams, the generation of the
+linking indexed).
 Nothing in them runs as code. `loads` checks every field against its shape and the facts the others imply (types,
 lengths, numbers ascending, every record in a segment that exists and not deleted by a later one,
 shard counts, segment keys) and raises StateCorrupt on ANY problem, whatever its cause (wrong
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from itertools import compress, repeat
 from operator import eq, lt
 
-MAGIC = b"kb-search-state 10\n"
+MAGIC = b"kb-search-state 11\n"
 KINDS = ("d", "p")
 HEX_DIGITS = "0123456789abcdef"
 KEY = re.compile(r"[0-9a-f]{64}")  # a segment's key: its files' keys are update.file_key(key, path)
@@ -42,7 +42,7 @@ class SearchState:
     records: list  # (id, text digest, number, segment) in record order (lists once loaded)
     segments: list[list]  # [id, d shards (or buckets), p shards, records indexed, [deleted numbers], key]
     common: list[int] = field(default_factory=list)  # the base's common trigrams (update.common_grams)
-    parsed: dict[str, str] = field(default_factory=dict)  # digest of a record as parsed: its ordered.parsed_digest
+    links: str = ""  # the generation of the linking the records were indexed from (kb.index.links.LinkMemo)
 
     def dumps(self) -> bytes:
         header = json.dumps({name: getattr(self, name) for name in HEADER}, ensure_ascii=False,
@@ -59,7 +59,7 @@ class SearchState:
             raise StateCorrupt(f"{type(exc).__name__}: {exc}"[:200]) from None
 
 
-HEADER = ("code", "bits", "records", "segments", "common", "parsed")
+HEADER = ("code", "bits", "records", "segments", "common", "links")
 
 
 def require(condition: bool, what: str) -> None:
@@ -79,12 +79,11 @@ def parse(data: bytes) -> SearchState:
     state = SearchState(**{name: header[name] for name in HEADER})
     require(isinstance(state.code, str) and len(state.code) < 200, "code")
     require(is_int(state.bits, 0, 32), "bits")
+    require(isinstance(state.links, str) and len(state.links) < 200, "links")
     check_segments(state.segments)
     check_records(state.records, state.segments)
     require(isinstance(state.common, list) and all(is_int(g, 0, 1 << 63) for g in state.common)
             and ascending(state.common), "common trigrams")
-    require(isinstance(state.parsed, dict) and only(state.parsed, str) and all(map(len, state.parsed))
-            and all_digests(list(state.parsed.values())), "parsed digests")
     return state
 
 
