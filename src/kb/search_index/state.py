@@ -24,7 +24,6 @@ from operator import eq, lt
 
 MAGIC = b"kb-search-state 11\n"
 KINDS = ("d", "p")
-HEX_DIGITS = "0123456789abcdef"
 KEY = re.compile(r"[0-9a-f]{64}")  # a segment's key: its files' keys are update.file_key(key, path)
 
 
@@ -111,8 +110,17 @@ def check_segments(segments) -> None:
 
 
 def all_digests(values: list) -> bool:
-    """Every value is a SHA-1 in hex (their characters stripped in one pass: ~10,000 digests)."""
-    return only(values, str) and not "".join(values).strip(HEX_DIGITS) and sum(map(len, values)) == 40 * len(values)
+    """Every value is a SHA-1 in lowercase hex (checked over all of them joined, in C: ~10,000
+    digests in 0.5 ms; stripping the hex digits took 3)."""
+    if not only(values, str):
+        return False
+    joined = "".join(values)
+    if len(joined) != 40 * len(values) or not joined.isascii() or any(c in joined for c in "ABCDEF"):
+        return False
+    try:
+        return len(bytes.fromhex(joined)) * 2 == len(joined)  # (fromhex skips spaces: the length tells)
+    except ValueError:
+        return False
 
 
 def only(values, kind: type) -> bool:
