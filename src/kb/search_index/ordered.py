@@ -2,10 +2,10 @@
 
 An update touches each of 10,000 records a few times at most: every pass over them costs a
 cache miss a record (~0.3 us, more than the work), so the fields the index needs of all records
-(id, date, tags, kind, meeting, arXiv id, year) are read once into columns, and the order, the
-numbers, the text digests and the facets are computed from those.
+(id, date, tags, kind, meeting) are read once into columns, and the order, the numbers, the text
+digests and the facets are computed from those.
 
-    OrderedRecords(records, origins) -> .ordered, .ids, .numbers, .bits, .digests, facet columns
+    OrderedRecords(records, settled) -> .ordered, .ids, .numbers, .bits, .digests, facet columns
 
 A record's text digest covers everything of it the index reads: parsed_digest, what its note's
 parse alone sets (texts, title, people), and what the index stage sets from the other notes too

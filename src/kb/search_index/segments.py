@@ -45,7 +45,7 @@ def plan(docs: list[tuple], old_records: list, old_segments: list[list]) -> list
     at the same number; else it is changed or added, and a previous record whose digest is not
     at its number any more is dead (its number goes on the deletion list). In C-level passes over
     columns: 10,000 records in 3 ms, against 12 with a tuple for each."""
-    ids, digests, numbers = columns(docs, 3)
+    _, digests, numbers = columns(docs, 3)
     _, old_digests, old_numbers, old_owners = columns(old_records, 4)
     owners = list(map(dict(zip(old_digests, old_owners, strict=True)).get, digests))
     moved = map(ne, map(dict(zip(old_digests, old_numbers, strict=True)).get, digests), numbers)

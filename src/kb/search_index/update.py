@@ -96,14 +96,14 @@ def file_key(key: str, path: str) -> str:
 
 @lru_cache(maxsize=8)
 def base_paths(d: int, p: int) -> tuple[str, ...]:
-    """The base's shard files (every one, empty ones too: a browser never asks for a missing file).
-    (Remembered: an update names the base's 24,576 files twice.)"""
+    """The base's shard files (every one, empty ones too: a browser never asks for a missing file):
+    the d files, then the p files. (Remembered: a process's updates name the same 24,576 files.)"""
     return (*[f"search/d/{shard}.bin" for shard in range(d)], *[f"search/p/{shard}.bin" for shard in range(p)])
 
 
 @lru_cache(maxsize=2)
 def base_keys(key: str, d: int, p: int) -> list[str]:
-    """file_key(key, path) of every base file, in base_paths order (an update checks them, then gives them)."""
+    """file_key(key, path) of every base file, in base_paths order (the keys an update gives them)."""
     return list(map(f"{key}:".__add__, base_paths(d, p)))
 
 
@@ -136,8 +136,8 @@ def holds_files(keys: dict[str, str], segments: list[list]) -> bool:
     delta = delta_of(segments)
     if delta is not None and keys.get(delta[0]) != file_key(delta[1], delta[0]):
         return False
-    ends = [f"search/d/{shard}.bin" for shard in (0, d - 1)] + [f"search/p/{shard}.bin" for shard in (0, p - 1)]
-    return all(keys.get(path) == file_key(key, path) for path in ends)
+    paths = base_paths(d, p)
+    return all(keys.get(path) == file_key(key, path) for path in (paths[0], paths[d - 1], paths[d], paths[-1]))
 
 
 T = TypeVar("T")
@@ -213,7 +213,7 @@ def facet_blocks(ordered: list[Record], numbers: list[int], shards: int) -> dict
 
 def settled_digests(old: SearchState, links: LinkMark | None) -> dict[str, str] | None:
     """The text digest of each record of the previous index that this build's linking knows to
-    be as it was then (LinkMemo.settled: linked from the linking that index was made from, and
+    be as it was then (LinkMark.settled: linked from the linking that index was made from, and
     not dirty since), by id; None when it does not know."""
     dirty = links.settled(old.links) if links is not None else None
     if dirty is None:
